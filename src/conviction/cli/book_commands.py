@@ -1,0 +1,1 @@
+"""Book commands: init, load, status, history, prices."""

@@ -1,0 +1,128 @@
+"""Database tables (SQLAlchemy 2). Portable SQL only: the same schema runs on SQLite and
+PostgreSQL. API and file schemas live elsewhere; these are storage only."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import (
+    Boolean,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class BookRow(Base):
+    __tablename__ = "book"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    currency: Mapped[str] = mapped_column(String(3))
+    as_of: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    long_term_days: Mapped[int] = mapped_column(Integer, default=365)
+
+
+class PersonRow(Base):
+    __tablename__ = "person"
+    id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+
+
+class CompanyRow(Base):
+    __tablename__ = "company"
+    id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    public: Mapped[bool] = mapped_column(Boolean)
+    ticker: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    currency: Mapped[str] = mapped_column(String(3))
+    themes: Mapped[str] = mapped_column(Text, default="")  # comma-separated
+
+
+class CompanyPersonRow(Base):
+    __tablename__ = "company_person"
+    company_id: Mapped[str] = mapped_column(ForeignKey("company.id"), primary_key=True)
+    person_id: Mapped[str] = mapped_column(ForeignKey("person.id"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer)
+    weight: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+
+class CompanyLinkRow(Base):
+    __tablename__ = "company_link"
+    company_id: Mapped[str] = mapped_column(ForeignKey("company.id"), primary_key=True)
+    to_id: Mapped[str] = mapped_column(ForeignKey("company.id"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(60), primary_key=True)
+
+
+class AccountRow(Base):
+    __tablename__ = "account"
+    id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(20))
+    currency: Mapped[str] = mapped_column(String(3))
+    max_weight: Mapped[float | None] = mapped_column(Float, nullable=True)
+    lot_method: Mapped[str] = mapped_column(String(10), default="fifo")
+
+
+class TransactionRow(Base):
+    __tablename__ = "transaction"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    date: Mapped[dt.date] = mapped_column(Date)
+    account_id: Mapped[str] = mapped_column(ForeignKey("account.id"))
+    company_id: Mapped[str | None] = mapped_column(ForeignKey("company.id"), nullable=True)
+    action: Mapped[str] = mapped_column(String(12))
+    quantity: Mapped[float] = mapped_column(Float)
+    price: Mapped[float | None] = mapped_column(Float, nullable=True)
+    fees: Mapped[float] = mapped_column(Float, default=0.0)
+    currency: Mapped[str | None] = mapped_column(String(3), nullable=True)
+    fx_rate: Mapped[float | None] = mapped_column(Float, nullable=True)
+    lot: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    source: Mapped[str] = mapped_column(String(300))  # file it came from, or "api"
+    line: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+    __table_args__ = (Index("ix_transaction_account_date", "account_id", "date"),)
+
+
+class MarkRow(Base):
+    __tablename__ = "mark"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    date: Mapped[dt.date] = mapped_column(Date)
+    company_id: Mapped[str] = mapped_column(ForeignKey("company.id"))
+    price: Mapped[float] = mapped_column(Float)
+    kind: Mapped[str] = mapped_column(String(10))
+    source: Mapped[str] = mapped_column(Text, default="")
+    grade: Mapped[str | None] = mapped_column(String(1), nullable=True)
+    origin: Mapped[str] = mapped_column(String(300))  # file it came from, "yahoo" or "api"
+    line: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+    __table_args__ = (Index("ix_mark_company_date", "company_id", "date", "kind", unique=True),)
+
+
+class FxRow(Base):
+    __tablename__ = "fx_rate"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    date: Mapped[dt.date] = mapped_column(Date)
+    pair: Mapped[str] = mapped_column(String(6))
+    rate: Mapped[float] = mapped_column(Float)
+    source: Mapped[str] = mapped_column(Text, default="")
+    origin: Mapped[str] = mapped_column(String(300))
+    line: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+    __table_args__ = (Index("ix_fx_pair_date", "pair", "date", unique=True),)
