@@ -1,0 +1,75 @@
+"""Read price files: ``date,close`` or ``date,open,high,low,close,adj_close,volume``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from conviction.errors import FormatError
+
+__all__ = ["read_price_csv"]
+
+
+def read_price_csv(path: str | Path, *, column: str | None = None) -> pd.Series:
+    """A date-indexed price series from a CSV file, validated.
+
+    Uses ``adj_close`` when the file has it with values, else ``close`` (or ``column``).
+    Raises ``FormatError`` naming file, line and field for a missing column, a bad date or
+    number, a non-positive price, or dates that are duplicated or out of order.
+    Lines are counted as in an editor: the header is line 1.
+    """
+    path = Path(path)
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except FileNotFoundError:
+        raise FormatError("file not found", file=path) from None
+    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise FormatError(f"not a readable CSV file ({exc})", file=path) from None
+    frame.columns = [str(c).strip().lower() for c in frame.columns]
+    if "date" not in frame.columns:
+        raise FormatError("missing column 'date'", file=path, line=1, field="date")
+    if column is None:
+        has_adj = "adj_close" in frame.columns and (frame["adj_close"].str.strip() != "").all()
+        column = "adj_close" if has_adj else "close"
+    if column not in frame.columns:
+        raise FormatError(f"missing column '{column}'", file=path, line=1, field=column)
+
+    dates = pd.to_datetime(frame["date"].str.strip(), format="%Y-%m-%d", errors="coerce")
+    bad = np.flatnonzero(dates.isna().to_numpy())
+    if bad.size:
+        i = int(bad[0])
+        raise FormatError(
+            f"expected a date YYYY-MM-DD, got {frame['date'].iloc[i]!r}",
+            file=path,
+            line=i + 2,
+            field="date",
+        )
+    values = pd.to_numeric(frame[column].str.strip(), errors="coerce")
+    bad = np.flatnonzero(~np.isfinite(values.to_numpy(dtype=float)) | (values.to_numpy() <= 0))
+    if bad.size:
+        i = int(bad[0])
+        raise FormatError(
+            f"expected a positive number, got {frame[column].iloc[i]!r}",
+            file=path,
+            line=i + 2,
+            field=column,
+        )
+    order = dates.to_numpy()
+    steps = np.diff(order.astype("datetime64[D]").astype(np.int64))
+    bad = np.flatnonzero(steps <= 0)
+    if bad.size:
+        i = int(bad[0]) + 1
+        what = "duplicate" if steps[i - 1] == 0 else "out-of-order"
+        raise FormatError(
+            f"{what} date {frame['date'].iloc[i]} (dates must be strictly increasing)",
+            file=path,
+            line=i + 2,
+            field="date",
+        )
+    return pd.Series(
+        values.to_numpy(dtype=float),
+        index=pd.DatetimeIndex(dates, name="date"),
+        name=path.stem,
+    )
