@@ -44,12 +44,23 @@ TRANSACTION_COLUMNS: tuple[str, ...] = (
     "currency",
     "fx_rate",
     "lot",
+    "file",
     "line",
 )
+#: ``file`` and ``line`` say where a row came from ("api", "yahoo" ... for rows not from a file).
 #: Columns of ``Book.marks``: one price of one company on one date, with where it came from.
-MARK_COLUMNS: tuple[str, ...] = ("date", "company", "price", "kind", "source", "grade", "line")
+MARK_COLUMNS: tuple[str, ...] = (
+    "date",
+    "company",
+    "price",
+    "kind",
+    "source",
+    "grade",
+    "file",
+    "line",
+)
 #: Columns of ``Book.fx``: ``rate`` units of the quote currency per unit of the base (USDJPY).
-FX_COLUMNS: tuple[str, ...] = ("date", "pair", "rate", "source", "line")
+FX_COLUMNS: tuple[str, ...] = ("date", "pair", "rate", "source", "file", "line")
 
 
 @dataclass(frozen=True, slots=True)

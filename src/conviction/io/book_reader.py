@@ -1,0 +1,106 @@
+"""Read a whole book from disk: the TOML plus the CSV files it names.
+
+The result is validated as a whole: besides each file's own checks, the trades are
+replayed so a sale larger than its position is caught here, before anything is stored.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from conviction.book.model import MARK_COLUMNS, Book
+from conviction.errors import FormatError
+from conviction.io.book_toml import BookFile, read_book_toml
+from conviction.io.csv_tables import read_fx_csv, read_marks_csv, read_transactions_csv
+from conviction.io.prices import read_price_csv
+from conviction.ledger.fx import FxRates
+from conviction.ledger.lots import replay
+from conviction.ledger.valuation import trade_arrays
+
+__all__ = ["find_book_toml", "read_book", "validate_book"]
+
+
+def find_book_toml(path: str | Path) -> Path:
+    """The book TOML at ``path``, or the single ``book.toml`` / ``*.toml`` with [book] in a folder."""
+    path = Path(path)
+    if path.is_file():
+        return path
+    if not path.exists():
+        raise FormatError("no such file or folder", file=path)
+    if (path / "book.toml").is_file():
+        return path / "book.toml"
+    candidates = [p for p in sorted(path.glob("*.toml")) if "[book]" in p.read_text("utf-8")]
+    if len(candidates) != 1:
+        found = ", ".join(p.name for p in candidates) or "none"
+        raise FormatError(f"expected one book TOML (with a [book] table) here, found {found}",
+                          file=path)
+    return candidates[0]
+
+
+def read_book(path: str | Path) -> Book:
+    """Read and validate the book at ``path`` (a book TOML, or a folder holding one)."""
+    spec = read_book_toml(find_book_toml(path))
+    return book_from_files(spec)
+
+
+def book_from_files(spec: BookFile) -> Book:
+    companies = spec.companies
+    transactions = (
+        read_transactions_csv(spec.transactions, spec.accounts, companies)
+        if spec.transactions
+        else Book(spec.meta).transactions
+    )
+    marks = read_marks_csv(spec.marks, companies) if spec.marks else Book(spec.meta).marks
+    price_marks = [_price_file_marks(company, file) for company, file in spec.prices.items()]
+    if price_marks:
+        marks = pd.concat([marks, *price_marks], ignore_index=True)
+        marks = marks.sort_values("date", kind="stable").reset_index(drop=True)
+        dup = marks.duplicated(["date", "company", "kind"], keep="first").to_numpy()
+        if dup.any():
+            row = marks.iloc[int(np.flatnonzero(dup)[0])]
+            raise FormatError(
+                f"a {row['kind']} mark for {row['company']} on {row['date']} is given twice "
+                "(in the marks file and a price file)",
+                file=row["file"],
+                line=int(row["line"]),
+                field="date",
+            )
+    fx = read_fx_csv(spec.fx) if spec.fx else Book(spec.meta).fx
+    book = Book(
+        meta=spec.meta,
+        persons=spec.persons,
+        companies=companies,
+        accounts=spec.accounts,
+        transactions=transactions,
+        marks=marks,
+        fx=fx,
+    )
+    validate_book(book)
+    return book
+
+
+def validate_book(book: Book) -> None:
+    """Checks that need the whole book: currencies convertible, no sale beyond a position."""
+    fx = FxRates(book.fx)
+    ta = trade_arrays(book, tuple(book.accounts), tuple(book.companies), fx)
+    replay(book.transactions, book.accounts, ta.to_account)
+
+
+def _price_file_marks(company: str, file: Path) -> pd.DataFrame:
+    series = read_price_csv(file)
+    return pd.DataFrame(
+        {
+            "date": series.index.to_numpy().astype("datetime64[D]"),
+            "company": company,
+            "price": series.to_numpy(),
+            "kind": "close",
+            "source": f"price file {file.name}",
+            "grade": "A",
+            "file": str(file),
+            "line": np.arange(2, len(series) + 2),
+        },
+        columns=list(MARK_COLUMNS),
+    )

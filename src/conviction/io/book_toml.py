@@ -1,0 +1,261 @@
+"""Read the book TOML: ``[book]``, ``[[person]]``, ``[[company]]``, ``[[account]]``.
+
+Validated with pydantic (unknown keys are errors, so a typo cannot pass silently); every
+error names the file, the line and the key.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from conviction.book.currencies import is_currency
+from conviction.book.model import Account, BookMeta, Company, Link, Person
+from conviction.errors import FormatError, ReferenceError_
+from conviction.io.toml_lines import locate
+
+__all__ = ["BookFile", "read_book_toml"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=False)
+
+
+def _currency(value: str) -> str:
+    code = value.strip().upper()
+    if not is_currency(code):
+        raise ValueError(f"unknown currency code {value!r} (expected an ISO 4217 code)")
+    return code
+
+
+class _BookTable(_Strict):
+    name: str
+    currency: str = "USD"
+    as_of: dt.date | None = None
+    long_term_days: int = Field(default=365, gt=0)
+    transactions: str | None = None
+    marks: str | None = None
+    fx: str | None = None
+    prices: dict[str, str] = Field(default_factory=dict)
+    theses: str | None = None
+    projections: list[str] = Field(default_factory=list)
+
+    _cur = field_validator("currency")(_currency)
+
+
+class _PersonTable(_Strict):
+    id: str = Field(min_length=1)
+    name: str
+
+
+class _LinkTable(_Strict):
+    to: str
+    kind: str = "related"
+
+
+class _CompanyTable(_Strict):
+    id: str = Field(min_length=1)
+    name: str
+    public: bool = True
+    ticker: str | None = None
+    currency: str | None = None
+    key_people: list[str] = Field(default_factory=list)
+    key_people_weights: list[float] = Field(default_factory=list)
+    themes: list[str] = Field(default_factory=list)
+    links: list[_LinkTable] = Field(default_factory=list)
+
+    @field_validator("currency")
+    @classmethod
+    def _cur(cls, value: str | None) -> str | None:
+        return None if value is None else _currency(value)
+
+    @field_validator("key_people_weights")
+    @classmethod
+    def _weights(cls, value: list[float]) -> list[float]:
+        if any(w < 0 for w in value) or (value and sum(value) <= 0):
+            raise ValueError("weights must be non-negative with a positive sum")
+        return value
+
+
+class _AccountTable(_Strict):
+    id: str = Field(min_length=1)
+    name: str
+    kind: Literal["client", "fund", "personal"] = "client"
+    currency: str | None = None
+    max_weight: float | None = Field(default=None, gt=0, le=1)
+    lot_method: Literal["fifo", "lifo", "hifo", "average", "specific"] = "fifo"
+
+    @field_validator("currency")
+    @classmethod
+    def _cur(cls, value: str | None) -> str | None:
+        return None if value is None else _currency(value)
+
+
+class _Document(_Strict):
+    book: _BookTable
+    person: list[_PersonTable] = Field(default_factory=list)
+    company: list[_CompanyTable] = Field(default_factory=list)
+    account: list[_AccountTable] = Field(default_factory=list)
+    # Sections owned by other parts (theses, review, projection) may live in the same file.
+    scorecard: list[dict[str, Any]] = Field(default_factory=list)
+    thesis: list[dict[str, Any]] = Field(default_factory=list)
+    review: dict[str, Any] = Field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class BookFile:
+    """What the book TOML says: reference data and where its tables are."""
+
+    path: Path
+    meta: BookMeta
+    persons: dict[str, Person]
+    companies: dict[str, Company]
+    accounts: dict[str, Account]
+    transactions: Path | None
+    marks: Path | None
+    fx: Path | None
+    prices: dict[str, Path]
+    theses: Path | None
+    projections: tuple[Path, ...]
+
+
+def read_book_toml(path: str | Path) -> BookFile:
+    """Parse and validate a book TOML file."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise FormatError("file not found", file=path) from None
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        line = getattr(exc, "lineno", None)
+        raise FormatError(f"invalid TOML: {exc}", file=path, line=line) from None
+    try:
+        doc = _Document.model_validate(raw)
+    except ValidationError as exc:
+        raise _located(exc, text, path) from None
+    return _build(doc, text, path)
+
+
+def _located(exc: ValidationError, text: str, path: Path) -> FormatError:
+    first = exc.errors()[0]
+    loc = [str(p) for p in first["loc"]]
+    table = loc[0] if loc else None
+    index = int(loc[1]) if len(loc) > 1 and loc[1].isdigit() else None
+    key = loc[2] if index is not None and len(loc) > 2 else (loc[1] if len(loc) > 1 else None)
+    if key is not None and key.isdigit():
+        key = None
+    message = first["msg"]
+    if first["type"] == "missing":
+        message = f"missing required key '{key}'" if key else f"missing required table [{table}]"
+    elif first["type"] == "extra_forbidden":
+        message = f"unknown key '{key}'"
+    line = locate(text, table, index, key) if table else None
+    where = f"{table}[{index}].{key}" if index is not None else ".".join(loc)
+    return FormatError(message, file=path, line=line, field=where)
+
+
+def _build(doc: _Document, text: str, path: Path) -> BookFile:
+    book_currency = doc.book.currency
+
+    def fail(msg: str, table: str, index: int, key: str, cls: type = ReferenceError_) -> None:
+        raise cls(
+            msg,
+            file=path,
+            line=locate(text, table, index, key),
+            field=f"{table}[{index}].{key}",
+        )
+
+    persons: dict[str, Person] = {}
+    for i, p in enumerate(doc.person):
+        if p.id in persons:
+            fail(f"duplicate person id {p.id!r}", "person", i, "id", FormatError)
+        persons[p.id] = Person(id=p.id, name=p.name)
+
+    companies: dict[str, Company] = {}
+    for i, c in enumerate(doc.company):
+        if c.id in companies:
+            fail(f"duplicate company id {c.id!r}", "company", i, "id", FormatError)
+        for person in c.key_people:
+            if person not in persons:
+                fail(f"unknown person {person!r} (not a [[person]] id)", "company", i, "key_people")
+        if c.key_people_weights and len(c.key_people_weights) != len(c.key_people):
+            fail(
+                "key_people_weights must have one weight per key person",
+                "company",
+                i,
+                "key_people_weights",
+                FormatError,
+            )
+        companies[c.id] = Company(
+            id=c.id,
+            name=c.name,
+            public=c.public,
+            ticker=c.ticker,
+            currency=c.currency or book_currency,
+            key_people=tuple(c.key_people),
+            key_people_weights=tuple(c.key_people_weights),
+            themes=tuple(c.themes),
+            links=tuple(Link(to=lk.to, kind=lk.kind) for lk in c.links),
+        )
+    for i, c in enumerate(doc.company):
+        for link in c.links:
+            if link.to not in companies:
+                fail(f"link to unknown company {link.to!r}", "company", i, "links")
+
+    accounts: dict[str, Account] = {}
+    for i, a in enumerate(doc.account):
+        if a.id in accounts:
+            fail(f"duplicate account id {a.id!r}", "account", i, "id", FormatError)
+        accounts[a.id] = Account(
+            id=a.id,
+            name=a.name,
+            kind=a.kind,
+            currency=a.currency or book_currency,
+            max_weight=a.max_weight,
+            lot_method=a.lot_method,
+        )
+
+    base = path.parent
+    prices: dict[str, Path] = {}
+    for company, file in doc.book.prices.items():
+        if company not in companies:
+            raise ReferenceError_(
+                f"price file for unknown company {company!r}",
+                file=path,
+                line=locate(text, "book", None, "prices"),
+                field=f"book.prices.{company}",
+            )
+        prices[company] = base / file
+
+    def rel(name: str | None) -> Path | None:
+        return None if name is None else base / name
+
+    meta = BookMeta(
+        name=doc.book.name,
+        currency=book_currency,
+        as_of=doc.book.as_of,
+        long_term_days=doc.book.long_term_days,
+    )
+    theses = rel(doc.book.theses)
+    if theses is None and (doc.thesis or doc.scorecard):
+        theses = path
+    return BookFile(
+        path=path,
+        meta=meta,
+        persons=persons,
+        companies=companies,
+        accounts=accounts,
+        transactions=rel(doc.book.transactions),
+        marks=rel(doc.book.marks),
+        fx=rel(doc.book.fx),
+        prices=prices,
+        theses=theses,
+        projections=tuple(base / p for p in doc.book.projections),
+    )

@@ -1,0 +1,324 @@
+"""The state of a book on a date: value, gains, attribution and concentration.
+
+Attribution follows the book's own structure: by company, by key person (a company with
+several key people splits by ``key_people_weights``, equally by default), by account and
+by theme (a company counts fully towards each of its themes: exposure, not a partition).
+Gains: ``realized`` (sales, net of fees, against lot cost), ``unrealized`` (value of open
+lots against their cost) and ``income`` (dividends); their sum is the total gain.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from conviction.book.model import Book
+from conviction.errors import DataError
+from conviction.ledger.fx import FxRates
+from conviction.ledger.lots import Replay, replay
+from conviction.ledger.prices import marked_prices, split_factors
+from conviction.ledger.valuation import trade_arrays, value_history
+
+__all__ = [
+    "AccountLine",
+    "BookStatus",
+    "CompanyLine",
+    "ExposureLine",
+    "StaleMark",
+    "status",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class CompanyLine:
+    company: str
+    quantity: float
+    price: float  # in the status currency, per share as traded on the date
+    value: float
+    weight: float  # of total value (cash included)
+    cost: float
+    unrealized_gain: float
+    realized_gain: float
+    income: float
+    mark_date: dt.date | None
+    mark_kind: str | None
+    mark_grade: str | None
+    mark_age_days: int | None
+
+    @property
+    def gain(self) -> float:
+        return self.unrealized_gain + self.realized_gain + self.income
+
+
+@dataclass(frozen=True, slots=True)
+class ExposureLine:
+    """Value and gain attributed to a key person or a theme."""
+
+    name: str
+    value: float
+    weight: float
+    gain: float
+
+
+@dataclass(frozen=True, slots=True)
+class AccountLine:
+    account: str
+    kind: str
+    currency: str
+    value: float
+    cash: float
+    gain: float
+    weights: dict[str, float]  # company -> weight in this account's value
+
+
+@dataclass(frozen=True, slots=True)
+class StaleMark:
+    company: str
+    last_mark_date: dt.date
+    age_days: int
+    kind: str
+    grade: str
+    source: str
+
+
+@dataclass(frozen=True)
+class BookStatus:
+    as_of: dt.date
+    currency: str
+    total_value: float
+    cash: float
+    by_company: tuple[CompanyLine, ...]
+    by_person: tuple[ExposureLine, ...]
+    by_theme: tuple[ExposureLine, ...]
+    by_account: tuple[AccountLine, ...]
+    hhi: float  # Herfindahl index of holdings weights (cash excluded)
+    stale_marks: tuple[StaleMark, ...]
+    stale_fx: bool
+
+    @property
+    def total_gain(self) -> float:
+        return sum(line.gain for line in self.by_company)
+
+    def company(self, company: str) -> CompanyLine:
+        for line in self.by_company:
+            if line.company == company:
+                return line
+        raise KeyError(company)
+
+
+def status(
+    book: Book,
+    as_of: dt.date | None = None,
+    *,
+    currency: str | None = None,
+    accounts: Sequence[str] | None = None,
+) -> BookStatus:
+    """Value, gains, attribution and concentration of ``book`` on ``as_of``."""
+    as_of = as_of or book.meta.as_of
+    if as_of is None:
+        raise DataError("no date given and the book sets no as_of")
+    currency = currency or book.currency
+    account_ids = tuple(accounts if accounts is not None else book.accounts)
+    companies = tuple(book.companies)
+    fx = FxRates(book.fx)
+    day = np.datetime64(as_of, "D")
+    tx = book.transactions
+    if accounts is not None:
+        tx = tx[tx["account"].isin(account_ids) | (tx["action"] == "split")]
+        book = _with_transactions(book, tx)
+
+    ta = trade_arrays(book, tuple(book.accounts), companies, fx)
+    state = replay(book.transactions, book.accounts, ta.to_account, until=as_of)
+    marked = marked_prices(book, np.array([day]), companies)
+    factor = split_factors(book, companies, np.array([day]))[0]
+    to_ccy = np.array([fx.rate(book.companies[c].currency, currency, np.array([day])).rates[0]
+                       if _held(state, c) else 1.0 for c in companies])
+    price_today = marked.price[0] / factor * to_ccy  # per share as traded, in currency
+
+    quantity = {(lot.account, lot.company): 0.0 for lot in state.lots}
+    cost = dict.fromkeys(quantity, 0.0)
+    for lot in state.lots:
+        quantity[lot.account, lot.company] += lot.quantity
+        cost[lot.account, lot.company] += _in_currency(
+            fx, book, lot.account, lot.company, lot.cost, lot.cost_account, lot.opened, currency
+        )
+    realized: dict[tuple[str, str], float] = {}
+    for sale in state.sales:
+        if currency == book.accounts[sale.account].currency:
+            gain = sale.gain_account
+        else:
+            ccy = book.companies[sale.company].currency
+            at_sale = fx.rate(ccy, currency, np.array([np.datetime64(sale.date, "D")])).rates[0]
+            bought = sum(
+                _in_currency(fx, book, sale.account, sale.company, m.cost, m.cost_account,
+                             m.opened, currency)
+                for m in sale.lots
+            )
+            gain = sale.proceeds * at_sale - bought
+        key = (sale.account, sale.company)
+        realized[key] = realized.get(key, 0.0) + gain
+    income = _income(book, ta, fx, day, currency)
+
+    cash_now = value_history(
+        book, np.array([day]), currency=currency, accounts=tuple(book.accounts)
+    )
+    cash_by_account = dict(zip(cash_now.accounts, cash_now.cash[0], strict=True))
+    keys = set(quantity) | set(realized) | set(income)
+    value = {k: quantity.get(k, 0.0) * _nz(price_today[companies.index(k[1])]) for k in keys}
+    for (acc, com), q in quantity.items():
+        if q > 0 and not np.isfinite(price_today[companies.index(com)]):
+            raise DataError(f"no price for {com} on or before {as_of} (held by {acc})")
+
+    total_cash = float(sum(cash_by_account[a] for a in account_ids))
+    total_value = total_cash + float(sum(value.values()))
+    denom = total_value if total_value else np.nan
+    mark_days = marked.mark_day()[0]
+
+    lines: list[CompanyLine] = []
+    for j, c in enumerate(companies):
+        mine = [k for k in keys if k[1] == c]
+        if not mine:
+            continue
+        v = sum(value[k] for k in mine)
+        cst = sum(cost.get(k, 0.0) for k in mine)
+        row = int(marked.mark_row[0, j])
+        mark = marked.marks.iloc[row] if row >= 0 else None
+        md = _date(mark_days[j]) if row >= 0 else None
+        lines.append(
+            CompanyLine(
+                company=c,
+                quantity=sum(quantity.get(k, 0.0) for k in mine),
+                price=float(price_today[j]),
+                value=v,
+                weight=v / denom,
+                cost=cst,
+                unrealized_gain=v - cst,
+                realized_gain=sum(realized.get(k, 0.0) for k in mine),
+                income=sum(income.get(k, 0.0) for k in mine),
+                mark_date=md,
+                mark_kind=None if mark is None else str(mark["kind"]),
+                mark_grade=None if mark is None else str(mark["grade"]),
+                mark_age_days=None if md is None else (as_of - md).days,
+            )
+        )
+    lines.sort(key=lambda line: -line.value)
+
+    by_person = _exposure(
+        lines, {c: book.companies[c].person_weights() for c in companies}, denom
+    )
+    by_theme = _exposure(
+        lines, {c: dict.fromkeys(book.companies[c].themes, 1.0) for c in companies}, denom
+    )
+    by_account = []
+    for a in account_ids:
+        acc_value = {c: value[k] for k in keys if (k[0] == a) for c in [k[1]]}
+        held = sum(acc_value.values())
+        v = held + cash_by_account[a]
+        gain = sum(
+            value.get(k, 0.0) - cost.get(k, 0.0) + realized.get(k, 0.0) + income.get(k, 0.0)
+            for k in keys
+            if k[0] == a
+        )
+        weights = {c: x / v for c, x in sorted(acc_value.items(), key=lambda kv: -kv[1]) if v}
+        account = book.accounts[a]
+        by_account.append(
+            AccountLine(a, account.kind, currency, v, cash_by_account[a], gain, weights)
+        )
+    held_total = sum(line.value for line in lines)
+    hhi = sum((line.value / held_total) ** 2 for line in lines) if held_total else 0.0
+    stale = tuple(
+        StaleMark(
+            company=line.company,
+            last_mark_date=line.mark_date,
+            age_days=line.mark_age_days or 0,
+            kind=line.mark_kind or "",
+            grade=line.mark_grade or "",
+            source=str(marked.marks.iloc[int(marked.mark_row[0, companies.index(line.company)])]
+                       ["source"]),
+        )
+        for line in lines
+        if line.quantity > 0 and line.mark_date is not None and line.mark_date < as_of
+    )
+    return BookStatus(
+        as_of=as_of,
+        currency=currency,
+        total_value=total_value,
+        cash=total_cash,
+        by_company=tuple(lines),
+        by_person=by_person,
+        by_theme=by_theme,
+        by_account=tuple(by_account),
+        hhi=hhi,
+        stale_marks=stale,
+        stale_fx=bool(cash_now.stale_fx[0]),
+    )
+
+
+def _held(state: Replay, company: str) -> bool:
+    return any(lot.company == company for lot in state.lots)
+
+
+def _nz(x: float) -> float:
+    return float(x) if np.isfinite(x) else 0.0
+
+
+def _date(value: np.datetime64) -> dt.date:
+    return dt.date.fromisoformat(str(value.astype("datetime64[D]")))
+
+
+def _in_currency(
+    fx: FxRates,
+    book: Book,
+    account: str,
+    company: str,
+    amount: float,
+    amount_account: float,
+    on: dt.date,
+    currency: str,
+) -> float:
+    """An amount paid on ``on`` (in the company's currency) in ``currency`` at that day's rate;
+    in the account's own currency, the rate the trade actually used."""
+    if currency == book.accounts[account].currency:
+        return amount_account
+    ccy = book.companies[company].currency
+    return amount * fx.rate(ccy, currency, np.array([np.datetime64(on, "D")])).rates[0]
+
+
+def _income(
+    book: Book, ta: object, fx: FxRates, day: np.datetime64, currency: str
+) -> dict[tuple[str, str], float]:
+    from conviction.ledger.valuation import TradeArrays
+
+    assert isinstance(ta, TradeArrays)
+    sel = np.flatnonzero((ta.action == "dividend") & (ta.day <= day))
+    out: dict[tuple[str, str], float] = {}
+    accounts, companies = tuple(book.accounts), tuple(book.companies)
+    for i in sel:
+        rate = fx.rate(str(ta.settle_currency[i]), currency, ta.day[i : i + 1]).rates[0]
+        key = (accounts[ta.account[i]], companies[ta.company[i]])
+        out[key] = out.get(key, 0.0) + ta.settle_amount[i] * rate
+    return out
+
+
+def _exposure(
+    lines: list[CompanyLine], split: dict[str, dict[str, float]], denom: float
+) -> tuple[ExposureLine, ...]:
+    value: dict[str, float] = {}
+    gain: dict[str, float] = {}
+    for line in lines:
+        for name, w in split[line.company].items():
+            value[name] = value.get(name, 0.0) + line.value * w
+            gain[name] = gain.get(name, 0.0) + line.gain * w
+    return tuple(
+        ExposureLine(name, value[name], value[name] / denom, gain[name])
+        for name in sorted(value, key=lambda n: -value[n])
+    )
+
+
+def _with_transactions(book: Book, tx: object) -> Book:
+    from dataclasses import replace
+
+    return replace(book, transactions=tx)

@@ -1,0 +1,255 @@
+"""Valuation on arrays: positions, cash and value of every account on every day.
+
+Quantities are kept in original shares (see ``prices``), so one cumulative sum over days
+gives every position on every day, and value is a batched matrix product with the price
+matrix. Accounts are processed in chunks so memory stays bounded
+(``days × chunk × companies`` floats at a time).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from conviction._typing import BoolArray, Float64Array, IntArray
+from conviction.book.model import Book
+from conviction.errors import DataError
+from conviction.ledger.fx import FxRates
+from conviction.ledger.prices import marked_prices, split_factors
+
+__all__ = [
+    "TradeArrays",
+    "ValueHistory",
+    "business_days",
+    "cash",
+    "positions",
+    "price_history",
+    "trade_arrays",
+    "value_history",
+]
+
+
+def business_days(start: dt.date | np.datetime64, end: dt.date | np.datetime64) -> np.ndarray:
+    """Monday-to-Friday days from start to end inclusive, as datetime64[D]."""
+    s, e = np.datetime64(start, "D"), np.datetime64(end, "D")
+    days = np.arange(s, e + np.timedelta64(1, "D"), dtype="datetime64[D]")
+    return days[np.is_busday(days)] if days.size else days
+
+
+@dataclass(frozen=True)
+class TradeArrays:
+    """The transaction table as arrays, with every amount's currency conversion resolved.
+
+    ``settle_amount`` is the cash effect of each row in its settle currency;
+    ``to_account`` converts the company's currency into the account's currency on the
+    trade day (the row's ``fx_rate`` when it settles in the account's currency).
+    """
+
+    day: np.ndarray  # datetime64[D]
+    account: IntArray
+    company: IntArray  # -1 for cash rows
+    action: np.ndarray
+    quantity: Float64Array
+    original_shares: Float64Array  # signed change in original shares (buy +, sell -)
+    settle_currency: np.ndarray
+    settle_amount: Float64Array
+    external: BoolArray  # deposits and withdrawals: money in or out of the account
+    to_account: Float64Array
+
+
+def trade_arrays(
+    book: Book, accounts: Sequence[str], companies: Sequence[str], fx: FxRates | None = None
+) -> TradeArrays:
+    tx = book.transactions
+    fx = fx or FxRates(book.fx)
+    n = len(tx)
+    day = tx["date"].to_numpy().astype("datetime64[D]")
+    a_index = {a: i for i, a in enumerate(accounts)}
+    c_index = {c: j for j, c in enumerate(companies)}
+    account = np.array([a_index.get(a, -1) for a in tx["account"].to_numpy()], dtype=np.int64)
+    company = np.array([c_index.get(c, -1) for c in tx["company"].to_numpy()], dtype=np.int64)
+    action = tx["action"].to_numpy()
+    qty = tx["quantity"].to_numpy(float)
+    price = np.nan_to_num(tx["price"].to_numpy(float))
+    fees = tx["fees"].to_numpy(float)
+
+    account_ccy = np.array(
+        [book.accounts[a].currency if a in book.accounts else book.currency for a in tx["account"]],
+        dtype=object,
+    ) if n else np.array([], dtype=object)
+    company_ccy = np.array(
+        [book.companies[c].currency if c in book.companies else "" for c in tx["company"]],
+        dtype=object,
+    ) if n else np.array([], dtype=object)
+    given = tx["currency"].to_numpy(dtype=object)
+    settle = np.where(given != "", given, account_ccy)
+    fx_given = tx["fx_rate"].to_numpy(float)
+
+    is_buy, is_sell = action == "buy", action == "sell"
+    is_div = action == "dividend"
+    is_trade = is_buy | is_sell | is_div
+    gross = np.where(is_buy, qty * price + fees, qty * price - fees)
+    to_settle = _rates(fx, company_ccy, settle, day, is_trade)
+    to_settle = np.where(is_trade & np.isfinite(fx_given), fx_given, to_settle)
+    to_account = _rates(fx, company_ccy, account_ccy, day, is_trade)
+    same = settle == account_ccy
+    to_account = np.where(is_trade & same & np.isfinite(fx_given), fx_given, to_account)
+
+    amount = np.zeros(n)
+    amount[is_buy] = -gross[is_buy] * to_settle[is_buy]
+    sells = is_sell | is_div
+    amount[sells] = gross[sells] * to_settle[sells]
+    dep, wd = action == "deposit", action == "withdraw"
+    amount[dep] = qty[dep]
+    amount[wd] = -qty[wd]
+
+    factors = np.ones(n)
+    for j, c in enumerate(companies):
+        sel = np.flatnonzero((company == j) & (is_buy | is_sell))
+        if sel.size:
+            factors[sel] = split_factors(book, [c], day[sel])[:, 0]
+    shares = np.where(is_buy, qty, np.where(is_sell, -qty, 0.0)) / factors
+    return TradeArrays(
+        day, account, company, action, qty, shares, settle, amount, dep | wd, to_account
+    )
+
+
+def _rates(
+    fx: FxRates, base: np.ndarray, quote: np.ndarray, day: np.ndarray, mask: BoolArray
+) -> Float64Array:
+    """Per-row rate base→quote on the row's day (1.0 where not needed)."""
+    out = np.ones(base.shape[0])
+    need = mask & (base != quote)
+    if not need.any():
+        return out
+    pairs = pd.DataFrame({"b": base[need], "q": quote[need]}).drop_duplicates()
+    for b, q in pairs.itertuples(index=False):
+        sel = np.flatnonzero(need & (base == b) & (quote == q))
+        out[sel] = fx.rate(str(b), str(q), day[sel]).rates
+    return out
+
+
+@dataclass(frozen=True)
+class ValueHistory:
+    """Every account's value on every day, in one currency.
+
+    ``value = holdings + cash``; ``flows`` are deposits minus withdrawals on that day,
+    the money that came from outside (what time-weighted returns take out).
+    """
+
+    days: np.ndarray
+    accounts: tuple[str, ...]
+    currency: str
+    holdings: Float64Array  # (days, accounts)
+    cash: Float64Array  # (days, accounts)
+    flows: Float64Array  # (days, accounts)
+    stale_fx: BoolArray  # (days,) some rate used that day was carried forward
+
+    @property
+    def value(self) -> Float64Array:
+        return self.holdings + self.cash
+
+    def frame(self) -> pd.DataFrame:
+        return pd.DataFrame(self.value, index=pd.DatetimeIndex(self.days), columns=self.accounts)
+
+
+def value_history(
+    book: Book,
+    days: np.ndarray | None = None,
+    *,
+    currency: str | None = None,
+    accounts: Sequence[str] | None = None,
+    chunk: int = 64,
+) -> ValueHistory:
+    """Value, cash and external flows of each account on each day, in ``currency``."""
+    currency = currency or book.currency
+    accounts = tuple(accounts if accounts is not None else book.accounts)
+    companies = tuple(book.companies)
+    if days is None:
+        tx_days = book.transactions["date"].to_numpy().astype("datetime64[D]")
+        if not tx_days.size:
+            raise DataError("the book has no transactions to value")
+        end = np.datetime64(book.meta.as_of, "D") if book.meta.as_of else tx_days.max()
+        days = business_days(tx_days.min(), end)
+    days = np.asarray(days).astype("datetime64[D]")
+    fx = FxRates(book.fx)
+    ta = trade_arrays(book, accounts, companies, fx)
+    marked = marked_prices(book, days, companies)
+
+    stale_fx = np.zeros(days.size, dtype=bool)
+    price = np.nan_to_num(marked.price)
+    for j, c in enumerate(companies):
+        ccy = book.companies[c].currency
+        if ccy != currency and np.any(ta.company == j):
+            series = fx.rate(ccy, currency, days)
+            price[:, j] *= series.rates
+            stale_fx |= series.stale
+
+    d_idx = np.searchsorted(days, ta.day, side="left")
+    live = (d_idx < days.size) & (ta.account >= 0)
+    holdings = np.zeros((days.size, len(accounts)))
+    trade = live & (ta.company >= 0) & (ta.original_shares != 0)
+    for lo in range(0, len(accounts), chunk):
+        hi = min(lo + chunk, len(accounts))
+        sel = trade & (ta.account >= lo) & (ta.account < hi)
+        q = np.zeros((days.size, hi - lo, len(companies)))
+        np.add.at(q, (d_idx[sel], ta.account[sel] - lo, ta.company[sel]), ta.original_shares[sel])
+        np.cumsum(q, axis=0, out=q)
+        holdings[:, lo:hi] = np.matmul(q, price[:, :, None])[:, :, 0]
+
+    cash_total = np.zeros((days.size, len(accounts)))
+    flows = np.zeros((days.size, len(accounts)))
+    for ccy in np.unique(ta.settle_currency[live]) if live.any() else ():
+        sel = live & (ta.settle_currency == ccy)
+        per = np.zeros((days.size, len(accounts)))
+        np.add.at(per, (d_idx[sel], ta.account[sel]), ta.settle_amount[sel])
+        ext = np.zeros((days.size, len(accounts)))
+        ext_sel = sel & ta.external
+        np.add.at(ext, (d_idx[ext_sel], ta.account[ext_sel]), ta.settle_amount[ext_sel])
+        series = fx.rate(str(ccy), currency, days)
+        stale_fx |= series.stale
+        cash_total += np.cumsum(per, axis=0) * series.rates[:, None]
+        flows += ext * series.rates[:, None]
+    return ValueHistory(days, accounts, currency, holdings, cash_total, flows, stale_fx)
+
+
+def positions(book: Book, as_of: dt.date) -> pd.DataFrame:
+    """Quantities held on ``as_of`` (shares as they trade on that day): accounts × companies."""
+    accounts, companies = tuple(book.accounts), tuple(book.companies)
+    ta = trade_arrays(book, accounts, companies)
+    day = np.datetime64(as_of, "D")
+    sel = (ta.day <= day) & (ta.company >= 0) & (ta.account >= 0)
+    q = np.zeros((len(accounts), len(companies)))
+    np.add.at(q, (ta.account[sel], ta.company[sel]), ta.original_shares[sel])
+    q *= split_factors(book, companies, np.array([day]))[0]
+    q[np.abs(q) < 1e-9] = 0.0
+    return pd.DataFrame(q, index=list(accounts), columns=list(companies))
+
+
+def cash(book: Book, as_of: dt.date, currency: str | None = None) -> pd.Series:
+    """Cash of each account on ``as_of`` in ``currency`` (default the book's)."""
+    history = value_history(book, np.array([np.datetime64(as_of, "D")]), currency=currency)
+    return pd.Series(history.cash[0], index=list(history.accounts), name="cash")
+
+
+def price_history(
+    book: Book, dates: Sequence[dt.date] | np.ndarray | pd.DatetimeIndex, *, basis: str = "last"
+) -> pd.DataFrame:
+    """Prices (company currency) on each date: the last mark on or before it.
+
+    ``basis="last"`` expresses every price in the share count of the last date (like a
+    split-adjusted price series, so returns are continuous); ``basis="date"`` gives the
+    price as it traded on each date. NaN before a company's first mark.
+    """
+    days = np.asarray(pd.DatetimeIndex(dates).values).astype("datetime64[D]")
+    companies = tuple(book.companies)
+    marked = marked_prices(book, days, companies)
+    factors = split_factors(book, companies, days)
+    divide = factors[-1:] if basis == "last" else factors
+    return pd.DataFrame(
+        marked.price / divide, index=pd.DatetimeIndex(days, name="date"), columns=list(companies)
+    )
