@@ -183,8 +183,8 @@ class _Doc:
         if head == "scorecard" and idx:
             i = idx[0]
             rest = keys[1:]
-            if rest and rest[0] in PILLARS:
-                cards = self.raw.get("scorecard", [])
+            cards = self.raw.get("scorecard", [])
+            if rest and i < len(cards) and isinstance(cards[i].get(rest[0]), dict):
                 k = sum(1 for c in cards[:i] if isinstance(c.get(rest[0]), dict))
                 found = locate(
                     self.text, f"scorecard.{rest[0]}", k, rest[1] if len(rest) > 1 else None
@@ -233,9 +233,10 @@ def _load(path: Path) -> _Doc:
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise FormatError(
-            f"invalid TOML: {exc}", file=path, line=getattr(exc, "lineno", None)
-        ) from None
+        # Python < 3.14 has no exc.lineno; the message ends "(at line N, column M)".
+        found = re.search(r"at line (\d+)", str(exc))
+        line = int(found.group(1)) if found else None
+        raise FormatError(f"invalid TOML: {exc}", file=path, line=line) from None
     return _Doc(path, text, raw)
 
 
