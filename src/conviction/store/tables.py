@@ -82,10 +82,11 @@ class AccountRow(Base):
 
 
 class TransactionRow(Base):
-    __tablename__ = "transaction"
+    __tablename__ = "transactions"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     date: Mapped[dt.date] = mapped_column(Date)
-    account_id: Mapped[str] = mapped_column(ForeignKey("account.id"))
+    # NULL for a split, which is a company event for every account
+    account_id: Mapped[str | None] = mapped_column(ForeignKey("account.id"), nullable=True)
     company_id: Mapped[str | None] = mapped_column(ForeignKey("company.id"), nullable=True)
     action: Mapped[str] = mapped_column(String(12))
     quantity: Mapped[float] = mapped_column(Float)
@@ -97,7 +98,7 @@ class TransactionRow(Base):
     source: Mapped[str] = mapped_column(String(300))  # file it came from, or "api"
     line: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
-    __table_args__ = (Index("ix_transaction_account_date", "account_id", "date"),)
+    __table_args__ = (Index("ix_transactions_account_date", "account_id", "date"),)
 
 
 class MarkRow(Base):
