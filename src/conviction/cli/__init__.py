@@ -23,7 +23,7 @@ def main() -> None:
     from conviction.errors import DataError, StoreError
 
     try:
-        app(standalone_mode=False)
+        app()  # usage errors exit 2 from inside; our own errors come out here
     except InputError as exc:
         err.print(f"[red]error:[/red] {exc}", highlight=False)
         sys.exit(EXIT_INPUT)

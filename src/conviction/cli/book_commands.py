@@ -1,1 +1,313 @@
 """Book commands: init, load, status, history, prices."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import typer
+from rich.table import Table
+
+from conviction.cli.app import app, err, out, print_json, settings
+from conviction.errors import FormatError
+from conviction.io.book_reader import find_book_toml, read_book
+from conviction.ledger.returns import irr, twr
+from conviction.ledger.status import BookStatus, status
+from conviction.ledger.valuation import business_days, value_history
+from conviction.store import connect, count_rows, write_book
+from conviction.store import read_book as read_stored_book
+from conviction.store.loading import load_books
+
+JSON = typer.Option(False, "--json", help="Print JSON for programs instead of tables.")
+
+
+def parse_date(value: str | None, option: str) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise FormatError(f"expected a date YYYY-MM-DD, got {value!r}", field=option) from None
+
+
+@app.command()
+def init(
+    folder: Path | None = typer.Argument(
+        None, help="Also write a starter book (book.toml and empty CSVs) into this folder."
+    ),
+) -> None:
+    """Create the database (or bring its schema up to date)."""
+    connect(settings.db_url)
+    err.print(f"database ready: {settings.db_url}")
+    if folder is not None:
+        folder.mkdir(parents=True, exist_ok=True)
+        files = {
+            "book.toml": _STARTER_TOML,
+            "transactions.csv": "date,account,company,action,quantity,price,fees\n",
+            "marks.csv": "date,company,price,kind,source\n",
+        }
+        for name in files:
+            if (folder / name).exists():
+                raise FormatError("already exists; init does not overwrite", file=folder / name)
+        for name, text in files.items():
+            (folder / name).write_text(text, encoding="utf-8")
+        err.print(f"starter book written to {folder}/")
+
+
+@app.command()
+def load(
+    paths: list[Path] = typer.Argument(..., help="Book TOML files, or folders holding one."),
+    as_json: bool = JSON,
+) -> None:
+    """Load books into the database, all in one transaction (all or nothing)."""
+    engine = connect(settings.db_url)
+    books = [(find_book_toml(p), read_book(p)) for p in paths]
+    written = load_books(engine, books)
+    if as_json:
+        print_json(written)
+        return
+    for (toml, _), counts in zip(books, written["books"], strict=True):
+        parts = ", ".join(f"{v} {k}" for k, v in counts.items() if k != "book")
+        out.print(f"loaded {toml}: {parts}")
+    total = written["database"]
+    out.print("database now holds " + ", ".join(f"{v} {k}" for k, v in total.items()))
+
+
+@app.command("status")
+def status_command(
+    as_of: str | None = typer.Option(None, "--as-of", help="Date YYYY-MM-DD (default: book's)."),
+    account: list[str] | None = typer.Option(None, "--account", help="Only these accounts."),
+    currency: str | None = typer.Option(None, "--currency", help="Report in this currency."),
+    as_json: bool = JSON,
+) -> None:
+    """Value, gains, attribution and concentration on a date."""
+    book = read_stored_book(connect(settings.db_url))
+    when = parse_date(as_of, "--as-of") or book.meta.as_of or dt.date.today()
+    _check_accounts(book.accounts, account)
+    result = status(book, when, currency=currency.upper() if currency else None,
+                    accounts=account or None)
+    if as_json:
+        print_json(status_payload(result))
+    else:
+        _print_status(result, book.meta.name)
+
+
+@app.command()
+def history(
+    account: list[str] | None = typer.Option(None, "--account", help="Only these accounts."),
+    start: str | None = typer.Option(None, "--start", help="First date (default: first trade)."),
+    end: str | None = typer.Option(None, "--end", help="Last date (default: book's as_of)."),
+    freq: str = typer.Option("M", "--freq", help="Rows: D daily (business days), M month ends."),
+    currency: str | None = typer.Option(None, "--currency", help="Report in this currency."),
+    as_json: bool = JSON,
+) -> None:
+    """Daily value of each account with time- and money-weighted returns."""
+    book = read_stored_book(connect(settings.db_url))
+    _check_accounts(book.accounts, account)
+    tx_days = book.transactions["date"].to_numpy().astype("datetime64[D]")
+    first = parse_date(start, "--start") or tx_days.min().astype(dt.date)
+    last = parse_date(end, "--end") or book.meta.as_of or dt.date.today()
+    if first > last:
+        raise FormatError(f"--start {first} is after --end {last}", field="--start")
+    days = business_days(first, last)
+    accounts = tuple(account) if account else tuple(book.accounts)
+    vh = value_history(book, days, currency=currency.upper() if currency else None,
+                       accounts=accounts)
+    value, flows = vh.value, vh.flows
+    summary = []
+    for j, a in enumerate(accounts):
+        cash_flows = -flows[:, j].copy()
+        cash_flows[-1] += value[-1, j]
+        summary.append({
+            "account": a,
+            "start_value": float(value[0, j]),
+            "end_value": float(value[-1, j]),
+            "net_flows": float(flows[:, j].sum()),
+            "twr": float(twr(value[:, j], flows[:, j])),
+            "irr": irr(days, cash_flows),
+        })
+    if freq.upper() not in ("D", "M"):
+        raise FormatError(f"--freq must be D or M, got {freq!r}", field="--freq")
+    rows = _sample(days, freq.upper())
+    series = [
+        {"date": str(days[i]), **{a: float(value[i, j]) for j, a in enumerate(accounts)}}
+        for i in rows
+    ]
+    if as_json:
+        print_json({"currency": vh.currency, "accounts": summary, "series": series})
+        return
+    table = Table(title=f"history in {vh.currency} ({first} to {last})")
+    table.add_column("account")
+    for col in ("start value", "end value", "net flows", "TWR", "IRR (act/365)"):
+        table.add_column(col, justify="right")
+    for s in summary:
+        table.add_row(s["account"], _money(s["start_value"]), _money(s["end_value"]),
+                      _money(s["net_flows"]), _pct(s["twr"]), _pct(s["irr"]))
+    out.print(table)
+    t2 = Table(title="value at month ends" if freq.upper() == "M" else "value by day")
+    t2.add_column("date")
+    for a in accounts:
+        t2.add_column(a, justify="right")
+    for row in series[-24:]:
+        t2.add_row(row["date"], *(_money(row[a]) for a in accounts))
+    out.print(t2)
+
+
+prices_app = typer.Typer(help="Price data: fetch from Yahoo Finance (yfinance extra).")
+app.add_typer(prices_app, name="prices")
+
+
+@prices_app.command("fetch")
+def prices_fetch(
+    tickers: list[str] = typer.Argument(..., help="Tickers, e.g. TSLA or USDJPY=X."),
+    start: str | None = typer.Option(None, "--start", help="First date (default: 2000-01-01)."),
+) -> None:
+    """Fetch daily closes and cache them in the database as marks (or FX rates)."""
+    from conviction.io.yahoo import YahooSource
+    from conviction.store.prices import store_fetched
+
+    engine = connect(settings.db_url)
+    book = read_stored_book(engine)
+    source = YahooSource()
+    fetched = {t: source.history(t, parse_date(start, "--start") or dt.date(2000, 1, 1))
+               for t in tickers}
+    with engine.begin() as conn:
+        counts = store_fetched(conn, book, fetched)
+    for ticker, n in counts.items():
+        out.print(f"{ticker}: {n} closes stored")
+
+
+# --- printing ---------------------------------------------------------------------------
+
+def status_payload(result: BookStatus) -> dict[str, Any]:
+    """The JSON shape of ``conviction status --json`` (documented in docs/formats.md)."""
+    return {
+        "as_of": result.as_of,
+        "currency": result.currency,
+        "total_value": result.total_value,
+        "cash": result.cash,
+        "total_gain": result.total_gain,
+        "hhi": result.hhi,
+        "by_company": [
+            {"company": c.company, "quantity": c.quantity, "price": c.price, "value": c.value,
+             "weight": c.weight, "cost": c.cost, "unrealized_gain": c.unrealized_gain,
+             "realized_gain": c.realized_gain, "income": c.income, "gain": c.gain,
+             "mark": {"date": c.mark_date, "kind": c.mark_kind, "grade": c.mark_grade,
+                      "age_days": c.mark_age_days}}
+            for c in result.by_company
+        ],
+        "by_person": [
+            {"person": p.name, "value": p.value, "weight": p.weight, "gain": p.gain}
+            for p in result.by_person
+        ],
+        "by_theme": [
+            {"theme": t.name, "value": t.value, "weight": t.weight, "gain": t.gain}
+            for t in result.by_theme
+        ],
+        "by_account": [
+            {"account": a.account, "kind": a.kind, "value": a.value, "cash": a.cash,
+             "gain": a.gain, "weights": a.weights}
+            for a in result.by_account
+        ],
+        "stale_marks": [
+            {"company": s.company, "last_mark_date": s.last_mark_date, "age_days": s.age_days,
+             "kind": s.kind, "grade": s.grade, "source": s.source}
+            for s in result.stale_marks
+        ],
+        "stale_fx": result.stale_fx,
+    }
+
+
+def _print_status(result: BookStatus, name: str) -> None:
+    ccy = result.currency
+    out.print(f"[bold]{name}[/bold] on {result.as_of} ({ccy}): total value "
+              f"{_money(result.total_value)}, cash {_money(result.cash)}, total gain "
+              f"{_money(result.total_gain)}, HHI {result.hhi:.3f}")
+    t = Table(title="by company")
+    for col in ("company", "value", "weight", "cost", "unrealized", "realized", "mark"):
+        t.add_column(col, justify="left" if col in ("company", "mark") else "right")
+    for c in result.by_company:
+        mark = f"{c.mark_kind} {c.mark_date} {c.mark_grade} {c.mark_age_days}d"
+        t.add_row(c.company, _money(c.value), _pct(c.weight), _money(c.cost),
+                  _money(c.unrealized_gain), _money(c.realized_gain), mark)
+    out.print(t)
+    t = Table(title="by key person")
+    for col in ("person", "value", "weight", "gain"):
+        t.add_column(col, justify="left" if col == "person" else "right")
+    for p in result.by_person:
+        t.add_row(p.name, _money(p.value), _pct(p.weight), _money(p.gain))
+    out.print(t)
+    t = Table(title="by account")
+    for col in ("account", "kind", "value", "cash", "gain", "largest weights"):
+        t.add_column(col, justify="left" if col in ("account", "kind", "largest weights") else
+                     "right")
+    for a in result.by_account:
+        weights = ", ".join(f"{c} {_pct(w)}" for c, w in list(a.weights.items())[:3])
+        t.add_row(a.account, a.kind, _money(a.value), _money(a.cash), _money(a.gain), weights)
+    out.print(t)
+    if result.stale_marks:
+        t = Table(title="stale marks (valued at the last earlier mark)")
+        for col in ("company", "last mark", "age (days)", "kind", "grade"):
+            t.add_column(col)
+        for s in result.stale_marks:
+            t.add_row(s.company, str(s.last_mark_date), str(s.age_days), s.kind, s.grade)
+        out.print(t)
+
+
+def _money(x: float) -> str:
+    if not np.isfinite(x):
+        return "n/a"
+    for unit, scale in (("B", 1e9), ("M", 1e6), ("k", 1e3)):
+        if abs(x) >= scale:
+            return f"{x / scale:,.2f}{unit}"
+    return f"{x:,.2f}"
+
+
+def _pct(x: float) -> str:
+    return "n/a" if not np.isfinite(x) else f"{100 * x:.1f}%"
+
+
+def _sample(days: np.ndarray, freq: str) -> list[int]:
+    if freq == "D":
+        return list(range(days.size))
+    months = days.astype("datetime64[M]")
+    last = np.flatnonzero(np.append(months[1:] != months[:-1], True))
+    return [int(i) for i in last]
+
+
+def _check_accounts(accounts: Any, wanted: list[str] | None) -> None:
+    from conviction.errors import ReferenceError_
+
+    for a in wanted or []:
+        if a not in accounts:
+            raise ReferenceError_(f"unknown account {a!r} (known: {', '.join(accounts)})",
+                                  field="--account")
+
+
+_STARTER_TOML = """\
+[book]
+name = "My book"
+currency = "USD"
+transactions = "transactions.csv"
+marks = "marks.csv"
+
+[[person]]
+id = "founder"
+name = "A Founder"
+
+[[company]]
+id = "acme"
+name = "Acme"
+public = true
+ticker = "ACME"
+key_people = ["founder"]
+
+[[account]]
+id = "me"
+name = "My account"
+kind = "personal"
+"""
+
+__all__ = ["count_rows", "status_payload", "write_book"]

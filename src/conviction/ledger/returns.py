@@ -1,0 +1,53 @@
+"""Time-weighted and money-weighted returns of a value series with external flows.
+
+Convention: values are end-of-day; a flow on day t arrives at that day's close (money
+deposited on a day is invested at the close), so the day's return is
+``(V_t − F_t) / V_{t−1} − 1``. Money-weighted return is the IRR of the flows and the final
+value on an actual/365 calendar (the XIRR convention of spreadsheets).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.optimize import brentq
+
+from conviction._typing import Float64Array
+
+__all__ = ["irr", "time_weighted_returns", "twr"]
+
+
+def time_weighted_returns(value: Float64Array, flows: Float64Array) -> Float64Array:
+    """Daily time-weighted returns along axis 0 (0 where there was nothing invested)."""
+    value = np.asarray(value, dtype=float)
+    flows = np.asarray(flows, dtype=float)
+    prev = np.concatenate([np.zeros_like(value[:1]), value[:-1]], axis=0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = (value - flows) / prev - 1.0
+    return np.where(prev > 0, r, 0.0)
+
+
+def twr(value: Float64Array, flows: Float64Array) -> Float64Array:
+    """Cumulative time-weighted return over the whole series (per column)."""
+    return np.prod(1.0 + time_weighted_returns(value, flows), axis=0) - 1.0
+
+
+def irr(days: np.ndarray, amounts: Float64Array) -> float:
+    """Annual internal rate of return of dated cash flows (investor's view: money paid in is
+    negative, money received and the final value positive). NaN when it does not exist."""
+    days = np.asarray(days).astype("datetime64[D]")
+    amounts = np.asarray(amounts, dtype=float)
+    keep = amounts != 0
+    days, amounts = days[keep], amounts[keep]
+    if amounts.size < 2 or (amounts > 0).all() or (amounts < 0).all():
+        return float("nan")
+    years = (days - days.min()).astype(np.int64) / 365.0
+
+    def npv(rate: float) -> float:
+        return float(np.sum(amounts * np.exp(-np.log1p(rate) * years)))
+
+    lo, hi = -0.9999, 1.0
+    while npv(hi) > 0 and hi < 1e6:
+        hi *= 4
+    if np.sign(npv(lo)) == np.sign(npv(hi)):
+        return float("nan")
+    return float(brentq(npv, lo, hi, xtol=1e-14, rtol=1e-13, maxiter=500))
