@@ -1,0 +1,63 @@
+"""Cache fetched prices in the database: closes as marks, ``XXXYYY=X`` pairs as FX rates."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Connection, delete
+
+from conviction.book.model import Book
+from conviction.errors import ReferenceError_
+from conviction.ledger.prices import split_factors
+from conviction.store.tables import FxRow, MarkRow
+
+__all__ = ["store_fetched"]
+
+ORIGIN = "yahoo"
+
+
+def store_fetched(conn: Connection, book: Book, fetched: dict[str, pd.Series]) -> dict[str, int]:
+    """Store fetched closes, replacing earlier fetched rows of the same company or pair.
+
+    Yahoo's closes are split-adjusted; marks are stored as they traded, so each close is
+    multiplied back by the book's splits that came after its date.
+    """
+    by_ticker = {c.ticker.upper(): c.id for c in book.companies.values() if c.ticker}
+    counts: dict[str, int] = {}
+    for ticker, closes in fetched.items():
+        days = closes.index.to_numpy().astype("datetime64[D]")
+        if ticker.upper().endswith("=X"):
+            pair = ticker.upper()[:-2]
+            pair = pair if len(pair) == 6 else "USD" + pair  # Yahoo's "JPY=X" is USDJPY
+            conn.execute(delete(FxRow).where(FxRow.origin == ORIGIN, FxRow.pair == pair))
+            rows = [{"date": _date(d), "pair": pair, "rate": float(r), "source": ticker,
+                     "origin": ORIGIN, "line": None} for d, r in zip(days, closes, strict=True)]
+            if rows:
+                conn.execute(FxRow.__table__.insert(), rows)
+        else:
+            company = by_ticker.get(ticker.upper())
+            if company is None:
+                raise ReferenceError_(
+                    f"unknown ticker {ticker!r}: no company in the book has it", field="ticker"
+                )
+            factors = split_factors(book, [company], days)[:, 0]
+            as_traded = closes.to_numpy(float) * (factors[-1] / factors) if days.size else []
+            conn.execute(delete(MarkRow).where(MarkRow.origin == ORIGIN,
+                                               MarkRow.company_id == company))
+            # A close already given by the book's own files for that day wins.
+            own = book.marks[(book.marks["company"] == company) & (book.marks["kind"] == "close")]
+            taken = set(own["date"].to_numpy().astype("datetime64[D]"))
+            rows = [{"date": _date(d), "company_id": company, "price": float(p), "kind": "close",
+                     "source": f"Yahoo Finance {ticker}", "grade": "A", "origin": ORIGIN,
+                     "line": None}
+                    for d, p in zip(days, as_traded, strict=True) if d not in taken]
+            if rows:
+                conn.execute(MarkRow.__table__.insert(), rows)
+        counts[ticker] = len(closes)
+    return counts
+
+
+def _date(day: np.datetime64) -> dt.date:
+    return dt.date.fromisoformat(str(day))
