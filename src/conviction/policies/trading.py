@@ -1,0 +1,153 @@
+"""The engine's working state and the one place where trades happen.
+
+Every rule proposes quantities to trade, shaped (paths, accounts, companies); only
+:meth:`Trader.execute` changes holdings and cash. It enforces, for every rule alike:
+private companies trade only at liquidity events, no short sales, the last-seller rule,
+and cash that never goes below the margin floor (buys are scaled down to fit). Costs are
+charged on the traded value, so each trade changes an account's value by minus its cost.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from conviction._typing import BoolArray, Float64Array, IntArray
+
+__all__ = ["DUST", "State", "Step", "TradeChunk", "Trader"]
+
+#: Holdings at or below this many shares count as none (for the last-seller rule).
+DUST = 1e-9
+
+
+@dataclass(eq=False, slots=True)
+class Step:
+    """What rules see at step ``t``: the prices and which companies can trade."""
+
+    t: int
+    day: int
+    prices: Float64Array  # (paths, companies)
+    tradable: BoolArray  # (1 or paths, companies): public, or private at a liquidity event
+    event: BoolArray  # (1 or paths, companies): private and at a liquidity event
+    peak: Float64Array  # (paths, companies): running peak price since the start
+
+
+@dataclass(eq=False, slots=True)
+class TradeChunk:
+    """The trades one rule made on one step (flat arrays, one entry per trade)."""
+
+    t: int
+    rule: int
+    path: IntArray
+    account: IntArray
+    company: IntArray
+    quantity: Float64Array
+    price: Float64Array
+    cost: Float64Array
+
+
+@dataclass(eq=False, slots=True)
+class State:
+    """Holdings and cash of every account on every path, and what has been spent."""
+
+    holdings: Float64Array  # (paths, accounts, companies)
+    cash: Float64Array  # (paths, accounts)
+    costs: Float64Array = field(init=False)
+    traded: Float64Array = field(init=False)
+    n_trades: IntArray = field(init=False)
+    inflow: Float64Array = field(init=False)
+    outflow: Float64Array = field(init=False)
+    trades: list[TradeChunk] | None = None
+
+    def __post_init__(self) -> None:
+        shape = self.cash.shape
+        self.costs = np.zeros(shape)
+        self.traded = np.zeros(shape)
+        self.n_trades = np.zeros(shape, dtype=np.int64)
+        self.inflow = np.zeros(shape)
+        self.outflow = np.zeros(shape)
+
+    def position_values(self, prices: Float64Array) -> Float64Array:
+        """Value of each holding, (paths, accounts, companies)."""
+        return self.holdings * prices[:, None, :]
+
+    def values(self, prices: Float64Array) -> Float64Array:
+        """Value of each account (cash included), (paths, accounts)."""
+        held: Float64Array = np.einsum("pac,pc->pa", self.holdings, prices)
+        return self.cash + held
+
+
+@dataclass(frozen=True, eq=False)
+class Trader:
+    """The constraints every trade obeys, bound to one policy and one set of accounts.
+
+    ``rate``: cost as a fraction of traded value. ``margin``: cash may fall to
+    ``-margin * account value``. ``insiders``: accounts under the last-seller rule (None:
+    no such rule); every other account is a client of theirs.
+    """
+
+    rate: float
+    margin: float
+    insiders: BoolArray | None
+
+    def execute(self, state: State, step: Step, delta: Float64Array, rule: int) -> Float64Array:
+        """Carry out the proposed trades ``delta`` (shares; > 0 buy) as far as allowed.
+
+        Returns the quantities traded. ``delta`` is modified in place.
+        """
+        h = state.holdings
+        p = step.prices[:, None, :]
+        delta *= step.tradable[:, None, :]
+        np.maximum(delta, -h, out=delta)  # no short sales
+        if self.insiders is not None:
+            clients_after = (h + delta) * ~self.insiders[None, :, None]
+            blocked: BoolArray = np.asarray((clients_after > DUST).any(axis=1))  # (paths, comp)
+            stop = (delta < 0) & blocked[:, None, :] & self.insiders[None, :, None]
+            delta[stop] = 0.0
+        value = delta * p
+        buys = np.where(value > 0, value, 0.0).sum(axis=-1)
+        sells = -np.where(value < 0, value, 0.0).sum(axis=-1)
+        c = self.rate
+        if self.margin > 0:
+            floor = -self.margin * np.maximum(state.values(step.prices[:, :]), 0.0)
+        else:
+            floor = np.zeros_like(state.cash)
+        room = state.cash + sells * (1.0 - c) - floor
+        need = buys * (1.0 + c)
+        short = need > room
+        if short.any():
+            # Scale each short account's buys down to what its cash (and margin) allows.
+            scale = np.ones_like(need)
+            scale[short] = np.clip(room[short] / need[short], 0.0, 1.0)
+            delta = np.where(delta > 0, delta * scale[..., None], delta)
+            value = delta * p
+            buys = buys * scale
+        traded = buys + sells
+        cost = c * traded
+        h += delta
+        state.cash += sells - buys - cost
+        if short.any():
+            # Rounding can leave a short account a hair below its floor: it spent all it had.
+            np.maximum(state.cash, np.where(short, floor, -np.inf), out=state.cash)
+        state.costs += cost
+        state.traded += traded
+        done = delta != 0
+        state.n_trades += done.sum(axis=-1)
+        if state.trades is not None and done.any():
+            path, account, company = np.nonzero(done)
+            prices = step.prices[path, company]
+            qty = delta[path, account, company]
+            state.trades.append(
+                TradeChunk(
+                    t=step.t,
+                    rule=rule,
+                    path=path.astype(np.int64),
+                    account=account.astype(np.int64),
+                    company=company.astype(np.int64),
+                    quantity=qty,
+                    price=prices,
+                    cost=c * np.abs(qty) * prices,
+                )
+            )
+        return delta
