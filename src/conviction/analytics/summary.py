@@ -1,0 +1,208 @@
+"""Every statistic of one series in one frozen result, and the same for many columns.
+
+``summarize`` is what ``conviction stats`` prints; ``summary_frame`` gives the scalar
+metrics of many columns (accounts, simulated paths) at once, vectorised.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from conviction._typing import Float64Array
+from conviction.analytics import stats
+from conviction.analytics._shape import ArrayLike2, as_2d, count, std
+from conviction.analytics.benchmark import BenchmarkComparison, align, compare
+from conviction.analytics.periods import DAILY, year_convention
+from conviction.analytics.returns import DataKind, to_returns
+from conviction.analytics.rolling import RollingSummary, rolling_distribution
+from conviction.analytics.stale import (
+    DesmoothMethod,
+    DesmoothReport,
+    StaleReport,
+    desmoothed_stats,
+    staleness,
+)
+
+__all__ = ["StatsResult", "summarize", "summary_frame"]
+
+
+@dataclass(frozen=True)
+class StatsResult:
+    """The statistics of one return series.
+
+    Annualised figures count ``periods`` observations per year (``year_convention``):
+    observations, not calendar days. Drawdown durations are in observations.
+    ``observations`` counts returns (one fewer than prices).
+    """
+
+    name: str | None
+    kind: DataKind
+    periods: float
+    start: date | None
+    end: date | None
+    observations: int
+    years: float
+    total_return: float
+    cagr: float
+    volatility: float
+    sharpe: float
+    sortino: float
+    max_drawdown: float
+    calmar: float
+    longest_drawdown: int
+    longest_drawdown_start: date | None
+    longest_drawdown_end: date | None
+    current_drawdown: int
+    time_under_water: float
+    rf: float
+    rolling: tuple[RollingSummary, ...]
+    staleness: StaleReport
+    benchmark: BenchmarkComparison | None = None
+    desmoothed: DesmoothReport | None = None
+
+    @property
+    def year_convention(self) -> str:
+        return year_convention(self.periods)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data (nested dicts) for JSON, with the year convention stated."""
+        out = dataclasses.asdict(self)
+        out["year_convention"] = self.year_convention
+        return out
+
+
+def _date(index: pd.Index | None, i: int) -> date | None:
+    if isinstance(index, pd.DatetimeIndex) and 0 <= i < len(index):
+        return index[i].date()
+    return None
+
+
+def summarize(
+    data: ArrayLike2,
+    benchmark: ArrayLike2 | None = None,
+    *,
+    kind: DataKind,
+    periods: float = DAILY,
+    rf: float = 0.0,
+    years: Sequence[float] = (1, 3, 5, 10),
+    desmooth: DesmoothMethod | None = None,
+    lags: int = 2,
+    name: str | None = None,
+) -> StatsResult:
+    """All statistics of one series of ``kind`` "prices" or "returns" (never guessed).
+
+    ``benchmark`` (same ``kind``) is compared over the dates both have: prices are
+    aligned before returns are taken, so each return spans the same dates on both sides.
+    ``desmooth`` adds volatility and Sharpe of the desmoothed series ("geltner" or
+    "gml" with ``lags``). Raises ``ValueError`` for 2-D data (use ``summary_frame``).
+    """
+    s = as_2d(data)
+    if not s.one_d:
+        raise ValueError("summarize takes one series; use summary_frame for 2-D data")
+    returns = to_returns(data, kind=kind)
+    r = as_2d(returns)
+    x = r.values
+    runs = stats.under_water_runs(stats.drawdown_kernel(x))[:, 0]
+    longest = int(runs.max()) if runs.size else 0
+    end_at = int(np.argmax(runs)) if longest else -1
+    if name is None and isinstance(data, pd.Series) and data.name is not None:
+        name = str(data.name)
+    n = int(count(x)[0])
+    comparison = None
+    if benchmark is not None:
+        mine, theirs = align(data, benchmark)
+        comparison = compare(
+            to_returns(mine, kind=kind), to_returns(theirs, kind=kind), periods=periods, name=name
+        )
+    return StatsResult(
+        name=name,
+        kind=kind,
+        periods=float(periods),
+        start=_date(s.index, 0),
+        end=_date(s.index, len(s.values) - 1),
+        observations=n,
+        years=n / periods,
+        total_return=stats.total_return(x[:, 0]),
+        cagr=stats.cagr(x[:, 0], periods),
+        volatility=stats.volatility(x[:, 0], periods),
+        sharpe=stats.sharpe(x[:, 0], rf, periods),
+        sortino=stats.sortino(x[:, 0], rf, periods),
+        max_drawdown=stats.max_drawdown(x[:, 0]),
+        calmar=stats.calmar(x[:, 0], periods),
+        longest_drawdown=longest,
+        longest_drawdown_start=_date(r.index, end_at - longest + 1) if longest else None,
+        longest_drawdown_end=_date(r.index, end_at) if longest else None,
+        current_drawdown=int(runs[-1]) if runs.size else 0,
+        time_under_water=stats.time_under_water(x[:, 0]),
+        rf=float(rf),
+        rolling=rolling_distribution(x[:, 0], years, periods=periods),
+        staleness=staleness(returns),
+        benchmark=comparison,
+        desmoothed=(
+            None
+            if desmooth is None
+            else desmoothed_stats(x[:, 0], desmooth, lags=lags, rf=rf, periods=periods)
+        ),
+    )
+
+
+#: The columns of ``summary_frame``, in order.
+FRAME_METRICS = (
+    "observations",
+    "total_return",
+    "cagr",
+    "volatility",
+    "sharpe",
+    "sortino",
+    "max_drawdown",
+    "calmar",
+    "longest_drawdown",
+    "current_drawdown",
+    "time_under_water",
+)
+
+
+def summary_frame(
+    data: ArrayLike2, *, kind: DataKind, periods: float = DAILY, rf: float = 0.0
+) -> pd.DataFrame:
+    """The scalar statistics of every column of ``data``: one row per column.
+
+    Vectorised over columns (one pass per metric, no loop over columns); the values equal
+    the plain metrics applied column by column. Column names come from a DataFrame, else
+    0..n-1. Annualised with ``periods`` observations per year.
+    """
+    s = as_2d(data)
+    x = as_2d(to_returns(data, kind=kind)).values
+    dd = stats.drawdown_kernel(x)
+    runs = stats.under_water_runs(dd)
+    seen = count(x)
+    under: Float64Array = ((dd < 0) & ~np.isnan(x)).sum(axis=0).astype(np.float64)
+    mdd = np.where(seen > 0, dd.min(axis=0), np.nan) if x.shape[0] else np.full(x.shape[1], np.nan)
+    cg = stats.cagr_kernel(x, periods)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cols = {
+            "observations": seen,
+            "total_return": np.where(seen > 0, stats.growth_kernel(x) - 1.0, np.nan),
+            "cagr": cg,
+            "volatility": std(x) * np.sqrt(periods),
+            "sharpe": stats.sharpe_kernel(x, rf, periods),
+            "sortino": stats.sortino_kernel(x, rf, periods),
+            "max_drawdown": mdd,
+            "calmar": np.where(mdd != 0, cg / np.abs(mdd), np.nan),
+            "longest_drawdown": np.where(seen > 0, runs.max(axis=0, initial=0.0), np.nan),
+            "current_drawdown": np.where(seen > 0, runs[-1], np.nan)
+            if len(runs)
+            else seen * np.nan,
+            "time_under_water": np.where(seen > 0, under / seen, np.nan),
+        }
+    index = s.columns if s.columns is not None else pd.RangeIndex(x.shape[1])
+    frame = pd.DataFrame(cols, index=index, columns=list(FRAME_METRICS))
+    frame.attrs["year_convention"] = year_convention(periods)
+    return frame
