@@ -284,27 +284,29 @@ def read_theses(conn: Conn) -> ThesesFile:
     """Everything stored: scorecards, theses with their full history, review settings."""
     evidence: dict[int, list[Evidence]] = {}
     for ev in conn.execute(
-        select(ScoreEvidenceRow).order_by(ScoreEvidenceRow.entry_id, ScoreEvidenceRow.position)
-    ).scalars():
+        select(ScoreEvidenceRow.__table__).order_by(
+            ScoreEvidenceRow.entry_id, ScoreEvidenceRow.position
+        )
+    ):
         evidence.setdefault(ev.entry_id, []).append(Evidence(ev.text, ev.date, ev.source))
     scores = [
         PillarScore(
             person=r.person_id,
-            pillar=r.pillar,  # type: ignore[arg-type]  # written from a validated Pillar
+            pillar=r.pillar,  # written from a validated Pillar
             score=r.score,
             date=r.date,
             evidence=tuple(evidence.get(r.id, ())),
             origin=r.origin,
         )
-        for r in conn.execute(select(ScoreEntryRow).order_by(*_ORDER_SCORES)).scalars()
+        for r in conn.execute(select(ScoreEntryRow.__table__).order_by(*_ORDER_SCORES))
     ]
 
     history: dict[tuple[str, str], list[MilestoneEntry]] = {}
-    for r in conn.execute(select(MilestoneEntryRow).order_by(*_ORDER_ENTRIES)).scalars():
+    for r in conn.execute(select(MilestoneEntryRow.__table__).order_by(*_ORDER_ENTRIES)):
         history.setdefault((r.thesis_id, r.milestone_id), []).append(
             MilestoneEntry(
                 date=r.date,
-                status=r.status,  # type: ignore[arg-type]  # written from a validated status
+                status=r.status,  # written from a validated status
                 due=r.due,
                 evidence=r.evidence,
                 source=r.source,
@@ -314,22 +316,22 @@ def read_theses(conn: Conn) -> ThesesFile:
         )
     milestones: dict[str, list[Milestone]] = {}
     for m in conn.execute(
-        select(MilestoneRow).order_by(MilestoneRow.thesis_id, MilestoneRow.position)
-    ).scalars():
+        select(MilestoneRow.__table__).order_by(MilestoneRow.thesis_id, MilestoneRow.position)
+    ):
         milestones.setdefault(m.thesis_id, []).append(
             Milestone(
                 id=m.id,
                 title=m.title,
                 history=tuple(history.get((m.thesis_id, m.id), ())),
                 metric=m.metric,
-                op=m.op,  # type: ignore[arg-type]  # written from a validated Op
+                op=m.op,  # written from a validated Op
                 target=m.target,
             )
         )
     theses = tuple(
         Thesis(
             id=t.id,
-            subject_kind=t.subject_kind,  # type: ignore[arg-type]
+            subject_kind=t.subject_kind,
             subject=t.subject_id,
             statement=t.statement,
             opened=t.opened,
@@ -338,9 +340,9 @@ def read_theses(conn: Conn) -> ThesesFile:
             milestones=tuple(milestones.get(t.id, ())),
             origin=t.origin,
         )
-        for t in conn.execute(select(ThesisRow).order_by(ThesisRow.position)).scalars()
+        for t in conn.execute(select(ThesisRow.__table__).order_by(ThesisRow.position))
     )
-    stored = {r.name: r.value for r in conn.execute(select(ReviewSettingRow)).scalars()}
+    stored = {r.name: r.value for r in conn.execute(select(ReviewSettingRow.__table__))}
     defaults = ReviewSettings()
     review = ReviewSettings(
         **{
@@ -393,7 +395,7 @@ def update_thesis(
     for an unknown thesis or milestone, ``FormatError`` for a bad status, empty evidence,
     or a date before the thesis opened.
     """
-    row = conn.execute(select(ThesisRow).where(ThesisRow.id == thesis_id)).scalar_one_or_none()
+    row = conn.execute(select(ThesisRow.id).where(ThesisRow.id == thesis_id)).first()
     if row is None:
         known = conn.execute(select(ThesisRow.id).order_by(ThesisRow.position)).scalars().all()
         raise ReferenceError_(
