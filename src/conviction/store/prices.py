@@ -47,7 +47,9 @@ def store_fetched(conn: Connection, book: Book, fetched: dict[str, pd.Series]) -
             conn.execute(delete(MarkRow).where(MarkRow.origin == ORIGIN,
                                                MarkRow.company_id == company))
             # A close already given by the book's own files for that day wins.
-            own = book.marks[(book.marks["company"] == company) & (book.marks["kind"] == "close")]
+            marks = book.marks
+            own = marks[(marks["company"] == company) & (marks["kind"] == "close")
+                        & (marks["file"] != ORIGIN)]
             taken = set(own["date"].to_numpy().astype("datetime64[D]"))
             rows = [{"date": _date(d), "company_id": company, "price": float(p), "kind": "close",
                      "source": f"Yahoo Finance {ticker}", "grade": "A", "origin": ORIGIN,

@@ -1,0 +1,97 @@
+"""Shared fixtures: paths to the real data beside the project, books built by hand."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = ROOT.parent / "shared" / "data"
+EXAMPLE = ROOT / "examples" / "baron"
+
+
+@pytest.fixture
+def shared_data() -> Path:
+    if not SHARED_DATA.is_dir():
+        pytest.skip("../shared/data is not beside the project")
+    return SHARED_DATA
+
+
+@pytest.fixture
+def example_dir() -> Path:
+    return EXAMPLE
+
+
+@pytest.fixture
+def db_url(tmp_path: Path) -> str:
+    """A real SQLite database file, fresh for each test."""
+    return f"sqlite:///{tmp_path / 'test.db'}"
+
+
+BOOK_TOML = """\
+[book]
+name = "test"
+currency = "USD"
+as_of = {as_of}
+transactions = "transactions.csv"
+marks = "marks.csv"
+
+[[person]]
+id = "p1"
+name = "Person One"
+
+[[person]]
+id = "p2"
+name = "Person Two"
+
+[[company]]
+id = "a"
+name = "A Corp"
+ticker = "AAA"
+key_people = ["p1"]
+themes = ["x"]
+
+[[company]]
+id = "b"
+name = "B Corp"
+public = false
+key_people = ["p1", "p2"]
+key_people_weights = [3, 1]
+themes = ["x", "y"]
+
+[[account]]
+id = "c1"
+name = "Client"
+kind = "client"
+
+[[account]]
+id = "me"
+name = "Me"
+kind = "personal"
+lot_method = "{lot_method}"
+"""
+
+
+@pytest.fixture
+def write_book(tmp_path: Path) -> Callable[..., Path]:
+    """Write a small book (TOML + CSVs) into tmp_path and return the TOML's path."""
+
+    def write(
+        transactions: str,
+        marks: str = "date,company,price,kind,source\n",
+        *,
+        as_of: dt.date = dt.date(2024, 12, 31),
+        lot_method: str = "fifo",
+        folder: str = "book",
+    ) -> Path:
+        d = tmp_path / folder
+        d.mkdir(exist_ok=True)
+        (d / "book.toml").write_text(BOOK_TOML.format(as_of=as_of, lot_method=lot_method))
+        (d / "transactions.csv").write_text(transactions)
+        (d / "marks.csv").write_text(marks)
+        return d / "book.toml"
+
+    return write
