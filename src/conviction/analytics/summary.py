@@ -29,6 +29,7 @@ from conviction.analytics.stale import (
     desmoothed_stats,
     staleness,
 )
+from conviction.errors import DataError
 
 __all__ = ["StatsResult", "summarize", "summary_frame"]
 
@@ -101,7 +102,8 @@ def summarize(
     ``benchmark`` (same ``kind``) is compared over the dates both have: prices are
     aligned before returns are taken, so each return spans the same dates on both sides.
     ``desmooth`` adds volatility and Sharpe of the desmoothed series ("geltner" or
-    "gml" with ``lags``). Raises ``ValueError`` for 2-D data (use ``summary_frame``).
+    "gml" with ``lags``). Raises ``ValueError`` for 2-D data (use ``summary_frame``) and
+    ``DataError`` when the benchmark shares no dates with the series.
     """
     s = as_2d(data)
     if not s.one_d:
@@ -118,6 +120,8 @@ def summarize(
     comparison = None
     if benchmark is not None:
         mine, theirs = align(data, benchmark)
+        if len(mine) < (2 if kind == "prices" else 1):
+            raise DataError("the series and its benchmark have no common dates to compare on")
         comparison = compare(
             to_returns(mine, kind=kind), to_returns(theirs, kind=kind), periods=periods, name=name
         )
