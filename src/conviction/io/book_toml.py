@@ -7,6 +7,7 @@ error names the file, the line and the key.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +20,7 @@ from conviction.book.model import Account, BookMeta, Company, Link, Person
 from conviction.errors import FormatError, ReferenceError_
 from conviction.io.toml_lines import locate
 
-__all__ = ["BookFile", "read_book_toml"]
+__all__ = ["BookFile", "read_book_toml", "toml_error_line"]
 
 
 class _Strict(BaseModel):
@@ -134,13 +135,21 @@ def read_book_toml(path: str | Path) -> BookFile:
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        line = getattr(exc, "lineno", None)
-        raise FormatError(f"invalid TOML: {exc}", file=path, line=line) from None
+        raise FormatError(f"invalid TOML: {exc}", file=path, line=toml_error_line(exc)) from None
     try:
         doc = _Document.model_validate(raw)
     except ValidationError as exc:
         raise _located(exc, text, path) from None
     return _build(doc, text, path)
+
+
+def toml_error_line(exc: tomllib.TOMLDecodeError) -> int | None:
+    """The line of a TOML syntax error (Python < 3.14 only says it in the message)."""
+    line = getattr(exc, "lineno", None)
+    if line is None:
+        match = re.search(r"at line (\d+)", str(exc))
+        line = int(match.group(1)) if match else None
+    return line
 
 
 def _located(exc: ValidationError, text: str, path: Path) -> FormatError:
