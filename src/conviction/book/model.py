@@ -71,7 +71,7 @@ class Person:
     name: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, order=True)
 class Link:
     """A directed edge of the ecosystem: this company ``kind`` (supplies, customer...) ``to``."""
 

@@ -211,7 +211,7 @@ def _build(doc: _Document, text: str, path: Path) -> BookFile:
             key_people=tuple(c.key_people),
             key_people_weights=tuple(c.key_people_weights),
             themes=tuple(c.themes),
-            links=tuple(Link(to=lk.to, kind=lk.kind) for lk in c.links),
+            links=tuple(sorted(Link(to=lk.to, kind=lk.kind) for lk in c.links)),
         )
     for i, c in enumerate(doc.company):
         for link in c.links:

@@ -16,6 +16,7 @@ from conviction.store.tables import FxRow, MarkRow
 __all__ = ["store_fetched"]
 
 ORIGIN = "yahoo"
+_FOREVER = np.datetime64("9999-12-31", "D")
 
 
 def store_fetched(conn: Connection, book: Book, fetched: dict[str, pd.Series]) -> dict[str, int]:
@@ -43,7 +44,8 @@ def store_fetched(conn: Connection, book: Book, fetched: dict[str, pd.Series]) -
                     f"unknown ticker {ticker!r}: no company in the book has it", field="ticker"
                 )
             factors = split_factors(book, [company], days)[:, 0]
-            as_traded = closes.to_numpy(float) * (factors[-1] / factors) if days.size else []
+            every_split = split_factors(book, [company], np.array([_FOREVER]))[0, 0]
+            as_traded = closes.to_numpy(float) * (every_split / factors)
             conn.execute(delete(MarkRow).where(MarkRow.origin == ORIGIN,
                                                MarkRow.company_id == company))
             # A close already given by the book's own files for that day wins.
