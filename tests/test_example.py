@@ -35,8 +35,16 @@ def by(rows: list[dict[str, Any]], key: str) -> dict[str, dict[str, Any]]:
 
 
 def test_status_json_has_the_documented_shape(status_2025: dict[str, Any]) -> None:
-    for key in ("as_of", "total_value", "cash", "by_company", "by_person", "by_account", "hhi",
-                "stale_marks"):
+    for key in (
+        "as_of",
+        "total_value",
+        "cash",
+        "by_company",
+        "by_person",
+        "by_account",
+        "hhi",
+        "stale_marks",
+    ):
         assert key in status_2025
     company = status_2025["by_company"][0]
     assert {"company", "value", "weight", "cost", "unrealized_gain", "realized_gain"} <= set(

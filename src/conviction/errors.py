@@ -66,9 +66,7 @@ class InputError(ConvictionError):
         where = self.location
         return f"{where}: {self.message}" if where else self.message
 
-    def at(
-        self, *, file: str | Path | None = None, line: int | None = None
-    ) -> InputError:
+    def at(self, *, file: str | Path | None = None, line: int | None = None) -> InputError:
         """The same error, placed in a file (for readers that learn the file late)."""
         return type(self)(
             self.message,

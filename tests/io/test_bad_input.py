@@ -112,8 +112,9 @@ def test_toml_unknown_key_and_syntax(tmp_path: Path) -> None:
 
 def test_toml_unknown_person_and_currency(tmp_path: Path) -> None:
     path = tmp_path / "book.toml"
-    path.write_text('[book]\nname = "x"\n\n[[company]]\nid = "c"\nname = "C"\n'
-                    'key_people = ["ghost"]\n')
+    path.write_text(
+        '[book]\nname = "x"\n\n[[company]]\nid = "c"\nname = "C"\nkey_people = ["ghost"]\n'
+    )
     with pytest.raises(ReferenceError_, match="unknown person 'ghost'") as info:
         read_book(path)
     assert info.value.line == 7 and info.value.field == "company[0].key_people"
@@ -123,9 +124,7 @@ def test_toml_unknown_person_and_currency(tmp_path: Path) -> None:
     assert info.value.line == 3
 
 
-def test_load_twice_does_not_duplicate(
-    write_book: Callable[..., Path], db_url: str
-) -> None:
+def test_load_twice_does_not_duplicate(write_book: Callable[..., Path], db_url: str) -> None:
     path = write_book(GOOD, MARKS)
     runner = CliRunner()
     for _ in range(2):
@@ -144,9 +143,18 @@ def test_cli_error_message_names_file_line_field(
 
     bad = write_book(GOOD + "2024-01-04,me,a,sell,11,1,0\n", MARKS)
     proc = subprocess.run(
-        [sys.executable, "-c", "from conviction.cli import main; main()", "--db", db_url,
-         "load", str(bad)],
-        capture_output=True, text=True, check=False,
+        [
+            sys.executable,
+            "-c",
+            "from conviction.cli import main; main()",
+            "--db",
+            db_url,
+            "load",
+            str(bad),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert proc.returncode == 2
     assert "transactions.csv:4" in proc.stderr and "field 'quantity'" in proc.stderr

@@ -23,8 +23,15 @@ def _frame(rows: list[tuple[str, str, float]]) -> pd.DataFrame:
 
 
 def test_inverse_cross_and_stale() -> None:
-    fx = FxRates(_frame([("2024-01-02", "USDJPY", 150.0), ("2024-01-02", "EURUSD", 1.1),
-                         ("2024-01-04", "USDJPY", 140.0)]))
+    fx = FxRates(
+        _frame(
+            [
+                ("2024-01-02", "USDJPY", 150.0),
+                ("2024-01-02", "EURUSD", 1.1),
+                ("2024-01-04", "USDJPY", 140.0),
+            ]
+        )
+    )
     days = np.array(["2024-01-02", "2024-01-03", "2024-01-04"], "datetime64[D]")
     usdjpy = fx.rate("USD", "JPY", days)
     assert usdjpy.rates == pytest.approx([150, 150, 140])

@@ -53,12 +53,13 @@ def test_every_method_gives_same_total_gain(write_book: Callable[..., Path]) -> 
     marks = "date,company,price,kind,source\n2020-12-31,a,50,close,test\n"
     totals = set()
     for method in ("fifo", "lifo", "hifo", "average"):
-        book = read_book(write_book(THREE_LOTS + SALE.format(lot=""), marks, lot_method=method,
-                                    folder=method))
+        book = read_book(
+            write_book(THREE_LOTS + SALE.format(lot=""), marks, lot_method=method, folder=method)
+        )
         s = status(book, dt.date(2020, 12, 31))
         totals.add(round(s.total_gain, 6))
     # bought 300 for 6000, sold 250 at 40 less 5 fees, 50 left at 50
-    assert totals == {round(250 * 40 - 5 + 50 * 50 - 6000, 6)}
+    assert totals == {(250 * 40 - 5 + 50 * 50 - 6000)}
 
 
 def test_split_multiplies_lots_and_keeps_cost(write_book: Callable[..., Path]) -> None:
@@ -95,8 +96,11 @@ def test_sale_larger_than_position_names_the_row(write_book: Callable[..., Path]
     ("tail", "line", "words"),
     [
         ("2020-04-01,me,a,sell,5,40,0,nope:5\n", 6, "does not exist"),
-        ("2020-04-01,me,a,sell,100,40,0,a-1:100\n2020-04-02,me,a,sell,5,40,0,a-1:5\n", 7,
-         "already sold"),
+        (
+            "2020-04-01,me,a,sell,100,40,0,a-1:100\n2020-04-02,me,a,sell,5,40,0,a-1:5\n",
+            7,
+            "already sold",
+        ),
         ("2020-04-01,me,a,sell,150,40,0,a-1:150\n", 6, "holds 100"),
         ("2020-04-01,me,a,sell,20,40,0,a-1:5;a-2:6\n", 6, "add up to 11"),
     ],

@@ -111,6 +111,7 @@ def test_irr_solves_xnpv() -> None:
 
 # --- invariants --------------------------------------------------------------------------
 
+
 def _book(rows: list[tuple[int, str, float, float, float]], marks: list[float]) -> Book:
     """One account, one company; rows are (day, action, quantity, price, fees)."""
     start = np.datetime64("2024-01-01")
@@ -165,8 +166,11 @@ trades = st.lists(
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(trades=trades, marks=st.lists(st.floats(1, 500), min_size=1, max_size=40),
-       method=st.sampled_from(["fifo", "lifo", "hifo", "average"]))
+@given(
+    trades=trades,
+    marks=st.lists(st.floats(1, 500), min_size=1, max_size=40),
+    method=st.sampled_from(["fifo", "lifo", "hifo", "average"]),
+)
 def test_ledger_invariants(
     trades: list[tuple[int, str, float, float, float]], marks: list[float], method: str
 ) -> None:
@@ -179,9 +183,14 @@ def test_ledger_invariants(
         held += q if action == "buy" else -q
         rows.append((day, action, q, p, f))
     book = _book(rows, marks)
-    book = Book(book.meta, {}, book.companies,
-                {"acc": Account("acc", "Acc", "personal", lot_method=method)},  # type: ignore[arg-type]
-                book.transactions, book.marks)
+    book = Book(
+        book.meta,
+        {},
+        book.companies,
+        {"acc": Account("acc", "Acc", "personal", lot_method=method)},  # type: ignore[arg-type]
+        book.transactions,
+        book.marks,
+    )
     state = replay(book.transactions, book.accounts)
     assert all(lot.quantity >= 0 for lot in state.lots)
     s = status(book, dt.date(2024, 12, 31))

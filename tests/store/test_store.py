@@ -11,8 +11,8 @@ import pytest
 from conviction.io import read_book
 from conviction.io.yahoo import closes_from_frame
 from conviction.ledger import status
-from conviction.store import connect, read_book as read_stored
-from conviction.store import write_book
+from conviction.store import connect, write_book
+from conviction.store import read_book as read_stored
 from conviction.store.prices import store_fetched
 
 DATA = Path(__file__).resolve().parents[1] / "data"

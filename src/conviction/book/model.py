@@ -99,7 +99,9 @@ class Company:
             return {}
         if self.key_people_weights:
             total = sum(self.key_people_weights)
-            return {p: w / total for p, w in zip(self.key_people, self.key_people_weights)}
+            return {
+                p: w / total for p, w in zip(self.key_people, self.key_people_weights, strict=True)
+            }
         share = 1.0 / len(self.key_people)
         return {p: share for p in self.key_people}
 

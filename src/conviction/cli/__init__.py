@@ -8,8 +8,9 @@ from conviction.cli.app import app, err
 from conviction.errors import ConvictionError, InputError
 
 # Importing the command modules registers their commands on ``app``.
-from conviction.cli import book_commands  # noqa: E402,F401  isort: skip
-from conviction.cli import stats_commands  # noqa: E402,F401  isort: skip
+from conviction.cli import book_commands  # noqa: F401  isort: skip
+from conviction.cli import theses_commands  # noqa: F401  isort: skip
+from conviction.cli import stats_commands  # noqa: F401  isort: skip
 
 __all__ = ["app", "main"]
 

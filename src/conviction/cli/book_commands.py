@@ -86,8 +86,9 @@ def status_command(
     book = read_stored_book(connect(settings.db_url))
     when = parse_date(as_of, "--as-of") or book.meta.as_of or dt.date.today()
     _check_accounts(book.accounts, account)
-    result = status(book, when, currency=currency.upper() if currency else None,
-                    accounts=account or None)
+    result = status(
+        book, when, currency=currency.upper() if currency else None, accounts=account or None
+    )
     if as_json:
         print_json(status_payload(result))
     else:
@@ -113,25 +114,28 @@ def history(
         raise FormatError(f"--start {first} is after --end {last}", field="--start")
     days = business_days(first, last)
     accounts = tuple(account) if account else tuple(book.accounts)
-    vh = value_history(book, days, currency=currency.upper() if currency else None,
-                       accounts=accounts)
+    vh = value_history(
+        book, days, currency=currency.upper() if currency else None, accounts=accounts
+    )
     value, flows = vh.value, vh.flows
-    summary = []
+    summary: list[dict[str, Any]] = []
     for j, a in enumerate(accounts):
         cash_flows = -flows[:, j].copy()
         cash_flows[-1] += value[-1, j]
-        summary.append({
-            "account": a,
-            "start_value": float(value[0, j]),
-            "end_value": float(value[-1, j]),
-            "net_flows": float(flows[:, j].sum()),
-            "twr": float(twr(value[:, j], flows[:, j])),
-            "irr": irr(days, cash_flows),
-        })
+        summary.append(
+            {
+                "account": a,
+                "start_value": float(value[0, j]),
+                "end_value": float(value[-1, j]),
+                "net_flows": float(flows[:, j].sum()),
+                "twr": float(twr(value[:, j], flows[:, j])),
+                "irr": irr(days, cash_flows),
+            }
+        )
     if freq.upper() not in ("D", "M"):
         raise FormatError(f"--freq must be D or M, got {freq!r}", field="--freq")
     rows = _sample(days, freq.upper())
-    series = [
+    series: list[dict[str, Any]] = [
         {"date": str(days[i]), **{a: float(value[i, j]) for j, a in enumerate(accounts)}}
         for i in rows
     ]
@@ -143,8 +147,14 @@ def history(
     for col in ("start value", "end value", "net flows", "TWR", "IRR (act/365)"):
         table.add_column(col, justify="right")
     for s in summary:
-        table.add_row(s["account"], _money(s["start_value"]), _money(s["end_value"]),
-                      _money(s["net_flows"]), _pct(s["twr"]), _pct(s["irr"]))
+        table.add_row(
+            s["account"],
+            _money(s["start_value"]),
+            _money(s["end_value"]),
+            _money(s["net_flows"]),
+            _pct(s["twr"]),
+            _pct(s["irr"]),
+        )
     out.print(table)
     t2 = Table(title="value at month ends" if freq.upper() == "M" else "value by day")
     t2.add_column("date")
@@ -171,8 +181,9 @@ def prices_fetch(
     engine = connect(settings.db_url)
     book = read_stored_book(engine)
     source = YahooSource()
-    fetched = {t: source.history(t, parse_date(start, "--start") or dt.date(2000, 1, 1))
-               for t in tickers}
+    fetched = {
+        t: source.history(t, parse_date(start, "--start") or dt.date(2000, 1, 1)) for t in tickers
+    }
     with engine.begin() as conn:
         counts = store_fetched(conn, book, fetched)
     for ticker, n in counts.items():
@@ -180,6 +191,7 @@ def prices_fetch(
 
 
 # --- printing ---------------------------------------------------------------------------
+
 
 def status_payload(result: BookStatus) -> dict[str, Any]:
     """The JSON shape of ``conviction status --json`` (documented in docs/formats.md)."""
@@ -191,11 +203,24 @@ def status_payload(result: BookStatus) -> dict[str, Any]:
         "total_gain": result.total_gain,
         "hhi": result.hhi,
         "by_company": [
-            {"company": c.company, "quantity": c.quantity, "price": c.price, "value": c.value,
-             "weight": c.weight, "cost": c.cost, "unrealized_gain": c.unrealized_gain,
-             "realized_gain": c.realized_gain, "income": c.income, "gain": c.gain,
-             "mark": {"date": c.mark_date, "kind": c.mark_kind, "grade": c.mark_grade,
-                      "age_days": c.mark_age_days}}
+            {
+                "company": c.company,
+                "quantity": c.quantity,
+                "price": c.price,
+                "value": c.value,
+                "weight": c.weight,
+                "cost": c.cost,
+                "unrealized_gain": c.unrealized_gain,
+                "realized_gain": c.realized_gain,
+                "income": c.income,
+                "gain": c.gain,
+                "mark": {
+                    "date": c.mark_date,
+                    "kind": c.mark_kind,
+                    "grade": c.mark_grade,
+                    "age_days": c.mark_age_days,
+                },
+            }
             for c in result.by_company
         ],
         "by_person": [
@@ -207,13 +232,25 @@ def status_payload(result: BookStatus) -> dict[str, Any]:
             for t in result.by_theme
         ],
         "by_account": [
-            {"account": a.account, "kind": a.kind, "value": a.value, "cash": a.cash,
-             "gain": a.gain, "weights": a.weights}
+            {
+                "account": a.account,
+                "kind": a.kind,
+                "value": a.value,
+                "cash": a.cash,
+                "gain": a.gain,
+                "weights": a.weights,
+            }
             for a in result.by_account
         ],
         "stale_marks": [
-            {"company": s.company, "last_mark_date": s.last_mark_date, "age_days": s.age_days,
-             "kind": s.kind, "grade": s.grade, "source": s.source}
+            {
+                "company": s.company,
+                "last_mark_date": s.last_mark_date,
+                "age_days": s.age_days,
+                "kind": s.kind,
+                "grade": s.grade,
+                "source": s.source,
+            }
             for s in result.stale_marks
         ],
         "stale_fx": result.stale_fx,
@@ -222,16 +259,25 @@ def status_payload(result: BookStatus) -> dict[str, Any]:
 
 def _print_status(result: BookStatus, name: str) -> None:
     ccy = result.currency
-    out.print(f"[bold]{name}[/bold] on {result.as_of} ({ccy}): total value "
-              f"{_money(result.total_value)}, cash {_money(result.cash)}, total gain "
-              f"{_money(result.total_gain)}, HHI {result.hhi:.3f}")
+    out.print(
+        f"[bold]{name}[/bold] on {result.as_of} ({ccy}): total value "
+        f"{_money(result.total_value)}, cash {_money(result.cash)}, total gain "
+        f"{_money(result.total_gain)}, HHI {result.hhi:.3f}"
+    )
     t = Table(title="by company")
     for col in ("company", "value", "weight", "cost", "unrealized", "realized", "mark"):
         t.add_column(col, justify="left" if col in ("company", "mark") else "right")
     for c in result.by_company:
         mark = f"{c.mark_kind} {c.mark_date} {c.mark_grade} {c.mark_age_days}d"
-        t.add_row(c.company, _money(c.value), _pct(c.weight), _money(c.cost),
-                  _money(c.unrealized_gain), _money(c.realized_gain), mark)
+        t.add_row(
+            c.company,
+            _money(c.value),
+            _pct(c.weight),
+            _money(c.cost),
+            _money(c.unrealized_gain),
+            _money(c.realized_gain),
+            mark,
+        )
     out.print(t)
     t = Table(title="by key person")
     for col in ("person", "value", "weight", "gain"):
@@ -241,8 +287,9 @@ def _print_status(result: BookStatus, name: str) -> None:
     out.print(t)
     t = Table(title="by account")
     for col in ("account", "kind", "value", "cash", "gain", "largest weights"):
-        t.add_column(col, justify="left" if col in ("account", "kind", "largest weights") else
-                     "right")
+        t.add_column(
+            col, justify="left" if col in ("account", "kind", "largest weights") else "right"
+        )
     for a in result.by_account:
         weights = ", ".join(f"{c} {_pct(w)}" for c, w in list(a.weights.items())[:3])
         t.add_row(a.account, a.kind, _money(a.value), _money(a.cash), _money(a.gain), weights)
@@ -282,8 +329,9 @@ def _check_accounts(accounts: Any, wanted: list[str] | None) -> None:
 
     for a in wanted or []:
         if a not in accounts:
-            raise ReferenceError_(f"unknown account {a!r} (known: {', '.join(accounts)})",
-                                  field="--account")
+            raise ReferenceError_(
+                f"unknown account {a!r} (known: {', '.join(accounts)})", field="--account"
+            )
 
 
 _STARTER_TOML = """\

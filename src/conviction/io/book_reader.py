@@ -24,7 +24,7 @@ __all__ = ["find_book_toml", "read_book", "validate_book"]
 
 
 def find_book_toml(path: str | Path) -> Path:
-    """The book TOML at ``path``, or the single ``book.toml`` / ``*.toml`` with [book] in a folder."""
+    """The book TOML at ``path``, or the one ``book.toml`` (or [book] TOML) in a folder."""
     path = Path(path)
     if path.is_file():
         return path
@@ -35,8 +35,9 @@ def find_book_toml(path: str | Path) -> Path:
     candidates = [p for p in sorted(path.glob("*.toml")) if "[book]" in p.read_text("utf-8")]
     if len(candidates) != 1:
         found = ", ".join(p.name for p in candidates) or "none"
-        raise FormatError(f"expected one book TOML (with a [book] table) here, found {found}",
-                          file=path)
+        raise FormatError(
+            f"expected one book TOML (with a [book] table) here, found {found}", file=path
+        )
     return candidates[0]
 
 

@@ -84,9 +84,7 @@ class _Table:
         raw = self.text(column)
         values = pd.to_numeric(raw, errors="coerce")
         empty = (raw == "").to_numpy()
-        self.fail(
-            values.isna().to_numpy() & ~empty, column, "expected a number, got {value!r}"
-        )
+        self.fail(values.isna().to_numpy() & ~empty, column, "expected a number, got {value!r}")
         finite = np.isfinite(values.to_numpy(dtype=float)) | empty
         self.fail(~finite, column, "expected a finite number, got {value!r}")
         if required is not None:
@@ -181,9 +179,7 @@ def read_transactions_csv(
     )
     needs_price = action.isin(["buy", "sell", "dividend"]).to_numpy()
     price = t.numbers("price", required=needs_price)
-    t.fail(
-        needs_price & (price <= 0).to_numpy(), "price", "price must be positive, got {value}"
-    )
+    t.fail(needs_price & (price <= 0).to_numpy(), "price", "price must be positive, got {value}")
     fees = t.numbers("fees").fillna(0.0)
     t.fail((fees < 0).to_numpy(), "fees", "fees cannot be negative, got {value}")
     currency = t.text("currency").str.upper()
@@ -295,4 +291,3 @@ def read_fx_csv(path: str | Path) -> pd.DataFrame:
         },
         columns=list(FX_COLUMNS),
     )
-

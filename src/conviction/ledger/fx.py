@@ -8,6 +8,7 @@ twice; a cross such as ``EURJPY`` is the product of two legs through a shared cu
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 import pandas as pd
@@ -66,7 +67,7 @@ class FxRates:
             )
         rates = np.ones(days.shape)
         stale = np.zeros(days.shape, dtype=bool)
-        for a, b in zip(path[:-1], path[1:], strict=True):
+        for a, b in pairwise(path):
             leg = self._leg(a, b, days)
             rates *= leg.rates
             stale |= leg.stale
@@ -81,9 +82,7 @@ class FxRates:
         missing = idx < 0
         if missing.any():
             first = days[np.flatnonzero(missing)[0]]
-            raise DataError(
-                f"no {a}{b} rate on or before {first} (first stored rate: {stored[0]})"
-            )
+            raise DataError(f"no {a}{b} rate on or before {first} (first stored rate: {stored[0]})")
         rates = values[idx]
         stale = stored[idx] != days
         return RateSeries(1.0 / rates if invert else rates, stale)

@@ -111,15 +111,21 @@ def _take_in_order(lots: list[Lot], quantity: float) -> list[tuple[Lot, float]]:
     return taken
 
 
-def _fifo(lots: list[Lot], quantity: float, spec: str, file: str, line: int) -> list[tuple[Lot, float]]:
+def _fifo(
+    lots: list[Lot], quantity: float, spec: str, file: str, line: int
+) -> list[tuple[Lot, float]]:
     return _take_in_order(lots, quantity)
 
 
-def _lifo(lots: list[Lot], quantity: float, spec: str, file: str, line: int) -> list[tuple[Lot, float]]:
+def _lifo(
+    lots: list[Lot], quantity: float, spec: str, file: str, line: int
+) -> list[tuple[Lot, float]]:
     return _take_in_order(lots[::-1], quantity)
 
 
-def _hifo(lots: list[Lot], quantity: float, spec: str, file: str, line: int) -> list[tuple[Lot, float]]:
+def _hifo(
+    lots: list[Lot], quantity: float, spec: str, file: str, line: int
+) -> list[tuple[Lot, float]]:
     # Highest unit cost first; ties by age (older first) so the choice is deterministic.
     return _take_in_order(sorted(lots, key=lambda lot: -lot.unit_cost), quantity)
 
@@ -137,7 +143,9 @@ def _specific(
         lot = by_id.get(lot_id.strip())
         if lot is None:
             raise LedgerError(
-                f"lot {lot_id.strip()!r} does not exist or is already sold", file=file, line=line,
+                f"lot {lot_id.strip()!r} does not exist or is already sold",
+                file=file,
+                line=line,
                 field="lot",
             )
         try:
@@ -261,8 +269,16 @@ def replay(
             proceeds = qty * price - fees
             sales.append(
                 Sale(
-                    _as_date(date64), acc, com, float(qty), float(proceeds),
-                    float(proceeds * rate), cost, cost_account, tuple(matches), str(file),
+                    _as_date(date64),
+                    acc,
+                    com,
+                    float(qty),
+                    float(proceeds),
+                    float(proceeds * rate),
+                    cost,
+                    cost_account,
+                    tuple(matches),
+                    str(file),
                     int(line),
                 )
             )
@@ -290,4 +306,3 @@ def replay(
 
 def _as_date(value: np.datetime64) -> dt.date:
     return dt.date.fromordinal(int(value.astype("datetime64[D]").astype(np.int64)) + 719163)
-

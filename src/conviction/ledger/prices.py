@@ -94,7 +94,9 @@ def _all_marks(book: Book) -> pd.DataFrame:
     return both.reset_index(drop=True)
 
 
-def marked_prices(book: Book, days: np.ndarray, companies: Sequence[str] | None = None) -> MarkedPrices:
+def marked_prices(
+    book: Book, days: np.ndarray, companies: Sequence[str] | None = None
+) -> MarkedPrices:
     """Last mark on or before each day for each company, per original share."""
     days = np.asarray(days).astype("datetime64[D]")
     companies = tuple(companies if companies is not None else book.companies)

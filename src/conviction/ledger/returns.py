@@ -23,12 +23,14 @@ def time_weighted_returns(value: Float64Array, flows: Float64Array) -> Float64Ar
     prev = np.concatenate([np.zeros_like(value[:1]), value[:-1]], axis=0)
     with np.errstate(divide="ignore", invalid="ignore"):
         r = (value - flows) / prev - 1.0
-    return np.where(prev > 0, r, 0.0)
+    out: Float64Array = np.where(prev > 0, r, 0.0)
+    return out
 
 
 def twr(value: Float64Array, flows: Float64Array) -> Float64Array:
     """Cumulative time-weighted return over the whole series (per column)."""
-    return np.prod(1.0 + time_weighted_returns(value, flows), axis=0) - 1.0
+    growth: Float64Array = np.prod(1.0 + time_weighted_returns(value, flows), axis=0)
+    return growth - 1.0
 
 
 def irr(days: np.ndarray, amounts: Float64Array) -> float:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -20,7 +20,7 @@ from conviction.errors import DataError
 from conviction.ledger.fx import FxRates
 from conviction.ledger.lots import Replay, replay
 from conviction.ledger.prices import marked_prices, split_factors
-from conviction.ledger.valuation import trade_arrays, value_history
+from conviction.ledger.valuation import TradeArrays, trade_arrays, value_history
 
 __all__ = [
     "AccountLine",
@@ -128,14 +128,20 @@ def status(
     tx = book.transactions
     if accounts is not None:
         tx = tx[tx["account"].isin(account_ids) | (tx["action"] == "split")]
-        book = _with_transactions(book, tx)
+        book = replace(book, transactions=tx)
 
     ta = trade_arrays(book, tuple(book.accounts), companies, fx)
     state = replay(book.transactions, book.accounts, ta.to_account, until=as_of)
     marked = marked_prices(book, np.array([day]), companies)
     factor = split_factors(book, companies, np.array([day]))[0]
-    to_ccy = np.array([fx.rate(book.companies[c].currency, currency, np.array([day])).rates[0]
-                       if _held(state, c) else 1.0 for c in companies])
+    to_ccy = np.array(
+        [
+            fx.rate(book.companies[c].currency, currency, np.array([day])).rates[0]
+            if _held(state, c)
+            else 1.0
+            for c in companies
+        ]
+    )
     price_today = marked.price[0] / factor * to_ccy  # per share as traded, in currency
 
     quantity = {(lot.account, lot.company): 0.0 for lot in state.lots}
@@ -153,8 +159,9 @@ def status(
             ccy = book.companies[sale.company].currency
             at_sale = fx.rate(ccy, currency, np.array([np.datetime64(sale.date, "D")])).rates[0]
             bought = sum(
-                _in_currency(fx, book, sale.account, sale.company, m.cost, m.cost_account,
-                             m.opened, currency)
+                _in_currency(
+                    fx, book, sale.account, sale.company, m.cost, m.cost_account, m.opened, currency
+                )
                 for m in sale.lots
             )
             gain = sale.proceeds * at_sale - bought
@@ -206,9 +213,7 @@ def status(
         )
     lines.sort(key=lambda line: -line.value)
 
-    by_person = _exposure(
-        lines, {c: book.companies[c].person_weights() for c in companies}, denom
-    )
+    by_person = _exposure(lines, {c: book.companies[c].person_weights() for c in companies}, denom)
     by_theme = _exposure(
         lines, {c: dict.fromkeys(book.companies[c].themes, 1.0) for c in companies}, denom
     )
@@ -236,8 +241,9 @@ def status(
             age_days=line.mark_age_days or 0,
             kind=line.mark_kind or "",
             grade=line.mark_grade or "",
-            source=str(marked.marks.iloc[int(marked.mark_row[0, companies.index(line.company)])]
-                       ["source"]),
+            source=str(
+                marked.marks.iloc[int(marked.mark_row[0, companies.index(line.company)])]["source"]
+            ),
         )
         for line in lines
         if line.quantity > 0 and line.mark_date is not None and line.mark_date < as_of
@@ -284,15 +290,12 @@ def _in_currency(
     if currency == book.accounts[account].currency:
         return amount_account
     ccy = book.companies[company].currency
-    return amount * fx.rate(ccy, currency, np.array([np.datetime64(on, "D")])).rates[0]
+    return float(amount * fx.rate(ccy, currency, np.array([np.datetime64(on, "D")])).rates[0])
 
 
 def _income(
-    book: Book, ta: object, fx: FxRates, day: np.datetime64, currency: str
+    book: Book, ta: TradeArrays, fx: FxRates, day: np.datetime64, currency: str
 ) -> dict[tuple[str, str], float]:
-    from conviction.ledger.valuation import TradeArrays
-
-    assert isinstance(ta, TradeArrays)
     sel = np.flatnonzero((ta.action == "dividend") & (ta.day <= day))
     out: dict[tuple[str, str], float] = {}
     accounts, companies = tuple(book.accounts), tuple(book.companies)
@@ -316,9 +319,3 @@ def _exposure(
         ExposureLine(name, value[name], value[name] / denom, gain[name])
         for name in sorted(value, key=lambda n: -value[n])
     )
-
-
-def _with_transactions(book: Book, tx: object) -> Book:
-    from dataclasses import replace
-
-    return replace(book, transactions=tx)

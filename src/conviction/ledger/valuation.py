@@ -35,7 +35,7 @@ __all__ = [
 
 def business_days(start: dt.date | np.datetime64, end: dt.date | np.datetime64) -> np.ndarray:
     """Monday-to-Friday days from start to end inclusive, as datetime64[D]."""
-    s, e = np.datetime64(start, "D"), np.datetime64(end, "D")
+    s, e = np.datetime64(str(start)[:10], "D"), np.datetime64(str(end)[:10], "D")
     days = np.arange(s, e + np.timedelta64(1, "D"), dtype="datetime64[D]")
     return days[np.is_busday(days)] if days.size else days
 
@@ -77,14 +77,25 @@ def trade_arrays(
     price = np.nan_to_num(tx["price"].to_numpy(float))
     fees = tx["fees"].to_numpy(float)
 
-    account_ccy = np.array(
-        [book.accounts[a].currency if a in book.accounts else book.currency for a in tx["account"]],
-        dtype=object,
-    ) if n else np.array([], dtype=object)
-    company_ccy = np.array(
-        [book.companies[c].currency if c in book.companies else "" for c in tx["company"]],
-        dtype=object,
-    ) if n else np.array([], dtype=object)
+    account_ccy = (
+        np.array(
+            [
+                book.accounts[a].currency if a in book.accounts else book.currency
+                for a in tx["account"]
+            ],
+            dtype=object,
+        )
+        if n
+        else np.array([], dtype=object)
+    )
+    company_ccy = (
+        np.array(
+            [book.companies[c].currency if c in book.companies else "" for c in tx["company"]],
+            dtype=object,
+        )
+        if n
+        else np.array([], dtype=object)
+    )
     given = tx["currency"].to_numpy(dtype=object)
     settle = np.where(given != "", given, account_ccy)
     fx_given = tx["fx_rate"].to_numpy(float)
@@ -245,7 +256,7 @@ def price_history(
     split-adjusted price series, so returns are continuous); ``basis="date"`` gives the
     price as it traded on each date. NaN before a company's first mark.
     """
-    days = np.asarray(pd.DatetimeIndex(dates).values).astype("datetime64[D]")
+    days = np.asarray(pd.DatetimeIndex(np.asarray(dates)).values).astype("datetime64[D]")
     companies = tuple(book.companies)
     marked = marked_prices(book, days, companies)
     factors = split_factors(book, companies, days)

@@ -52,16 +52,33 @@ def write_book(conn: Connection, book: Book) -> dict[str, int]:
 
     Returns how many rows of each table were written.
     """
-    _upsert(conn, BookRow, [{"id": 1, "name": book.meta.name, "currency": book.meta.currency,
-                             "as_of": book.meta.as_of,
-                             "long_term_days": book.meta.long_term_days}], ["id"])
+    _upsert(
+        conn,
+        BookRow,
+        [
+            {
+                "id": 1,
+                "name": book.meta.name,
+                "currency": book.meta.currency,
+                "as_of": book.meta.as_of,
+                "long_term_days": book.meta.long_term_days,
+            }
+        ],
+        ["id"],
+    )
     _upsert(conn, PersonRow, [{"id": p.id, "name": p.name} for p in book.persons.values()], ["id"])
     _upsert(
         conn,
         CompanyRow,
         [
-            {"id": c.id, "name": c.name, "public": c.public, "ticker": c.ticker,
-             "currency": c.currency, "themes": ",".join(c.themes)}
+            {
+                "id": c.id,
+                "name": c.name,
+                "public": c.public,
+                "ticker": c.ticker,
+                "currency": c.currency,
+                "themes": ",".join(c.themes),
+            }
             for c in book.companies.values()
         ],
         ["id"],
@@ -70,8 +87,12 @@ def write_book(conn: Connection, book: Book) -> dict[str, int]:
     conn.execute(delete(CompanyPersonRow).where(CompanyPersonRow.company_id.in_(ids)))
     conn.execute(delete(CompanyLinkRow).where(CompanyLinkRow.company_id.in_(ids)))
     people = [
-        {"company_id": c.id, "person_id": p, "position": i,
-         "weight": c.key_people_weights[i] if c.key_people_weights else None}
+        {
+            "company_id": c.id,
+            "person_id": p,
+            "position": i,
+            "weight": c.key_people_weights[i] if c.key_people_weights else None,
+        }
         for c in book.companies.values()
         for i, p in enumerate(c.key_people)
     ]
@@ -86,8 +107,14 @@ def write_book(conn: Connection, book: Book) -> dict[str, int]:
         conn,
         AccountRow,
         [
-            {"id": a.id, "name": a.name, "kind": a.kind, "currency": a.currency,
-             "max_weight": a.max_weight, "lot_method": a.lot_method}
+            {
+                "id": a.id,
+                "name": a.name,
+                "kind": a.kind,
+                "currency": a.currency,
+                "max_weight": a.max_weight,
+                "lot_method": a.lot_method,
+            }
             for a in book.accounts.values()
         ],
         ["id"],
@@ -100,9 +127,20 @@ def write_book(conn: Connection, book: Book) -> dict[str, int]:
         conn,
         TransactionRow,
         tx,
-        {"date": "date", "account": "account_id", "company": "company_id", "action": "action",
-         "quantity": "quantity", "price": "price", "fees": "fees", "currency": "currency",
-         "fx_rate": "fx_rate", "lot": "lot", "file": "source", "line": "line"},
+        {
+            "date": "date",
+            "account": "account_id",
+            "company": "company_id",
+            "action": "action",
+            "quantity": "quantity",
+            "price": "price",
+            "fees": "fees",
+            "currency": "currency",
+            "fx_rate": "fx_rate",
+            "lot": "lot",
+            "file": "source",
+            "line": "line",
+        },
     )
     for file in _unique(_origin(f) for f in book.marks["file"]):
         conn.execute(delete(MarkRow).where(MarkRow.origin == file))
@@ -110,8 +148,16 @@ def write_book(conn: Connection, book: Book) -> dict[str, int]:
         conn,
         MarkRow,
         book.marks,
-        {"date": "date", "company": "company_id", "price": "price", "kind": "kind",
-         "source": "source", "grade": "grade", "file": "origin", "line": "line"},
+        {
+            "date": "date",
+            "company": "company_id",
+            "price": "price",
+            "kind": "kind",
+            "source": "source",
+            "grade": "grade",
+            "file": "origin",
+            "line": "line",
+        },
     )
     for file in _unique(_origin(f) for f in book.fx["file"]):
         conn.execute(delete(FxRow).where(FxRow.origin == file))
@@ -119,8 +165,14 @@ def write_book(conn: Connection, book: Book) -> dict[str, int]:
         conn,
         FxRow,
         book.fx,
-        {"date": "date", "pair": "pair", "rate": "rate", "source": "source", "file": "origin",
-         "line": "line"},
+        {
+            "date": "date",
+            "pair": "pair",
+            "rate": "rate",
+            "source": "source",
+            "file": "origin",
+            "line": "line",
+        },
     )
     return written
 
@@ -128,8 +180,13 @@ def write_book(conn: Connection, book: Book) -> dict[str, int]:
 def count_rows(conn: Connection) -> dict[str, int]:
     """Row counts of the book's tables (used to show that a failed load changed nothing)."""
     out = {}
-    for name, table in (("transactions", TransactionRow), ("marks", MarkRow), ("fx", FxRow),
-                        ("companies", CompanyRow), ("accounts", AccountRow)):
+    for name, table in (
+        ("transactions", TransactionRow),
+        ("marks", MarkRow),
+        ("fx", FxRow),
+        ("companies", CompanyRow),
+        ("accounts", AccountRow),
+    ):
         out[name] = int(conn.execute(select(func.count()).select_from(table)).scalar_one())
     return out
 
@@ -145,8 +202,12 @@ def read_book(source: Engine | Connection) -> Book:
         from conviction.errors import DataError
 
         raise DataError("the database holds no book yet: run `conviction load PATH` first")
-    meta = BookMeta(name=meta_row["name"], currency=meta_row["currency"],
-                    as_of=meta_row["as_of"], long_term_days=meta_row["long_term_days"])
+    meta = BookMeta(
+        name=meta_row["name"],
+        currency=meta_row["currency"],
+        as_of=meta_row["as_of"],
+        long_term_days=meta_row["long_term_days"],
+    )
     persons = {
         r.id: Person(r.id, r.name)
         for r in conn.execute(select(PersonRow.id, PersonRow.name).order_by(PersonRow.id))
@@ -162,7 +223,11 @@ def read_book(source: Engine | Connection) -> Book:
         mine = sorted(people.get(r.id, []))
         weights = tuple(w for _, _, w in mine if w is not None)
         companies[r.id] = Company(
-            id=r.id, name=r.name, public=bool(r.public), ticker=r.ticker, currency=r.currency,
+            id=r.id,
+            name=r.name,
+            public=bool(r.public),
+            ticker=r.ticker,
+            currency=r.currency,
             key_people=tuple(p for _, p, _ in mine),
             key_people_weights=weights if len(weights) == len(mine) else (),
             themes=tuple(t for t in r.themes.split(",") if t),
@@ -174,25 +239,41 @@ def read_book(source: Engine | Connection) -> Book:
     }
     tx = _read_frame(
         conn,
-        select(TransactionRow.date, TransactionRow.account_id.label("account"),
-               TransactionRow.company_id.label("company"), TransactionRow.action,
-               TransactionRow.quantity, TransactionRow.price, TransactionRow.fees,
-               TransactionRow.currency, TransactionRow.fx_rate, TransactionRow.lot,
-               TransactionRow.source.label("file"), TransactionRow.line)
-        .order_by(TransactionRow.date, TransactionRow.id),
+        select(
+            TransactionRow.date,
+            TransactionRow.account_id.label("account"),
+            TransactionRow.company_id.label("company"),
+            TransactionRow.action,
+            TransactionRow.quantity,
+            TransactionRow.price,
+            TransactionRow.fees,
+            TransactionRow.currency,
+            TransactionRow.fx_rate,
+            TransactionRow.lot,
+            TransactionRow.source.label("file"),
+            TransactionRow.line,
+        ).order_by(TransactionRow.date, TransactionRow.id),
         TRANSACTION_COLUMNS,
     )
     marks = _read_frame(
         conn,
-        select(MarkRow.date, MarkRow.company_id.label("company"), MarkRow.price, MarkRow.kind,
-               MarkRow.source, MarkRow.grade, MarkRow.origin.label("file"), MarkRow.line)
-        .order_by(MarkRow.date, MarkRow.id),
+        select(
+            MarkRow.date,
+            MarkRow.company_id.label("company"),
+            MarkRow.price,
+            MarkRow.kind,
+            MarkRow.source,
+            MarkRow.grade,
+            MarkRow.origin.label("file"),
+            MarkRow.line,
+        ).order_by(MarkRow.date, MarkRow.id),
         MARK_COLUMNS,
     )
     fx = _read_frame(
         conn,
-        select(FxRow.date, FxRow.pair, FxRow.rate, FxRow.source, FxRow.origin.label("file"),
-               FxRow.line).order_by(FxRow.date, FxRow.id),
+        select(
+            FxRow.date, FxRow.pair, FxRow.rate, FxRow.source, FxRow.origin.label("file"), FxRow.line
+        ).order_by(FxRow.date, FxRow.id),
         FX_COLUMNS,
     )
     return Book(meta, persons, companies, accounts, tx, marks, fx)
@@ -200,8 +281,18 @@ def read_book(source: Engine | Connection) -> Book:
 
 # --- helpers ----------------------------------------------------------------------------
 
-_TEXT = {"account", "company", "action", "currency", "lot", "file", "source", "grade", "kind",
-         "pair"}
+_TEXT = {
+    "account",
+    "company",
+    "action",
+    "currency",
+    "lot",
+    "file",
+    "source",
+    "grade",
+    "kind",
+    "pair",
+}
 _FLOAT = {"quantity", "price", "fees", "fx_rate", "rate"}
 _NULLABLE = {"account_id", "company_id", "currency", "lot", "grade"}
 
@@ -223,14 +314,18 @@ def _read_frame(conn: Connection, query: Any, columns: Sequence[str]) -> pd.Data
     return pd.DataFrame(out, columns=list(columns))
 
 
-def _insert_frame(conn: Connection, table: Any, frame: pd.DataFrame, mapping: dict[str, str]) -> int:
+def _insert_frame(
+    conn: Connection, table: Any, frame: pd.DataFrame, mapping: dict[str, str]
+) -> int:
     if not len(frame):
         return 0
     cols: dict[str, Any] = {}
     for src, dst in mapping.items():
         values = frame[src]
         if src == "date":
-            cols[dst] = [dt.date.fromisoformat(str(d)) for d in values.to_numpy().astype("datetime64[D]")]
+            cols[dst] = [
+                dt.date.fromisoformat(str(d)) for d in values.to_numpy().astype("datetime64[D]")
+            ]
         elif src in _FLOAT:
             arr = values.to_numpy(dtype=float)
             cols[dst] = [None if not np.isfinite(x) else float(x) for x in arr]
@@ -239,8 +334,10 @@ def _insert_frame(conn: Connection, table: Any, frame: pd.DataFrame, mapping: di
         elif src == "file":
             cols[dst] = [_origin(v) for v in values.to_numpy(dtype=object)]
         else:
-            cols[dst] = [None if (v == "" and dst in _NULLABLE)
-                         else str(v) for v in values.to_numpy(dtype=object)]
+            cols[dst] = [
+                None if (v == "" and dst in _NULLABLE) else str(v)
+                for v in values.to_numpy(dtype=object)
+            ]
     keys = list(cols)
     rows = [dict(zip(keys, r, strict=True)) for r in zip(*cols.values(), strict=True)]
     for lo in range(0, len(rows), _BATCH):
@@ -263,7 +360,7 @@ def _upsert(conn: Connection, table: Any, rows: list[dict[str, Any]], keys: list
             conn.execute(delete(table).where(*[getattr(table, k) == row[k] for k in keys]))
         conn.execute(table.__table__.insert(), rows)
         return
-    stmt = insert(table.__table__)
+    stmt: Any = insert(table.__table__)
     update = {c.name: stmt.excluded[c.name] for c in table.__table__.columns if c.name not in keys}
     conn.execute(stmt.on_conflict_do_update(index_elements=keys, set_=update), rows)
 

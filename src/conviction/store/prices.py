@@ -6,7 +6,7 @@ import datetime as dt
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, delete
+from sqlalchemy import Connection, delete, insert
 
 from conviction.book.model import Book
 from conviction.errors import ReferenceError_
@@ -33,10 +33,19 @@ def store_fetched(conn: Connection, book: Book, fetched: dict[str, pd.Series]) -
             pair = ticker.upper()[:-2]
             pair = pair if len(pair) == 6 else "USD" + pair  # Yahoo's "JPY=X" is USDJPY
             conn.execute(delete(FxRow).where(FxRow.origin == ORIGIN, FxRow.pair == pair))
-            rows = [{"date": _date(d), "pair": pair, "rate": float(r), "source": ticker,
-                     "origin": ORIGIN, "line": None} for d, r in zip(days, closes, strict=True)]
+            rows = [
+                {
+                    "date": _date(d),
+                    "pair": pair,
+                    "rate": float(r),
+                    "source": ticker,
+                    "origin": ORIGIN,
+                    "line": None,
+                }
+                for d, r in zip(days, closes, strict=True)
+            ]
             if rows:
-                conn.execute(FxRow.__table__.insert(), rows)
+                conn.execute(insert(FxRow), rows)
         else:
             company = by_ticker.get(ticker.upper())
             if company is None:
@@ -46,19 +55,33 @@ def store_fetched(conn: Connection, book: Book, fetched: dict[str, pd.Series]) -
             factors = split_factors(book, [company], days)[:, 0]
             every_split = split_factors(book, [company], np.array([_FOREVER]))[0, 0]
             as_traded = closes.to_numpy(float) * (every_split / factors)
-            conn.execute(delete(MarkRow).where(MarkRow.origin == ORIGIN,
-                                               MarkRow.company_id == company))
+            conn.execute(
+                delete(MarkRow).where(MarkRow.origin == ORIGIN, MarkRow.company_id == company)
+            )
             # A close already given by the book's own files for that day wins.
             marks = book.marks
-            own = marks[(marks["company"] == company) & (marks["kind"] == "close")
-                        & (marks["file"] != ORIGIN)]
+            own = marks[
+                (marks["company"] == company)
+                & (marks["kind"] == "close")
+                & (marks["file"] != ORIGIN)
+            ]
             taken = set(own["date"].to_numpy().astype("datetime64[D]"))
-            rows = [{"date": _date(d), "company_id": company, "price": float(p), "kind": "close",
-                     "source": f"Yahoo Finance {ticker}", "grade": "A", "origin": ORIGIN,
-                     "line": None}
-                    for d, p in zip(days, as_traded, strict=True) if d not in taken]
+            rows = [
+                {
+                    "date": _date(d),
+                    "company_id": company,
+                    "price": float(p),
+                    "kind": "close",
+                    "source": f"Yahoo Finance {ticker}",
+                    "grade": "A",
+                    "origin": ORIGIN,
+                    "line": None,
+                }
+                for d, p in zip(days, as_traded, strict=True)
+                if d not in taken
+            ]
             if rows:
-                conn.execute(MarkRow.__table__.insert(), rows)
+                conn.execute(insert(MarkRow), rows)
         counts[ticker] = len(closes)
     return counts
 
