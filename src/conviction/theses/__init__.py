@@ -1,5 +1,6 @@
 """People and theses: four-pillar scorecards, theses with milestones, review triggers (pure)."""
 
+from conviction.theses.book_review import ReviewInputs, review_book, review_inputs
 from conviction.theses.model import (
     OPS,
     PILLARS,
@@ -50,6 +51,7 @@ __all__ = [
     "Pillar",
     "PillarScore",
     "Review",
+    "ReviewInputs",
     "ReviewSettings",
     "Scorecard",
     "SubjectKind",
@@ -61,6 +63,8 @@ __all__ = [
     "person_concentration",
     "person_weights",
     "review",
+    "review_book",
+    "review_inputs",
     "score_drops",
     "scorecards_by_person",
     "slipped_milestones",

@@ -1,0 +1,339 @@
+"""People and theses commands: people, thesis list|show|update, review."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import typer
+from rich.table import Table
+
+from conviction.book.model import Book
+from conviction.cli.app import app, err, out, print_json, settings
+from conviction.errors import DataError, FormatError, ReferenceError_
+from conviction.ledger.status import status
+from conviction.store import connect
+from conviction.store import read_book as read_stored_book
+from conviction.store.theses_tables import read_theses, update_thesis
+from conviction.theses.book_review import review_book
+from conviction.theses.model import PILLARS, Milestone, MilestoneEntry, Scorecard, Thesis
+from conviction.theses.triggers import Review
+
+__all__ = ["thesis_app"]
+
+JSON = typer.Option(False, "--json", help="Print JSON for programs instead of tables.")
+AS_OF = typer.Option(None, "--as-of", help="Date YYYY-MM-DD (default: the book's as_of).")
+
+thesis_app = typer.Typer(help="Theses: list, show, update milestones.", no_args_is_help=True)
+app.add_typer(thesis_app, name="thesis")
+
+
+def _date(value: str | None, option: str) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise FormatError(f"expected a date YYYY-MM-DD, got {value!r}", field=option) from None
+
+
+def _as_of(value: str | None, book: Book | None) -> dt.date:
+    book_date = book.meta.as_of if book is not None else None
+    return _date(value, "--as-of") or book_date or dt.date.today()
+
+
+# --- payloads (JSON shapes; tables are drawn from the same dicts) ----------------------------
+
+
+def _entry(e: MilestoneEntry) -> dict[str, Any]:
+    return {
+        "date": e.date,
+        "status": e.status,
+        "due": e.due,
+        "evidence": e.evidence,
+        "source": e.source,
+        "value": e.value,
+        "origin": e.origin,
+    }
+
+
+def _milestone(m: Milestone, on: dt.date) -> dict[str, Any]:
+    state = m.state_on(on)
+    return {
+        "id": m.id,
+        "title": m.title,
+        "target": m.target_text,
+        "status": state.status if state else None,
+        "due": state.due if state else None,
+        "evidence": state.evidence if state else None,
+        "slips": m.slips(on),
+        "history": [_entry(e) for e in m.history],
+    }
+
+
+def _thesis(t: Thesis, on: dt.date, *, full: bool) -> dict[str, Any]:
+    states = [m.state_on(on) for m in t.milestones]
+    counts = {s: sum(1 for x in states if x is not None and x.status == s) for s in _STATUS_ORDER}
+    open_dues = [x.due for x in states if x is not None and x.status in ("pending", "slipped")]
+    payload: dict[str, Any] = {
+        "id": t.id,
+        t.subject_kind: t.subject,
+        "statement": t.statement,
+        "opened": t.opened,
+        "horizon": t.horizon,
+        "milestones_by_status": counts,
+        "next_due": min(open_dues) if open_dues else None,
+    }
+    if full:
+        payload["kill_criteria"] = list(t.kill_criteria)
+        payload["milestones"] = [_milestone(m, on) for m in t.milestones]
+    return payload
+
+
+_STATUS_ORDER = ("pending", "slipped", "hit", "missed")
+_SHORT = {"execution": "exec", "long_term": "long", "integration": "integ", "resilience": "resil"}
+
+
+def _person(
+    book: Book, card: Scorecard | None, pid: str, on: dt.date, weight: float | None
+) -> dict[str, Any]:
+    scores = card.on(on) if card is not None else {}
+    return {
+        "id": pid,
+        "name": book.persons[pid].name if pid in book.persons else pid,
+        "companies": [c.id for c in book.companies.values() if pid in c.key_people],
+        "weight": weight,
+        "scores": {
+            p: {
+                "score": s.score,
+                "date": s.date,
+                "evidence": [
+                    {"text": e.text, "date": e.date, "source": e.source} for e in s.evidence
+                ],
+            }
+            for p, s in scores.items()
+        },
+        "history": [
+            {"pillar": e.pillar, "score": e.score, "date": e.date}
+            for e in (card.entries if card is not None else ())
+            if e.date <= on
+        ],
+    }
+
+
+# --- commands -------------------------------------------------------------------------------
+
+
+@app.command()
+def people(
+    as_of: str | None = AS_OF,
+    evidence: bool = typer.Option(False, "--evidence", help="List the evidence behind each score."),
+    as_json: bool = JSON,
+) -> None:
+    """Key people: their companies, their weight in the book, their four-pillar scores."""
+    engine = connect(settings.db_url)
+    book = read_stored_book(engine)
+    on = _as_of(as_of, book)
+    with engine.connect() as conn:
+        stored = read_theses(conn)
+    cards = {c.person: c for c in stored.scorecards}
+    weights = {line.name: float(line.weight) for line in status(book, on).by_person}
+    ids = list(book.persons) + [p for p in cards if p not in book.persons]
+    rows = [_person(book, cards.get(p), p, on, weights.get(p)) for p in ids]
+    if as_json:
+        print_json(rows)
+        return
+    table = Table(
+        title=f"people on {on}: scores 0-5, the latest on or before the date",
+        caption="exec = execution, long = long_term, integ = integration, resil = resilience",
+    )
+    table.add_column("person")
+    table.add_column("companies")
+    table.add_column("weight", justify="right")
+    for p in PILLARS:
+        table.add_column(_SHORT[p], justify="right")
+    table.add_column("scored on")
+    for r in rows:
+        scores = r["scores"]
+        dates = sorted({s["date"] for s in scores.values()})
+        table.add_row(
+            f"{r['id']}\n{r['name']}",
+            ", ".join(r["companies"]),
+            "" if r["weight"] is None else f"{r['weight']:.1%}",
+            *[f"{scores[p]['score']:g}" if p in scores else "-" for p in PILLARS],
+            "\n".join(str(d) for d in dates) or "-",
+        )
+    out.print(table)
+    if evidence:
+        for r in rows:
+            for p, s in r["scores"].items():
+                out.print(f"[bold]{r['id']} · {p} {s['score']:g}[/bold] ({s['date']})")
+                for e in s["evidence"]:
+                    out.print(
+                        f"  - {e['text']} [dim]({e['date']}; {e['source']})[/dim]", highlight=False
+                    )
+
+
+@thesis_app.command("list")
+def thesis_list(as_of: str | None = AS_OF, as_json: bool = JSON) -> None:
+    """Every thesis with its milestones counted by status on the date."""
+    engine = connect(settings.db_url)
+    with engine.connect() as conn:
+        stored = read_theses(conn)
+    on = _as_of(as_of, _maybe_book(engine))
+    rows = [_thesis(t, on, full=False) for t in stored.theses]
+    if as_json:
+        print_json(rows)
+        return
+    table = Table(title=f"theses on {on}")
+    for col in ("thesis", "subject", "kind", "opened", "horizon", *_STATUS_ORDER, "next due"):
+        table.add_column(col, justify="right" if col in _STATUS_ORDER else "left")
+    for t, r in zip(stored.theses, rows, strict=True):
+        table.add_row(
+            t.id,
+            t.subject,
+            t.subject_kind,
+            str(t.opened),
+            str(t.horizon),
+            *[str(r["milestones_by_status"][s]) for s in _STATUS_ORDER],
+            str(r["next_due"] or "-"),
+        )
+    out.print(table)
+
+
+@thesis_app.command("show")
+def thesis_show(
+    thesis_id: str = typer.Argument(..., metavar="ID", help="The thesis id."),
+    as_of: str | None = AS_OF,
+    as_json: bool = JSON,
+) -> None:
+    """One thesis: statement, kill criteria, milestones with their full history."""
+    engine = connect(settings.db_url)
+    with engine.connect() as conn:
+        stored = read_theses(conn)
+    thesis = _find(stored.theses, thesis_id)
+    on = _as_of(as_of, _maybe_book(engine))
+    payload = _thesis(thesis, on, full=True)
+    if as_json:
+        print_json(payload)
+        return
+    out.print(
+        f"[bold]{thesis.id}[/bold] · {thesis.subject_kind} {thesis.subject} · "
+        f"opened {thesis.opened} · horizon {thesis.horizon} · as of {on}"
+    )
+    out.print(thesis.statement, highlight=False)
+    if thesis.kill_criteria:
+        out.print("[bold]kill criteria[/bold]")
+        for k in thesis.kill_criteria:
+            out.print(f"  - {k}", highlight=False)
+    for m in payload["milestones"]:
+        target = f" [dim]target {m['target']}[/dim]" if m["target"] else ""
+        out.print(f"\n[bold]{m['id']}[/bold]: {m['title']}{target}", highlight=False)
+        table = Table(show_header=True, box=None, padding=(0, 1))
+        for col in ("date", "status", "due", "value", "evidence", "origin"):
+            table.add_column(col)
+        for e in m["history"]:
+            mark = "" if e["date"] <= on else " (later)"
+            table.add_row(
+                f"{e['date']}{mark}",
+                e["status"],
+                str(e["due"]),
+                "" if e["value"] is None else f"{e['value']:g}",
+                e["evidence"],
+                "update" if e["origin"] == "update" else "file",
+            )
+        out.print(table)
+
+
+@thesis_app.command("update")
+def thesis_update(
+    thesis_id: str = typer.Argument(..., metavar="ID", help="The thesis id."),
+    milestone: str = typer.Option(..., "--milestone", help="The milestone id."),
+    new_status: str = typer.Option(..., "--status", help="pending, hit, slipped or missed."),
+    evidence: str = typer.Option(..., "--evidence", help="What happened, in words."),
+    date: str | None = typer.Option(None, "--date", help="When (YYYY-MM-DD; default today)."),
+    due: str | None = typer.Option(None, "--due", help="A new due date (a slip usually sets one)."),
+    source: str = typer.Option("", "--source", help="Where the evidence comes from."),
+    value: float | None = typer.Option(None, "--value", help="An observed value of the metric."),
+    as_json: bool = JSON,
+) -> None:
+    """Record a new dated state of a milestone (earlier states are kept)."""
+    on = _date(date, "--date") or dt.date.today()
+    new_due = _date(due, "--due")
+    engine = connect(settings.db_url)
+    with engine.begin() as conn:
+        entry = update_thesis(
+            conn,
+            thesis_id,
+            milestone,
+            status=new_status,
+            evidence=evidence,
+            on=on,
+            source=source,
+            due=new_due,
+            value=value,
+        )
+    if as_json:
+        print_json({"thesis": thesis_id, "milestone": milestone, **_entry(entry)})
+        return
+    out.print(f"{thesis_id}/{milestone}: {entry.status} on {entry.date}, due {entry.due}")
+
+
+@app.command("review")
+def review_command(
+    as_of: str | None = AS_OF,
+    account: list[str] | None = typer.Option(
+        None, "--account", help="Weights of these accounts only (default: the whole book)."
+    ),
+    as_json: bool = JSON,
+) -> None:
+    """Which theses, positions and people need a look on the date, and why."""
+    engine = connect(settings.db_url)
+    book = read_stored_book(engine)
+    on = _as_of(as_of, book)
+    for a in account or ():
+        if a not in book.accounts:
+            raise ReferenceError_(f"unknown account {a!r}", field="--account")
+    with engine.connect() as conn:
+        stored = read_theses(conn)
+    found = review_book(
+        book,
+        on,
+        theses=stored.theses,
+        scorecards=stored.scorecards,
+        settings=stored.review,
+        accounts=account or None,
+    )
+    if as_json:
+        print_json([r.to_dict() for r in found])
+        return
+    _print_reviews(found, on)
+
+
+def _print_reviews(found: tuple[Review, ...], on: dt.date) -> None:
+    if not found:
+        out.print(f"nothing to review on {on}")
+        return
+    table = Table(title=f"review on {on}: {len(found)} to look at")
+    for col in ("trigger", "subject", "detail"):
+        table.add_column(col)
+    for r in found:
+        table.add_row(r.trigger, r.subject, r.detail)
+    out.print(table)
+
+
+def _find(theses: tuple[Thesis, ...], thesis_id: str) -> Thesis:
+    for t in theses:
+        if t.id == thesis_id:
+            return t
+    known = ", ".join(t.id for t in theses) or "none"
+    raise ReferenceError_(f"no thesis {thesis_id!r} (known: {known})", field="ID")
+
+
+def _maybe_book(engine: Any) -> Book | None:
+    """The stored book, or None when none is loaded (theses alone still list)."""
+    try:
+        return read_stored_book(engine)
+    except DataError:
+        err.print("[yellow]no book loaded; dates default to today[/yellow]")
+        return None
