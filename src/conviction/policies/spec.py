@@ -174,11 +174,12 @@ class LastSeller(Rule):
 class Rebalance(Rule):
     """Trade each account back to target weights (the rest stays in cash).
 
-    ``targets``: ``((company, weight), ...)`` summing to at most 1 (companies not named
-    go to 0), ``"equal"`` (equal weights over the companies held at the start) or
-    ``"initial"`` (each account's weights at the start). Rebalances on the first step of
-    each ``every`` period, or, with ``band``, only when some weight is more than ``band``
-    from its target (checked at each ``every`` period, or every step when ``every`` is None).
+    ``targets``: ``((company, weight), ...)`` summing to at most 1 + the policy's margin
+    (companies not named go to 0), ``"equal"`` (equal weights over the companies held at
+    the start) or ``"initial"`` (each account's weights at the start). Rebalances on the
+    first step of each ``every`` period, or, with ``band``, only when some weight is more
+    than ``band`` from its target (checked at each ``every`` period, or at every step when
+    ``every`` is None).
     """
 
     type: ClassVar[str] = "rebalance"
@@ -200,15 +201,14 @@ class Rebalance(Rule):
                     field="targets",
                 )
             return
-        total = 0.0
         for company, weight in self.targets:
-            if not (math.isfinite(weight) and 0.0 <= weight <= 1.0):
-                raise SpecError(
-                    f"weight must be in [0, 1], got {weight!r}", field=f"targets.{company}"
-                )
-            total += weight
-        if total > 1.0 + 1e-9:
-            raise SpecError(f"weights sum to {total:g}, more than 1", field="targets")
+            if not (math.isfinite(weight) and weight >= 0.0):
+                raise SpecError(f"weight must be >= 0, got {weight!r}", field=f"targets.{company}")
+
+    @property
+    def total(self) -> float:
+        """The sum of the fixed target weights (0 for 'equal' and 'initial')."""
+        return 0.0 if isinstance(self.targets, str) else sum(w for _, w in self.targets)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -298,6 +298,13 @@ class Policy:
             raise SpecError(f"must be >= 0, got {self.margin!r}", field="margin")
         if self.start is not None and self.end is not None and self.start > self.end:
             raise SpecError(f"start {self.start} is after end {self.end}", field="start")
+        for rule in self.rules:
+            if isinstance(rule, Rebalance) and rule.total > 1.0 + self.margin + 1e-9:
+                raise SpecError(
+                    f"target weights sum to {rule.total:g}, more than 1 + margin "
+                    f"({1.0 + self.margin:g})",
+                    field="targets",
+                )
         if sum(isinstance(r, LastSeller) for r in self.rules) > 1:
             raise SpecError("at most one last_seller rule", field="rules")
 

@@ -115,7 +115,7 @@ class Trader:
             floor = np.zeros_like(state.cash)
         room = state.cash + sells * (1.0 - c) - floor
         need = buys * (1.0 + c)
-        short = need > room
+        short = (need > room) & (need > 0)
         if short.any():
             # Scale each short account's buys down to what its cash (and margin) allows.
             scale = np.ones_like(need)
