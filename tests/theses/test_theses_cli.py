@@ -18,9 +18,8 @@ from typer.testing import CliRunner
 from conviction.cli import app
 from conviction.errors import FormatError, ReferenceError_
 from conviction.io.book_reader import find_book_toml
-from conviction.io.theses_toml import read_theses
 from conviction.store import connect
-from conviction.store.theses_tables import write_theses
+from conviction.store.theses_tables import load_theses
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "baron"
@@ -33,11 +32,10 @@ def db(tmp_path: Path) -> str:
     url = f"sqlite:///{tmp_path / 'baron.db'}"
     result = runner.invoke(app, ["--db", url, "load", str(EXAMPLE)])
     assert result.exit_code == 0, result.output
-    # The same call `conviction load` makes for the theses (idempotent: same origin).
+    # The call `conviction load` makes for the theses (idempotent: same origin).
     toml = find_book_toml(EXAMPLE)
-    engine = connect(url)
-    with engine.begin() as conn:
-        write_theses(conn, read_theses(toml, ["tesla", "spacex", "xai"], ["musk"]), str(toml))
+    with connect(url).begin() as conn:
+        load_theses(conn, toml, ["tesla", "spacex", "xai"], ["musk"])
     return url
 
 

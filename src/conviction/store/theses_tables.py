@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import fields
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
@@ -38,6 +39,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from conviction.errors import FormatError, ReferenceError_, StoreError
 from conviction.io.theses_toml import ThesesFile
+from conviction.io.theses_toml import read_theses as read_theses_toml
 from conviction.store.tables import Base
 from conviction.theses.model import (
     PILLARS,
@@ -61,6 +63,7 @@ __all__ = [
     "ScoreEvidenceRow",
     "ThesisRow",
     "add_score",
+    "load_theses",
     "read_theses",
     "scorecard",
     "update_thesis",
@@ -229,6 +232,17 @@ def write_theses(conn: Conn, theses: ThesesFile, origin: str) -> dict[str, int]:
     counts.update(thesis=len(theses.theses), milestone=len(milestones))
     counts["milestone_entry"] = len(entries)
     return counts
+
+
+def load_theses(
+    conn: Conn, book_toml: Path, company_ids: Collection[str], person_ids: Collection[str]
+) -> dict[str, int]:
+    """Read the theses of the book at ``book_toml`` and store them (``conviction load``).
+
+    The origin is ``str(book_toml)``, so loading the same book again replaces its rows.
+    """
+    theses = read_theses_toml(book_toml, company_ids, person_ids)
+    return write_theses(conn, theses, str(book_toml))
 
 
 def _insert_score(conn: Conn, entry: PillarScore, origin: str, seq: int) -> None:
