@@ -186,13 +186,12 @@ def thesis_list(as_of: str | None = AS_OF, as_json: bool = JSON) -> None:
         print_json(rows)
         return
     table = Table(title=f"theses on {on}")
-    for col in ("thesis", "subject", "kind", "opened", "horizon", *_STATUS_ORDER, "next due"):
-        table.add_column(col, justify="right" if col in _STATUS_ORDER else "left")
+    for col in ("thesis", "subject", "opened", "horizon", *_STATUS_ORDER, "next due"):
+        table.add_column(col, justify="right" if col in _STATUS_ORDER else "left", no_wrap=True)
     for t, r in zip(stored.theses, rows, strict=True):
         table.add_row(
             t.id,
-            t.subject,
-            t.subject_kind,
+            t.subject if t.subject_kind == "company" else f"{t.subject} (person)",
             str(t.opened),
             str(t.horizon),
             *[str(r["milestones_by_status"][s]) for s in _STATUS_ORDER],
