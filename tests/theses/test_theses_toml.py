@@ -327,3 +327,11 @@ def test_parse_metric(text: str, expected: tuple[str, str, float]) -> None:
 def test_parse_metric_rejects(text: str) -> None:
     with pytest.raises(ValueError):
         parse_metric(text)
+
+
+def test_the_first_error_in_the_file_is_the_one_reported(tmp_path: Path) -> None:
+    body = GOOD.replace("score = 5\n", "score = 7\n").replace('status = "pending"', 'status = "x"')
+    write_book(tmp_path, body, separate=True)
+    with pytest.raises(FormatError) as info:
+        read_theses(tmp_path, COMPANIES, PEOPLE)
+    assert info.value.field == "scorecard[0].execution.score"

@@ -142,7 +142,8 @@ class _Review(_Strict):
 
 class _Sections(_Strict):
     scorecard: list[dict[str, Any]] = Field(default_factory=list)
-    thesis: list[_Thesis] = Field(default_factory=list)
+    # Tables are checked one by one later, so errors come in file order.
+    thesis: list[dict[str, Any]] = Field(default_factory=list)
     review: _Review | None = None
 
 
@@ -294,7 +295,11 @@ def _build(
     review: ReviewSettings | None = None
     for doc, sections in docs:
         scores += _scorecards(doc, person_ids)
-        for i, t in enumerate(sections.thesis):
+        for i, raw in enumerate(sections.thesis):
+            try:
+                t = _Thesis.model_validate(raw)
+            except ValidationError as exc:
+                raise doc.from_validation(exc, ("thesis", i)) from None
             if t.id in seen:
                 raise doc.error(
                     FormatError,
