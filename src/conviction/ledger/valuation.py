@@ -207,8 +207,10 @@ def value_history(
     for lo in range(0, len(accounts), chunk):
         hi = min(lo + chunk, len(accounts))
         sel = trade & (ta.account >= lo) & (ta.account < hi)
-        q = np.zeros((days.size, hi - lo, len(companies)))
-        np.add.at(q, (d_idx[sel], ta.account[sel] - lo, ta.company[sel]), ta.original_shares[sel])
+        width, n_c = hi - lo, len(companies)
+        flat = (d_idx[sel] * width + ta.account[sel] - lo) * n_c + ta.company[sel]
+        q = np.bincount(flat, ta.original_shares[sel], minlength=days.size * width * n_c)
+        q = q.reshape(days.size, width, n_c)
         np.cumsum(q, axis=0, out=q)
         holdings[:, lo:hi] = np.matmul(q, price[:, :, None])[:, :, 0]
 
@@ -216,16 +218,22 @@ def value_history(
     flows = np.zeros((days.size, len(accounts)))
     for ccy in np.unique(ta.settle_currency[live]) if live.any() else ():
         sel = live & (ta.settle_currency == ccy)
-        per = np.zeros((days.size, len(accounts)))
-        np.add.at(per, (d_idx[sel], ta.account[sel]), ta.settle_amount[sel])
-        ext = np.zeros((days.size, len(accounts)))
+        per = _grid(d_idx[sel], ta.account[sel], ta.settle_amount[sel], days.size, len(accounts))
         ext_sel = sel & ta.external
-        np.add.at(ext, (d_idx[ext_sel], ta.account[ext_sel]), ta.settle_amount[ext_sel])
+        ext = _grid(
+            d_idx[ext_sel], ta.account[ext_sel], ta.settle_amount[ext_sel], days.size, len(accounts)
+        )
         series = fx.rate(str(ccy), currency, days)
         stale_fx |= series.stale
         cash_total += np.cumsum(per, axis=0) * series.rates[:, None]
         flows += ext * series.rates[:, None]
     return ValueHistory(days, accounts, currency, holdings, cash_total, flows, stale_fx)
+
+
+def _grid(rows: IntArray, cols: IntArray, values: Float64Array, n: int, m: int) -> Float64Array:
+    """Sum ``values`` into an (n, m) grid at (rows, cols); bincount is much faster than add.at."""
+    grid: Float64Array = np.bincount(rows * m + cols, values, minlength=n * m).reshape(n, m)
+    return grid
 
 
 def positions(book: Book, as_of: dt.date) -> pd.DataFrame:

@@ -121,7 +121,7 @@ def write_book(conn: Connection, book: Book) -> dict[str, int]:
     )
     written = {"transactions": 0, "marks": 0, "fx": 0}
     tx = book.transactions
-    for file in _unique(_origin(f) for f in tx["file"]):
+    for file in _unique(_origin(f) for f in pd.unique(tx["file"])):
         conn.execute(delete(TransactionRow).where(TransactionRow.source == file))
     written["transactions"] = _insert_frame(
         conn,
@@ -142,7 +142,7 @@ def write_book(conn: Connection, book: Book) -> dict[str, int]:
             "line": "line",
         },
     )
-    for file in _unique(_origin(f) for f in book.marks["file"]):
+    for file in _unique(_origin(f) for f in pd.unique(book.marks["file"])):
         conn.execute(delete(MarkRow).where(MarkRow.origin == file))
     written["marks"] = _insert_frame(
         conn,
@@ -159,7 +159,7 @@ def write_book(conn: Connection, book: Book) -> dict[str, int]:
             "line": "line",
         },
     )
-    for file in _unique(_origin(f) for f in book.fx["file"]):
+    for file in _unique(_origin(f) for f in pd.unique(book.fx["file"])):
         conn.execute(delete(FxRow).where(FxRow.origin == file))
     written["fx"] = _insert_frame(
         conn,
@@ -332,7 +332,8 @@ def _insert_frame(
         elif src == "line":
             cols[dst] = [int(x) for x in values.to_numpy()]
         elif src == "file":
-            cols[dst] = [_origin(v) for v in values.to_numpy(dtype=object)]
+            origins = {f: _origin(f) for f in pd.unique(values)}
+            cols[dst] = values.map(origins).tolist()
         else:
             cols[dst] = [
                 None if (v == "" and dst in _NULLABLE) else str(v)

@@ -33,4 +33,9 @@ def load_books(engine: Engine, books: list[tuple[Path, Book]]) -> dict[str, Any]
 
 def _load_extras(conn: Any, toml: Path, book: Book) -> dict[str, int]:
     """Sections other parts own (theses), loaded in the same transaction when present."""
-    return {}
+    from conviction.io.book_toml import read_book_toml
+    from conviction.store.theses_tables import load_theses
+
+    if read_book_toml(toml).theses is None:
+        return {}
+    return load_theses(conn, toml.resolve(), list(book.companies), list(book.persons))
