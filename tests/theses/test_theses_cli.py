@@ -17,9 +17,6 @@ from typer.testing import CliRunner
 
 from conviction.cli import app
 from conviction.errors import FormatError, ReferenceError_
-from conviction.io.book_reader import find_book_toml
-from conviction.store import connect
-from conviction.store.theses_tables import load_theses
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "baron"
@@ -31,11 +28,7 @@ runner = CliRunner()
 def db(tmp_path: Path) -> str:
     url = f"sqlite:///{tmp_path / 'baron.db'}"
     result = runner.invoke(app, ["--db", url, "load", str(EXAMPLE)])
-    assert result.exit_code == 0, result.output
-    # The call `conviction load` makes for the theses (idempotent: same origin).
-    toml = find_book_toml(EXAMPLE)
-    with connect(url).begin() as conn:
-        load_theses(conn, toml, ["tesla", "spacex", "xai"], ["musk"])
+    assert result.exit_code == 0, result.output  # `load` stores the theses too
     return url
 
 
