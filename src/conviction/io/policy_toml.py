@@ -136,6 +136,10 @@ class _Reader:
                 source=self.file,
             )
         except SpecError as exc:
+            found = re.fullmatch(r"rules\[(\d+)\]\.(\w+)", exc.field or "")
+            if found:  # a rule that is fine alone but not in this policy
+                line = locate(self.text, "rules", int(found.group(1)), found.group(2))
+                raise SpecError(exc.message, file=self.file, line=line, field=exc.field) from None
             if exc.field == "rules":
                 line = locate(self.text, "rules")
                 raise SpecError(exc.message, file=self.file, line=line, field="rules") from None

@@ -81,7 +81,8 @@ class TrimRule(BoundRule):
         keep = cap * (value - c * sold)
         delta = np.where(over, -(hp - keep[..., None]) / step.prices[:, None, :], 0.0)
         if self.spec.reinvest:
-            others = ~over & (hp > 0) & (self.companies & step.tradable)[:, None, :]
+            # Into every other holding, not only the companies this rule trims.
+            others = ~over & (hp > 0) & step.tradable[:, None, :]
             base = np.where(others, hp, 0.0)
             base_sum = base.sum(axis=-1)
             share = np.divide(

@@ -298,12 +298,12 @@ class Policy:
             raise SpecError(f"must be >= 0, got {self.margin!r}", field="margin")
         if self.start is not None and self.end is not None and self.start > self.end:
             raise SpecError(f"start {self.start} is after end {self.end}", field="start")
-        for rule in self.rules:
+        for i, rule in enumerate(self.rules):
             if isinstance(rule, Rebalance) and rule.total > 1.0 + self.margin + 1e-9:
                 raise SpecError(
                     f"target weights sum to {rule.total:g}, more than 1 + margin "
                     f"({1.0 + self.margin:g})",
-                    field="targets",
+                    field=f"rules[{i}].targets",
                 )
         if sum(isinstance(r, LastSeller) for r in self.rules) > 1:
             raise SpecError("at most one last_seller rule", field="rules")
