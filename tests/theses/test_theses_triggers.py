@@ -285,3 +285,27 @@ def test_review_orders_by_trigger_then_subject_and_skips_missing_inputs() -> Non
     assert {r.trigger for r in found} <= set(TRIGGERS)
     assert found[0].to_dict()["figures"] == dict(found[0].figures)
     assert review(D(2025, 3, 1)) == ()
+
+
+def test_drawdown_on_a_gappy_unsorted_frame_matches_a_plain_reference() -> None:
+    rng = np.random.default_rng(3)
+    idx = pd.bdate_range("2024-01-01", periods=300)
+    frame = pd.DataFrame(100 * np.exp(np.cumsum(rng.normal(0, 0.03, (300, 6)), axis=0)), index=idx)
+    frame.columns = [f"c{j}" for j in range(6)]
+    frame.iloc[:100, 0] = np.nan  # marked late
+    frame.iloc[::7, 1] = np.nan  # marked with gaps, not forward-filled
+    frame.iloc[-5:, 2] = np.nan  # no mark in the last days
+    frame.iloc[:, 3] = np.nan  # never marked
+    on = idx[-1].date()
+    reference = {}
+    for c in frame.columns:
+        col = frame[c].dropna()
+        if len(col):
+            reference[c] = 1 - col.iloc[-1] / col.max()
+    for bound in (0.0, 0.2, 0.5):
+        got = drawdowns(frame.sample(frac=1.0, random_state=1), on, bound)
+        want = {c: v for c, v in reference.items() if v > bound}
+        assert {r.subject: r.figures["drawdown"] for r in got} == pytest.approx(want)
+        for r in got:
+            peak_day = frame[r.subject].idxmax().date()
+            assert r.figures["peak_date"] == peak_day.isoformat()

@@ -179,32 +179,41 @@ def drawdowns(prices: pd.DataFrame, on: dt.date, bound: float) -> list[Review]:
     ``prices`` is dates x company ids (NaN before a company's first mark). The peak is the
     highest price on or before ``on``; prices must be comparable over time (split-adjusted).
     """
+    if not prices.index.is_monotonic_increasing:
+        prices = prices.sort_index()
     index = pd.DatetimeIndex(prices.index)
-    window = prices.loc[np.asarray(index <= pd.Timestamp(on))].dropna(axis=1, how="all")
-    if window.empty:
+    n = int(np.searchsorted(index.to_numpy(), np.datetime64(on, "D"), side="right"))
+    if n == 0 or prices.shape[1] == 0:
         return []
-    peak = window.max()
-    last = window.ffill().iloc[-1]
-    drawdown = 1.0 - last / peak
-    peak_dates = pd.DatetimeIndex(window.index)[np.nanargmax(window.to_numpy(float), axis=0)]
+    # Reductions down the date axis of the (dates, companies) array: fmax skips NaN without
+    # warnings. A gap at the end (a frame that is not forward-filled) is looked up per column.
+    # Slicing (not fancy indexing) keeps pandas' column-major block a view: no copy.
+    values = prices.to_numpy(dtype=float)[:n]
+    peak = np.fmax.reduce(values, axis=0)
+    last = values[-1].copy()
+    for j in np.flatnonzero(np.isnan(last) & ~np.isnan(peak)).tolist():
+        column = values[:, j]
+        last[j] = column[~np.isnan(column)][-1]
+    with np.errstate(invalid="ignore"):
+        drawdown = 1.0 - last / peak
+    days = index[:n].to_numpy().astype("datetime64[D]")
     found: list[Review] = []
-    for j, company in enumerate(window.columns):
-        dd = float(drawdown.iloc[j])
-        if not dd > bound:
-            continue
+    for j in np.flatnonzero(drawdown > bound).tolist():
+        company, dd = str(prices.columns[j]), float(drawdown[j])
+        peak_date: dt.date = days[int(np.nanargmax(values[:, j]))].astype(dt.date)
         found.append(
             Review(
                 trigger="drawdown",
-                subject=str(company),
+                subject=company,
                 detail=(
-                    f"{company} is {dd:.1%} below its peak of {float(peak.iloc[j]):,.2f} "
-                    f"({peak_dates[j].date()}); bound {bound:.0%}"
+                    f"{company} is {dd:.1%} below its peak of {float(peak[j]):,.2f} "
+                    f"({peak_date}); bound {bound:.0%}"
                 ),
                 figures={
-                    "company": str(company),
-                    "price": float(last.iloc[j]),
-                    "peak": float(peak.iloc[j]),
-                    "peak_date": peak_dates[j].date().isoformat(),
+                    "company": company,
+                    "price": float(last[j]),
+                    "peak": float(peak[j]),
+                    "peak_date": peak_date.isoformat(),
                     "drawdown": dd,
                     "bound": bound,
                 },
