@@ -12,13 +12,13 @@ import numpy as np
 import pandas as pd
 
 from conviction.book.model import MARK_COLUMNS, Book
-from conviction.errors import FormatError
+from conviction.errors import FormatError, LedgerError
 from conviction.io.book_toml import BookFile, read_book_toml
 from conviction.io.csv_tables import read_fx_csv, read_marks_csv, read_transactions_csv
 from conviction.io.prices import read_price_csv
 from conviction.ledger.fx import FxRates
 from conviction.ledger.lots import replay
-from conviction.ledger.valuation import trade_arrays
+from conviction.ledger.valuation import TradeArrays, trade_arrays
 
 __all__ = ["find_book_toml", "read_book", "validate_book"]
 
@@ -84,10 +84,46 @@ def book_from_files(spec: BookFile) -> Book:
 
 
 def validate_book(book: Book) -> None:
-    """Checks that need the whole book: currencies convertible, no sale beyond a position."""
+    """Checks that need the whole book: currencies convertible, no sale beyond a position,
+    specific lots that exist."""
     fx = FxRates(book.fx)
     ta = trade_arrays(book, tuple(book.accounts), tuple(book.companies), fx)
-    replay(book.transactions, book.accounts, ta.to_account)
+    check_positions(book, ta)
+    specific = [a.id for a in book.accounts.values() if a.lot_method == "specific"]
+    if specific:  # named lots can only be checked by replaying those accounts
+        tx = book.transactions
+        mine = tx["account"].isin(specific).to_numpy() | (tx["action"] == "split").to_numpy()
+        replay(tx[mine], book.accounts, ta.to_account[mine])
+
+
+def check_positions(book: Book, ta: TradeArrays) -> None:
+    """No sale larger than the position it sells from, over arrays (no replay needed).
+
+    Positions are cumulative sums of signed original shares per (account, company), so
+    splits need no special care.
+    """
+    trade = ta.original_shares != 0
+    if not trade.any():
+        return
+    rows = np.flatnonzero(trade)
+    key = ta.account[rows] * max(1, len(book.companies)) + ta.company[rows]
+    shares = pd.Series(ta.original_shares[rows])
+    held_after = shares.groupby(key).cumsum().to_numpy()
+    bought = shares.clip(lower=0).groupby(key).cumsum().to_numpy()
+    bad = np.flatnonzero(held_after < -1e-9 * np.maximum(1.0, bought))
+    if not bad.size:
+        return
+    i = int(rows[bad[0]])
+    row = book.transactions.iloc[i]
+    factor = -float(row["quantity"]) / float(ta.original_shares[i])
+    held = (held_after[bad[0]] - ta.original_shares[i]) * factor
+    raise LedgerError(
+        f"sale of {row['quantity']:g} {row['company']} is larger than the position of "
+        f"{held:g} in {row['account']}",
+        file=str(row["file"]),
+        line=int(row["line"]),
+        field="quantity",
+    )
 
 
 def _price_file_marks(company: str, file: Path) -> pd.DataFrame:

@@ -208,9 +208,10 @@ def replay(
     dividends_account: dict[tuple[str, str], float] = {}
     lot_seq: dict[tuple[str, str], int] = {}
     splits_done: set[tuple[object, str]] = set()
+    position: dict[tuple[str, str], float] = {}
 
     columns = (
-        tx["date"].to_numpy(),
+        tx["date"].to_numpy().astype("datetime64[D]").astype(object),  # datetime.date, at C speed
         tx["account"].to_numpy(),
         tx["company"].to_numpy(),
         tx["action"].to_numpy(),
@@ -232,6 +233,7 @@ def replay(
             lot_seq[key] = seq
             lots = book.setdefault(key, [])
             holders.setdefault(com, set()).add(acc)
+            position[key] = position.get(key, 0.0) + qty
             if accounts[acc].lot_method == "average" and lots:
                 pooled = lots[0]
                 pooled.quantity += qty
@@ -239,12 +241,12 @@ def replay(
                 pooled.cost_account += cost * rate
                 continue
             lot_id = lot_spec or f"{com}-{seq}"
-            date = _as_date(date64)
+            date = date64
             lots.append(Lot(lot_id, acc, com, date, float(qty), float(cost), float(cost * rate)))
         elif action == "sell":
             key = (acc, com)
             lots = book.get(key, [])
-            held = sum(lot.quantity for lot in lots)
+            held = position.get(key, 0.0)
             if qty > held + 1e-9 * max(1.0, held):
                 raise LedgerError(
                     f"sale of {qty:g} {com} is larger than the position of {held:g} in {acc}",
@@ -265,11 +267,14 @@ def replay(
                 lot.cost_account -= ca
                 cost += c
                 cost_account += ca
-            book[key] = [lot for lot in lots if lot.quantity > _EPS]
+            for lot, _ in taken:
+                if lot.quantity <= _EPS:
+                    lots.remove(lot)
+            position[key] = held - qty
             proceeds = qty * price - fees
             sales.append(
                 Sale(
-                    _as_date(date64),
+                    date64,
                     acc,
                     com,
                     float(qty),
@@ -291,6 +296,8 @@ def replay(
             for holder in holders.get(com, ()):
                 for lot in book.get((holder, com), []):
                     lot.quantity *= qty
+                if (holder, com) in position:
+                    position[holder, com] *= qty
         elif action == "dividend":
             key = (acc, com)
             amount = qty * price - fees
@@ -303,6 +310,3 @@ def replay(
     )
     return Replay(open_lots, tuple(sales), dividends, dividends_account)
 
-
-def _as_date(value: np.datetime64) -> dt.date:
-    return dt.date.fromordinal(int(value.astype("datetime64[D]").astype(np.int64)) + 719163)

@@ -68,34 +68,16 @@ def trade_arrays(
     fx = fx or FxRates(book.fx)
     n = len(tx)
     day = tx["date"].to_numpy().astype("datetime64[D]")
-    a_index = {a: i for i, a in enumerate(accounts)}
-    c_index = {c: j for j, c in enumerate(companies)}
-    account = np.array([a_index.get(a, -1) for a in tx["account"].to_numpy()], dtype=np.int64)
-    company = np.array([c_index.get(c, -1) for c in tx["company"].to_numpy()], dtype=np.int64)
-    action = tx["action"].to_numpy()
+    account = pd.Index(list(accounts)).get_indexer(tx["account"]).astype(np.int64)
+    company = pd.Index(list(companies)).get_indexer(tx["company"]).astype(np.int64)
+    action = tx["action"].to_numpy(dtype=object)
     qty = tx["quantity"].to_numpy(float)
     price = np.nan_to_num(tx["price"].to_numpy(float))
     fees = tx["fees"].to_numpy(float)
 
-    account_ccy = (
-        np.array(
-            [
-                book.accounts[a].currency if a in book.accounts else book.currency
-                for a in tx["account"]
-            ],
-            dtype=object,
-        )
-        if n
-        else np.array([], dtype=object)
-    )
-    company_ccy = (
-        np.array(
-            [book.companies[c].currency if c in book.companies else "" for c in tx["company"]],
-            dtype=object,
-        )
-        if n
-        else np.array([], dtype=object)
-    )
+    account_ccy = _lookup(tx["account"], {a.id: a.currency for a in book.accounts.values()},
+                          book.currency)
+    company_ccy = _lookup(tx["company"], {c.id: c.currency for c in book.companies.values()}, "")
     given = tx["currency"].to_numpy(dtype=object)
     settle = np.where(given != "", given, account_ccy)
     fx_given = tx["fx_rate"].to_numpy(float)
@@ -127,6 +109,11 @@ def trade_arrays(
     return TradeArrays(
         day, account, company, action, qty, shares, settle, amount, dep | wd, to_account
     )
+
+
+def _lookup(keys: pd.Series, table: dict[str, str], default: str) -> np.ndarray:
+    """Map each key through ``table`` (vectorised: one look-up per distinct key)."""
+    return keys.map(table).fillna(default).to_numpy(dtype=object)
 
 
 def _rates(
