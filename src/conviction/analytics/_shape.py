@@ -80,36 +80,6 @@ def f64(a: Any) -> Float64Array:
     return np.asarray(a, dtype=np.float64)
 
 
-def count(x: Float64Array) -> Float64Array:
-    """Observations per column (NaN is missing)."""
-    return f64(np.sum(~np.isnan(x), axis=0))
-
-
-def mean(x: Float64Array) -> Float64Array:
-    """Mean per column over the observed values; NaN where none is observed."""
-    n = count(x)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return f64(np.where(n > 0, np.nansum(x, axis=0) / n, np.nan))
-
-
-def std(x: Float64Array, ddof: int = 1) -> Float64Array:
-    """Standard deviation per column over the observed values (pandas' two-pass formula).
-
-    Exactly 0 when every observed value is the same: the float mean of identical values
-    can miss them in the last bit, and a residue of 1e-19 would turn an undefined ratio
-    into a huge finite one (empyrical guards the same way).
-    """
-    n = count(x)
-    m = mean(x)
-    dev = np.where(np.isnan(x), 0.0, x - m)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        var = np.where(n > ddof, np.sum(dev * dev, axis=0) / (n - ddof), np.nan)
-    if x.shape[0]:
-        constant = np.fmax.reduce(x, axis=0) == np.fmin.reduce(x, axis=0)
-        var = np.where(constant & (n > ddof), 0.0, var)
-    return f64(np.sqrt(var))
-
-
 def safe_divide(num: Float64Array, den: Float64Array) -> Float64Array:
     """num / den, NaN where den is 0 or NaN (an undefined ratio, never an infinity)."""
     with np.errstate(invalid="ignore", divide="ignore"):

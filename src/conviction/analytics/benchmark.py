@@ -32,9 +32,10 @@ import numpy as np
 import pandas as pd
 
 from conviction._typing import Float64Array
-from conviction.analytics._shape import ArrayLike2, Shaped, as_2d, count, mean, safe_divide, std
+from conviction.analytics._kernels import cagr as cagr_kernel
+from conviction.analytics._kernels import count, mean, std
+from conviction.analytics._shape import ArrayLike2, Shaped, as_2d, safe_divide
 from conviction.analytics.periods import DAILY, year_convention
-from conviction.analytics.stats import cagr_kernel
 
 __all__ = [
     "BenchmarkComparison",

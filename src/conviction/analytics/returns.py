@@ -14,7 +14,8 @@ import numpy as np
 import pandas as pd
 
 from conviction._typing import Float64Array
-from conviction.analytics._shape import ArrayLike2, as_2d, f64
+from conviction.analytics._kernels import wealth
+from conviction.analytics._shape import ArrayLike2, as_2d
 
 __all__ = ["DATA_KINDS", "DataKind", "simple_returns", "to_returns", "wealth_index"]
 
@@ -73,8 +74,3 @@ def wealth_index(returns: ArrayLike2, start: float = 1.0) -> Any:
     """
     shaped = as_2d(returns)
     return shaped.series(start * wealth(shaped.values))
-
-
-def wealth(r: Float64Array) -> Float64Array:
-    """Kernel of ``wealth_index`` on a (time, columns) array, starting from 1."""
-    return f64(np.cumprod(1.0 + np.where(np.isnan(r), 0.0, r), axis=0))

@@ -23,6 +23,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from conviction._typing import Float64Array
 from conviction.analytics import stats
+from conviction.analytics._kernels import annualise_growth
 from conviction.analytics._shape import ArrayLike2, Shaped, as_2d
 from conviction.analytics.periods import DAILY, year_convention
 
@@ -140,7 +141,7 @@ def rolling_cagr(
     run = np.concatenate([np.zeros((1, n)), np.cumsum(logs, axis=0)])
     growth = np.exp(run[window:] - run[:-window])
     counts = _window_counts(x, window)
-    out = stats.annualise_growth(growth, counts, periods)
+    out = annualise_growth(growth, counts, periods)
     out[counts < need] = np.nan
     return _result(s, out, window)
 

@@ -30,9 +30,9 @@ from scipy.optimize import minimize
 from scipy.signal import lfilter
 
 from conviction._typing import Float64Array
-from conviction.analytics._shape import ArrayLike2, as_2d, count, mean, safe_divide, std
+from conviction.analytics._kernels import Prepared, count, mean, std
+from conviction.analytics._shape import ArrayLike2, as_2d, safe_divide
 from conviction.analytics.periods import DAILY, year_convention
-from conviction.analytics.stats import sharpe_kernel
 from conviction.errors import DataError
 
 __all__ = [
@@ -308,10 +308,9 @@ def desmoothed_stats(
     unsmoothed, params = desmooth(s.values[:, 0], method, lags=lags, phi=phi)
     x = s.values
     y = np.asarray(unsmoothed, dtype=np.float64)[:, None]
-    raw_vol = float(std(x)[0] * np.sqrt(periods))
-    vol = float(std(y)[0] * np.sqrt(periods))
-    raw_sh = float(sharpe_kernel(x, rf, periods)[0])
-    sh = float(sharpe_kernel(y, rf, periods)[0])
+    raw, des = Prepared(x), Prepared(y)
+    raw_vol, vol = float(raw.volatility(periods)[0]), float(des.volatility(periods)[0])
+    raw_sh, sh = float(raw.sharpe(rf, periods)[0]), float(des.sharpe(rf, periods)[0])
     p = np.asarray(params)
     index = float(np.sum(p * p)) if method == "gml" else (1.0 - p[0]) / (1.0 + p[0])
     differs = bool(

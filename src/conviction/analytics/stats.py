@@ -28,13 +28,12 @@ from __future__ import annotations
 
 from typing import Any, overload
 
-import numpy as np
 import pandas as pd
 
 from conviction._typing import Float64Array
-from conviction.analytics._shape import ArrayLike2, as_2d, count, f64, mean, safe_divide, std
+from conviction.analytics._kernels import Prepared
+from conviction.analytics._shape import ArrayLike2, as_2d
 from conviction.analytics.periods import DAILY
-from conviction.analytics.returns import wealth
 
 __all__ = [
     "cagr",
@@ -51,70 +50,6 @@ __all__ = [
 ]
 
 
-# --- kernels on a float64 (time, columns) array; rolling.py and summary.py reuse them ---
-
-
-def growth_kernel(x: Float64Array) -> Float64Array:
-    """prod(1 + r) over observed returns, per column."""
-    return f64(np.prod(1.0 + np.where(np.isnan(x), 0.0, x), axis=0))
-
-
-def annualise_growth(growth: Float64Array, n: Float64Array, periods: float) -> Float64Array:
-    """Growth factor over ``n`` observations as an annual rate; NaN where undefined."""
-    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-        rate = np.abs(growth) ** (periods / n) - 1.0
-    return np.where((n > 0) & (growth >= 0), rate, np.nan)
-
-
-def cagr_kernel(x: Float64Array, periods: float) -> Float64Array:
-    return annualise_growth(growth_kernel(x), count(x), periods)
-
-
-def per_period_rf(rf: float, periods: float) -> float:
-    """An annual risk-free rate as the rate of one period (quantstats' conversion)."""
-    return 0.0 if rf == 0 else float((1.0 + rf) ** (1.0 / periods) - 1.0)
-
-
-def sharpe_kernel(x: Float64Array, rf: float, periods: float) -> Float64Array:
-    ex = x - per_period_rf(rf, periods)
-    return f64(safe_divide(mean(ex), std(ex)) * np.sqrt(periods))
-
-
-def sortino_kernel(x: Float64Array, rf: float, periods: float) -> Float64Array:
-    ex = x - per_period_rf(rf, periods)
-    neg = np.where(ex < 0, ex, 0.0)  # NaN < 0 is False, so NaN adds nothing
-    with np.errstate(invalid="ignore", divide="ignore"):
-        downside = np.sqrt(np.sum(neg * neg, axis=0) / count(ex))
-    return f64(safe_divide(mean(ex), downside) * np.sqrt(periods))
-
-
-def drawdown_kernel(x: Float64Array) -> Float64Array:
-    """value / running peak - 1, the running peak starting from the phantom value 1.0."""
-    w = wealth(x)
-    peak = np.maximum.accumulate(np.maximum(w, 1.0), axis=0)
-    dd: Float64Array = w / peak - 1.0
-    return dd
-
-
-def max_drawdown_kernel(x: Float64Array) -> Float64Array:
-    if x.shape[0] == 0:
-        return np.full(x.shape[1], np.nan)
-    return np.where(count(x) > 0, drawdown_kernel(x).min(axis=0), np.nan)
-
-
-def under_water_runs(dd: Float64Array) -> Float64Array:
-    """Length of the drawdown run each observation belongs to so far (0 at a peak).
-
-    A run counts consecutive rows below the running peak; a missing return (NaN) keeps
-    the value flat, so it neither starts nor ends a drawdown.
-    """
-    under = dd < 0
-    c = np.cumsum(under, axis=0)
-    base = np.maximum.accumulate(np.where(under, 0, c), axis=0)
-    runs: Float64Array = (c - base).astype(np.float64)
-    return runs
-
-
 # --- public metrics -------------------------------------------------------------------
 
 
@@ -127,7 +62,7 @@ def total_return(returns: Float64Array) -> Any: ...
 def total_return(returns: ArrayLike2) -> Any:
     """Compounded total return ``prod(1 + r) - 1`` over the observed returns."""
     s = as_2d(returns)
-    return s.scalar(np.where(count(s.values) > 0, growth_kernel(s.values) - 1.0, np.nan))
+    return s.scalar(Prepared(s.values).total_return())
 
 
 @overload
@@ -144,7 +79,7 @@ def cagr(returns: ArrayLike2, periods: float = DAILY) -> Any:
     below zero.
     """
     s = as_2d(returns)
-    return s.scalar(cagr_kernel(s.values, periods))
+    return s.scalar(Prepared(s.values).cagr(periods))
 
 
 @overload
@@ -156,7 +91,7 @@ def volatility(returns: Float64Array, periods: float = DAILY) -> Any: ...
 def volatility(returns: ArrayLike2, periods: float = DAILY) -> Any:
     """Annualised volatility: ``std(r, ddof=1) * sqrt(periods)``; NaN below 2 returns."""
     s = as_2d(returns)
-    return s.scalar(std(s.values) * np.sqrt(periods))
+    return s.scalar(Prepared(s.values).volatility(periods))
 
 
 @overload
@@ -172,7 +107,7 @@ def sharpe(returns: ArrayLike2, rf: float = 0.0, periods: float = DAILY) -> Any:
     NaN when the returns do not vary.
     """
     s = as_2d(returns)
-    return s.scalar(sharpe_kernel(s.values, rf, periods))
+    return s.scalar(Prepared(s.values).sharpe(rf, periods))
 
 
 @overload
@@ -188,7 +123,7 @@ def sortino(returns: ArrayLike2, rf: float = 0.0, periods: float = DAILY) -> Any
     ``e``; ``sortino = mean(e) / downside * sqrt(periods)``; NaN when nothing is lost.
     """
     s = as_2d(returns)
-    return s.scalar(sortino_kernel(s.values, rf, periods))
+    return s.scalar(Prepared(s.values).sortino(rf, periods))
 
 
 @overload
@@ -204,7 +139,7 @@ def drawdown_series(returns: ArrayLike2) -> Any:
     period before the first return, as in quantstats' ``to_drawdown_series``.
     """
     s = as_2d(returns)
-    return s.series(drawdown_kernel(s.values))
+    return s.series(Prepared(s.values).drawdown)
 
 
 @overload
@@ -216,7 +151,7 @@ def max_drawdown(returns: Float64Array) -> Any: ...
 def max_drawdown(returns: ArrayLike2) -> Any:
     """The deepest drawdown, in [-1, 0], including a loss on the first return."""
     s = as_2d(returns)
-    return s.scalar(max_drawdown_kernel(s.values))
+    return s.scalar(Prepared(s.values).max_drawdown())
 
 
 @overload
@@ -228,8 +163,7 @@ def calmar(returns: Float64Array, periods: float = DAILY) -> Any: ...
 def calmar(returns: ArrayLike2, periods: float = DAILY) -> Any:
     """``cagr / |max_drawdown|``; NaN when there was no drawdown."""
     s = as_2d(returns)
-    x = s.values
-    return s.scalar(safe_divide(cagr_kernel(x, periods), np.abs(max_drawdown_kernel(x))))
+    return s.scalar(Prepared(s.values).calmar(periods))
 
 
 @overload
@@ -241,9 +175,7 @@ def longest_drawdown(returns: Float64Array) -> Any: ...
 def longest_drawdown(returns: ArrayLike2) -> Any:
     """Longest time under water, in observations (rows) below the running peak."""
     s = as_2d(returns)
-    runs = under_water_runs(drawdown_kernel(s.values))
-    out = runs.max(axis=0) if runs.shape[0] else np.zeros(runs.shape[1])
-    return s.scalar(np.where(count(s.values) > 0, out, np.nan))
+    return s.scalar(Prepared(s.values).longest_drawdown())
 
 
 @overload
@@ -255,9 +187,7 @@ def current_drawdown(returns: Float64Array) -> Any: ...
 def current_drawdown(returns: ArrayLike2) -> Any:
     """Observations since the last peak at the end of the data (0 when at a peak)."""
     s = as_2d(returns)
-    runs = under_water_runs(drawdown_kernel(s.values))
-    out = runs[-1] if runs.shape[0] else np.zeros(runs.shape[1])
-    return s.scalar(np.where(count(s.values) > 0, out, np.nan))
+    return s.scalar(Prepared(s.values).current_drawdown())
 
 
 @overload
@@ -269,6 +199,4 @@ def time_under_water(returns: Float64Array) -> Any: ...
 def time_under_water(returns: ArrayLike2) -> Any:
     """Share of observed returns that leave the value below its running peak, in [0, 1]."""
     s = as_2d(returns)
-    x = s.values
-    under = (drawdown_kernel(x) < 0) & ~np.isnan(x)
-    return s.scalar(safe_divide(under.sum(axis=0).astype(np.float64), count(x)))
+    return s.scalar(Prepared(s.values).time_under_water())

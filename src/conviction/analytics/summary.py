@@ -15,9 +15,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from conviction._typing import Float64Array
-from conviction.analytics import stats
-from conviction.analytics._shape import ArrayLike2, as_2d, count, std
+from conviction.analytics._kernels import Prepared
+from conviction.analytics._shape import ArrayLike2, as_2d
 from conviction.analytics.benchmark import BenchmarkComparison, align, compare
 from conviction.analytics.periods import DAILY, year_convention
 from conviction.analytics.returns import DataKind, to_returns
@@ -111,12 +110,13 @@ def summarize(
     returns = to_returns(data, kind=kind)
     r = as_2d(returns)
     x = r.values
-    runs = stats.under_water_runs(stats.drawdown_kernel(x))[:, 0]
+    prep = Prepared(x)
+    runs = prep.runs[:, 0]
     longest = int(runs.max()) if runs.size else 0
     end_at = int(np.argmax(runs)) if longest else -1
     if name is None and isinstance(data, pd.Series) and data.name is not None:
         name = str(data.name)
-    n = int(count(x)[0])
+    n = int(prep.n[0])
     comparison = None
     if benchmark is not None:
         mine, theirs = align(data, benchmark)
@@ -133,18 +133,18 @@ def summarize(
         end=_date(s.index, len(s.values) - 1),
         observations=n,
         years=n / periods,
-        total_return=stats.total_return(x[:, 0]),
-        cagr=stats.cagr(x[:, 0], periods),
-        volatility=stats.volatility(x[:, 0], periods),
-        sharpe=stats.sharpe(x[:, 0], rf, periods),
-        sortino=stats.sortino(x[:, 0], rf, periods),
-        max_drawdown=stats.max_drawdown(x[:, 0]),
-        calmar=stats.calmar(x[:, 0], periods),
+        total_return=float(prep.total_return()[0]),
+        cagr=float(prep.cagr(periods)[0]),
+        volatility=float(prep.volatility(periods)[0]),
+        sharpe=float(prep.sharpe(rf, periods)[0]),
+        sortino=float(prep.sortino(rf, periods)[0]),
+        max_drawdown=float(prep.max_drawdown()[0]),
+        calmar=float(prep.calmar(periods)[0]),
         longest_drawdown=longest,
         longest_drawdown_start=_date(r.index, end_at - longest + 1) if longest else None,
         longest_drawdown_end=_date(r.index, end_at) if longest else None,
         current_drawdown=int(runs[-1]) if runs.size else 0,
-        time_under_water=stats.time_under_water(x[:, 0]),
+        time_under_water=float(prep.time_under_water()[0]),
         rf=float(rf),
         rolling=rolling_distribution(x[:, 0], years, periods=periods),
         staleness=staleness(returns),
@@ -183,30 +183,21 @@ def summary_frame(
     0..n-1. Annualised with ``periods`` observations per year.
     """
     s = as_2d(data)
-    x = as_2d(to_returns(data, kind=kind)).values
-    dd = stats.drawdown_kernel(x)
-    runs = stats.under_water_runs(dd)
-    seen = count(x)
-    under: Float64Array = ((dd < 0) & ~np.isnan(x)).sum(axis=0).astype(np.float64)
-    mdd = np.where(seen > 0, dd.min(axis=0), np.nan) if x.shape[0] else np.full(x.shape[1], np.nan)
-    cg = stats.cagr_kernel(x, periods)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        cols = {
-            "observations": seen,
-            "total_return": np.where(seen > 0, stats.growth_kernel(x) - 1.0, np.nan),
-            "cagr": cg,
-            "volatility": std(x) * np.sqrt(periods),
-            "sharpe": stats.sharpe_kernel(x, rf, periods),
-            "sortino": stats.sortino_kernel(x, rf, periods),
-            "max_drawdown": mdd,
-            "calmar": np.where(mdd != 0, cg / np.abs(mdd), np.nan),
-            "longest_drawdown": np.where(seen > 0, runs.max(axis=0, initial=0.0), np.nan),
-            "current_drawdown": np.where(seen > 0, runs[-1], np.nan)
-            if len(runs)
-            else seen * np.nan,
-            "time_under_water": np.where(seen > 0, under / seen, np.nan),
-        }
-    index = s.columns if s.columns is not None else pd.RangeIndex(x.shape[1])
+    p = Prepared(as_2d(to_returns(data, kind=kind)).values)
+    cols = {
+        "observations": p.n,
+        "total_return": p.total_return(),
+        "cagr": p.cagr(periods),
+        "volatility": p.volatility(periods),
+        "sharpe": p.sharpe(rf, periods),
+        "sortino": p.sortino(rf, periods),
+        "max_drawdown": p.max_drawdown(),
+        "calmar": p.calmar(periods),
+        "longest_drawdown": p.longest_drawdown(),
+        "current_drawdown": p.current_drawdown(),
+        "time_under_water": p.time_under_water(),
+    }
+    index = s.columns if s.columns is not None else pd.RangeIndex(p.x.shape[1])
     frame = pd.DataFrame(cols, index=index, columns=list(FRAME_METRICS))
     frame.attrs["year_convention"] = year_convention(periods)
     return frame
