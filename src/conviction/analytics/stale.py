@@ -109,7 +109,7 @@ def staleness(returns: ArrayLike2) -> StaleReport:
         max_days = float(days.max()) if days.size else float("nan")
     reasons: list[str] = []
     if zero > ZERO_SHARE_LIMIT:
-        reasons.append(f"{zero:.0%} of returns are zero (limit {ZERO_SHARE_LIMIT:.0%})")
+        reasons.append(f"{zero:.1%} of returns are zero (limit {ZERO_SHARE_LIMIT:.0%})")
     if med_days is not None and med_days > GAP_DAYS_LIMIT:
         reasons.append(f"median gap between marks is {med_days:g} days (limit {GAP_DAYS_LIMIT:g})")
     return StaleReport(

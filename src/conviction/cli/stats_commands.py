@@ -9,7 +9,12 @@ import typer
 from rich.table import Table
 
 from conviction.analytics import StatsResult, summarize
-from conviction.analytics.stale import DESMOOTH_METHODS, DesmoothMethod
+from conviction.analytics.stale import (
+    DESMOOTH_METHODS,
+    GAP_DAYS_LIMIT,
+    ZERO_SHARE_LIMIT,
+    DesmoothMethod,
+)
 from conviction.cli.app import app, err, out, print_json
 from conviction.errors import InputError
 from conviction.io.prices import read_price_csv
@@ -127,10 +132,20 @@ def _print_tables(res: StatsResult) -> None:
         dt.add_row("Sharpe", _num(d.raw_sharpe), _num(d.sharpe))
         out.print(dt)
         if d.warning:
-            err.print(f"[yellow]warning:[/yellow] {d.warning}", highlight=False)
-    if st.flagged and d is None:
-        err.print(
-            "[yellow]warning:[/yellow] this series looks rarely marked; volatility and Sharpe "
-            "may be understated (try --desmooth geltner or --desmooth gml)",
-            highlight=False,
+            _warn(d.warning)
+    if st.zero_share > ZERO_SHARE_LIMIT:
+        _warn(
+            "most returns are zero (marks carried forward): drawdowns, beta and correlation "
+            "are understated. --desmooth geltner|gml corrects appraisal-smoothed "
+            "(autocorrelated) returns; marks that stay flat and then jump need a file at "
+            "the marking frequency (with --periods)."
         )
+    elif st.median_gap_days is not None and st.median_gap_days > GAP_DAYS_LIMIT:
+        _warn(
+            f"observations are a median {st.median_gap_days:g} days apart, but a year counts "
+            f"as {res.periods:g} observations: pass --periods (12 monthly, 4 quarterly)."
+        )
+
+
+def _warn(message: str) -> None:
+    err.print(f"[yellow]warning:[/yellow] {message}", highlight=False)
