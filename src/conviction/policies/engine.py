@@ -216,8 +216,9 @@ class PolicyEngine:
         acc_dd = np.zeros((n_paths, n_acc))
         book_peak = np.full(n_paths, -np.inf)
         book_dd = np.zeros(n_paths)
+        track_peak = any(isinstance(r, DrawdownRule) for r in self.rules)
         for k, t in enumerate(steps.tolist()):
-            if k:
+            if k and track_peak:
                 np.maximum(peak, prices[:, steps[k - 1] + 1 : t + 1].max(axis=1), out=peak)
             step = Step(
                 t=t,
@@ -233,13 +234,17 @@ class PolicyEngine:
             # Holdings are constant until the next active step: value the stretch at once.
             stretch = np.matmul(prices[:, t:end], state.holdings.transpose(0, 2, 1))
             stretch += state.cash[:, None, :]
-            acc_peak, acc_dd = _drawdown(stretch, acc_peak, acc_dd)
-            book_peak, book_dd = _drawdown(stretch.sum(axis=-1), book_peak, book_dd)
             if series is not None:
-                series[:, t:end] = stretch
+                series[:, t:end] = stretch  # drawdowns from the whole series, below
+            else:
+                acc_peak, acc_dd = _drawdown(stretch, acc_peak, acc_dd)
+                book_peak, book_dd = _drawdown(stretch.sum(axis=-1), book_peak, book_dd)
             if progress is not None:
                 progress(end, n_time)
 
+        if series is not None:
+            _, acc_dd = _drawdown(series, acc_peak, acc_dd)
+            _, book_dd = _drawdown(series.sum(axis=-1), book_peak, book_dd)
         return PolicyRun(
             policy=self.policy.name,
             accounts=self.setup.accounts,
@@ -298,11 +303,15 @@ def _drawdown(
     values: Float64Array, peak: Float64Array, worst: Float64Array
 ) -> tuple[Float64Array, Float64Array]:
     """Carry the running peak and the worst drawdown over a stretch (time on axis 1)."""
+    if values.shape[1] == 1:  # the common case in simulations: one step at a time
+        now = values[:, 0]
+        peak = np.maximum(peak, now)
+        loss = np.divide(now, peak, out=np.ones_like(now), where=peak > 0)
+        return peak, np.maximum(worst, 1.0 - loss)
     running = np.maximum.accumulate(values, axis=1)
-    np.maximum(running, np.expand_dims(peak, 1), out=running)
+    np.maximum(running, peak[:, None], out=running)
     loss = np.divide(values, running, out=np.ones_like(values), where=running > 0)
-    worst = np.maximum(worst, 1.0 - loss.min(axis=1))
-    return running[:, -1], worst
+    return running[:, -1], np.maximum(worst, 1.0 - loss.min(axis=1))
 
 
 def run_policy(

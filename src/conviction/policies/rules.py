@@ -67,10 +67,10 @@ class TrimRule(BoundRule):
         cap, c = self.spec.cap, trader.rate
         hp = state.position_values(step.prices)
         value = state.cash + hp.sum(axis=-1)
-        live = value > 0
-        weight = np.divide(hp, value[..., None], out=np.zeros_like(hp), where=live[..., None])
-        over = (weight > cap + self.spec.band) & acts[:, None, :]
-        over &= (self.accounts & live)[..., None]
+        # weight > cap + band, written without a division (accounts worth <= 0 never trim)
+        over = hp > (cap + self.spec.band) * value[..., None]
+        over &= acts[:, None, :]
+        over &= (self.accounts & (value > 0))[..., None]
         if not over.any():
             return
         # Sell every over-cap company to exactly `cap` of the value left after the costs

@@ -98,38 +98,41 @@ class Trader:
         """
         h = state.holdings
         p = step.prices[:, None, :]
-        delta *= step.tradable[:, None, :]
+        if not step.tradable.all():
+            delta *= step.tradable[:, None, :]
         np.maximum(delta, -h, out=delta)  # no short sales
         if self.insiders is not None:
-            clients_after = (h + delta) * ~self.insiders[None, :, None]
+            inside, outside = self.insiders, ~self.insiders
+            clients_after = h[:, outside] + delta[:, outside]
             blocked: BoolArray = np.asarray((clients_after > DUST).any(axis=1))  # (paths, comp)
-            stop = (delta < 0) & blocked[:, None, :] & self.insiders[None, :, None]
-            delta[stop] = 0.0
+            theirs = delta[:, inside]
+            delta[:, inside] = np.where((theirs < 0) & blocked[:, None, :], 0.0, theirs)
         value = delta * p
-        buys = np.where(value > 0, value, 0.0).sum(axis=-1)
-        sells = -np.where(value < 0, value, 0.0).sum(axis=-1)
+        buys = np.maximum(value, 0.0).sum(axis=-1)
+        sells = buys - value.sum(axis=-1)
         c = self.rate
+        room = state.cash + sells * (1.0 - c)
+        floor = None
         if self.margin > 0:
-            floor = -self.margin * np.maximum(state.values(step.prices[:, :]), 0.0)
-        else:
-            floor = np.zeros_like(state.cash)
-        room = state.cash + sells * (1.0 - c) - floor
+            floor = -self.margin * np.maximum(state.values(step.prices), 0.0)
+            room -= floor
         need = buys * (1.0 + c)
         short = (need > room) & (need > 0)
-        if short.any():
+        any_short = bool(short.any())
+        if any_short:
             # Scale each short account's buys down to what its cash (and margin) allows.
             scale = np.ones_like(need)
             scale[short] = np.clip(room[short] / need[short], 0.0, 1.0)
             delta = np.where(delta > 0, delta * scale[..., None], delta)
-            value = delta * p
             buys = buys * scale
         traded = buys + sells
         cost = c * traded
         h += delta
         state.cash += sells - buys - cost
-        if short.any():
+        if any_short:
             # Rounding can leave a short account a hair below its floor: it spent all it had.
-            np.maximum(state.cash, np.where(short, floor, -np.inf), out=state.cash)
+            low = 0.0 if floor is None else floor
+            np.maximum(state.cash, np.where(short, low, -np.inf), out=state.cash)
         state.costs += cost
         state.traded += traded
         done = delta != 0
