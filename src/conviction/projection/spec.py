@@ -193,7 +193,7 @@ class ProjectionSpec:
     correlations: tuple[CorrelationSpec, ...] = ()
     jumps: tuple[JumpSpec, ...] = ()
     drivers: DriverModel | None = None
-    block_paths: int = 4096
+    block_paths: int = 2048
     percentiles: tuple[float, ...] = field(default=(5.0, 25.0, 50.0, 75.0, 95.0))
 
     def __post_init__(self) -> None:
