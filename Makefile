@@ -18,9 +18,14 @@ $(VENV)/.installed-test: $(BIN)/activate pyproject.toml
 	$(BIN)/pip install -q -e '.[test]'
 	touch $(VENV)/.installed $@
 
+DEMO_DB := sqlite:///$(CURDIR)/out/baron.db
+CONVICTION := $(BIN)/conviction --db $(DEMO_DB)
+
 demo: $(VENV)/.installed
-	cd examples/baron && rm -f demo.db && $(CURDIR)/$(BIN)/conviction --db sqlite:///demo.db load . && \
-	  $(CURDIR)/$(BIN)/conviction --db sqlite:///demo.db status --as-of 2025-11-14
+	@mkdir -p out && rm -f out/baron.db
+	$(CONVICTION) load examples/baron
+	$(CONVICTION) status --as-of 2025-11-14
+	$(CONVICTION) review --as-of 2025-11-14
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check src tests benchmarks

@@ -21,30 +21,39 @@ import pandas as pd
 from conviction._typing import Float64Array, IntArray
 from conviction.book.model import Book
 
-__all__ = ["MarkedPrices", "marked_prices", "split_factors"]
+__all__ = ["MarkedPrices", "Splits", "marked_prices", "split_factors", "splits_of"]
 
 #: On one day, a later entry wins: a close beats a round, a round a tender, and so on.
 _PRIORITY = {"trade": 0, "model": 1, "tender": 2, "round": 3, "close": 4}
 KINDS: tuple[str, ...] = ("trade", "model", "tender", "round", "close")
 
 
-def split_factors(book: Book, companies: Sequence[str], days: np.ndarray) -> Float64Array:
+Splits = dict[str, tuple[np.ndarray, Float64Array]]
+
+
+def splits_of(book: Book) -> Splits:
+    """Each company's split days and the cumulative ratio from each of them on."""
+    tx = book.transactions
+    rows = tx[(tx["action"] == "split").to_numpy()].drop_duplicates(["date", "company"])
+    out: Splits = {}
+    for company, group in rows.groupby("company", sort=False):
+        when = group["date"].to_numpy().astype("datetime64[D]")
+        out[str(company)] = (when, np.cumprod(group["quantity"].to_numpy(float)))
+    return out
+
+
+def split_factors(
+    book: Book, companies: Sequence[str], days: np.ndarray, splits: Splits | None = None
+) -> Float64Array:
     """F[d, c]: product of the split ratios of company c on or before day d."""
     days = np.asarray(days).astype("datetime64[D]")
     out = np.ones((days.size, len(companies)))
-    tx = book.transactions
-    splits = tx[tx["action"].to_numpy() == "split"].drop_duplicates(["date", "company"])
-    if not len(splits):
-        return out
-    index = {c: j for j, c in enumerate(companies)}
-    for company, rows in splits.groupby("company", sort=False):
-        j = index.get(str(company))
-        if j is None:
-            continue
-        when = rows["date"].to_numpy().astype("datetime64[D]")
-        cum = np.cumprod(rows["quantity"].to_numpy(float))
-        k = np.searchsorted(when, days, side="right") - 1
-        out[:, j] = np.where(k >= 0, cum[np.maximum(k, 0)], 1.0)
+    splits = splits_of(book) if splits is None else splits
+    for j, company in enumerate(companies):
+        if company in splits:
+            when, cum = splits[company]
+            k = np.searchsorted(when, days, side="right") - 1
+            out[:, j] = np.where(k >= 0, cum[np.maximum(k, 0)], 1.0)
     return out
 
 
@@ -89,9 +98,20 @@ def _all_marks(book: Book) -> pd.DataFrame:
         return marks.iloc[:0].copy()
     both = pd.concat(parts, ignore_index=True)
     both["date"] = both["date"].to_numpy().astype("datetime64[D]")
-    both["_p"] = both["kind"].map(_PRIORITY).astype(int)
-    both = both.sort_values(["company", "date", "_p"], kind="stable").drop(columns="_p")
-    return both.reset_index(drop=True)
+    return both
+
+
+def _order(marks: pd.DataFrame) -> tuple[np.ndarray, IntArray]:
+    """Row order by (company, day, priority) and the company code of each sorted row.
+
+    Sorting positions instead of the table keeps the text columns where they are.
+    """
+    kind_codes, kinds = pd.factorize(marks["kind"])
+    priority = np.array([_PRIORITY[str(k)] for k in kinds], dtype=np.int64)[kind_codes]
+    company, names = pd.factorize(marks["company"])
+    day = marks["date"].to_numpy().astype("datetime64[D]").astype(np.int64)
+    order = np.lexsort((priority, day, company))  # the last key sorts first
+    return names, order
 
 
 def marked_prices(
@@ -104,20 +124,27 @@ def marked_prices(
     price = np.full((days.size, len(companies)), np.nan)
     rows = np.full((days.size, len(companies)), -1, dtype=np.int64)
     if len(marks):
-        mark_days = marks["date"].to_numpy().astype("datetime64[D]")
+        names, order = _order(marks)
+        mark_days = marks["date"].to_numpy().astype("datetime64[D]")[order]
         factor_at_mark = np.ones(len(marks))
-        company_col = marks["company"].to_numpy()
+        splits = splits_of(book)
+        # sorted by company, each company's rows are one slice of `order`
+        codes = pd.factorize(marks["company"])[0][order]
+        starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
+        bounds = dict(zip(names[codes[starts]], zip(starts, np.r_[starts[1:], len(codes)])))
         for j, company in enumerate(companies):
-            sel = np.flatnonzero(company_col == company)
-            if not sel.size:
+            if company not in bounds:
                 continue
+            lo, hi = bounds[company]
+            sel = np.arange(lo, hi)
             when = mark_days[sel]
-            factor_at_mark[sel] = split_factors(book, [company], when)[:, 0]
+            factor_at_mark[sel] = split_factors(book, [company], when, splits)[:, 0]
             k = np.searchsorted(when, days, side="right") - 1
             ok = k >= 0
             picked = sel[np.maximum(k, 0)]
             rows[ok, j] = picked[ok]
         ok = rows >= 0
-        base0 = marks["price"].to_numpy(float) * factor_at_mark
+        base0 = marks["price"].to_numpy(float)[order] * factor_at_mark
         price[ok] = base0[rows[ok]]
+        rows[ok] = order[rows[ok]]  # rows of `marks` as it stands
     return MarkedPrices(days, companies, price, rows, marks)

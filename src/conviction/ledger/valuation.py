@@ -19,7 +19,7 @@ from conviction._typing import BoolArray, Float64Array, IntArray
 from conviction.book.model import Book
 from conviction.errors import DataError
 from conviction.ledger.fx import FxRates
-from conviction.ledger.prices import marked_prices, split_factors
+from conviction.ledger.prices import marked_prices, split_factors, splits_of
 
 __all__ = [
     "TradeArrays",
@@ -101,10 +101,11 @@ def trade_arrays(
     amount[wd] = -qty[wd]
 
     factors = np.ones(n)
+    splits = splits_of(book)
     for j, c in enumerate(companies):
-        sel = np.flatnonzero((company == j) & (is_buy | is_sell))
-        if sel.size:
-            factors[sel] = split_factors(book, [c], day[sel])[:, 0]
+        if c in splits:
+            sel = np.flatnonzero((company == j) & (is_buy | is_sell))
+            factors[sel] = split_factors(book, [c], day[sel], splits)[:, 0]
     shares = np.where(is_buy, qty, np.where(is_sell, -qty, 0.0)) / factors
     return TradeArrays(
         day, account, company, action, qty, shares, settle, amount, dep | wd, to_account
@@ -203,7 +204,7 @@ def value_history(
 
     cash_total = np.zeros((days.size, len(accounts)))
     flows = np.zeros((days.size, len(accounts)))
-    for ccy in np.unique(ta.settle_currency[live]) if live.any() else ():
+    for ccy in pd.unique(ta.settle_currency[live]) if live.any() else ():
         sel = live & (ta.settle_currency == ccy)
         per = _grid(d_idx[sel], ta.account[sel], ta.settle_amount[sel], days.size, len(accounts))
         ext_sel = sel & ta.external
