@@ -211,6 +211,7 @@ class PolicyEngine:
 
         steps = np.flatnonzero(self._active_steps(prices, events))
         series = np.empty((n_paths, n_time, n_acc)) if values else None
+        flows = np.zeros((n_paths, n_time, n_acc)) if values else None
         peak = prices[:, 0].copy()
         acc_peak = np.full((n_paths, n_acc), -np.inf)
         acc_dd = np.zeros((n_paths, n_acc))
@@ -228,8 +229,11 @@ class PolicyEngine:
                 event=events[:, t],
                 peak=peak,
             )
+            net_before = state.inflow - state.outflow if flows is not None else None
             for rule in self.rules:
                 rule.apply(self.trader, state, step)
+            if flows is not None and net_before is not None:
+                flows[:, t] = state.inflow - state.outflow - net_before
             end = int(steps[k + 1]) if k + 1 < steps.size else n_time
             # Holdings are constant until the next active step: value the stretch at once.
             stretch = np.matmul(prices[:, t:end], state.holdings.transpose(0, 2, 1))
@@ -262,6 +266,7 @@ class PolicyEngine:
             max_drawdown=acc_dd,
             book_max_drawdown=book_dd,
             values=series,
+            flows=flows,
             trades=self._trade_log(state),
         )
 

@@ -76,6 +76,7 @@ class PolicyRun:
     max_drawdown: Float64Array  # of each account's value, flows included, (paths, accounts)
     book_max_drawdown: Float64Array  # of the sum over accounts, (paths,)
     values: Float64Array | None = None
+    flows: Float64Array | None = None  # net contributions on each step (paths, time, accounts)
     trades: TradeLog | None = None
 
     @property
@@ -104,6 +105,22 @@ class PolicyRun:
         )
         frame["total"] = frame.sum(axis=1)
         return frame
+
+    def returns(self, path: int = 0) -> pd.DataFrame:
+        """Time-weighted step returns of each account and the total (history runs):
+        r_t = (V_t - F_t) / V_{t-1} - 1, F_t the contributions less withdrawals of step t."""
+        if self.values is None or self.flows is None:
+            raise ValueError("this run did not keep its value series (values=False)")
+        values = np.concatenate([self.values[path], self.values[path].sum(1, keepdims=True)], 1)
+        flows = np.concatenate([self.flows[path], self.flows[path].sum(1, keepdims=True)], 1)
+        prior = values[:-1]
+        out = np.full(prior.shape, np.nan)
+        np.divide(values[1:] - flows[1:], prior, out=out, where=prior > 0)
+        return pd.DataFrame(
+            out - 1.0,
+            index=pd.DatetimeIndex(pd.to_datetime(self.dates[1:]), name="date"),
+            columns=[*self.accounts, "total"],
+        )
 
     def trade_frame(self) -> pd.DataFrame:
         """The trade log as a DataFrame (history runs)."""

@@ -161,8 +161,12 @@ class RebalanceRule(BoundRule):
             go &= off.any(axis=-1)
         if not go.any():
             return
-        want = (self.targets * value[..., None] - hp) / step.prices[:, None, :]
-        delta = np.where(go[..., None] & acts[:, None, :], want, 0.0)
+        gap = self.targets * value[..., None] - hp
+        # Leave alone what is already on target up to rounding (no dust trades).
+        tiny = np.abs(gap) <= 1e-9 * np.abs(value)[..., None]
+        delta = np.where(
+            go[..., None] & acts[:, None, :] & ~tiny, gap / step.prices[:, None, :], 0.0
+        )
         trader.execute(state, step, delta, self.index)
 
 
