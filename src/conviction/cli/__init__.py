@@ -11,6 +11,7 @@ from conviction.errors import ConvictionError, InputError
 from conviction.cli import book_commands  # noqa: F401  isort: skip
 from conviction.cli import theses_commands  # noqa: F401  isort: skip
 from conviction.cli import stats_commands  # noqa: F401  isort: skip
+from conviction.cli import policy_commands  # noqa: F401  isort: skip
 
 __all__ = ["app", "main"]
 

@@ -1,0 +1,210 @@
+"""Policy commands: backtest a policy on the book's history; compare policies on projections."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import typer
+from rich import box
+from rich.table import Table
+
+from conviction.cli.app import app, out, print_json, settings
+from conviction.errors import FormatError
+from conviction.io.policy_toml import read_policy
+from conviction.policies.history import DEFAULT_MAX_GAP_DAYS, Backtest, backtest
+from conviction.store import connect, read_book
+
+__all__ = ["backtest_command", "backtest_payload"]
+
+JSON = typer.Option(False, "--json", help="Print JSON for programs instead of tables.")
+
+
+def _date(value: str | None, option: str) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise FormatError(f"expected a date YYYY-MM-DD, got {value!r}", field=option) from None
+
+
+@app.command("backtest")
+def backtest_command(
+    policy_file: Path = typer.Option(..., "--policy", help="Policy TOML file."),
+    start: str | None = typer.Option(
+        None, "--start", help="First date (default: the policy's, else the first trade)."
+    ),
+    end: str | None = typer.Option(
+        None, "--end", help="Last date (default: the policy's, else the book's as_of)."
+    ),
+    max_gap: int = typer.Option(
+        DEFAULT_MAX_GAP_DAYS,
+        "--max-gap",
+        help="Longest gap (calendar days) a public price is forward-filled over.",
+    ),
+    as_json: bool = JSON,
+) -> None:
+    """Replay a policy on the book's accounts and marks, next to holding."""
+    policy = read_policy(policy_file)
+    first, last = _date(start, "--start"), _date(end, "--end")
+    if first is not None and last is not None and first > last:
+        raise FormatError(f"--start {first} is after --end {last}", field="--start")
+    if max_gap < 0:
+        raise FormatError(f"--max-gap must be >= 0, got {max_gap}", field="--max-gap")
+    book = read_book(connect(settings.db_url))
+    result = backtest(book, policy, start=first, end=last, max_gap_days=max_gap)
+    payload = backtest_payload(result)
+    if as_json:
+        print_json(payload)
+    else:
+        _print_backtest(payload)
+
+
+def _stats(result: Backtest, column: str) -> dict[str, Any]:
+    """Return statistics of one account (or the total) from its time-weighted returns."""
+    from conviction.analytics import cagr, max_drawdown, sharpe, volatility
+
+    returns = result.run.returns()[column].dropna()
+    days = (result.inputs.end - result.inputs.start).days
+    growth = float(np.prod(1.0 + returns.to_numpy()))
+    stats: dict[str, Any] = {
+        "twr": growth - 1.0,
+        "cagr_calendar": growth ** (365.25 / days) - 1.0 if days > 0 and growth > 0 else None,
+        "max_drawdown": float(max_drawdown(returns)) if len(returns) else 0.0,
+    }
+    if result.daily:  # quantstats' conventions: 252 observations a year, rf = 0
+        stats["cagr_252"] = float(cagr(returns))
+        stats["volatility_252"] = float(volatility(returns))
+        stats["sharpe_252"] = float(sharpe(returns))
+    return stats
+
+
+def backtest_payload(result: Backtest) -> dict[str, Any]:
+    """The JSON shape of ``conviction backtest --json`` (documented in docs/policies.md)."""
+    run, hold, inputs = result.run, result.hold, result.inputs
+    kinds = dict(zip(inputs.setup.accounts, inputs.setup.kinds, strict=True))
+    accounts: list[dict[str, Any]] = []
+    for j, name in enumerate((*run.accounts, "total")):
+        if name == "total":
+            start, final, held = (
+                run.initial_values[0].sum(),
+                run.final_values[0].sum(),
+                hold.final_values[0].sum(),
+            )
+            trades, costs = run.n_trades[0].sum(), run.costs[0].sum()
+            flows = run.inflows[0].sum() - run.outflows[0].sum()
+        else:
+            start, final, held = (
+                run.initial_values[0, j],
+                run.final_values[0, j],
+                hold.final_values[0, j],
+            )
+            trades, costs = run.n_trades[0, j], run.costs[0, j]
+            flows = run.inflows[0, j] - run.outflows[0, j]
+        accounts.append(
+            {
+                "account": name,
+                "kind": kinds.get(name, ""),
+                "start_value": float(start),
+                "end_value": float(final),
+                "end_value_if_held": float(held),
+                "vs_hold": float(final - held),
+                "net_flows": float(flows),
+                "trades": int(trades),
+                "costs": float(costs),
+                **_stats(result, name),
+            }
+        )
+    trades = run.trade_frame()
+    trades["date"] = trades["date"].dt.date
+    values = run.value_frame()
+    return {
+        "policy": run.policy,
+        "start": inputs.start,
+        "end": inputs.end,
+        "steps": int(inputs.setup.dates.size),
+        "daily": result.daily,
+        "companies": list(inputs.setup.companies),
+        "conventions": {
+            "cagr_calendar": "time-weighted, (1 + TWR) ** (365.25 / calendar days) - 1",
+            "cagr_252": "quantstats 0.0.86: 252 observations a year, rf = 0 (daily steps only)",
+        },
+        "accounts": accounts,
+        "trades": trades.drop(columns=["path"]).to_dict(orient="records"),
+        "series": [
+            {"date": day.date(), **{k: float(v) for k, v in row.items()}}
+            for day, row in values.iterrows()
+        ],
+    }
+
+
+def _money(x: float, sign: bool = False) -> str:
+    """Compact amounts so the tables fit 80 columns: 283.2M, 2.58B."""
+    size = abs(x)
+    for unit, scale in (("B", 1e9), ("M", 1e6), ("K", 1e3)):
+        if size >= scale:
+            text = f"{size / scale:.3g}{unit}"
+            break
+    else:
+        text = f"{size:.0f}"
+    return ("-" if x < 0 else "+" if sign and x > 0 else "") + text
+
+
+def _pct(x: float | None) -> str:
+    return "n/a" if x is None or not np.isfinite(x) else f"{x:.1%}"
+
+
+def _print_backtest(payload: dict[str, Any]) -> None:
+    daily = payload["daily"]
+    title = (
+        f"backtest of {payload['policy']}: {payload['start']} to {payload['end']}, "
+        f"{payload['steps']} steps ({', '.join(payload['companies'])})"
+    )
+    table = Table(title=title, box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
+    columns = ["account", "start", "end", "if held", "vs hold", "CAGR¹"]
+    columns += ["CAGR²", "Sharpe²"] if daily else []
+    columns += ["max DD", "trades", "costs"]
+    for i, name in enumerate(columns):
+        table.add_column(name, justify="left" if i == 0 else "right")
+    for row in payload["accounts"]:
+        cells = [
+            row["account"],
+            _money(row["start_value"]),
+            _money(row["end_value"]),
+            _money(row["end_value_if_held"]),
+            _money(row["vs_hold"], sign=True),
+            _pct(row["cagr_calendar"]),
+        ]
+        if daily:
+            cells += [_pct(row["cagr_252"]), f"{row['sharpe_252']:.2f}"]
+        cells += [_pct(row["max_drawdown"]), str(row["trades"]), _money(row["costs"])]
+        table.add_row(*cells)
+    out.print(table)
+    note = "¹ time-weighted, act/365.25"
+    out.print(note + ("; ² 252 observations a year, rf = 0 (quantstats)" if daily else ""))
+    trades = payload["trades"]
+    if not trades:
+        out.print("no trades")
+        return
+    log = Table(
+        title=f"trades ({len(trades)}; the last 15)" if len(trades) > 15 else "trades",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        collapse_padding=True,
+    )
+    for i, name in enumerate(("date", "account", "company", "quantity", "price", "value", "rule")):
+        log.add_column(name, justify="left" if i < 3 or i == 6 else "right")
+    for t in trades[-15:]:
+        log.add_row(
+            str(t["date"]),
+            t["account"],
+            t["company"],
+            _money(t["quantity"]),
+            f"{t['price']:,.2f}",
+            _money(t["value"]),
+            t["rule"],
+        )
+    out.print(log)

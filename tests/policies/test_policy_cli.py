@@ -1,0 +1,148 @@
+"""`conviction backtest` on real SQLite files: the Baron example and small books by hand."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from conviction.cli import app
+from conviction.errors import DataError, FormatError, SpecError
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "examples" / "baron"
+POLICIES = EXAMPLE / "policies"
+runner = CliRunner()
+
+
+def invoke(db: str, *args: str) -> Any:
+    result = runner.invoke(app, ["--db", db, *args])
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout) if "--json" in args else result.stdout
+
+
+@pytest.fixture
+def baron(tmp_path: Path) -> str:
+    url = f"sqlite:///{tmp_path / 'baron.db'}"
+    invoke(url, "load", str(EXAMPLE))
+    return url
+
+
+def by_account(payload: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {row["account"]: row for row in payload["accounts"]}
+
+
+def test_hold_backtest_ends_where_the_ledger_does(baron: str) -> None:
+    # No trades between these dates, but SpaceX splits 10:1 on 2022-02-17 in between:
+    # holding must end at exactly the ledger's value of the book on the last day.
+    # The example's Tesla marks are a handful a year, hence the long --max-gap.
+    start, end = "2021-03-31", "2022-08-24"
+    payload = invoke(
+        baron, "backtest", "--policy", str(POLICIES / "hold.toml"), "--start", start,
+        "--end", end, "--max-gap", "400", "--json",
+    )  # fmt: skip
+    status = invoke(baron, "status", "--as-of", end, "--json")
+    accounts = by_account(payload)
+    for line in status["by_account"]:
+        assert accounts[line["account"]]["end_value"] == pytest.approx(line["value"], rel=1e-9)
+    assert accounts["total"]["end_value"] == pytest.approx(status["total_value"], rel=1e-9)
+    assert payload["trades"] == []
+    start_status = invoke(baron, "status", "--as-of", start, "--json")
+    assert accounts["total"]["start_value"] == pytest.approx(start_status["total_value"], rel=1e-9)
+
+
+def test_baron_policy_never_sells_ron_and_reports_against_holding(baron: str) -> None:
+    payload = invoke(
+        baron, "backtest", "--policy", str(POLICIES / "baron.toml"), "--start", "2016-12-31",
+        "--json",
+    )  # fmt: skip
+    assert payload["trades"], "the cap should bite on this book"
+    assert not [t for t in payload["trades"] if t["account"] == "ron" and t["quantity"] < 0]
+    accounts = by_account(payload)
+    ron = accounts["ron"]
+    assert ron["end_value"] == pytest.approx(ron["end_value_if_held"])
+    fund = accounts["partners"]
+    assert fund["vs_hold"] == pytest.approx(fund["end_value"] - fund["end_value_if_held"])
+    total = accounts["total"]
+    assert total["end_value"] == pytest.approx(payload["series"][-1]["total"])
+    # Costs: 6 bps of every trade's value.
+    traded = sum(abs(t["value"]) for t in payload["trades"])
+    assert total["costs"] == pytest.approx(6e-4 * traded)
+    text = invoke(
+        baron, "backtest", "--policy", str(POLICIES / "baron.toml"), "--start", "2016-12-31"
+    )
+    assert "backtest of baron" in text and "trim_to_cap" in text
+
+
+def test_bad_dates_and_policy_files(baron: str, tmp_path: Path) -> None:
+    with pytest.raises(FormatError, match="after --end"):
+        invoke(baron, "backtest", "--policy", str(POLICIES / "hold.toml"), "--start",
+               "2022-01-01", "--end", "2021-01-01")  # fmt: skip
+    with pytest.raises(FormatError, match="YYYY-MM-DD"):
+        invoke(baron, "backtest", "--policy", str(POLICIES / "hold.toml"), "--end", "soon")
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[[rules]]\nrule = "trim_to_cap"\ncap = 1.2\n')
+    with pytest.raises(SpecError) as info:
+        invoke(baron, "backtest", "--policy", str(bad))
+    assert (info.value.file, info.value.line, info.value.field) == (str(bad), 3, "rules[0].cap")
+
+
+MARKS = """date,company,price,kind,source
+2024-01-02,a,10,close,test
+2024-01-03,a,11,close,test
+2024-01-04,a,12,close,test
+2024-01-10,b,100,round,test
+2024-01-22,a,13,close,test
+2024-01-23,a,14,close,test
+"""
+TRANSACTIONS = """date,account,company,action,quantity,price,fees
+2024-01-02,c1,,deposit,1000,,0
+2024-01-02,c1,a,buy,50,10,0
+2024-01-02,me,,deposit,1000,,0
+2024-01-02,me,a,buy,100,10,0
+2024-01-02,me,b,buy,1,100,0
+"""
+
+
+def test_gaps_are_filled_only_up_to_the_limit(write_book: Callable[..., Path]) -> None:
+    toml = write_book(TRANSACTIONS, MARKS)
+    url = f"sqlite:///{toml.parent / 'gap.db'}"
+    invoke(url, "load", str(toml.parent))
+    hold = str(POLICIES / "hold.toml")
+    # The private company's round on 2024-01-10 is a step; 'a' was last marked on the 4th.
+    with pytest.raises(DataError, match=r"no price for a on 2024-01-10: its last mark is 6 days"):
+        invoke(url, "backtest", "--policy", hold, "--start", "2024-01-02", "--max-gap", "5")
+    payload = invoke(url, "backtest", "--policy", hold, "--start", "2024-01-02", "--end",
+                     "2024-01-23", "--max-gap", "6", "--json")  # fmt: skip
+    assert [s["date"] for s in payload["series"]] == [
+        "2024-01-02", "2024-01-03", "2024-01-04", "2024-01-10", "2024-01-22", "2024-01-23"
+    ]  # fmt: skip
+    me = by_account(payload)["me"]
+    assert me["end_value"] == pytest.approx(1000 - 1000 - 100 + 100 * 14 + 100)
+    with pytest.raises(DataError, match="no account holds anything on 2023-12-29"):
+        invoke(url, "backtest", "--policy", hold, "--start", "2023-12-29")
+    named = toml.parent / "named.toml"
+    named.write_text('[[rules]]\nrule = "rebalance"\ntargets = { a = 0.5 }\n')
+    with pytest.raises(DataError, match=r"no price for a on 2023-12-29 \(no mark on or before"):
+        invoke(url, "backtest", "--policy", str(named), "--start", "2023-12-29", "--end",
+               "2024-01-23")  # fmt: skip
+
+
+def test_private_company_trades_only_at_its_round(write_book: Callable[..., Path]) -> None:
+    toml = write_book(TRANSACTIONS, MARKS)
+    url = f"sqlite:///{toml.parent / 'liq.db'}"
+    invoke(url, "load", str(toml.parent))
+    policy = toml.parent / "sell_all.toml"
+    policy.write_text(
+        '[[rules]]\nrule = "rebalance"\ntargets = { a = 0.0, b = 0.0 }\nevery = "day"\n'
+    )
+    payload = invoke(url, "backtest", "--policy", str(policy), "--start", "2024-01-02",
+                     "--end", "2024-01-23", "--max-gap", "10", "--json")  # fmt: skip
+    sold = {(t["company"], t["date"]) for t in payload["trades"]}
+    assert sold == {("a", "2024-01-02"), ("b", "2024-01-10")}
