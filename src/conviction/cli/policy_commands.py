@@ -135,8 +135,8 @@ def backtest_payload(result: Backtest) -> dict[str, Any]:
         "accounts": accounts,
         "trades": trades.drop(columns=["path"]).to_dict(orient="records"),
         "series": [
-            {"date": day.date(), **{k: float(v) for k, v in row.items()}}
-            for day, row in values.iterrows()
+            {"date": day.date(), **{str(k): float(v) for k, v in row.items()}}
+            for day, row in zip(values.index, values.to_dict("records"), strict=True)
         ],
     }
 
