@@ -33,13 +33,15 @@ def make_book(folder: Path, n_tx: int, n_accounts: int, n_companies: int, years:
     # daily closes: a random walk per company
     steps = rng.normal(0.0003, 0.02, size=(len(days), n_companies))
     closes = 50 * np.exp(np.cumsum(steps, axis=0))
-    marks = pd.DataFrame({
-        "date": np.repeat(days.strftime("%Y-%m-%d"), n_companies),
-        "company": np.tile(companies, len(days)),
-        "price": np.round(closes.ravel(), 4),
-        "kind": "close",
-        "source": "synthetic",
-    })
+    marks = pd.DataFrame(
+        {
+            "date": np.repeat(days.strftime("%Y-%m-%d"), n_companies),
+            "company": np.tile(companies, len(days)),
+            "price": np.round(closes.ravel(), 4),
+            "kind": "close",
+            "source": "synthetic",
+        }
+    )
     marks.to_csv(folder / "marks.csv", index=False)
 
     n_trades = n_tx - n_accounts
@@ -57,27 +59,41 @@ def make_book(folder: Path, n_tx: int, n_accounts: int, n_companies: int, years:
             break
         frame.loc[bad, "sell"] = False
     price = np.round(closes[frame["day"], frame["com"]], 4)
-    trades = pd.DataFrame({
-        "date": days[frame["day"]].strftime("%Y-%m-%d"),
-        "account": np.array(accounts)[frame["acc"]],
-        "company": np.array(companies)[frame["com"]],
-        "action": np.where(frame["sell"], "sell", "buy"),
-        "quantity": frame["qty"],
-        "price": price,
-        "fees": 1.0,
-    })
-    deposits = pd.DataFrame({
-        "date": days[0].strftime("%Y-%m-%d"), "account": accounts, "company": "",
-        "action": "deposit", "quantity": 10_000_000.0, "price": "", "fees": 0.0,
-    })
+    trades = pd.DataFrame(
+        {
+            "date": days[frame["day"]].strftime("%Y-%m-%d"),
+            "account": np.array(accounts)[frame["acc"]],
+            "company": np.array(companies)[frame["com"]],
+            "action": np.where(frame["sell"], "sell", "buy"),
+            "quantity": frame["qty"],
+            "price": price,
+            "fees": 1.0,
+        }
+    )
+    deposits = pd.DataFrame(
+        {
+            "date": days[0].strftime("%Y-%m-%d"),
+            "account": accounts,
+            "company": "",
+            "action": "deposit",
+            "quantity": 10_000_000.0,
+            "price": "",
+            "fees": 0.0,
+        }
+    )
     tx = pd.concat([deposits, trades], ignore_index=True)
     # exact duplicates are rejected as input errors; nudge repeated rows' fees apart
     dup = tx.duplicated(["date", "account", "company", "action", "quantity", "price"], keep=False)
     tx.loc[dup, "fees"] = 1.0 + tx.index[dup] % 1000 / 1000
     tx = tx.drop_duplicates(["date", "account", "company", "action", "quantity", "price"])
     tx.to_csv(folder / "transactions.csv", index=False)
-    toml = ['[book]', 'name = "benchmark"', 'transactions = "transactions.csv"',
-            'marks = "marks.csv"', ""]
+    toml = [
+        "[book]",
+        'name = "benchmark"',
+        'transactions = "transactions.csv"',
+        'marks = "marks.csv"',
+        "",
+    ]
     for c in companies:
         toml += ["[[company]]", f'id = "{c}"', f'name = "{c}"', ""]
     for a in accounts:
@@ -96,8 +112,14 @@ def phase_load(folder: Path) -> dict[str, float]:
     engine = connect(f"sqlite:///{folder / 'bench.db'}")
     load_books(engine, [(folder / "book.toml", book)])
     t2, c2 = time.perf_counter(), time.process_time()
-    return {"rows": len(book.transactions), "read_validate_s": t1 - t0, "store_s": t2 - t1,
-            "load_s": t2 - t0, "load_cpu_s": c2 - c0, "peak_mb": _peak_mb()}
+    return {
+        "rows": len(book.transactions),
+        "read_validate_s": t1 - t0,
+        "store_s": t2 - t1,
+        "load_s": t2 - t0,
+        "load_cpu_s": c2 - c0,
+        "peak_mb": _peak_mb(),
+    }
 
 
 def phase_value(folder: Path) -> dict[str, float]:
@@ -113,9 +135,16 @@ def phase_value(folder: Path) -> dict[str, float]:
     t2, c2 = time.perf_counter(), time.process_time()
     vh = value_history(book, days)
     t3, c3 = time.perf_counter(), time.process_time()
-    return {"read_db_s": t1 - t0, "value_s": t3 - t2, "value_cpu_s": c3 - c2, "days": len(days),
-            "accounts": len(vh.accounts), "companies": len(book.companies),
-            "cells": len(days) * len(vh.accounts) * len(book.companies), "peak_mb": _peak_mb()}
+    return {
+        "read_db_s": t1 - t0,
+        "value_s": t3 - t2,
+        "value_cpu_s": c3 - c2,
+        "days": len(days),
+        "accounts": len(vh.accounts),
+        "companies": len(book.companies),
+        "cells": len(days) * len(vh.accounts) * len(book.companies),
+        "peak_mb": _peak_mb(),
+    }
 
 
 def _peak_mb() -> float:
@@ -137,23 +166,32 @@ def main() -> None:
         folder = Path(tmp)
         t0 = time.perf_counter()
         make_book(folder, n_tx, n_acc, 50, 16)
-        print(f"generated {n_tx:,} transactions, {n_acc} accounts × 50 companies × 16 years "
-              f"in {time.perf_counter() - t0:.1f} s")
+        print(
+            f"generated {n_tx:,} transactions, {n_acc} accounts × 50 companies × 16 years "
+            f"in {time.perf_counter() - t0:.1f} s"
+        )
         results = {}
         for phase in ("load", "value"):
             out = subprocess.run(
                 [sys.executable, __file__, "--phase", phase, "--folder", str(folder)],
-                capture_output=True, text=True, check=True,
+                capture_output=True,
+                text=True,
+                check=True,
             )
             results[phase] = json.loads(out.stdout.strip().splitlines()[-1])
     load, value = results["load"], results["value"]
-    print(f"load   {load['rows']:,} rows: {load['load_s']:.2f} s wall, "
-          f"{load['load_cpu_s']:.2f} s CPU "
-          f"(read+validate {load['read_validate_s']:.2f} s, store {load['store_s']:.2f} s), "
-          f"peak {load['peak_mb']:.0f} MB   [bar 20 s]")
-    print(f"value  {value['accounts']} accounts × {value['companies']} companies × "
-          f"{value['days']} days: {value['value_s']:.2f} s wall, {value['value_cpu_s']:.2f} s CPU, peak {value['peak_mb']:.0f} MB "
-          f"(reading the book back from SQLite: {value['read_db_s']:.2f} s)   [bar 5 s]")
+    print(
+        f"load   {load['rows']:,} rows: {load['load_s']:.2f} s wall, "
+        f"{load['load_cpu_s']:.2f} s CPU "
+        f"(read+validate {load['read_validate_s']:.2f} s, store {load['store_s']:.2f} s), "
+        f"peak {load['peak_mb']:.0f} MB   [bar 20 s]"
+    )
+    print(
+        f"value  {value['accounts']} accounts × {value['companies']} companies × "
+        f"{value['days']} days: {value['value_s']:.2f} s wall, "
+        f"{value['value_cpu_s']:.2f} s CPU, peak {value['peak_mb']:.0f} MB "
+        f"(reading the book back from SQLite: {value['read_db_s']:.2f} s)   [bar 5 s]"
+    )
 
 
 if __name__ == "__main__":

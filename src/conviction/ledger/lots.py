@@ -69,6 +69,7 @@ class Sale:
     lots: tuple[LotMatch, ...]
     file: str
     line: int
+    rate: float = 1.0  # company currency -> account currency, as the sale converted
 
     @property
     def gain(self) -> float:
@@ -285,6 +286,7 @@ def replay(
                     tuple(matches),
                     str(file),
                     int(line),
+                    float(rate),
                 )
             )
         elif action == "split":
@@ -309,4 +311,3 @@ def replay(
         for lot in lots
     )
     return Replay(open_lots, tuple(sales), dividends, dividends_account)
-

@@ -101,8 +101,8 @@ def _all_marks(book: Book) -> pd.DataFrame:
     return both
 
 
-def _order(marks: pd.DataFrame) -> tuple[np.ndarray, IntArray]:
-    """Row order by (company, day, priority) and the company code of each sorted row.
+def _order(marks: pd.DataFrame) -> tuple[np.ndarray, IntArray, IntArray]:
+    """Company names, each row's company code, and the row order by (company, day, priority).
 
     Sorting positions instead of the table keeps the text columns where they are.
     """
@@ -111,7 +111,7 @@ def _order(marks: pd.DataFrame) -> tuple[np.ndarray, IntArray]:
     company, names = pd.factorize(marks["company"])
     day = marks["date"].to_numpy().astype("datetime64[D]").astype(np.int64)
     order = np.lexsort((priority, day, company))  # the last key sorts first
-    return names, order
+    return np.asarray(names), company, order
 
 
 def marked_prices(
@@ -124,14 +124,15 @@ def marked_prices(
     price = np.full((days.size, len(companies)), np.nan)
     rows = np.full((days.size, len(companies)), -1, dtype=np.int64)
     if len(marks):
-        names, order = _order(marks)
+        names, company_code, order = _order(marks)
         mark_days = marks["date"].to_numpy().astype("datetime64[D]")[order]
         factor_at_mark = np.ones(len(marks))
         splits = splits_of(book)
         # sorted by company, each company's rows are one slice of `order`
-        codes = pd.factorize(marks["company"])[0][order]
+        codes = company_code[order]
         starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
-        bounds = dict(zip(names[codes[starts]], zip(starts, np.r_[starts[1:], len(codes)])))
+        ends = np.r_[starts[1:], len(codes)]
+        bounds = {str(names[codes[lo]]): (lo, hi) for lo, hi in zip(starts, ends, strict=True)}
         for j, company in enumerate(companies):
             if company not in bounds:
                 continue

@@ -9,7 +9,6 @@ stay.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -331,7 +330,7 @@ def _insert_frame(
             cols.append(np.datetime_as_string(days, unit="D").tolist())
         elif src in _FLOAT:
             arr = values.to_numpy(dtype=float)
-            cols.append(np.where(np.isfinite(arr), arr, None).tolist())
+            cols.append([x if np.isfinite(x) else None for x in arr.tolist()])
         elif src == "line":
             cols.append(values.to_numpy(dtype=np.int64).tolist())
         elif src == "file":
@@ -353,8 +352,7 @@ def _insert_frame(
             conn.execute(table.__table__.insert(), dicts[lo : lo + _BATCH])
         return len(rows)
     sql = (
-        f'INSERT INTO "{table.__tablename__}" ({names}) '
-        f"VALUES ({', '.join([mark] * len(mapping))})"
+        f'INSERT INTO "{table.__tablename__}" ({names}) VALUES ({", ".join([mark] * len(mapping))})'
     )
     for lo in range(0, len(rows), _BATCH):
         conn.exec_driver_sql(sql, rows[lo : lo + _BATCH])

@@ -108,7 +108,14 @@ def downgrade() -> None:
     ):
         op.drop_index(index, table_name=table)
     for table in (
-        "fx_rate", "mark", "transactions", "account", "company_link", "company_person",
-        "company", "person", "book",
+        "fx_rate",
+        "mark",
+        "transactions",
+        "account",
+        "company_link",
+        "company_person",
+        "company",
+        "person",
+        "book",
     ):
         op.drop_table(table)
