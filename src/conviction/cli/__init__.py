@@ -12,6 +12,7 @@ from conviction.cli import book_commands  # noqa: F401  isort: skip
 from conviction.cli import theses_commands  # noqa: F401  isort: skip
 from conviction.cli import stats_commands  # noqa: F401  isort: skip
 from conviction.cli import policy_commands  # noqa: F401  isort: skip
+from conviction.cli import projection_commands  # noqa: F401  isort: skip
 
 __all__ = ["app", "main"]
 

@@ -1,0 +1,196 @@
+"""`conviction project`: the ten-year Monte Carlo of the book in the database."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from pathlib import Path
+
+import typer
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from conviction.cli.app import app, err, out, print_json, settings
+from conviction.errors import FormatError
+from conviction.io.projection_toml import Overrides, read_projection
+from conviction.ledger.status import status
+from conviction.projection import Projection, ProjectionResult
+from conviction.projection.result import NO_MEAN_NOTE
+from conviction.runners import InProcessRunner, ProcessRunner
+from conviction.store import connect, read_book
+
+#: Below this many paths a process pool costs more than it saves.
+POOL_FROM_PATHS = 200_000
+
+
+@app.command("project")
+def project_command(
+    config: Path | None = typer.Option(
+        None, "--config", help="Projection TOML file (default: ./projection.toml)."
+    ),
+    paths: int | None = typer.Option(None, "--paths", help="Number of paths (overrides)."),
+    years: int | None = typer.Option(None, "--years", help="Horizon in years (overrides)."),
+    seed: int | None = typer.Option(None, "--seed", help="Random seed (overrides)."),
+    target_multiple: float | None = typer.Option(
+        None, "--target-multiple", help="Target multiple of today's value (overrides)."
+    ),
+    steps_per_year: int | None = typer.Option(
+        None, "--steps-per-year", help="12 monthly, 252 daily (overrides)."
+    ),
+    as_of: str | None = typer.Option(
+        None, "--as-of", help="Start from the book's values on YYYY-MM-DD (default: book's)."
+    ),
+    workers: int | None = typer.Option(
+        None, "--workers", help="Processes (default: all CPUs for large runs; 1 = in process)."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON for programs."),
+) -> None:
+    """Project the book's holdings N years ahead: value percentiles, P(target), drawdowns."""
+    path = config or Path("projection.toml")
+    if path.is_dir():
+        path = path / "projection.toml"
+    if not path.exists():
+        raise FormatError(
+            "no projection file: pass --config FILE (see docs/projection.md)",
+            file=path,
+            field="--config",
+        )
+    day = _date(as_of)
+    book = read_book(connect(settings.db_url))
+    st = status(book, day)
+    start_values = {line.company: line.value for line in st.by_company}
+    overrides = Overrides(paths, years, seed, target_multiple, steps_per_year)
+    spec = read_projection(path, book=book, start_values=start_values, overrides=overrides)
+    projection = Projection(spec)
+    n_workers = workers if workers is not None else (None if spec.paths >= POOL_FROM_PATHS else 1)
+    runner = InProcessRunner() if n_workers == 1 else ProcessRunner(n_workers)
+    started = time.perf_counter()
+    if err.is_terminal and not as_json:
+        # No auto-refresh: no thread, so the process pool may fork.
+        with Progress(
+            TextColumn("projecting"),
+            BarColumn(),
+            TextColumn("{task.completed:,}/{task.total:,} paths"),
+            TimeElapsedColumn(),
+            console=err,
+            auto_refresh=False,
+            transient=True,
+        ) as bar:
+            task = bar.add_task("paths", total=spec.paths)
+
+            def progress(done: int, total: int) -> None:
+                bar.update(task, completed=done, total=total)
+                bar.refresh()
+
+            result = projection.run(runner=runner, progress=progress)
+    else:
+        result = projection.run(runner=runner)
+    elapsed = time.perf_counter() - started
+    held = [c for c, v in start_values.items() if v > 0]
+    left_out = sorted(set(held) - set(spec.companies))
+    if as_json:
+        payload = result.to_dict()
+        payload.update(
+            {
+                "as_of": st.as_of,
+                "currency": st.currency,
+                "config": str(path),
+                "not_projected": left_out,
+                "cash_not_projected": st.cash,
+            }
+        )
+        print_json(payload)
+        return
+    _print(result, st.as_of, st.currency, path, left_out, st.cash, elapsed)
+
+
+def _date(value: str | None) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise FormatError(f"expected a date YYYY-MM-DD, got {value!r}", field="--as-of") from None
+
+
+def _money(x: float | None) -> str:
+    if x is None:
+        return "—"
+    for size, unit in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if abs(x) >= size:
+            return f"{x / size:,.2f}{unit}"
+    return f"{x:,.2f}"
+
+
+def _pct(x: float | None) -> str:
+    return "—" if x is None else f"{100 * x:.1f}%"
+
+
+def _times(x: float | None) -> str:
+    return "—" if x is None else f"{x:.2f}x"
+
+
+def _print(
+    r: ProjectionResult,
+    as_of: dt.date,
+    ccy: str,
+    path: Path,
+    left_out: list[str],
+    cash: float,
+    elapsed: float,
+) -> None:
+    labels = [f"p{q:g}" for q in r.percentiles]
+    out.print(
+        f"[bold]Projection[/bold] {path}: {len(r.companies)} companies worth "
+        f"{_money(r.start_value) + f' {ccy}'} on {as_of}, {r.years} years, {r.paths:,} paths "
+        f"({r.steps_per_year} steps a year), seed {r.seed}"
+    )
+    out.print(
+        f"P(value >= {r.target_multiple:g}x in {r.years} years) = "
+        f"[bold]{_pct(r.prob_target)}[/bold] ± {_pct(r.prob_target_se)} (1 s.e.); "
+        f"the target needs {_pct(r.required_cagr)} a year"
+    )
+    t = Table(title=f"In {r.years} years ({ccy})", title_justify="left")
+    t.add_column("")
+    for label in [*labels, "mean"]:
+        t.add_column(label, justify="right")
+    mean_value = None if r.mean_multiple is None else r.mean_multiple * r.start_value
+    t.add_row("value", *[_money(v) for v in r.terminal_value], _money(mean_value))
+    t.add_row("multiple", *[_times(v) for v in r.terminal_multiple], _times(r.mean_multiple))
+    t.add_row("CAGR", *[_pct(v) for v in r.cagr], "")
+    t.add_row("drawdown", *[_pct(v) for v in r.max_drawdown], "")
+    out.print(t)
+    fan = Table(title=f"Value by year ({ccy})", title_justify="left")
+    fan.add_column("year", justify="right")
+    for label in labels:
+        fan.add_column(label, justify="right")
+    for year, row in enumerate(r.fan):
+        fan.add_row(str(year), *[_money(v * r.start_value) for v in row])
+    out.print(fan)
+    comp = Table(
+        title=f"Companies: value today ({ccy}) and multiple in {r.years} years",
+        title_justify="left",
+    )
+    comp.add_column("company")
+    comp.add_column("today", justify="right")
+    for label in labels:
+        comp.add_column(label, justify="right")
+    for i, cid in enumerate(r.companies):
+        comp.add_row(
+            cid,
+            _money(float(r.start_values[i])),
+            *[_times(v) for v in r.company_multiple[i]],
+        )
+    out.print(comp)
+    notes: list[str] = [
+        f"mean of log multiple {r.mean_log_multiple:.4f} ± {r.mean_log_multiple_se:.4f}; "
+        "drawdown: largest fall from a running peak of the book's value, per step",
+        f"cash ({_money(cash)} {ccy}) is not projected",
+    ]
+    if r.mean_multiple is None:
+        notes.append(NO_MEAN_NOTE)
+    if left_out:
+        notes.append("held but not in the projection file: " + ", ".join(left_out))
+    notes.append(f"{r.backend} kernel, {r.summary} percentiles, {elapsed:.1f} s")
+    for note in notes:
+        out.print(f"[dim]note: {note}[/dim]")
