@@ -146,3 +146,51 @@ def test_private_company_trades_only_at_its_round(write_book: Callable[..., Path
                      "--end", "2024-01-23", "--max-gap", "10", "--json")  # fmt: skip
     sold = {(t["company"], t["date"]) for t in payload["trades"]}
     assert sold == {("a", "2024-01-02"), ("b", "2024-01-10")}
+
+
+def test_compare_hold_is_the_projected_book_plus_cash(baron: str) -> None:
+    """Holding on the projected paths, recomputed by hand from the projection's own blocks."""
+    import datetime as dt
+
+    import numpy as np
+
+    from conviction.io import read_book as read_book_files
+    from conviction.io.projection_toml import Overrides, read_projection
+    from conviction.ledger import cash, positions, price_history
+    from conviction.projection import iter_paths
+
+    config = str(EXAMPLE / "projection.toml")
+    payload = invoke(
+        baron, "compare", "--policy", str(POLICIES / "hold.toml"), "--policy",
+        str(POLICIES / "baron.toml"), "--config", config, "--paths", "3000", "--json",
+    )  # fmt: skip
+    assert [p["policy"] for p in payload["policies"]] == ["hold", "baron"]
+    book = read_book_files(EXAMPLE)
+    day = dt.date.fromisoformat(payload["as_of"])
+    spec = read_projection(config, book=book, overrides=Overrides(paths=3000))
+    companies = list(spec.companies)
+    quantity = positions(book, day)[companies].to_numpy().sum(axis=0)
+    today = price_history(book, [day])[companies].to_numpy()[0]
+    money = cash(book, day).sum()
+    final = np.concatenate(
+        [(b.multiples[:, -1, :] * today) @ quantity for b in iter_paths(spec)]
+    )  # fmt: skip
+    multiple = (final + money) / (today @ quantity + money)
+    hold = payload["policies"][0]["book"]
+    assert hold["median_multiple"] == pytest.approx(np.median(multiple), rel=1e-5)
+    k = f"{spec.target_multiple:g}"
+    assert hold["prob_target"][k] == pytest.approx((multiple >= spec.target_multiple).mean())
+    assert hold["prob_loss"] == pytest.approx((multiple < 1).mean())
+    assert payload["policies"][0]["median_trades"] == 0
+    assert payload["policies"][1]["median_trades"] > 0
+
+
+def test_compare_bad_input(baron: str, tmp_path: Path) -> None:
+    hold = str(POLICIES / "hold.toml")
+    with pytest.raises(FormatError, match="no projection file"):
+        invoke(baron, "compare", "--policy", hold, "--config", str(tmp_path / "none.toml"))
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[[rules]]\nrule = "trim_to_cap"\ncap = 0.3\nkinds = ["hedge"]\n')
+    with pytest.raises(SpecError, match="unknown account kind 'hedge'"):
+        invoke(baron, "compare", "--policy", hold, "--policy", str(bad), "--config",
+               str(EXAMPLE / "projection.toml"))  # fmt: skip

@@ -11,13 +11,15 @@ import typer
 from rich import box
 from rich.table import Table
 
-from conviction.cli.app import app, out, print_json, settings
+from conviction.cli.app import app, err, out, print_json, settings
 from conviction.errors import FormatError
 from conviction.io.policy_toml import read_policy
 from conviction.policies.history import DEFAULT_MAX_GAP_DAYS, Backtest, backtest
+from conviction.policies.spec import Policy
+from conviction.policies.summary import Outcome, SimulationSummary
 from conviction.store import connect, read_book
 
-__all__ = ["backtest_command", "backtest_payload"]
+__all__ = ["backtest_command", "backtest_payload", "compare_command", "compare_payload"]
 
 JSON = typer.Option(False, "--json", help="Print JSON for programs instead of tables.")
 
@@ -208,3 +210,191 @@ def _print_backtest(payload: dict[str, Any]) -> None:
             t["rule"],
         )
     out.print(log)
+
+
+@app.command("compare")
+def compare_command(
+    policy_files: list[Path] = typer.Option(..., "--policy", help="Policy TOML file (repeat)."),
+    config: Path | None = typer.Option(
+        None, "--config", "--projection", help="Projection TOML file (default: ./projection.toml)."
+    ),
+    paths: int | None = typer.Option(None, "--paths", help="Number of paths (overrides)."),
+    seed: int | None = typer.Option(None, "--seed", help="Random seed (overrides)."),
+    target_multiple: float | None = typer.Option(
+        None, "--target-multiple", help="Target multiple of today's value (overrides)."
+    ),
+    as_of: str | None = typer.Option(
+        None, "--as-of", help="Start from the book on YYYY-MM-DD (default: the book's as_of)."
+    ),
+    as_json: bool = JSON,
+) -> None:
+    """Run several policies on the same projected paths of the book, side by side."""
+    from conviction.io.projection_toml import Overrides, read_projection
+    from conviction.policies.simulate import compare_on_paths, simulation_inputs
+    from conviction.projection import iter_paths
+
+    policies = _unique([read_policy(p) for p in policy_files])
+    path = config or Path("projection.toml")
+    if path.is_dir():
+        path = path / "projection.toml"
+    if not path.exists():
+        raise FormatError("no projection file: pass --config FILE", file=path, field="--config")
+    day = _date(as_of, "--as-of")
+    book = read_book(connect(settings.db_url))
+    day = day or book.meta.as_of or dt.date.today()
+    overrides = Overrides(paths=paths, seed=seed, target_multiple=target_multiple)
+    spec = read_projection(path, book=book, overrides=overrides)
+    mark_every = {
+        a.company: max(1, round(a.mark_every_years * spec.steps_per_year))
+        for a in spec.assets
+        if a.mark_every_years is not None
+    }
+    inputs = simulation_inputs(
+        book,
+        spec.companies,
+        as_of=day,
+        steps=spec.n_steps,
+        steps_per_year=spec.steps_per_year,
+        mark_every=mark_every,
+    )
+    chunks = (block.multiples for block in iter_paths(spec))
+    targets = (spec.target_multiple,)
+    if err.is_terminal and not as_json:
+        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+        with Progress(
+            TextColumn("comparing"),
+            BarColumn(),
+            TextColumn("{task.completed:,}/{task.total:,} paths"),
+            TimeElapsedColumn(),
+            console=err,
+            transient=True,
+        ) as bar:
+            task = bar.add_task("paths", total=spec.paths)
+            summaries = compare_on_paths(
+                policies,
+                chunks,
+                inputs,
+                targets=targets,
+                progress=lambda _, done: bar.update(task, completed=done),
+            )
+    else:
+        summaries = compare_on_paths(policies, chunks, inputs, targets=targets)
+    payload = compare_payload(summaries, day, spec.seed, str(path), inputs.flat)
+    if as_json:
+        print_json(payload)
+    else:
+        _print_compare(payload)
+
+
+def _unique(policies: list[Policy]) -> list[Policy]:
+    """Policies keyed by name in the output: make repeated names distinct (a, a#2)."""
+    seen: dict[str, int] = {}
+    out_: list[Policy] = []
+    for p in policies:
+        seen[p.name] = seen.get(p.name, 0) + 1
+        if seen[p.name] > 1:
+            p = Policy(
+                f"{p.name}#{seen[p.name]}",
+                p.rules,
+                p.costs,
+                p.margin,
+                p.start,
+                p.end,
+                p.description,
+                p.source,
+            )
+        out_.append(p)
+    return out_
+
+
+def _outcome(o: Outcome) -> dict[str, Any]:
+    return {
+        "name": o.name,
+        "paths": o.paths,
+        "median_multiple": o.median,
+        "mean_log_multiple": o.mean_log,
+        "percentiles": {str(k): v for k, v in o.percentiles.items()},
+        "prob_target": {f"{k:g}": v for k, v in o.prob_target.items()},
+        "prob_loss": o.prob_loss,
+        "worst_decile": o.worst_decile,
+        "worst_decile_mean": o.worst_decile_mean,
+        "median_cagr": o.median_cagr,
+        "median_max_drawdown": o.median_max_drawdown,
+    }
+
+
+def compare_payload(
+    summaries: tuple[SimulationSummary, ...],
+    as_of: dt.date,
+    seed: int | None,
+    config: str,
+    flat: tuple[str, ...],
+) -> dict[str, Any]:
+    """The JSON shape of ``conviction compare --json`` (documented in docs/policies.md)."""
+    first = summaries[0]
+    return {
+        "as_of": as_of,
+        "config": config,
+        "seed": seed,
+        "paths": first.paths,
+        "years": first.years,
+        "target_multiple": first.targets[0],
+        "not_projected": list(flat),
+        "conventions": {
+            "multiple": "(final value + withdrawn) / (value today + contributed), cash included",
+            "median_cagr": "median multiple ** (1 / years) - 1",
+            "max_drawdown": "of the value at each step (monthly), flows included",
+        },
+        "policies": [
+            {
+                "policy": s.policy,
+                "book": _outcome(s.book),
+                "accounts": [_outcome(a) for a in s.accounts],
+                "median_costs": s.median_costs,
+                "median_trades": s.median_trades,
+            }
+            for s in summaries
+        ],
+    }
+
+
+def _print_compare(payload: dict[str, Any]) -> None:
+    k = f"{payload['target_multiple']:g}"
+    table = Table(
+        title=(
+            f"policies on {payload['paths']:,} projected paths, {payload['years']:g} years "
+            f"from {payload['as_of']} (whole book)"
+        ),
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        collapse_padding=True,
+    )
+    for i, name in enumerate(
+        ("policy", "median", f"P(≥{k}x)", "P(loss)", "worst 10%", "CAGR¹", "max DD¹", "trades")
+    ):
+        table.add_column(name, justify="left" if i == 0 else "right")
+    for p in payload["policies"]:
+        b = p["book"]
+        table.add_row(
+            p["policy"],
+            f"{b['median_multiple']:.2f}x",
+            _pct(b["prob_target"][k]),
+            _pct(b["prob_loss"]),
+            f"{b['worst_decile']:.2f}x",
+            _pct(b["median_cagr"]),
+            _pct(-b["median_max_drawdown"]),
+            f"{p['median_trades']:.0f}",
+        )
+    out.print(table)
+    out.print("¹ medians over paths; worst 10% = 10th percentile of the multiple")
+    rows = Table(title=f"P(≥{k}x) by account", box=box.SIMPLE_HEAD, pad_edge=False)
+    rows.add_column("policy")
+    names = [a["name"] for a in payload["policies"][0]["accounts"]]
+    for name in names:
+        rows.add_column(name, justify="right")
+    for p in payload["policies"]:
+        rows.add_row(p["policy"], *(_pct(a["prob_target"][k]) for a in p["accounts"]))
+    out.print(rows)
+    if payload["not_projected"]:
+        out.print(f"not projected, kept at today's mark: {', '.join(payload['not_projected'])}")

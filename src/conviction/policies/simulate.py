@@ -37,6 +37,7 @@ class SimulationInputs:
     cash: Float64Array  # (accounts,)
     liquidity: BoolArray  # (time, companies): steps on which private companies mark
     years: float
+    flat: tuple[str, ...] = ()  # held but not simulated: the last companies, price constant
 
 
 def step_dates(start: dt.date, steps: int, steps_per_year: int) -> np.ndarray:
@@ -62,15 +63,18 @@ def simulation_inputs(
     """Positions, cash and prices of ``book`` on ``as_of`` for simulated ``companies``.
 
     ``mark_every[c]``: private company c is marked (and can trade) every that many steps
-    and on the last one; companies the book marks public trade on every step.
+    and on the last one; companies the book marks public trade on every step. Companies
+    held but not simulated are appended, at a constant price (see ``flat``).
     """
     held = positions(book, as_of)
-    for c in held.columns:
-        if c not in companies and (held[c].to_numpy() != 0).any():
-            raise DataError(f"{c} is held on {as_of} but the projection does not simulate it")
     unknown = [c for c in companies if c not in book.companies]
     if unknown:
         raise DataError(f"the projection simulates {unknown[0]}, which the book does not know")
+    # Holdings the projection leaves out stay at today's mark (and are named in `flat`).
+    flat = tuple(
+        c for c in held.columns if c not in companies and (held[c].to_numpy() != 0).any()
+    )
+    companies = (*companies, *flat)
     today = price_history(book, [as_of])[list(companies)].to_numpy(dtype=np.float64)[0]
     missing = np.flatnonzero(np.isnan(today))
     if missing.size:
@@ -97,6 +101,7 @@ def simulation_inputs(
         cash=cash(book, as_of).reindex(list(accounts)).to_numpy(dtype=np.float64),
         liquidity=liquidity,
         years=steps / steps_per_year,
+        flat=flat,
     )
 
 
@@ -119,6 +124,10 @@ def compare_on_paths(
     done = 0
     for n, chunk in enumerate(chunks, start=1):
         prices = np.asarray(chunk, dtype=np.float64)
+        if inputs.flat:  # held companies the paths leave out: constant
+            same = 1.0 if multiples else inputs.start_prices[-len(inputs.flat) :]
+            pad = np.broadcast_to(same, (*prices.shape[:2], len(inputs.flat)))
+            prices = np.concatenate([prices, pad], axis=2)
         if multiples:
             prices = prices * inputs.start_prices
         for engine, summary in zip(engines, sums, strict=True):
