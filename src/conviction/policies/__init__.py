@@ -2,10 +2,20 @@
 
 The same engine replays a policy on history (one path) and on simulated futures (many
 paths, streamed in chunks); see :class:`PolicyEngine` and :mod:`conviction.policies.spec`.
+
+    spec        the rules as frozen, validated dataclasses; Policy
+    engine      PolicyEngine(policy, setup).run(prices, holdings, cash) -> PolicyRun
+    trading     the one place trades happen: liquidity, no shorts, last seller, cash, costs
+    rules       each rule bound to a run, vectorised over paths and accounts
+    history     backtest on a book's own marks
+    simulate    policies side by side on simulated paths, chunk by chunk
+    summary     per-path summaries streamed over chunks
 """
 
 from conviction.policies.engine import PolicyEngine, Progress, Setup, run_policy
+from conviction.policies.history import Backtest, BacktestInputs, backtest, backtest_inputs
 from conviction.policies.results import PolicyRun, TradeLog
+from conviction.policies.simulate import SimulationInputs, compare_on_paths, simulation_inputs
 from conviction.policies.spec import (
     PERIODS,
     RULE_TYPES,
@@ -21,15 +31,19 @@ from conviction.policies.spec import (
     TrimToCap,
     Withdraw,
 )
+from conviction.policies.summary import Outcome, SimulationSummary, SummaryAccumulator
 
 __all__ = [
     "PERIODS",
     "RULE_TYPES",
     "AddOnDrawdown",
+    "Backtest",
+    "BacktestInputs",
     "Contribute",
     "Costs",
     "Hold",
     "LastSeller",
+    "Outcome",
     "Period",
     "Policy",
     "PolicyEngine",
@@ -38,8 +52,15 @@ __all__ = [
     "Rebalance",
     "Rule",
     "Setup",
+    "SimulationInputs",
+    "SimulationSummary",
+    "SummaryAccumulator",
     "TradeLog",
     "TrimToCap",
     "Withdraw",
+    "backtest",
+    "backtest_inputs",
+    "compare_on_paths",
     "run_policy",
+    "simulation_inputs",
 ]
