@@ -35,6 +35,7 @@ typecheck: $(VENV)/.installed-test
 	$(BIN)/mypy
 
 test: $(VENV)/.installed-test lint typecheck
+	bash .ci/ensure-services.sh
 	$(BIN)/pytest -q
 
 bench: $(VENV)/.installed-test

@@ -337,11 +337,10 @@ def _insert_frame(
             origins = {f: _origin(f) for f in pd.unique(values)}
             cols.append(values.map(origins).tolist())
         else:
-            text = values.astype(str)
-            if dst in _NULLABLE:
-                cols.append(text.where(text != "", None).tolist())
-            else:
-                cols.append(text.tolist())
+            text = values.astype(str).tolist()
+            # explicit None: a pandas "missing" would reach the driver as NaN, which SQLite
+            # happens to store as NULL but PostgreSQL stores as the text 'NaN'
+            cols.append([v or None for v in text] if dst in _NULLABLE else text)
     rows = list(zip(*cols, strict=True))
     names = ", ".join(f'"{dst}"' for dst in mapping.values())
     mark = {"qmark": "?", "format": "%s", "pyformat": "%s"}.get(conn.dialect.paramstyle)

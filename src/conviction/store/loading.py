@@ -6,8 +6,10 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from conviction.book.model import Book
+from conviction.errors import StoreError
 from conviction.store.book_store import count_rows, read_book, write_book
 
 __all__ = ["load_books"]
@@ -16,6 +18,13 @@ __all__ = ["load_books"]
 def load_books(engine: Engine, books: list[tuple[Path, Book]]) -> dict[str, Any]:
     """Write every book in one transaction; re-validate the stored whole when rows from
     other origins (API writes, fetched prices, other books) share the database."""
+    try:
+        return _load(engine, books)
+    except SQLAlchemyError as exc:
+        raise StoreError(f"the database refused the load, nothing was changed: {exc}") from None
+
+
+def _load(engine: Engine, books: list[tuple[Path, Book]]) -> dict[str, Any]:
     from conviction.io.book_reader import validate_book
 
     with engine.begin() as conn:
