@@ -262,3 +262,27 @@ def test_paths_run_together_equal_paths_run_alone() -> None:
         alone = run_policy(policy, prices[p : p + 1], h0, cash0, **kw)  # type: ignore[arg-type]
         np.testing.assert_allclose(together.values[p], alone.values[0], rtol=1e-12)
         np.testing.assert_allclose(together.holdings[p], alone.holdings[0], rtol=1e-12)
+
+
+def test_a_window_opening_starts_the_rules_first_period() -> None:
+    import datetime as dt
+
+    dates = np.array(
+        ["2024-01-10", "2024-01-17", "2024-01-24", "2024-02-07", "2024-02-14", "2024-03-06"],
+        dtype="datetime64[D]",
+    )
+    prices = [[1.0, 1.0], [2.0, 1.0], [3.0, 1.0], [4.0, 1.0], [5.0, 1.0], [6.0, 1.0]]
+    rule = TrimToCap(cap=0.5, every="month", start=dt.date(2024, 1, 15), end=dt.date(2024, 2, 29))
+    r = run((rule,), prices, [[1, 1]], [0.0], dates=dates)
+    # Opens on the 17th (first step inside), then the first step of February; March is out.
+    assert list(r.trades.step) == [1, 3]
+
+
+def test_returns_are_time_weighted() -> None:
+    dates = np.array(["2024-01-31", "2024-02-01", "2024-02-02"], dtype="datetime64[D]")
+    r = run((Contribute(amount=50.0, every="month"),), [[10.0], [11.0], [12.1]], [[10]], [0.0],
+            dates=dates)  # fmt: skip
+    # Contributions (50 on each month's first step, day 0 included) are not returns:
+    # V = 150, 210, 221 with flows 50, 50, 0.
+    returns = r.returns()["a0"].to_numpy()
+    np.testing.assert_allclose(returns, [(210 - 50) / 150 - 1, 221 / 210 - 1])

@@ -133,7 +133,9 @@ class PolicyEngine:
             companies[:] = True
         inside = window(self.days, rule.start, rule.end)
         every = getattr(rule, "every", None) if not isinstance(rule, AddOnDrawdown) else None
-        due = period_starts(self.days, every) & inside
+        # A window's first step starts the rule's first period, whatever the calendar says.
+        opens = inside & ~np.concatenate([[False], inside[:-1]])
+        due = (period_starts(self.days, every) | opens) & inside
         common = (i, accounts, companies, inside, due, self.private)
         if isinstance(rule, TrimToCap):
             return TrimRule(*common, spec=rule)

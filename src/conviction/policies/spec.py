@@ -81,7 +81,8 @@ class Rule:
 
     ``kinds``: account kinds in scope; ``accounts``: account ids (empty: every account of
     those kinds); ``companies``: company ids (empty: all); ``start``/``end``: the dates
-    (inclusive) between which the rule acts (None: unbounded).
+    (inclusive) between which the rule acts (None: unbounded). The first step inside the
+    window counts as the start of the rule's first period.
     """
 
     type: ClassVar[str] = "rule"
