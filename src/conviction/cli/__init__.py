@@ -9,6 +9,7 @@ from conviction.errors import ConvictionError, InputError
 
 # Importing the command modules registers their commands on ``app``.
 from conviction.cli import book_commands  # noqa: F401  isort: skip
+from conviction.cli import gains_commands  # noqa: F401  isort: skip
 from conviction.cli import theses_commands  # noqa: F401  isort: skip
 from conviction.cli import stats_commands  # noqa: F401  isort: skip
 from conviction.cli import policy_commands  # noqa: F401  isort: skip

@@ -13,9 +13,9 @@ from rich.table import Table
 from conviction.cli.app import app, err, out, print_json, settings
 from conviction.errors import FormatError
 from conviction.io.book_reader import find_book_toml, read_book
-from conviction.ledger.returns import irr, twr
+from conviction.ledger.account_returns import account_returns
 from conviction.ledger.status import BookStatus, status
-from conviction.ledger.valuation import business_days, value_history
+from conviction.ledger.valuation import business_days
 from conviction.store import connect, count_rows, write_book
 from conviction.store import read_book as read_stored_book
 from conviction.store.loading import load_books
@@ -114,24 +114,32 @@ def history(
         raise FormatError(f"--start {first} is after --end {last}", field="--start")
     days = business_days(first, last)
     accounts = tuple(account) if account else tuple(book.accounts)
-    vh = value_history(
+    returns = account_returns(
         book, days, currency=currency.upper() if currency else None, accounts=accounts
     )
-    value, flows = vh.value, vh.flows
+    vh = returns.history
+    value = vh.value
     summary: list[dict[str, Any]] = []
-    for j, a in enumerate(accounts):
-        cash_flows = -flows[:, j].copy()
-        cash_flows[-1] += value[-1, j]
+    for line, base in zip(returns.reporting, returns.base, strict=True):
         summary.append(
             {
-                "account": a,
-                "start_value": float(value[0, j]),
-                "end_value": float(value[-1, j]),
-                "net_flows": float(flows[:, j].sum()),
-                "twr": float(twr(value[:, j], flows[:, j])),
-                "irr": irr(days, cash_flows),
+                "account": line.account,
+                "start_value": line.start_value,
+                "end_value": line.end_value,
+                "net_flows": line.net_flows,
+                "twr": line.twr,
+                "irr": line.irr,
+                "base": {
+                    "currency": base.currency,
+                    "start_value": base.start_value,
+                    "end_value": base.end_value,
+                    "net_flows": base.net_flows,
+                    "twr": base.twr,
+                    "irr": base.irr,
+                },
             }
         )
+    stale_days = int(returns.stale_fx.sum())
     if freq.upper() not in ("D", "M"):
         raise FormatError(f"--freq must be D or M, got {freq!r}", field="--freq")
     rows = _sample(days, freq.upper())
@@ -140,13 +148,26 @@ def history(
         for i in rows
     ]
     if as_json:
-        print_json({"currency": vh.currency, "accounts": summary, "series": series})
+        print_json(
+            {
+                "currency": vh.currency,
+                "accounts": summary,
+                "series": series,
+                "stale_fx_days": stale_days,
+            }
+        )
         return
     table = Table(title=f"history in {vh.currency} ({first} to {last})")
     table.add_column("account")
     for col in ("start value", "end value", "net flows", "TWR", "IRR (act/365)"):
         table.add_column(col, justify="right")
+    foreign = [s for s in summary if s["base"]["currency"] != vh.currency]
+    if foreign:
+        for col in ("base", "TWR (base)", "IRR (base)"):
+            table.add_column(col, justify="right")
     for s in summary:
+        base = s["base"]
+        extra = [base["currency"], _pct(base["twr"]), _pct(base["irr"])] if foreign else []
         table.add_row(
             s["account"],
             _money(s["start_value"]),
@@ -154,8 +175,14 @@ def history(
             _money(s["net_flows"]),
             _pct(s["twr"]),
             _pct(s["irr"]),
+            *extra,
         )
     out.print(table)
+    if stale_days:
+        err.print(
+            f"[yellow]note:[/yellow] {stale_days} of {days.size} days used an exchange rate "
+            "carried forward from an earlier day (no rate stored on the day)"
+        )
     t2 = Table(title="value at month ends" if freq.upper() == "M" else "value by day")
     t2.add_column("date")
     for a in accounts:
@@ -201,6 +228,8 @@ def status_payload(result: BookStatus) -> dict[str, Any]:
         "total_value": result.total_value,
         "cash": result.cash,
         "total_gain": result.total_gain,
+        "price_effect": result.price_effect,
+        "currency_effect": result.currency_effect,
         "hhi": result.hhi,
         "by_company": [
             {
@@ -214,6 +243,10 @@ def status_payload(result: BookStatus) -> dict[str, Any]:
                 "realized_gain": c.realized_gain,
                 "income": c.income,
                 "gain": c.gain,
+                "price_effect": c.price_effect,
+                "currency_effect": c.currency_effect,
+                "local_currency": c.local_currency,
+                "local_gain": c.local_gain,
                 "mark": {
                     "date": c.mark_date,
                     "kind": c.mark_kind,
@@ -238,6 +271,8 @@ def status_payload(result: BookStatus) -> dict[str, Any]:
                 "value": a.value,
                 "cash": a.cash,
                 "gain": a.gain,
+                "price_effect": a.price_effect,
+                "currency_effect": a.currency_effect,
                 "weights": a.weights,
             }
             for a in result.by_account
@@ -254,6 +289,16 @@ def status_payload(result: BookStatus) -> dict[str, Any]:
             for s in result.stale_marks
         ],
         "stale_fx": result.stale_fx,
+        "stale_rates": [
+            {
+                "pair": r.pair,
+                "last_rate_date": r.last_rate_date,
+                "age_days": r.age_days,
+                "rate": r.rate,
+                "source": r.source,
+            }
+            for r in result.stale_rates
+        ],
     }
 
 
@@ -264,11 +309,21 @@ def _print_status(result: BookStatus, name: str) -> None:
         f"{_money(result.total_value)}, cash {_money(result.cash)}, total gain "
         f"{_money(result.total_gain)}, HHI {result.hhi:.3f}"
     )
+    # the price/currency split matters only where some holding trades in another currency
+    foreign = any(c.local_currency != ccy for c in result.by_company)
+    if foreign:
+        out.print(
+            f"of the gain: price effect {_money(result.price_effect)}, currency effect "
+            f"{_money(result.currency_effect)}"
+        )
     t = Table(title="by company")
-    for col in ("company", "value", "weight", "cost", "unrealized", "realized", "mark"):
+    cols = ["company", "value", "weight", "cost", "unrealized", "realized"]
+    cols += ["price eff.", "ccy eff.", "mark"] if foreign else ["mark"]
+    for col in cols:
         t.add_column(col, justify="left" if col in ("company", "mark") else "right")
     for c in result.by_company:
         mark = f"{c.mark_kind} {c.mark_date} {c.mark_grade} {c.mark_age_days}d"
+        effects = [_money(c.price_effect), _money(c.currency_effect)] if foreign else []
         t.add_row(
             c.company,
             _money(c.value),
@@ -276,6 +331,7 @@ def _print_status(result: BookStatus, name: str) -> None:
             _money(c.cost),
             _money(c.unrealized_gain),
             _money(c.realized_gain),
+            *effects,
             mark,
         )
     out.print(t)
@@ -300,6 +356,13 @@ def _print_status(result: BookStatus, name: str) -> None:
             t.add_column(col)
         for s in result.stale_marks:
             t.add_row(s.company, str(s.last_mark_date), str(s.age_days), s.kind, s.grade)
+        out.print(t)
+    if result.stale_rates:
+        t = Table(title="stale exchange rates (the last earlier rate is used)")
+        for col in ("pair", "last rate", "age (days)", "rate", "source"):
+            t.add_column(col)
+        for r in result.stale_rates:
+            t.add_row(r.pair, str(r.last_rate_date), str(r.age_days), f"{r.rate:g}", r.source)
         out.print(t)
 
 

@@ -7,6 +7,7 @@ twice; a cross such as ``EURJPY`` is the product of two legs through a shared cu
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from itertools import pairwise
 
@@ -16,7 +17,7 @@ import pandas as pd
 from conviction._typing import BoolArray, Float64Array
 from conviction.errors import DataError
 
-__all__ = ["FxRates", "RateSeries"]
+__all__ = ["FxRates", "RateSeries", "RateUsed"]
 
 
 @dataclass(frozen=True)
@@ -27,16 +28,29 @@ class RateSeries:
     stale: BoolArray
 
 
+@dataclass(frozen=True, slots=True)
+class RateUsed:
+    """One stored rate a conversion used on a day: the pair as stored, its date and source."""
+
+    pair: str
+    date: dt.date
+    rate: float
+    source: str
+
+
 class FxRates:
     """Look-ups of any pair on any days from a table of stored rates."""
 
     def __init__(self, fx: pd.DataFrame) -> None:
         self._pairs: dict[str, tuple[np.ndarray, Float64Array]] = {}
+        self._sources: dict[str, np.ndarray] = {}
         if len(fx):
             for pair, rows in fx.groupby("pair", sort=False):
                 days = rows["date"].to_numpy().astype("datetime64[D]")
                 order = np.argsort(days, kind="stable")
                 self._pairs[str(pair)] = (days[order], rows["rate"].to_numpy(float)[order])
+                if "source" in rows:
+                    self._sources[str(pair)] = rows["source"].to_numpy(dtype=object)[order]
         self._graph: dict[str, set[str]] = {}
         for pair in self._pairs:
             a, b = pair[:3], pair[3:]
@@ -72,6 +86,27 @@ class FxRates:
             rates *= leg.rates
             stale |= leg.stale
         return RateSeries(rates, stale)
+
+    def used(self, base: str, quote: str, day: dt.date) -> tuple[RateUsed, ...]:
+        """The stored rates (one per leg) that convert ``base`` to ``quote`` on ``day``."""
+        if base == quote:
+            return ()
+        path = self._path(base, quote)
+        if path is None:
+            self.rate(base, quote, np.array([day], dtype="datetime64[D]"))  # raises, explained
+            return ()
+        when = np.datetime64(day.isoformat(), "D")
+        out = []
+        for a, b in pairwise(path):
+            pair = a + b if a + b in self._pairs else b + a
+            stored, values = self._pairs[pair]
+            k = int(np.searchsorted(stored, when, side="right")) - 1
+            if k < 0:
+                raise DataError(f"no {a}{b} rate on or before {when} (first: {stored[0]})")
+            sources = self._sources.get(pair)
+            source = "" if sources is None else str(sources[k])
+            out.append(RateUsed(pair, stored[k].astype(dt.date), float(values[k]), source))
+        return tuple(out)
 
     def _leg(self, a: str, b: str, days: np.ndarray) -> RateSeries:
         if a + b in self._pairs:

@@ -5,6 +5,14 @@ several key people splits by ``key_people_weights``, equally by default), by acc
 by theme (a company counts fully towards each of its themes: exposure, not a partition).
 Gains: ``realized`` (sales, net of fees, against lot cost), ``unrealized`` (value of open
 lots against their cost) and ``income`` (dividends); their sum is the total gain.
+
+Each gain also splits into a **price effect** and a **currency effect** that add up to it
+exactly (docs/currencies.md). With ``C`` the cost in the company's currency, ``X_0`` the
+rate it was paid at (so the cost in the reporting currency is ``C·X_0``), ``V`` the value
+(or sale proceeds) in the company's currency and ``X_t`` the rate on the valuation (or
+sale) day: price effect ``(V − C)·X_t`` — the gain in the company's own currency, at
+today's rate — and currency effect ``C·(X_t − X_0)`` — what the move of the rate did to
+the money put in. Dividends count as price effect.
 """
 
 from __future__ import annotations
@@ -14,6 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
+import pandas as pd
 
 from conviction.book.model import Book
 from conviction.errors import DataError
@@ -28,6 +37,7 @@ __all__ = [
     "CompanyLine",
     "ExposureLine",
     "StaleMark",
+    "StaleRate",
     "status",
 ]
 
@@ -47,6 +57,10 @@ class CompanyLine:
     mark_kind: str | None
     mark_grade: str | None
     mark_age_days: int | None
+    price_effect: float  # status currency; price_effect + currency_effect == gain
+    currency_effect: float
+    local_currency: str  # the company's currency
+    local_gain: float  # the gain in the company's currency (price alone, with income)
 
     @property
     def gain(self) -> float:
@@ -72,6 +86,8 @@ class AccountLine:
     cash: float
     gain: float
     weights: dict[str, float]  # company -> weight in this account's value
+    price_effect: float = 0.0
+    currency_effect: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +97,17 @@ class StaleMark:
     age_days: int
     kind: str
     grade: str
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class StaleRate:
+    """An exchange rate used on the status date that was set on an earlier day."""
+
+    pair: str  # as stored (a cross shows each of its legs)
+    last_rate_date: dt.date
+    age_days: int
+    rate: float
     source: str
 
 
@@ -97,10 +124,19 @@ class BookStatus:
     hhi: float  # Herfindahl index of holdings weights (cash excluded)
     stale_marks: tuple[StaleMark, ...]
     stale_fx: bool
+    stale_rates: tuple[StaleRate, ...] = ()
 
     @property
     def total_gain(self) -> float:
         return sum(line.gain for line in self.by_company)
+
+    @property
+    def price_effect(self) -> float:
+        return sum(line.price_effect for line in self.by_company)
+
+    @property
+    def currency_effect(self) -> float:
+        return sum(line.currency_effect for line in self.by_company)
 
     def company(self, company: str) -> CompanyLine:
         for line in self.by_company:
@@ -142,19 +178,26 @@ def status(
             for c in companies
         ]
     )
-    price_today = marked.price[0] / factor * to_ccy  # per share as traded, in currency
+    local_price = marked.price[0] / factor  # per share as traded, company currency
+    price_today = local_price * to_ccy  # in the status currency
 
     quantity = {(lot.account, lot.company): 0.0 for lot in state.lots}
     cost = dict.fromkeys(quantity, 0.0)
+    cost_local = dict.fromkeys(quantity, 0.0)
     for lot in state.lots:
         quantity[lot.account, lot.company] += lot.quantity
+        cost_local[lot.account, lot.company] += lot.cost
         cost[lot.account, lot.company] += _in_currency(
             fx, book, lot.account, lot.company, lot.cost, lot.cost_account, lot.opened, currency
         )
     realized: dict[tuple[str, str], float] = {}
+    # price and currency effects of every gain (see the module docstring), status currency
+    price_eff: dict[tuple[str, str], float] = {}
+    ccy_eff: dict[tuple[str, str], float] = {}
+    local_gain: dict[tuple[str, str], float] = {}
     for sale in state.sales:
         if currency == book.accounts[sale.account].currency:
-            gain = sale.gain_account
+            at_sale, bought = sale.rate, sale.cost_account
         else:
             ccy = book.companies[sale.company].currency
             at_sale = fx.rate(ccy, currency, np.array([np.datetime64(sale.date, "D")])).rates[0]
@@ -164,10 +207,23 @@ def status(
                 )
                 for m in sale.lots
             )
-            gain = sale.proceeds * at_sale - bought
+        gain = float(sale.proceeds * at_sale - bought)
         key = (sale.account, sale.company)
         realized[key] = realized.get(key, 0.0) + gain
+        _add(price_eff, key, (sale.proceeds - sale.cost) * at_sale)
+        _add(ccy_eff, key, sale.cost * at_sale - bought)
+        _add(local_gain, key, sale.gain)
     income = _income(book, ta, fx, day, currency)
+    for key, amount in income.items():
+        _add(price_eff, key, amount)
+    for key, amount in state.dividends.items():
+        _add(local_gain, key, amount)
+    for key, q in quantity.items():
+        j = companies.index(key[1])
+        value_local = q * _nz(local_price[j])
+        _add(price_eff, key, (value_local - cost_local[key]) * to_ccy[j])
+        _add(ccy_eff, key, cost_local[key] * to_ccy[j] - cost[key])
+        _add(local_gain, key, value_local - cost_local[key])
 
     cash_now = value_history(
         book, np.array([day]), currency=currency, accounts=tuple(book.accounts)
@@ -209,6 +265,10 @@ def status(
                 mark_kind=None if mark is None else str(mark["kind"]),
                 mark_grade=None if mark is None else str(mark["grade"]),
                 mark_age_days=None if md is None else (as_of - md).days,
+                price_effect=sum(price_eff.get(k, 0.0) for k in mine),
+                currency_effect=sum(ccy_eff.get(k, 0.0) for k in mine),
+                local_currency=book.companies[c].currency,
+                local_gain=sum(local_gain.get(k, 0.0) for k in mine),
             )
         )
     lines.sort(key=lambda line: -line.value)
@@ -230,7 +290,17 @@ def status(
         weights = {c: x / v for c, x in sorted(acc_value.items(), key=lambda kv: -kv[1]) if v}
         account = book.accounts[a]
         by_account.append(
-            AccountLine(a, account.kind, currency, v, cash_by_account[a], gain, weights)
+            AccountLine(
+                a,
+                account.kind,
+                currency,
+                v,
+                cash_by_account[a],
+                gain,
+                weights,
+                price_effect=sum(x for k, x in price_eff.items() if k[0] == a),
+                currency_effect=sum(x for k, x in ccy_eff.items() if k[0] == a),
+            )
         )
     held_total = sum(line.value for line in lines)
     hhi = sum((line.value / held_total) ** 2 for line in lines) if held_total else 0.0
@@ -260,7 +330,29 @@ def status(
         hhi=hhi,
         stale_marks=stale,
         stale_fx=bool(cash_now.stale_fx[0]),
+        stale_rates=_stale_rates(book, ta, state, fx, as_of, currency),
     )
+
+
+def _add(into: dict[tuple[str, str], float], key: tuple[str, str], amount: float) -> None:
+    into[key] = into.get(key, 0.0) + float(amount)
+
+
+def _stale_rates(
+    book: Book, ta: TradeArrays, state: Replay, fx: FxRates, as_of: dt.date, currency: str
+) -> tuple[StaleRate, ...]:
+    """Stored rates older than ``as_of`` that the status used: those of held companies'
+    currencies and of every currency cash is held in."""
+    day = np.datetime64(as_of, "D")
+    needed = {book.companies[lot.company].currency for lot in state.lots}
+    needed |= {str(c) for c in pd.unique(ta.settle_currency[ta.day <= day])}
+    seen: dict[str, StaleRate] = {}
+    for ccy in sorted(needed - {currency}):
+        for used in fx.used(ccy, currency, as_of):
+            if used.date < as_of and used.pair not in seen:
+                age = (as_of - used.date).days
+                seen[used.pair] = StaleRate(used.pair, used.date, age, used.rate, used.source)
+    return tuple(seen.values())
 
 
 def _held(state: Replay, company: str) -> bool:

@@ -17,8 +17,8 @@ import pandas as pd
 
 from conviction._typing import BoolArray, Float64Array, IntArray
 from conviction.book.model import Book
-from conviction.errors import DataError
-from conviction.ledger.fx import FxRates
+from conviction.errors import DataError, LedgerError
+from conviction.ledger.fx import FxRates, RateSeries
 from conviction.ledger.prices import marked_prices, split_factors, splits_of
 
 __all__ = [
@@ -68,15 +68,16 @@ def trade_arrays(
     fx = fx or FxRates(book.fx)
     n = len(tx)
     day = tx["date"].to_numpy().astype("datetime64[D]")
-    account = pd.Index(list(accounts)).get_indexer(tx["account"]).astype(np.int64)
-    company = pd.Index(list(companies)).get_indexer(tx["company"]).astype(np.int64)
+    account = pd.Index(list(accounts)).get_indexer(pd.Index(tx["account"])).astype(np.int64)
+    company = pd.Index(list(companies)).get_indexer(pd.Index(tx["company"])).astype(np.int64)
     action = tx["action"].to_numpy(dtype=object)
     qty = tx["quantity"].to_numpy(float)
     price = np.nan_to_num(tx["price"].to_numpy(float))
     fees = tx["fees"].to_numpy(float)
 
-    account_ccy = _lookup(tx["account"], {a.id: a.currency for a in book.accounts.values()},
-                          book.currency)
+    account_ccy = _lookup(
+        tx["account"], {a.id: a.currency for a in book.accounts.values()}, book.currency
+    )
     company_ccy = _lookup(tx["company"], {c.id: c.currency for c in book.companies.values()}, "")
     given = tx["currency"].to_numpy(dtype=object)
     settle = np.where(given != "", given, account_ccy)
@@ -86,9 +87,10 @@ def trade_arrays(
     is_div = action == "dividend"
     is_trade = is_buy | is_sell | is_div
     gross = np.where(is_buy, qty * price + fees, qty * price - fees)
-    to_settle = _rates(fx, company_ccy, settle, day, is_trade)
+    to_settle = _rates(fx, company_ccy, settle, day, is_trade, tx)
     to_settle = np.where(is_trade & np.isfinite(fx_given), fx_given, to_settle)
-    to_account = _rates(fx, company_ccy, account_ccy, day, is_trade)
+    to_account = _rates(fx, company_ccy, account_ccy, day, is_trade, tx)
+    _check_reporting(fx, book.currency, settle, company_ccy, day, is_trade, tx)
     same = settle == account_ccy
     to_account = np.where(is_trade & same & np.isfinite(fx_given), fx_given, to_account)
 
@@ -118,9 +120,18 @@ def _lookup(keys: pd.Series, table: dict[str, str], default: str) -> np.ndarray:
 
 
 def _rates(
-    fx: FxRates, base: np.ndarray, quote: np.ndarray, day: np.ndarray, mask: BoolArray
+    fx: FxRates,
+    base: np.ndarray,
+    quote: np.ndarray,
+    day: np.ndarray,
+    mask: BoolArray,
+    tx: pd.DataFrame,
 ) -> Float64Array:
-    """Per-row rate base→quote on the row's day (1.0 where not needed)."""
+    """Per-row rate base→quote on the row's day (1.0 where not needed).
+
+    A rate that cannot be derived is the fault of the first row that needs it, so the
+    error names that row (file, line) rather than only the pair.
+    """
     out = np.ones(base.shape[0])
     need = mask & (base != quote)
     if not need.any():
@@ -128,8 +139,43 @@ def _rates(
     pairs = pd.DataFrame({"b": base[need], "q": quote[need]}).drop_duplicates()
     for b, q in pairs.itertuples(index=False):
         sel = np.flatnonzero(need & (base == b) & (quote == q))
-        out[sel] = fx.rate(str(b), str(q), day[sel]).rates
+        out[sel] = _rate_for_rows(fx, str(b), str(q), day, sel, tx).rates
     return out
+
+
+def _rate_for_rows(
+    fx: FxRates, base: str, quote: str, day: np.ndarray, sel: IntArray, tx: pd.DataFrame
+) -> RateSeries:
+    try:
+        return fx.rate(base, quote, day[sel])
+    except DataError as exc:
+        # rows are in date order: the first one that needs the rate is the one to name
+        first = int(sel[0])
+        no_chain = "cannot be derived" in str(exc)
+        raise LedgerError(
+            f"this row needs a {base}{quote} rate on {day[first]}: {exc}",
+            file=str(tx["file"].iloc[first]),
+            line=int(tx["line"].iloc[first]),
+            field="currency" if no_chain else "date",
+        ) from None
+
+
+def _check_reporting(
+    fx: FxRates,
+    currency: str,
+    settle: np.ndarray,
+    company_ccy: np.ndarray,
+    day: np.ndarray,
+    is_trade: BoolArray,
+    tx: pd.DataFrame,
+) -> None:
+    """Every amount must be convertible to the book's reporting currency from its first
+    day on; checking each currency's earliest row is enough (rates carry forward)."""
+    for codes, mask in ((settle, np.ones(settle.shape[0], dtype=bool)), (company_ccy, is_trade)):
+        need = mask & (codes != currency) & (codes != "")
+        for code in pd.unique(codes[need]):
+            first = np.flatnonzero(need & (codes == code))[:1]
+            _rate_for_rows(fx, str(code), currency, day, first, tx)
 
 
 @dataclass(frozen=True)
@@ -220,8 +266,8 @@ def value_history(
 
 def _grid(rows: IntArray, cols: IntArray, values: Float64Array, n: int, m: int) -> Float64Array:
     """Sum ``values`` into an (n, m) grid at (rows, cols); bincount is much faster than add.at."""
-    grid: Float64Array = np.bincount(rows * m + cols, values, minlength=n * m).reshape(n, m)
-    return grid
+    grid = np.bincount(rows * m + cols, values, minlength=n * m).astype(np.float64)
+    return grid.reshape(n, m)
 
 
 def positions(book: Book, as_of: dt.date) -> pd.DataFrame:

@@ -1,0 +1,158 @@
+"""Private-market measures: how private holdings are judged (paid-in, distributions, TVPI,
+DPI, RVPI, IRR), each with the mark behind its residual value.
+
+From the investor's cash flows in one holding, in the reporting currency at each day's
+rate: **paid-in** = money paid for shares (fees included); **distributed** = money
+received (sale proceeds net of fees, dividends); **residual** = the holding's value on
+the date, from its last mark. Then ``DPI = distributed / paid-in``, ``RVPI = residual /
+paid-in``, ``TVPI = DPI + RVPI``, and IRR = the annual rate that discounts the dated flows
+(paid-in negative, distributions and the residual on the date positive) to zero, on an
+actual/365 calendar (spreadsheets' XIRR). "All private" pools every private holding's flows.
+
+The residual is only as good as its mark: each line carries the mark's date, age, kind
+(round, tender, model, trade) and grade (A priced round or official document, B tender or
+secondary, C model or estimate).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from conviction._typing import Float64Array
+from conviction.book.model import Book
+from conviction.ledger.fx import FxRates
+from conviction.ledger.prices import marked_prices
+from conviction.ledger.returns import irr
+from conviction.ledger.valuation import trade_arrays
+
+__all__ = ["ALL_PRIVATE", "PrivateLine", "PrivateReport", "private_measures"]
+
+#: The ``company`` of the line that pools every private holding.
+ALL_PRIVATE = "all private"
+
+
+@dataclass(frozen=True, slots=True)
+class PrivateLine:
+    """Measures of one private holding (or of all of them), in the report's currency."""
+
+    company: str
+    paid_in: float
+    distributed: float
+    residual: float
+    irr: float  # annual, actual/365; NaN when it does not exist
+    first_flow: dt.date | None
+    mark_date: dt.date | None  # the mark behind the residual (None for the pooled line)
+    mark_age_days: int | None
+    mark_kind: str | None
+    mark_grade: str | None
+    mark_source: str | None
+
+    @property
+    def dpi(self) -> float:
+        return _ratio(self.distributed, self.paid_in)
+
+    @property
+    def rvpi(self) -> float:
+        return _ratio(self.residual, self.paid_in)
+
+    @property
+    def tvpi(self) -> float:
+        return _ratio(self.distributed + self.residual, self.paid_in)
+
+
+@dataclass(frozen=True)
+class PrivateReport:
+    as_of: dt.date
+    currency: str
+    holdings: tuple[PrivateLine, ...]
+    total: PrivateLine | None  # None when the book holds nothing private
+
+
+def private_measures(
+    book: Book,
+    as_of: dt.date | None = None,
+    *,
+    currency: str | None = None,
+    accounts: Sequence[str] | None = None,
+) -> PrivateReport:
+    """Paid-in, distributed, residual, TVPI/DPI/RVPI and IRR of every private company the
+    accounts (default all) ever traded, on ``as_of`` (default the book's)."""
+    as_of = as_of or book.meta.as_of or dt.date.today()
+    currency = currency or book.currency
+    day = np.datetime64(as_of.isoformat(), "D")
+    account_ids, companies = tuple(book.accounts), tuple(book.companies)
+    private = [c for c in companies if not book.companies[c].public]
+    fx = FxRates(book.fx)
+    ta = trade_arrays(book, account_ids, companies, fx)
+    wanted = np.isin(ta.account, [account_ids.index(a) for a in (accounts or account_ids)])
+    rows = wanted & (ta.day <= day) & (ta.company >= 0)
+    rows &= np.isin(ta.action, ["buy", "sell", "dividend"])
+    rows &= np.isin(ta.company, [companies.index(c) for c in private])
+
+    amount = np.zeros(ta.day.size)  # signed, reporting currency, investor's view
+    for ccy in pd.unique(ta.settle_currency[rows]):
+        sel = rows & (ta.settle_currency == ccy)
+        amount[sel] = ta.settle_amount[sel] * fx.rate(str(ccy), currency, ta.day[sel]).rates
+
+    marked = marked_prices(book, np.array([day]), private)
+    mark_days = marked.mark_day()[0]
+    lines: list[PrivateLine] = []
+    pooled_days: list[np.ndarray] = []
+    pooled_amounts: list[Float64Array] = []
+    for k, c in enumerate(private):
+        sel = rows & (ta.company == companies.index(c))
+        if not sel.any():
+            continue
+        shares = float(ta.original_shares[sel].sum())  # original shares: splits drop out
+        held = shares > 1e-9 * max(1.0, float(np.abs(ta.original_shares[sel]).max()))
+        row = int(marked.mark_row[0, k])
+        rate = fx.rate(book.companies[c].currency, currency, np.array([day])).rates[0]
+        residual = shares * float(marked.price[0, k]) * rate if held else 0.0
+        days = np.append(ta.day[sel], day)
+        flows = np.append(amount[sel], residual)
+        pooled_days.append(days)
+        pooled_amounts.append(flows)
+        mark = marked.marks.iloc[row] if row >= 0 and held else None
+        md = None if mark is None else mark_days[k].astype(dt.date)
+        lines.append(
+            PrivateLine(
+                company=c,
+                paid_in=float(-amount[sel][amount[sel] < 0].sum()),
+                distributed=float(amount[sel][amount[sel] > 0].sum()),
+                residual=residual,
+                irr=irr(days, flows),
+                first_flow=ta.day[sel][0].astype(dt.date),
+                mark_date=md,
+                mark_age_days=None if md is None else (as_of - md).days,
+                mark_kind=None if mark is None else str(mark["kind"]),
+                mark_grade=None if mark is None else str(mark["grade"]),
+                mark_source=None if mark is None else str(mark["source"]),
+            )
+        )
+    total = None
+    if lines:
+        days = np.concatenate(pooled_days)
+        flows = np.concatenate(pooled_amounts)
+        total = PrivateLine(
+            company=ALL_PRIVATE,
+            paid_in=sum(line.paid_in for line in lines),
+            distributed=sum(line.distributed for line in lines),
+            residual=sum(line.residual for line in lines),
+            irr=irr(days, flows),
+            first_flow=min(line.first_flow for line in lines if line.first_flow),
+            mark_date=None,
+            mark_age_days=None,
+            mark_kind=None,
+            mark_grade=None,
+            mark_source=None,
+        )
+    return PrivateReport(as_of, currency, tuple(lines), total)
+
+
+def _ratio(a: float, b: float) -> float:
+    return a / b if b > 0 else float("nan")
