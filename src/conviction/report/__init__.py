@@ -1,0 +1,41 @@
+"""The HTML report: plain data from a book, plotly figures, a Jinja2 template, one string.
+
+    data = report_data(book, as_of, theses=..., benchmark=..., projection=..., policies=...)
+    html = render_report(data)          # the caller writes it where it wants
+
+The library never writes files; ``conviction report --out FILE`` does.
+"""
+
+from conviction.report.data import (
+    HORIZONS,
+    History,
+    PolicyLine,
+    ReportData,
+    RollingWindows,
+    Waterfall,
+    policy_line,
+    report_data,
+)
+from conviction.report.render import (
+    environment,
+    figure_html,
+    plotly_js,
+    render_report,
+    report_figures,
+)
+
+__all__ = [
+    "HORIZONS",
+    "History",
+    "PolicyLine",
+    "ReportData",
+    "RollingWindows",
+    "Waterfall",
+    "environment",
+    "figure_html",
+    "plotly_js",
+    "policy_line",
+    "render_report",
+    "report_data",
+    "report_figures",
+]

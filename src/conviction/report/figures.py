@@ -1,0 +1,448 @@
+"""Plotly figures from plain data: arrays, sequences and mappings in, ``go.Figure`` out.
+
+No figure reads a book or computes a statistic: ``report.data`` does that once. Each
+function draws one thing a person would rather look at than read; the same numbers are in
+the report's tables for readers without JavaScript.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import plotly.graph_objects as go  # type: ignore[import-untyped]
+from plotly.subplots import make_subplots  # type: ignore[import-untyped]
+
+from conviction._typing import Float64Array
+from conviction.analytics import RollingSummary
+from conviction.theses.model import Thesis
+
+__all__ = [
+    "COLORS",
+    "STATUS_COLORS",
+    "concentration_figure",
+    "drawdown_figure",
+    "fan_figure",
+    "growth_figure",
+    "milestones_figure",
+    "policies_figure",
+    "rolling_figure",
+    "value_figure",
+    "waterfall_figure",
+]
+
+#: One colour per series, in order (colour-blind safe: Okabe-Ito).
+COLORS: tuple[str, ...] = (
+    "#0072B2",
+    "#E69F00",
+    "#009E73",
+    "#CC79A7",
+    "#56B4E9",
+    "#D55E00",
+    "#F0E442",
+    "#000000",
+)
+BENCHMARK_COLOR = "#7f7f7f"
+STATUS_COLORS: dict[str, str] = {
+    "pending": "#56B4E9",
+    "hit": "#009E73",
+    "slipped": "#E69F00",
+    "missed": "#D55E00",
+}
+_HEIGHT = 380
+
+
+def _layout(fig: go.Figure, title: str, *, height: int = _HEIGHT) -> go.Figure:
+    fig.update_layout(
+        title={"text": title, "x": 0.01, "xanchor": "left"},
+        template="plotly_white",
+        height=height,
+        margin={"l": 60, "r": 20, "t": 60, "b": 40},
+        legend={"orientation": "h", "y": -0.15},
+        hovermode="x unified",
+    )
+    return fig
+
+
+def _dates(days: np.ndarray) -> list[str]:
+    """ISO dates: plotly reads them as dates, and the JSON stays small."""
+    return [str(d) for d in np.asarray(days).astype("datetime64[D]")]
+
+
+def value_figure(days: np.ndarray, values: Mapping[str, Float64Array], currency: str) -> go.Figure:
+    """The value of each account over time, stacked: their sum is the book."""
+    fig = go.Figure()
+    x = _dates(days)
+    for i, (name, v) in enumerate(values.items()):
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=np.asarray(v, dtype=float),
+                name=name,
+                stackgroup="book",
+                mode="lines",
+                line={"width": 0.5, "color": COLORS[i % len(COLORS)]},
+            )
+        )
+    fig.update_yaxes(title_text=currency, exponentformat="B")
+    return _layout(fig, f"Value by account ({currency})")
+
+
+def growth_figure(
+    days: np.ndarray,
+    book: Float64Array,
+    benchmark: Float64Array | None = None,
+    benchmark_name: str | None = None,
+) -> go.Figure:
+    """Growth of 1 (time-weighted, so deposits do not count as gains) against a benchmark,
+    on a log scale so equal percentage moves look equal."""
+    fig = go.Figure()
+    x = _dates(days)
+    fig.add_trace(go.Scatter(x=x, y=book, name="book", line={"color": COLORS[0], "width": 2}))
+    if benchmark is not None:
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=benchmark,
+                name=benchmark_name or "benchmark",
+                line={"color": BENCHMARK_COLOR, "width": 1.5},
+            )
+        )
+    fig.update_yaxes(type="log", title_text="growth of 1")
+    title = "Growth of 1, time-weighted"
+    if benchmark is not None:
+        title += f", against {benchmark_name or 'the benchmark'}"
+    return _layout(fig, title)
+
+
+def drawdown_figure(
+    days: np.ndarray,
+    book: Float64Array,
+    benchmark: Float64Array | None = None,
+    benchmark_name: str | None = None,
+) -> go.Figure:
+    """How far below its last peak the book (and benchmark) stood on each day."""
+    fig = go.Figure()
+    x = _dates(days)
+    fig.add_trace(
+        go.Scatter(
+            x=x,
+            y=book,
+            name="book",
+            fill="tozeroy",
+            line={"color": COLORS[5], "width": 1},
+        )
+    )
+    if benchmark is not None:
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=benchmark,
+                name=benchmark_name or "benchmark",
+                line={"color": BENCHMARK_COLOR, "width": 1},
+            )
+        )
+    fig.update_yaxes(tickformat=".0%", title_text="below peak")
+    return _layout(fig, "Drawdown from the running peak", height=300)
+
+
+def waterfall_figure(
+    title: str,
+    start_label: str,
+    start: float,
+    labels: Sequence[str],
+    steps: Sequence[float],
+    end_label: str,
+    end: float,
+    *,
+    other: float = 0.0,
+    currency: str = "",
+) -> go.Figure:
+    """From ``start`` through each gain to ``end`` (``other`` closes the gap when not 0)."""
+    x = [start_label, *labels]
+    y = [start, *steps]
+    measure = ["absolute"] + ["relative"] * len(steps)
+    if abs(other) > 1e-9 * max(abs(end), 1.0):
+        x.append("fees and other")
+        y.append(other)
+        measure.append("relative")
+    x.append(end_label)
+    y.append(end)
+    measure.append("total")
+    fig = go.Figure(
+        go.Waterfall(
+            x=x,
+            y=y,
+            measure=measure,
+            textposition="outside",
+            text=[_short(v) for v in y],
+            connector={"line": {"color": "#bbbbbb"}},
+            increasing={"marker": {"color": COLORS[2]}},
+            decreasing={"marker": {"color": COLORS[5]}},
+            totals={"marker": {"color": COLORS[0]}},
+        )
+    )
+    fig.update_yaxes(title_text=currency, exponentformat="B")
+    fig = _layout(fig, title)
+    fig.update_layout(hovermode="closest", showlegend=False)
+    return fig
+
+
+def concentration_figure(
+    companies: Mapping[str, float],
+    people: Mapping[str, float],
+    *,
+    company_cap: float | None = None,
+    person_cap: float | None = None,
+) -> go.Figure:
+    """Weights of the book by company and by key person, with the review caps."""
+    fig = make_subplots(
+        rows=1, cols=2, subplot_titles=("by company", "by key person"), horizontal_spacing=0.15
+    )
+    for col, (weights, cap, color) in enumerate(
+        ((companies, company_cap, COLORS[0]), (people, person_cap, COLORS[3])), start=1
+    ):
+        names = list(weights)[::-1]  # largest on top
+        values = [weights[n] for n in names]
+        over = [cap is not None and v > cap for v in values]
+        fig.add_trace(
+            go.Bar(
+                x=values,
+                y=names,
+                orientation="h",
+                marker={"color": [COLORS[5] if o else color for o in over]},
+                text=[f"{v:.1%}" for v in values],
+                textposition="outside",
+                cliponaxis=False,
+                showlegend=False,
+                hovertemplate="%{y}: %{x:.1%}<extra></extra>",
+            ),
+            row=1,
+            col=col,
+        )
+        if cap is not None:
+            fig.add_vline(
+                x=cap,
+                line={"dash": "dash", "color": COLORS[5]},
+                annotation_text=f"cap {cap:.0%}",
+                row=1,
+                col=col,
+            )
+        top = max([*values, cap or 0.0, 0.01])
+        fig.update_xaxes(tickformat=".0%", range=[0, top * 1.2], row=1, col=col)
+    fig = _layout(fig, "Concentration: share of the book's value (cash included)")
+    fig.update_layout(hovermode="closest")
+    return fig
+
+
+def fan_figure(
+    years: Sequence[int],
+    percentiles: Sequence[float],
+    values: Float64Array,
+    *,
+    start_value: float,
+    target_multiple: float,
+    prob_target: float,
+    prob_se: float | None = None,
+    currency: str = "",
+    start_year: int | None = None,
+) -> go.Figure:
+    """Percentile bands of the projected value by year, with the target path.
+
+    ``values`` is (years, percentiles). Bands pair the outer percentiles (5-95, 25-75);
+    the middle one is drawn as a line. The target path grows ``start_value`` at the
+    constant rate that reaches ``target_multiple`` at the horizon.
+    """
+    v = np.asarray(values, dtype=np.float64)
+    q = list(percentiles)
+    t = np.asarray(years, dtype=np.float64)
+    x = [int(y + start_year) for y in years] if start_year is not None else list(years)
+    fig = go.Figure()
+    n = len(q)
+    for k in range(n // 2):  # outer band first, so inner bands draw on top
+        lo, hi = k, n - 1 - k
+        shade = 0.15 + 0.2 * k
+        fig.add_trace(
+            go.Scatter(
+                x=x, y=v[:, hi], mode="lines", line={"width": 0}, showlegend=False, hoverinfo="skip"
+            )
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=v[:, lo],
+                mode="lines",
+                line={"width": 0},
+                fill="tonexty",
+                fillcolor=f"rgba(0,114,178,{shade:.2f})",
+                name=f"p{q[lo]:g} to p{q[hi]:g}",
+                hoverinfo="skip",
+            )
+        )
+    if n % 2:
+        mid = n // 2
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=v[:, mid],
+                name=f"median (p{q[mid]:g})",
+                line={"color": COLORS[0], "width": 2},
+            )
+        )
+    horizon = float(t[-1]) if t.size else 1.0
+    target = start_value * target_multiple ** (t / horizon)
+    fig.add_trace(
+        go.Scatter(
+            x=x,
+            y=target,
+            name=f"target {target_multiple:g}x",
+            line={"color": COLORS[5], "dash": "dash", "width": 2},
+        )
+    )
+    prob = f"P(at least {target_multiple:g}x) = {prob_target:.1%}"
+    if prob_se is not None:
+        prob += f" ± {prob_se:.1%}"
+    fig.add_annotation(
+        x=x[-1] if x else 0,
+        y=float(target[-1]) if target.size else 0.0,
+        text=prob,
+        showarrow=True,
+        arrowhead=2,
+        ax=-120,
+        ay=-30,
+        bgcolor="white",
+    )
+    fig.update_yaxes(type="log", title_text=currency, exponentformat="B")
+    fig.update_xaxes(title_text="year" if start_year is not None else "years from today")
+    return _layout(fig, f"Projected value: percentile fan and the {target_multiple:g}x target")
+
+
+def policies_figure(
+    lines: Sequence[tuple[str, np.ndarray, Float64Array]], *, currency: str = ""
+) -> go.Figure:
+    """Each policy's book value over its backtest, side by side."""
+    fig = go.Figure()
+    for i, (name, days, total) in enumerate(lines):
+        fig.add_trace(
+            go.Scatter(
+                x=_dates(days),
+                y=total,
+                name=name,
+                mode="lines",
+                line={"color": COLORS[i % len(COLORS)], "width": 2, "dash": _DASHES[i % 3]},
+            )
+        )
+    fig.update_yaxes(title_text=currency, exponentformat="B")
+    return _layout(fig, "Policies side by side: the book's value under each, on history")
+
+
+_DASHES = ("solid", "dash", "dot")
+
+
+def rolling_figure(
+    book: Sequence[RollingSummary],
+    benchmark: Sequence[RollingSummary] = (),
+    benchmark_name: str | None = None,
+) -> go.Figure:
+    """The distribution of annualised returns over every holding period of 1, 3, 5 and 10
+    years: boxes from the 25th to the 75th percentile, whiskers 5th to 95th."""
+    fig = go.Figure()
+    for name, rows, color in (
+        ("book", book, COLORS[0]),
+        (benchmark_name or "benchmark", benchmark, BENCHMARK_COLOR),
+    ):
+        rows = [r for r in rows if r.count > 0]
+        if not rows:
+            continue
+        fig.add_trace(
+            go.Box(
+                name=name,
+                x=[f"{r.years:g} y" for r in rows],
+                q1=[r.p25 for r in rows],
+                median=[r.median for r in rows],
+                q3=[r.p75 for r in rows],
+                lowerfence=[r.p5 for r in rows],
+                upperfence=[r.p95 for r in rows],
+                mean=[r.mean for r in rows],
+                marker={"color": color},
+                boxpoints=False,
+            )
+        )
+    fig.update_layout(boxmode="group")
+    fig.update_yaxes(tickformat=".0%", title_text="annualised return")
+    fig.update_xaxes(title_text="holding period")
+    fig = _layout(fig, "Rolling holding-period returns (every window, 252 days a year)")
+    fig.update_layout(hovermode="closest")
+    return fig
+
+
+def milestones_figure(theses: Sequence[Thesis], as_of: dt.date) -> go.Figure:
+    """Every milestone on a time line: its history of states (coloured by status), a line
+    to its due date (diamond), and today."""
+    fig = go.Figure()
+    rows: list[str] = []
+    seen: set[str] = set()
+    for thesis in theses:
+        for m in thesis.milestones:
+            label = f"{thesis.id} · {m.id}"
+            rows.append(label)
+            dates = [e.date.isoformat() for e in m.history]
+            fig.add_trace(
+                go.Scatter(
+                    x=[m.history[0].date.isoformat(), m.due.isoformat()],
+                    y=[label, label],
+                    mode="lines",
+                    line={"color": "#cccccc", "width": 3},
+                    showlegend=False,
+                    hoverinfo="skip",
+                )
+            )
+            for status in STATUS_COLORS:
+                idx = [i for i, e in enumerate(m.history) if e.status == status]
+                if not idx:
+                    continue
+                fig.add_trace(
+                    go.Scatter(
+                        x=[dates[i] for i in idx],
+                        y=[label] * len(idx),
+                        mode="markers",
+                        marker={"size": 11, "color": STATUS_COLORS[status]},
+                        name=status,
+                        legendgroup=status,
+                        showlegend=status not in seen,
+                        text=[f"{m.title}<br>{m.history[i].evidence}" for i in idx],
+                        hovertemplate="%{x}: " + status + "<br>%{text}<extra></extra>",
+                    )
+                )
+                seen.add(status)
+            fig.add_trace(
+                go.Scatter(
+                    x=[m.due.isoformat()],
+                    y=[label],
+                    mode="markers",
+                    marker={"symbol": "diamond-open", "size": 12, "color": "#333333"},
+                    name="due",
+                    legendgroup="due",
+                    showlegend="due" not in seen,
+                    hovertemplate=f"due %{{x}}<br>{m.title}<extra></extra>",
+                )
+            )
+            seen.add("due")
+    fig.add_vline(x=as_of.isoformat(), line={"dash": "dot", "color": "#333333"})
+    fig.add_annotation(
+        x=as_of.isoformat(), y=1.02, yref="paper", text=f"as of {as_of}", showarrow=False
+    )
+    fig.update_yaxes(categoryorder="array", categoryarray=rows[::-1], automargin=True)
+    height = max(240, 60 + 40 * len(rows))
+    fig = _layout(fig, "Theses: milestones over time", height=height)
+    fig.update_layout(hovermode="closest")
+    return fig
+
+
+def _short(x: float) -> str:
+    size = abs(x)
+    for unit, scale in (("B", 1e9), ("M", 1e6), ("k", 1e3)):
+        if size >= scale:
+            return f"{x / scale:,.2f}{unit}"
+    return f"{x:,.0f}"

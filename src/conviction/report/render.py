@@ -1,0 +1,166 @@
+"""Render a report to one self-contained HTML string (the caller decides where it goes).
+
+plotly.js is inlined once in a ``<script>`` element and every figure is a ``<div>`` with a
+small inline script, so the file opens offline; the tables carry the same numbers for a
+reader without JavaScript. Nothing here writes a file.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from functools import lru_cache
+from typing import Any
+
+import plotly.graph_objects as go  # type: ignore[import-untyped]
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
+
+from conviction.report import figures
+from conviction.report.data import ReportData
+from conviction.theses.model import PILLARS
+
+__all__ = ["environment", "figure_html", "plotly_js", "render_report", "report_figures"]
+
+#: The plotly config of every figure: no logo, responsive.
+PLOT_CONFIG: dict[str, Any] = {"displaylogo": False, "responsive": True}
+
+
+@lru_cache(maxsize=1)
+def plotly_js() -> str:
+    """The plotly.js bundle that ships inside the plotly package (no network)."""
+    from plotly.offline import get_plotlyjs  # type: ignore[import-untyped]
+
+    js: str = get_plotlyjs()
+    return js
+
+
+def money(x: Any, digits: int = 2) -> str:
+    """Compact amounts: 15.99B, 283.20M, 1.50k."""
+    if x is None or not math.isfinite(float(x)):
+        return "n/a"
+    x = float(x)
+    for unit, scale in (("B", 1e9), ("M", 1e6), ("k", 1e3)):
+        if abs(x) >= scale:
+            return f"{x / scale:,.{digits}f}{unit}"
+    return f"{x:,.{digits}f}"
+
+
+def pct(x: Any, digits: int = 1) -> str:
+    if x is None or not math.isfinite(float(x)):
+        return "n/a"
+    return f"{100 * float(x):.{digits}f}%"
+
+
+def num(x: Any, digits: int = 2) -> str:
+    if x is None or not math.isfinite(float(x)):
+        return "n/a"
+    return f"{float(x):,.{digits}f}"
+
+
+def environment(*extra: PackageLoader) -> Environment:
+    """The Jinja2 environment of the report's templates (``extra`` loaders first, so the
+    web app can add its pages and still use the report's tables)."""
+    from jinja2 import ChoiceLoader
+
+    env = Environment(
+        loader=ChoiceLoader([*extra, PackageLoader("conviction.report", "templates")]),
+        autoescape=select_autoescape(["html", "j2"], default=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    filters: dict[str, Callable[..., str]] = {"money": money, "pct": pct, "num": num}
+    env.filters.update(filters)
+    env.globals.update(zip=zip, pillars=PILLARS)
+    return env
+
+
+def figure_html(fig: go.Figure, div_id: str) -> Markup:
+    """One figure as a ``<div>`` plus its inline drawing script (plotly.js not included)."""
+    html = fig.to_html(
+        full_html=False,
+        include_plotlyjs=False,
+        include_mathjax=False,
+        div_id=div_id,
+        config=PLOT_CONFIG,
+    )
+    return Markup(html)
+
+
+def report_figures(d: ReportData) -> dict[str, go.Figure]:
+    """Every figure of the report, by name (the template's ``fig.<name>``)."""
+    h = d.history
+    st = d.status
+    out: dict[str, go.Figure] = {
+        "value": figures.value_figure(
+            h.days, {a: h.values[:, j] for j, a in enumerate(h.accounts)}, d.currency
+        ),
+        "growth": figures.growth_figure(h.days, h.index, h.benchmark_index, h.benchmark_name),
+        "drawdown": figures.drawdown_figure(
+            h.days, h.drawdown, h.benchmark_drawdown, h.benchmark_name
+        ),
+        "concentration": figures.concentration_figure(
+            {d.company_names.get(c.company, c.company): c.weight for c in st.by_company},
+            {d.person_names.get(p.name, p.name): p.weight for p in st.by_person},
+            company_cap=d.settings.company_cap,
+            person_cap=d.settings.person_cap,
+        ),
+        "rolling": figures.rolling_figure(d.rolling, d.benchmark_rolling, h.benchmark_name),
+    }
+    for key, w, label in (
+        ("waterfall_company", d.by_company, "by company"),
+        ("waterfall_person", d.by_person, "by key person"),
+    ):
+        names = d.company_names if key.endswith("company") else d.person_names
+        out[key] = figures.waterfall_figure(
+            f"From money in to value today, {label}",
+            w.start_label,
+            w.start,
+            [names.get(n, n) for n in w.labels],
+            w.steps,
+            w.end_label,
+            w.end,
+            other=w.other,
+            currency=d.currency,
+        )
+    p = d.projection
+    if p is not None:
+        out["fan"] = figures.fan_figure(
+            list(range(p.years + 1)),
+            [float(q) for q in p.percentiles],
+            p.fan * p.start_value,
+            start_value=p.start_value,
+            target_multiple=p.target_multiple,
+            prob_target=p.prob_target,
+            prob_se=p.prob_target_se,
+            currency=d.currency,
+            start_year=d.as_of.year,
+        )
+    ran = [x for x in d.policies if x.error is None]
+    if ran:
+        out["policies"] = figures.policies_figure(
+            [(x.name, x.dates, x.total) for x in ran], currency=d.currency
+        )
+    if d.theses:
+        out["milestones"] = figures.milestones_figure(d.theses, d.as_of)
+    return out
+
+
+def render_report(d: ReportData, *, inline_plotly: bool = True) -> str:
+    """The whole report as one HTML document. ``inline_plotly=False`` leaves plotly.js out
+    (for a page that loads it once from elsewhere, such as the web app)."""
+    figs = {k: figure_html(f, f"fig-{k}") for k, f in report_figures(d).items()}
+    template = environment().get_template("report.html.j2")
+    return template.render(
+        d=d,
+        fig=_Figures(figs),
+        plotly_js=Markup(plotly_js()) if inline_plotly else None,
+    )
+
+
+class _Figures(dict[str, Markup]):
+    """Template access ``fig.name``; a figure that was not drawn is empty, not an error."""
+
+    def __getattr__(self, name: str) -> Markup:
+        return self.get(name, Markup(""))
