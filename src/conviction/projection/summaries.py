@@ -221,6 +221,13 @@ def _add(arrays: list[IntArray | None]) -> IntArray:
     return out
 
 
+def _pct32(samples: Float32Array, q: Float64Array) -> Float64Array:
+    """Percentiles along the first axis of float32 samples, as float64. The samples are
+    partitioned in place (no copy of a 10^6-row array): call once, at the end."""
+    out: Float64Array = np.percentile(samples, q, axis=0, overwrite_input=True).astype(np.float64)
+    return out
+
+
 class Accumulator:
     """Collects chunk summaries as they arrive, into arrays allocated once.
 
@@ -271,13 +278,15 @@ class Accumulator:
     def percentiles(self, q: Float64Array) -> dict[str, Float64Array]:
         """Percentiles of the book's terminal multiple ("book", (Q,)), each company's
         terminal multiple ("assets", (A, Q)), the book at each year end ("years",
-        (Y + 1, Q)) and the maximum drawdown ("drawdown", (Q,))."""
+        (Y + 1, Q)) and the maximum drawdown ("drawdown", (Q,)). Call once, at the end:
+        exact mode partitions the samples in place."""
         if self.mode == "exact":
             return {
-                "book": np.percentile(self.book_terminal, q),
-                "assets": np.exp(np.percentile(self.log_terminal.astype(np.float64), q, axis=0).T),
-                "years": np.percentile(self.book_years.astype(np.float64), q, axis=0).T,
-                "drawdown": np.percentile(self.max_drawdown.astype(np.float64), q),
+                "book": np.percentile(self.book_terminal, q, overwrite_input=True),
+                # float32 samples, percentiles taken in place of a float64 copy
+                "assets": np.exp(_pct32(self.log_terminal, q).T),
+                "years": _pct32(self.book_years, q).T,
+                "drawdown": _pct32(self.max_drawdown, q),
             }
         low = -LOG_MAX - LOG_BIN
 
