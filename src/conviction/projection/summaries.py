@@ -281,11 +281,13 @@ class Accumulator:
         (Y + 1, Q)) and the maximum drawdown ("drawdown", (Q,)). Call once, at the end:
         exact mode partitions the samples in place."""
         if self.mode == "exact":
+            book = np.percentile(self.book_terminal, q, overwrite_input=True)
+            years = _pct32(self.book_years, q).T
+            years[-1] = book  # the horizon from the float64 samples, as "book"
             return {
-                "book": np.percentile(self.book_terminal, q, overwrite_input=True),
-                # float32 samples, percentiles taken in place of a float64 copy
+                "book": book,
                 "assets": np.exp(_pct32(self.log_terminal, q).T),
-                "years": _pct32(self.book_years, q).T,
+                "years": years,
                 "drawdown": _pct32(self.max_drawdown, q),
             }
         low = -LOG_MAX - LOG_BIN
