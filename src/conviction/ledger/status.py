@@ -7,12 +7,13 @@ Gains: ``realized`` (sales, net of fees, against lot cost), ``unrealized`` (valu
 lots against their cost) and ``income`` (dividends); their sum is the total gain.
 
 Each gain also splits into a **price effect** and a **currency effect** that add up to it
-exactly (docs/currencies.md). With ``C`` the cost in the company's currency, ``X_0`` the
-rate it was paid at (so the cost in the reporting currency is ``C·X_0``), ``V`` the value
-(or sale proceeds) in the company's currency and ``X_t`` the rate on the valuation (or
-sale) day: price effect ``(V − C)·X_t`` — the gain in the company's own currency, at
-today's rate — and currency effect ``C·(X_t − X_0)`` — what the move of the rate did to
-the money put in. Dividends count as price effect.
+exactly (docs/currencies.md). Per lot, with ``C`` its cost in the company's currency,
+``X_0`` the rate it was paid at (its cost in the status currency is ``C·X_0``), ``V`` its
+value (or its share of a sale's proceeds) in the company's currency and ``X_t`` the rate on
+the valuation (or sale) day: price effect ``(V − C)·X_0`` — the gain the price made, at the
+rate the lot was paid at, i.e. the gain had the rate not moved — and currency effect
+``V·(X_t − X_0)`` — what the rate's move did to the lot's value. Dividends count as price
+effect. In the company's own currency the currency effect is zero.
 """
 
 from __future__ import annotations
@@ -181,49 +182,51 @@ def status(
     local_price = marked.price[0] / factor  # per share as traded, company currency
     price_today = local_price * to_ccy  # in the status currency
 
-    quantity = {(lot.account, lot.company): 0.0 for lot in state.lots}
-    cost = dict.fromkeys(quantity, 0.0)
-    cost_local = dict.fromkeys(quantity, 0.0)
-    for lot in state.lots:
-        quantity[lot.account, lot.company] += lot.quantity
-        cost_local[lot.account, lot.company] += lot.cost
-        cost[lot.account, lot.company] += _in_currency(
-            fx, book, lot.account, lot.company, lot.cost, lot.cost_account, lot.opened, currency
-        )
-    realized: dict[tuple[str, str], float] = {}
+    column = {c: j for j, c in enumerate(companies)}
     # price and currency effects of every gain (see the module docstring), status currency
     price_eff: dict[tuple[str, str], float] = {}
     ccy_eff: dict[tuple[str, str], float] = {}
     local_gain: dict[tuple[str, str], float] = {}
+    quantity = {(lot.account, lot.company): 0.0 for lot in state.lots}
+    cost = dict.fromkeys(quantity, 0.0)
+    for lot in state.lots:
+        key, j = (lot.account, lot.company), column[lot.company]
+        paid = _in_currency(
+            fx, book, lot.account, lot.company, lot.cost, lot.cost_account, lot.opened, currency
+        )
+        quantity[key] += lot.quantity
+        cost[key] += paid
+        value_local = lot.quantity * _nz(local_price[j])
+        _split(price_eff, ccy_eff, key, value_local, lot.cost, paid, float(to_ccy[j]))
+        _add(local_gain, key, value_local - lot.cost)
+    realized: dict[tuple[str, str], float] = {}
     for sale in state.sales:
-        if currency == book.accounts[sale.account].currency:
-            at_sale, bought = sale.rate, sale.cost_account
+        key = (sale.account, sale.company)
+        in_account = currency == book.accounts[sale.account].currency
+        if in_account:
+            at_sale = sale.rate
         else:
             ccy = book.companies[sale.company].currency
             at_sale = fx.rate(ccy, currency, np.array([np.datetime64(sale.date, "D")])).rates[0]
-            bought = sum(
-                _in_currency(
+        bought = 0.0
+        for m in sale.lots:
+            paid = (
+                m.cost_account
+                if in_account
+                else _in_currency(
                     fx, book, sale.account, sale.company, m.cost, m.cost_account, m.opened, currency
                 )
-                for m in sale.lots
             )
-        gain = float(sale.proceeds * at_sale - bought)
-        key = (sale.account, sale.company)
-        realized[key] = realized.get(key, 0.0) + gain
-        _add(price_eff, key, (sale.proceeds - sale.cost) * at_sale)
-        _add(ccy_eff, key, sale.cost * at_sale - bought)
+            bought += paid
+            proceeds = sale.proceeds * m.quantity / sale.quantity
+            _split(price_eff, ccy_eff, key, proceeds, m.cost, paid, float(at_sale))
+        realized[key] = realized.get(key, 0.0) + float(sale.proceeds * at_sale - bought)
         _add(local_gain, key, sale.gain)
     income = _income(book, ta, fx, day, currency)
     for key, amount in income.items():
-        _add(price_eff, key, amount)
+        _add(price_eff, key, amount)  # income is all price effect
     for key, amount in state.dividends.items():
         _add(local_gain, key, amount)
-    for key, q in quantity.items():
-        j = companies.index(key[1])
-        value_local = q * _nz(local_price[j])
-        _add(price_eff, key, (value_local - cost_local[key]) * to_ccy[j])
-        _add(ccy_eff, key, cost_local[key] * to_ccy[j] - cost[key])
-        _add(local_gain, key, value_local - cost_local[key])
 
     cash_now = value_history(
         book, np.array([day]), currency=currency, accounts=tuple(book.accounts)
@@ -336,6 +339,22 @@ def status(
 
 def _add(into: dict[tuple[str, str], float], key: tuple[str, str], amount: float) -> None:
     into[key] = into.get(key, 0.0) + float(amount)
+
+
+def _split(
+    price_eff: dict[tuple[str, str], float],
+    ccy_eff: dict[tuple[str, str], float],
+    key: tuple[str, str],
+    value_local: float,
+    cost_local: float,
+    paid: float,
+    rate_now: float,
+) -> None:
+    """Add one lot's price effect ``(V − C)·X_0`` and currency effect ``V·(X_t − X_0)``,
+    with ``X_0 = paid / C`` the rate its cost was paid at (so they sum to ``V·X_t − paid``)."""
+    x0 = paid / cost_local if cost_local else rate_now
+    _add(price_eff, key, (value_local - cost_local) * x0)
+    _add(ccy_eff, key, value_local * (rate_now - x0))
 
 
 def _stale_rates(
