@@ -161,6 +161,9 @@ def child(args: argparse.Namespace) -> None:
     out = VARIANTS[args.variant](args)
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    them = resource.getrusage(resource.RUSAGE_CHILDREN)
+    out["cpu_seconds"] = me.ru_utime + me.ru_stime + them.ru_utime + them.ru_stime
     out["peak_mb"] = max(own, kids) / 1024  # Linux reports KiB
     out["peak_mb_process"] = own / 1024
     out["peak_mb_largest_worker"] = kids / 1024
@@ -185,6 +188,7 @@ def main() -> None:
         f"{os.cpu_count()} CPUs, numpy {np.__version__}, python {platform.python_version()}"
     )
     print(f"# {args.paths:,} paths x {STEPS} steps x {ASSETS} Student-t assets, key-person jumps")
+    print(f"# load average before: {os.getloadavg()[0]:.2f}")
     rows = {}
     for name in args.only or list(VARIANTS):
         cmd = [sys.executable, __file__, "--variant", name, "--paths", str(args.paths)]
@@ -197,7 +201,11 @@ def main() -> None:
             extra = f" (measured {r['measured_seconds']:.2f} s at {r['measured_paths']:,} paths)"
         if "prob_target" in r:
             extra = f" (P(5x) = {r['prob_target']:.4f}, median {r['median_multiple']:.3f})"
-        print(f"{name:14s} {r['seconds']:8.2f} s   peak {r['peak_mb']:7.0f} MB{extra}", flush=True)
+        print(
+            f"{name:14s} {r['seconds']:8.2f} s   peak {r['peak_mb']:7.0f} MB   "
+            f"(process cpu {r['cpu_seconds']:.1f} s){extra}",
+            flush=True,
+        )
     floor1 = rows.get("numpy-draw-1", {}).get("seconds")
     floor2 = rows.get("numpy-draw-2", {}).get("seconds")
     for name in ("engine-1", "engine-2", "plain-numpy"):
