@@ -149,9 +149,10 @@ def _kernel(
             ex[a, p] = 1.0
     for p in range(ld):
         peak[p] = 1.0
-    ibuf = np.zeros((2, ld), dtype=np.int64)
+    ibuf = np.zeros((3, ld), dtype=np.int64)
     bits = ibuf[0]
     idx = ibuf[1]
+    hit = ibuf[2]
     for p in range(n):
         out_book[p, 0] = 1.0
     if write_paths:
@@ -224,17 +225,21 @@ def _kernel(
                     x[a, p] += nb - b
                     brg[a, p] = nb
         for j in range(n_jumps):
+            n_hit = 0  # jumps are rare: note the paths hit, then touch only those
             for p in range(n):
                 u = uj[j, p]
                 c = 0
                 while c < width and jcdf[j, c] <= u:
                     c += 1
-                cnt[p] = c
+                if c > 0:
+                    cnt[n_hit] = c
+                    hit[n_hit] = p
+                    n_hit += 1
             for a in range(n_assets):
                 jl = jlog[j, a]
                 if jl != 0.0:
-                    for p in range(n):
-                        x[a, p] += cnt[p] * jl
+                    for h in range(n_hit):
+                        x[a, hit[h]] += cnt[h] * jl
         for p in range(n):
             value[p] = 0.0
         for a in range(n_assets):
@@ -332,7 +337,9 @@ def _numpy_kernel(
 if HAVE_NUMBA:
     # fastmath only where it is needed to vectorise the exp (reassociation is harmless there)
     _vexp = numba.njit(cache=True, fastmath=True)(_vexp)
-    _numba_kernel = numba.njit(cache=True)(_kernel)
+    # error_model="numpy": no zero-division checks (no divisor here can be 0), which lets
+    # the division loops vectorise; results are the same IEEE numbers.
+    _numba_kernel = numba.njit(cache=True, error_model="numpy")(_kernel)
 
 
 _warned = False
