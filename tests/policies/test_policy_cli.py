@@ -194,3 +194,35 @@ def test_compare_bad_input(baron: str, tmp_path: Path) -> None:
     with pytest.raises(SpecError, match="unknown account kind 'hedge'"):
         invoke(baron, "compare", "--policy", hold, "--policy", str(bad), "--config",
                str(EXAMPLE / "projection.toml"))  # fmt: skip
+
+
+def test_daily_backtest_statistics_agree_with_quantstats(
+    write_book: Callable[..., Path],
+) -> None:
+    import numpy as np
+    import pandas as pd
+    import quantstats as qs
+
+    days = pd.bdate_range("2024-01-02", periods=80)
+    rng = np.random.default_rng(4)
+    closes = 20 * np.exp(np.cumsum(rng.normal(0.001, 0.02, days.size)))
+    marks = "date,company,price,kind,source\n" + "".join(
+        f"{d.date()},a,{p:.6f},close,test\n" for d, p in zip(days, closes, strict=True)
+    )
+    tx = (
+        "date,account,company,action,quantity,price,fees\n"
+        f"2024-01-02,c1,,deposit,10000,,0\n2024-01-02,c1,a,buy,300,{closes[0]:.6f},0\n"
+    )
+    toml = write_book(tx, marks)
+    url = f"sqlite:///{toml.parent / 'daily.db'}"
+    invoke(url, "load", str(toml.parent))
+    payload = invoke(url, "backtest", "--policy", str(POLICIES / "hold.toml"), "--start",
+                     "2024-01-02", "--end", str(days[-1].date()), "--json")  # fmt: skip
+    assert payload["daily"] and payload["steps"] == days.size
+    values = pd.Series([s["c1"] for s in payload["series"]], index=days)
+    returns = values.pct_change().dropna()
+    c1 = by_account(payload)["c1"]
+    assert c1["sharpe_252"] == pytest.approx(qs.stats.sharpe(returns), rel=1e-9)
+    assert c1["cagr_252"] == pytest.approx(qs.stats.cagr(returns), rel=1e-9)
+    assert c1["volatility_252"] == pytest.approx(qs.stats.volatility(returns), rel=1e-9)
+    assert c1["max_drawdown"] == pytest.approx(qs.stats.max_drawdown(returns), rel=1e-9)
