@@ -71,9 +71,7 @@ def simulation_inputs(
     if unknown:
         raise DataError(f"the projection simulates {unknown[0]}, which the book does not know")
     # Holdings the projection leaves out stay at today's mark (and are named in `flat`).
-    flat = tuple(
-        c for c in held.columns if c not in companies and (held[c].to_numpy() != 0).any()
-    )
+    flat = tuple(c for c in held.columns if c not in companies and (held[c].to_numpy() != 0).any())
     companies = (*companies, *flat)
     today = price_history(book, [as_of])[list(companies)].to_numpy(dtype=np.float64)[0]
     missing = np.flatnonzero(np.isnan(today))
