@@ -15,6 +15,7 @@ from conviction.cli import stats_commands  # noqa: F401  isort: skip
 from conviction.cli import policy_commands  # noqa: F401  isort: skip
 from conviction.cli import projection_commands  # noqa: F401  isort: skip
 from conviction.cli import report_commands  # noqa: F401  isort: skip
+from conviction.cli import web_commands  # noqa: F401  isort: skip
 
 __all__ = ["app", "main"]
 

@@ -25,6 +25,7 @@ __all__ = [
     "drawdown_figure",
     "fan_figure",
     "growth_figure",
+    "marks_figure",
     "milestones_figure",
     "policies_figure",
     "rolling_figure",
@@ -109,7 +110,7 @@ def growth_figure(
                 line={"color": BENCHMARK_COLOR, "width": 1.5},
             )
         )
-    fig.update_yaxes(type="log", title_text="growth of 1")
+    fig.update_yaxes(type="log", title_text="growth of 1", **_log_ticks(book, benchmark))
     title = "Growth of 1, time-weighted"
     if benchmark is not None:
         title += f", against {benchmark_name or 'the benchmark'}"
@@ -431,13 +432,68 @@ def milestones_figure(theses: Sequence[Thesis], as_of: dt.date) -> go.Figure:
             seen.add("due")
     fig.add_vline(x=as_of.isoformat(), line={"dash": "dot", "color": "#333333"})
     fig.add_annotation(
-        x=as_of.isoformat(), y=1.02, yref="paper", text=f"as of {as_of}", showarrow=False
+        x=as_of.isoformat(),
+        y=1.0,
+        yref="paper",
+        yanchor="bottom",
+        text=f"as of {as_of}",
+        showarrow=False,
     )
     fig.update_yaxes(categoryorder="array", categoryarray=rows[::-1], automargin=True)
     height = max(240, 60 + 40 * len(rows))
     fig = _layout(fig, "Theses: milestones over time", height=height)
     fig.update_layout(hovermode="closest")
     return fig
+
+
+def marks_figure(
+    name: str, days: np.ndarray, prices: Float64Array, kinds: Sequence[str], currency: str
+) -> go.Figure:
+    """A company's marks over time: the split-adjusted price, each kind of mark its own
+    marker (a close is a market price; a round, tender or model mark is not)."""
+    fig = go.Figure()
+    x = _dates(days)
+    y = np.asarray(prices, dtype=np.float64)
+    fig.add_trace(
+        go.Scatter(
+            x=x,
+            y=y,
+            mode="lines",
+            line={"color": "#bbbbbb", "shape": "hv"},
+            showlegend=False,
+            hoverinfo="skip",
+        )
+    )
+    kinds_arr = np.asarray(kinds, dtype=object)
+    for i, kind in enumerate(dict.fromkeys(kinds)):
+        sel = np.flatnonzero(kinds_arr == kind)
+        fig.add_trace(
+            go.Scatter(
+                x=[x[k] for k in sel],
+                y=y[sel],
+                mode="markers",
+                name=kind,
+                marker={"size": 8, "color": COLORS[i % len(COLORS)]},
+            )
+        )
+    fig.update_yaxes(type="log", title_text=f"{currency} per share (split-adjusted)")
+    fig = _layout(fig, f"{name}: marks over time")
+    fig.update_layout(hovermode="closest")
+    return fig
+
+
+def _log_ticks(*series: Float64Array | None) -> dict[str, list[float]]:
+    """Ticks 1-2-5 per decade over the data's range (plotly's own log ticks label 20 as
+    "2" beside a decade)."""
+    values = np.concatenate(
+        [np.asarray(s, dtype=np.float64).ravel() for s in series if s is not None]
+    )
+    values = values[np.isfinite(values) & (values > 0)]
+    if not values.size:
+        return {}
+    lo, hi = np.floor(np.log10(values.min())), np.ceil(np.log10(values.max()))
+    ticks = [m * 10.0**e for e in np.arange(lo, hi + 1) for m in (1, 2, 5)]
+    return {"tickvals": [t for t in ticks if values.min() / 2 <= t <= values.max() * 2]}
 
 
 def _short(x: float) -> str:

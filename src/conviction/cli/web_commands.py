@@ -1,0 +1,114 @@
+"""``conviction serve``: the web app and REST API, on 127.0.0.1 unless told otherwise."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import typer
+
+from conviction.cli.app import app, err, settings
+from conviction.errors import FormatError
+
+if TYPE_CHECKING:
+    from conviction.web.auth import Token
+
+__all__ = ["TOKEN_FILE", "serve_command", "server_token"]
+
+#: Where the hash of a generated token is kept, inside the workspace (never the token).
+TOKEN_FILE = Path(".conviction") / "token.sha256"
+
+
+def server_token(workspace: Path, *, renew: bool = False) -> tuple[Token, str | None]:
+    """The write token: ``$CONVICTION_TOKEN``; else the one generated at the first start
+    (its hash kept in ``.conviction/token.sha256``); else a new one. Returns the token
+    (or its hash holder) and, when it was just generated, the token to print once."""
+    from conviction.web.auth import Token, new_token
+
+    given = os.environ.get("CONVICTION_TOKEN")
+    if given:
+        try:
+            return Token.of(given), None
+        except ValueError as exc:
+            raise FormatError(str(exc), field="CONVICTION_TOKEN") from None
+    file = workspace / TOKEN_FILE
+    if file.is_file() and not renew:
+        digest = file.read_text(encoding="utf-8").strip()
+        if len(digest) == 64:
+            return Token(digest), None
+    fresh = new_token()
+    token = Token.of(fresh)
+    file.parent.mkdir(mode=0o700, exist_ok=True)
+    file.write_text(token.sha256 + "\n", encoding="utf-8")
+    file.chmod(0o600)
+    return token, fresh
+
+
+@app.command("serve")
+def serve_command(
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
+    port: int = typer.Option(8000, "--port", help="Port to listen on."),
+    workspace: Path = typer.Option(
+        Path("."), "--workspace", help="The only folder requests may name files in."
+    ),
+    source: Path | None = typer.Option(
+        None, "--from", help="A book folder in the workspace: its projection and policies."
+    ),
+    benchmark: Path | None = typer.Option(
+        None, "--benchmark", help="Price CSV in the workspace shown against the book."
+    ),
+    new_token: bool = typer.Option(
+        False, "--new-token", help="Generate a new write token (the old one stops working)."
+    ),
+) -> None:
+    """Serve the dashboard and the REST API (/api/v1, OpenAPI at /api/v1/openapi.json)."""
+    import uvicorn
+
+    from conviction.report.sources import folder_inputs
+    from conviction.store import connect
+    from conviction.web import create_app
+
+    root = workspace.resolve()
+    if not root.is_dir():
+        raise FormatError("not a folder", file=workspace, field="--workspace")
+    if not 0 < port < 65536:
+        raise FormatError(f"--port must be 1-65535, got {port}", field="--port")
+
+    def rel(path: Path | None, option: str) -> str | None:
+        if path is None:
+            return None
+        full = path.resolve()
+        if not full.is_relative_to(root):
+            raise FormatError(f"is outside the workspace {root}", file=path, field=option)
+        return str(full.relative_to(root))
+
+    projection: str | None = None
+    policies: tuple[str, ...] = ()
+    if source is not None:
+        found, files = folder_inputs(source)
+        projection = rel(found, "--from")
+        policies = tuple(str(rel(p, "--from")) for p in files)
+    engine = connect(settings.db_url)
+    token, printable = server_token(root, renew=new_token)
+    web = create_app(
+        engine,
+        token,
+        root,
+        projection=projection,
+        policies=policies,
+        benchmark=rel(benchmark, "--benchmark"),
+    )
+    if printable is not None:
+        err.print(
+            "[bold]write token (shown once; its hash is kept in "
+            f"{root / TOKEN_FILE}):[/bold]\n{printable}",
+            highlight=False,
+            soft_wrap=True,
+        )
+    elif "CONVICTION_TOKEN" not in os.environ:
+        err.print(f"write token: the one generated at the first start ({root / TOKEN_FILE})")
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        err.print(f"[yellow]listening on {host}: other machines can reach this server[/yellow]")
+    err.print(f"serving {settings.db_url} on http://{host}:{port}/ (workspace {root})")
+    uvicorn.run(web, host=host, port=port, log_level="warning")

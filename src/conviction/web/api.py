@@ -1,0 +1,644 @@
+"""The REST API under ``/api/v1``: reads are open, writes need the bearer token.
+
+Reads: book, status, history, stats, reviews, theses, companies/persons/accounts by id,
+projection jobs. Writes: transactions, marks, milestone updates (checked like
+``conviction load``, one transaction each), and projection jobs (they take the machine).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+import numpy as np
+import pandas as pd
+from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
+
+from conviction.book.model import Book
+from conviction.ledger.returns import irr, twr
+from conviction.ledger.status import BookStatus
+from conviction.ledger.status import status as book_status
+from conviction.ledger.valuation import business_days, value_history
+from conviction.theses.model import Milestone, MilestoneEntry, Thesis
+from conviction.web.auth import require_token
+from conviction.web.context import AppContext, context
+from conviction.web.jobs import Job, job_key
+from conviction.web.paths import inside
+from conviction.web.schemas import (
+    BookOut,
+    ErrorOut,
+    HistoryOut,
+    JobOut,
+    MarksIn,
+    MilestoneEntryOut,
+    MilestoneUpdateIn,
+    ProjectionIn,
+    ReviewOut,
+    StatusOut,
+    TransactionsIn,
+    WriteOut,
+    finite,
+)
+
+__all__ = ["router", "status_out", "thesis_out"]
+
+router = APIRouter(prefix="/api/v1", tags=["api"])
+Ctx = Annotated[AppContext, Depends(context)]
+AsOf = Annotated[dt.date | None, Query(description="Date YYYY-MM-DD (default: the book's).")]
+Accounts = Annotated[list[str] | None, Query(description="Only these accounts (repeat).")]
+WRITE = [Depends(require_token)]
+ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"description": "Malformed request (bad JSON, a path outside the workspace)"},
+    404: {"description": "Unknown id or file"},
+    413: {"description": "Body larger than the limit"},
+    422: {"description": "Invalid input, with the field that is wrong", "model": ErrorOut},
+}
+AUTH_ERRORS: dict[int | str, dict[str, Any]] = {
+    **ERRORS,
+    401: {"description": "Missing or wrong bearer token; nothing was changed"},
+}
+
+
+def _not_found(what: str, key: str, known: Any) -> HTTPException:
+    listed = ", ".join(sorted(known)) or "none"
+    return HTTPException(
+        status.HTTP_404_NOT_FOUND, {"message": f"no {what} {key!r} (known: {listed})"}
+    )
+
+
+def _accounts(book: Book, wanted: list[str] | None) -> tuple[str, ...] | None:
+    for a in wanted or ():
+        if a not in book.accounts:
+            raise _not_found("account", a, book.accounts)
+    return tuple(wanted) if wanted else None
+
+
+def _date_of(book: Book, as_of: dt.date | None) -> dt.date:
+    return as_of or book.meta.as_of or dt.date.today()
+
+
+# --- conversions to the wire shapes -------------------------------------------------------------
+
+
+def status_out(st: BookStatus) -> StatusOut:
+    """The JSON of ``conviction status --json`` as a typed model."""
+    return StatusOut.model_validate(
+        {
+            "as_of": st.as_of,
+            "currency": st.currency,
+            "total_value": st.total_value,
+            "cash": st.cash,
+            "total_gain": st.total_gain,
+            "hhi": st.hhi,
+            "by_company": [
+                {
+                    "company": c.company,
+                    "quantity": c.quantity,
+                    "price": finite(c.price),
+                    "value": c.value,
+                    "weight": finite(c.weight),
+                    "cost": c.cost,
+                    "unrealized_gain": c.unrealized_gain,
+                    "realized_gain": c.realized_gain,
+                    "income": c.income,
+                    "gain": c.gain,
+                    "mark": {
+                        "date": c.mark_date,
+                        "kind": c.mark_kind,
+                        "grade": c.mark_grade,
+                        "age_days": c.mark_age_days,
+                    },
+                }
+                for c in st.by_company
+            ],
+            "by_person": [
+                {"person": p.name, "value": p.value, "weight": finite(p.weight), "gain": p.gain}
+                for p in st.by_person
+            ],
+            "by_theme": [
+                {"theme": t.name, "value": t.value, "weight": finite(t.weight), "gain": t.gain}
+                for t in st.by_theme
+            ],
+            "by_account": [
+                {
+                    "account": a.account,
+                    "kind": a.kind,
+                    "value": a.value,
+                    "cash": a.cash,
+                    "gain": a.gain,
+                    "weights": a.weights,
+                }
+                for a in st.by_account
+            ],
+            "stale_marks": [
+                {
+                    "company": s.company,
+                    "last_mark_date": s.last_mark_date,
+                    "age_days": s.age_days,
+                    "kind": s.kind,
+                    "grade": s.grade,
+                    "source": s.source,
+                }
+                for s in st.stale_marks
+            ],
+            "stale_fx": st.stale_fx,
+        }
+    )
+
+
+def _entry(e: MilestoneEntry) -> dict[str, Any]:
+    return {
+        "date": e.date,
+        "status": e.status,
+        "due": e.due,
+        "evidence": e.evidence,
+        "source": e.source,
+        "value": e.value,
+        "origin": e.origin,
+    }
+
+
+def _milestone(m: Milestone, on: dt.date) -> dict[str, Any]:
+    state = m.state_on(on)
+    return {
+        "id": m.id,
+        "title": m.title,
+        "target": m.target_text,
+        "status": state.status if state else None,
+        "due": state.due if state else None,
+        "evidence": state.evidence if state else None,
+        "slips": m.slips(on),
+        "history": [_entry(e) for e in m.history],
+    }
+
+
+def thesis_out(t: Thesis, on: dt.date, *, full: bool) -> dict[str, Any]:
+    """A thesis as ``conviction thesis show --json`` prints it (``full=False``: the list)."""
+    states = [m.state_on(on) for m in t.milestones]
+    counts = {
+        s: sum(1 for x in states if x is not None and x.status == s)
+        for s in ("pending", "slipped", "hit", "missed")
+    }
+    open_dues = [x.due for x in states if x is not None and x.status in ("pending", "slipped")]
+    out: dict[str, Any] = {
+        "id": t.id,
+        t.subject_kind: t.subject,
+        "statement": t.statement,
+        "opened": t.opened,
+        "horizon": t.horizon,
+        "milestones_by_status": counts,
+        "next_due": min(open_dues) if open_dues else None,
+    }
+    if full:
+        out["kill_criteria"] = list(t.kill_criteria)
+        out["milestones"] = [_milestone(m, on) for m in t.milestones]
+    return out
+
+
+# --- reads ----------------------------------------------------------------------------------------
+
+
+@router.get("/book", response_model=BookOut, responses=ERRORS)
+def get_book(ctx: Ctx) -> BookOut:
+    """Reference data of the stored book: people, companies, accounts; row counts."""
+    from conviction.store import count_rows
+
+    book = ctx.book()
+    with ctx.engine.connect() as conn:
+        rows = count_rows(conn)
+    return BookOut.model_validate(
+        {
+            "name": book.meta.name,
+            "currency": book.currency,
+            "as_of": book.meta.as_of,
+            "persons": [{"id": p.id, "name": p.name} for p in book.persons.values()],
+            "companies": [
+                {
+                    "id": c.id,
+                    "name": c.name,
+                    "public": c.public,
+                    "ticker": c.ticker,
+                    "currency": c.currency,
+                    "key_people": list(c.key_people),
+                    "themes": list(c.themes),
+                }
+                for c in book.companies.values()
+            ],
+            "accounts": [
+                {
+                    "id": a.id,
+                    "name": a.name,
+                    "kind": a.kind,
+                    "currency": a.currency,
+                    "max_weight": a.max_weight,
+                    "lot_method": a.lot_method,
+                }
+                for a in book.accounts.values()
+            ],
+            "rows": rows,
+        }
+    )
+
+
+@router.get("/status", response_model=StatusOut, responses=ERRORS)
+def get_status(
+    ctx: Ctx,
+    as_of: AsOf = None,
+    account: Accounts = None,
+    currency: Annotated[str | None, Query(max_length=3)] = None,
+) -> StatusOut:
+    """Value, gains, attribution and concentration on a date (``conviction status``)."""
+    book = ctx.book()
+    accounts = _accounts(book, account)
+    on = _date_of(book, as_of)
+    st = ctx.cached(
+        f"status:{on}:{accounts}:{currency}",
+        lambda: book_status(
+            book, on, currency=currency.upper() if currency else None, accounts=accounts
+        ),
+    )
+    return status_out(st)
+
+
+@router.get("/history", response_model=HistoryOut, responses=ERRORS)
+def get_history(
+    ctx: Ctx,
+    account: Accounts = None,
+    start: Annotated[dt.date | None, Query()] = None,
+    end: Annotated[dt.date | None, Query()] = None,
+    freq: Annotated[str, Query(pattern="^[DMdm]$")] = "M",
+    currency: Annotated[str | None, Query(max_length=3)] = None,
+) -> HistoryOut:
+    """Value of each account by day or month end, with TWR and IRR (``conviction history``)."""
+    book = ctx.book()
+    accounts = _accounts(book, account) or tuple(book.accounts)
+    days_tx = book.transactions["date"].to_numpy().astype("datetime64[D]")
+    if not days_tx.size:
+        raise HTTPException(status.HTTP_409_CONFLICT, {"message": "the book has no transactions"})
+    first = start or days_tx.min().astype(dt.date)
+    last = end or _date_of(book, None)
+    if first > last:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            {"message": f"start {first} is after end {last}", "field": "start"},
+        )
+    days = business_days(first, last)
+    vh = value_history(
+        book, days, currency=currency.upper() if currency else None, accounts=accounts
+    )
+    value, flows = vh.value, vh.flows
+    summary = []
+    for j, a in enumerate(accounts):
+        cash_flows = -flows[:, j].copy()
+        cash_flows[-1] += value[-1, j]
+        summary.append(
+            {
+                "account": a,
+                "start_value": float(value[0, j]),
+                "end_value": float(value[-1, j]),
+                "net_flows": float(flows[:, j].sum()),
+                "twr": finite(float(twr(value[:, j], flows[:, j]))),
+                "irr": finite(irr(days, cash_flows)),
+            }
+        )
+    if freq.upper() == "D":
+        rows = np.arange(days.size)
+    else:
+        months = days.astype("datetime64[M]")
+        rows = np.flatnonzero(np.append(months[1:] != months[:-1], True))
+    series = [
+        {"date": str(days[i]), **{a: float(value[i, j]) for j, a in enumerate(accounts)}}
+        for i in rows
+    ]
+    return HistoryOut.model_validate(
+        {"currency": vh.currency, "accounts": summary, "series": series}
+    )
+
+
+@router.get("/stats", responses=ERRORS)
+def get_stats(
+    ctx: Ctx,
+    account: Accounts = None,
+    benchmark: Annotated[
+        str | None, Query(description="A price CSV in the workspace (relative path).")
+    ] = None,
+) -> dict[str, Any]:
+    """Return statistics of the book's (or the accounts') daily time-weighted returns:
+    CAGR, volatility, Sharpe, drawdowns, rolling 1/3/5/10-year windows (252 days a year,
+    quantstats' conventions), and against a benchmark when one is given."""
+    from conviction.analytics import summarize
+    from conviction.io.prices import read_price_csv
+    from conviction.ledger.returns import time_weighted_returns
+
+    book = ctx.book()
+    accounts = _accounts(book, account)
+    bench = None
+    if benchmark is not None:
+        bench = read_price_csv(inside(ctx.workspace, benchmark, suffix=".csv"))
+    days_tx = book.transactions["date"].to_numpy().astype("datetime64[D]")
+    days = business_days(days_tx.min(), _date_of(book, None))
+    vh = value_history(book, days, accounts=accounts)
+    index = np.cumprod(1.0 + time_weighted_returns(vh.value.sum(axis=1), vh.flows.sum(axis=1)))
+    series = pd.Series(index, index=pd.DatetimeIndex(days), name="book")
+    result = summarize(series, bench, kind="prices", name="book").to_dict()
+    return _clean(result)  # type: ignore[no-any-return]
+
+
+def _records(frame: pd.DataFrame, columns: list[str]) -> list[dict[str, Any]]:
+    """Rows of a book table as JSON-ready dicts (dates as ISO text, NaN as null)."""
+    out = frame[columns].copy()
+    if "date" in out:
+        out["date"] = np.datetime_as_string(out["date"].to_numpy().astype("datetime64[D]"))
+    rows: list[dict[str, Any]] = _clean(out.to_dict(orient="records"))
+    return rows
+
+
+def _clean(value: Any) -> Any:
+    """JSON-safe: NaN and infinities become null, dates ISO text."""
+    if isinstance(value, dict):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float):
+        return finite(value)
+    return value
+
+
+@router.get("/reviews", response_model=list[ReviewOut], responses=ERRORS)
+def get_reviews(ctx: Ctx, as_of: AsOf = None, account: Accounts = None) -> list[ReviewOut]:
+    """Which theses, positions and people need a look on the date, and why."""
+    from conviction.theses.book_review import review_book
+
+    book = ctx.book()
+    accounts = _accounts(book, account)
+    stored = ctx.theses()
+    found = review_book(
+        book,
+        _date_of(book, as_of),
+        theses=stored.theses,
+        scorecards=stored.scorecards,
+        settings=stored.review,
+        accounts=accounts,
+    )
+    return [ReviewOut.model_validate(r.to_dict()) for r in found]
+
+
+@router.get("/theses", responses=ERRORS)
+def get_theses(ctx: Ctx, as_of: AsOf = None) -> list[dict[str, Any]]:
+    """Every thesis with its milestones counted by status on the date."""
+    on = _date_of(ctx.book(), as_of)
+    return [thesis_out(t, on, full=False) for t in ctx.theses().theses]
+
+
+@router.get("/theses/{thesis_id}", responses=ERRORS)
+def get_thesis(ctx: Ctx, thesis_id: str, as_of: AsOf = None) -> dict[str, Any]:
+    """One thesis: statement, kill criteria, milestones with their full history."""
+    theses = {t.id: t for t in ctx.theses().theses}
+    if thesis_id not in theses:
+        raise _not_found("thesis", thesis_id, theses)
+    return thesis_out(theses[thesis_id], _date_of(ctx.book(), as_of), full=True)
+
+
+@router.get("/companies/{company_id}", responses=ERRORS)
+def get_company(ctx: Ctx, company_id: str, as_of: AsOf = None) -> dict[str, Any]:
+    """One company: its line of the status, who holds it, its marks, its theses."""
+    book = ctx.book()
+    if company_id not in book.companies:
+        raise _not_found("company", company_id, book.companies)
+    c = book.companies[company_id]
+    on = _date_of(book, as_of)
+    st = status_out(ctx.cached(f"status:{on}:None:None", lambda: book_status(book, on)))
+    line = next((x for x in st.by_company if x.company == company_id), None)
+    marks = book.marks[book.marks["company"] == company_id]
+    return {
+        "id": c.id,
+        "name": c.name,
+        "public": c.public,
+        "ticker": c.ticker,
+        "currency": c.currency,
+        "key_people": list(c.key_people),
+        "themes": list(c.themes),
+        "links": [{"to": link.to, "kind": link.kind} for link in c.links],
+        "status": None if line is None else line.model_dump(mode="json"),
+        "holdings": {
+            a.account: a.weights.get(company_id, 0.0)
+            for a in st.by_account
+            if company_id in a.weights
+        },
+        "marks": _records(marks, ["date", "price", "kind", "grade", "source"]),
+        "theses": [
+            thesis_out(t, on, full=False)
+            for t in ctx.theses().theses
+            if t.subject_kind == "company" and t.subject == company_id
+        ],
+    }
+
+
+@router.get("/persons/{person_id}", responses=ERRORS)
+def get_person(ctx: Ctx, person_id: str, as_of: AsOf = None) -> dict[str, Any]:
+    """One key person: companies, weight in the book, four-pillar scores in force."""
+    book = ctx.book()
+    if person_id not in book.persons:
+        raise _not_found("person", person_id, book.persons)
+    on = _date_of(book, as_of)
+    st = ctx.cached(f"status:{on}:None:None", lambda: book_status(book, on))
+    line = next((p for p in st.by_person if p.name == person_id), None)
+    stored = ctx.theses()
+    card = next((c for c in stored.scorecards if c.person == person_id), None)
+    scores = card.on(on) if card is not None else {}
+    return {
+        "id": person_id,
+        "name": book.persons[person_id].name,
+        "companies": [c.id for c in book.companies.values() if person_id in c.key_people],
+        "value": None if line is None else line.value,
+        "weight": None if line is None else finite(line.weight),
+        "gain": None if line is None else line.gain,
+        "scores": {
+            p: {
+                "score": s.score,
+                "date": s.date,
+                "evidence": [
+                    {"text": e.text, "date": e.date, "source": e.source} for e in s.evidence
+                ],
+            }
+            for p, s in scores.items()
+        },
+        "theses": [
+            thesis_out(t, on, full=False)
+            for t in stored.theses
+            if t.subject_kind == "person" and t.subject == person_id
+        ],
+    }
+
+
+@router.get("/accounts/{account_id}", responses=ERRORS)
+def get_account(ctx: Ctx, account_id: str, as_of: AsOf = None) -> dict[str, Any]:
+    """One account: value, cash, gain, weights, and its transactions."""
+    book = ctx.book()
+    if account_id not in book.accounts:
+        raise _not_found("account", account_id, book.accounts)
+    a = book.accounts[account_id]
+    on = _date_of(book, as_of)
+    st = status_out(ctx.cached(f"status:{on}:None:None", lambda: book_status(book, on)))
+    line = next(x for x in st.by_account if x.account == account_id)
+    tx = book.transactions[book.transactions["account"] == account_id]
+    return {
+        "id": a.id,
+        "name": a.name,
+        "kind": a.kind,
+        "currency": a.currency,
+        "max_weight": a.max_weight,
+        "lot_method": a.lot_method,
+        "status": line.model_dump(mode="json"),
+        "transactions": [
+            {**r, "file": ctx.relative(r["file"]) if "/" in r["file"] else r["file"]}
+            for r in _records(
+                tx, ["date", "company", "action", "quantity", "price", "fees", "file", "line"]
+            )
+        ],
+    }
+
+
+# --- projections ----------------------------------------------------------------------------------
+
+
+def job_out(ctx: AppContext, job: Job, *, cached: bool = False, result: bool = True) -> JobOut:
+    done = job.status == "done"
+    return JobOut(
+        id=job.id,
+        status=job.status,
+        done=job.done,
+        total=job.total,
+        fraction=job.fraction,
+        cached=cached,
+        error=None if job.error is None else ErrorOut.model_validate(job.error),
+        request=job.request,
+        result=job.result.to_dict() if (done and result) else None,
+        links={"self": f"/api/v1/projections/{job.id}", "page": f"/projection?job={job.id}"},
+    )
+
+
+def start_projection(ctx: AppContext, body: ProjectionIn) -> tuple[Job, bool]:
+    """Queue (or find) the projection job for ``body``; the shared path of API and pages."""
+    import hashlib
+
+    from conviction.report.sources import run_projection
+
+    spec = inside(ctx.workspace, body.spec, suffix=".toml")
+    request = {"spec": body.spec, "paths": body.paths, "seed": body.seed, "as_of": body.as_of}
+    key = job_key(
+        {
+            **request,
+            "spec_sha256": hashlib.sha256(spec.read_bytes()).hexdigest(),
+            "book": ctx.fingerprint(),
+        }
+    )
+    book = ctx.book()
+
+    def work(progress: Any) -> Any:
+        return run_projection(
+            book, spec, as_of=body.as_of, paths=body.paths, seed=body.seed, progress=progress
+        )
+
+    return ctx.jobs.submit(key, request, work)
+
+
+@router.post(
+    "/projections",
+    response_model=JobOut,
+    status_code=status.HTTP_202_ACCEPTED,
+    dependencies=WRITE,
+    responses={**AUTH_ERRORS, 200: {"description": "The same request again: the same job"}},
+)
+def post_projection(ctx: Ctx, body: ProjectionIn, response: Response) -> JobOut:
+    """Start a projection of the stored book as a background job (or get the identical
+    one already run or running). Poll its ``links.self`` for progress and the result."""
+    job, cached = start_projection(ctx, body)
+    if cached:
+        response.status_code = status.HTTP_200_OK
+    return job_out(ctx, job, cached=cached, result=False)
+
+
+@router.get("/projections", response_model=list[JobOut])
+def list_projections(ctx: Ctx) -> list[JobOut]:
+    """Every remembered job, without results."""
+    return [job_out(ctx, j, result=False) for j in ctx.jobs.jobs()]
+
+
+@router.get("/projections/{job_id}", response_model=JobOut, responses=ERRORS)
+def get_projection(ctx: Ctx, job_id: str) -> JobOut:
+    """A job's progress, and its result (``conviction project --json``'s shape) when done."""
+    job = ctx.jobs.get(job_id)
+    if job is None:
+        raise _not_found("projection job", job_id, [j.id for j in ctx.jobs.jobs()])
+    return job_out(ctx, job)
+
+
+# --- writes -------------------------------------------------------------------------------------
+
+
+@router.post(
+    "/transactions",
+    response_model=WriteOut,
+    status_code=status.HTTP_201_CREATED,
+    dependencies=WRITE,
+    responses=AUTH_ERRORS,
+)
+def post_transactions(ctx: Ctx, body: TransactionsIn) -> WriteOut:
+    """Add transactions (rows of ``transactions.csv``): all or none, checked like a load."""
+    from conviction.web.writes import add_transactions
+
+    counts = add_transactions(ctx.engine, body.transactions, ctx.write_lock)
+    return WriteOut(added=len(body.transactions), database=counts)
+
+
+@router.post(
+    "/marks",
+    response_model=WriteOut,
+    status_code=status.HTTP_201_CREATED,
+    dependencies=WRITE,
+    responses=AUTH_ERRORS,
+)
+def post_marks(ctx: Ctx, body: MarksIn) -> WriteOut:
+    """Add marks (rows of ``marks.csv``): all or none."""
+    from conviction.web.writes import add_marks
+
+    counts = add_marks(ctx.engine, body.marks, ctx.write_lock)
+    return WriteOut(added=len(body.marks), database=counts)
+
+
+@router.post(
+    "/theses/{thesis_id}/milestones/{milestone_id}",
+    response_model=MilestoneEntryOut,
+    status_code=status.HTTP_201_CREATED,
+    dependencies=WRITE,
+    responses=AUTH_ERRORS,
+)
+def post_milestone(
+    ctx: Ctx, thesis_id: str, milestone_id: str, body: MilestoneUpdateIn
+) -> MilestoneEntryOut:
+    """Record a new dated state of a milestone (``conviction thesis update``); the
+    earlier states are kept."""
+    from conviction.store.theses_tables import update_thesis
+
+    theses = {t.id: t for t in ctx.theses().theses}
+    if thesis_id not in theses:
+        raise _not_found("thesis", thesis_id, theses)
+    known = [m.id for m in theses[thesis_id].milestones]
+    if milestone_id not in known:
+        raise _not_found(f"milestone of {thesis_id}", milestone_id, known)
+    with ctx.write_lock, ctx.engine.begin() as conn:
+        entry = update_thesis(
+            conn,
+            thesis_id,
+            milestone_id,
+            status=body.status,
+            evidence=body.evidence,
+            on=body.date or dt.date.today(),
+            source=body.source,
+            due=body.due,
+            value=body.value,
+        )
+    return MilestoneEntryOut(thesis=thesis_id, milestone=milestone_id, **_entry(entry))

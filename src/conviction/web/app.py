@@ -1,0 +1,270 @@
+"""The app factory: ``create_app(engine, token, workspace)`` builds one FastAPI app.
+
+Nothing is created at import: no engine, no app, no settings. Guards, outermost first:
+
+- security headers on every answer (a Content-Security-Policy that allows scripts and
+  styles from this server only, so a page can load nothing from the network);
+- writes (POST, PUT, PATCH, DELETE under ``/api/v1``) need the bearer token: checked
+  before the body is read, so a write without it answers 401 and nothing happens;
+- bodies larger than ``max_body`` bytes answer 413, whether announced by Content-Length
+  or streamed.
+
+Errors become JSON: ``{"detail": {"message", "field", "line", "file"}}``. Bad input is
+400 (malformed JSON, a path outside the workspace) or 422 (wrong types, values, ids in a
+body), an unknown id in the path 404, data the book lacks 409, a database fault 503.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable, MutableMapping
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy import Engine
+
+from conviction.errors import ConvictionError, DataError, InputError, StoreError
+from conviction.web.auth import Token
+from conviction.web.context import AppContext
+
+__all__ = ["DEFAULT_MAX_BODY", "create_app"]
+
+#: Largest request body accepted (bytes): ten thousand rows of JSON fit easily.
+DEFAULT_MAX_BODY = 2_000_000
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+_WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+CSP = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data: blob:; connect-src 'self'; font-src 'self' data:; object-src 'none'; "
+    "base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+)
+
+
+def create_app(
+    engine: Engine,
+    token: str | Token,
+    workspace: str | Path,
+    *,
+    projection: str | None = None,
+    policies: tuple[str, ...] = (),
+    benchmark: str | None = None,
+    max_body: int = DEFAULT_MAX_BODY,
+) -> FastAPI:
+    """A web app over the book in ``engine``.
+
+    ``token`` guards every write (the token itself, or a :class:`Token` holding its
+    hash). Files named in requests must lie in ``workspace``; ``projection``,
+    ``policies`` and ``benchmark`` (paths relative to it) are what the pages show by
+    default.
+    """
+    from conviction.web import api, pages
+
+    root = Path(workspace).resolve()
+    if not root.is_dir():
+        raise ValueError(f"workspace {root} is not a folder")
+    ctx = AppContext(
+        engine=engine,
+        token=token if isinstance(token, Token) else Token.of(token),
+        workspace=root,
+        projection=projection,
+        policies=policies,
+        benchmark=benchmark,
+    )
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> Any:
+        yield
+        ctx.jobs.shutdown()
+
+    app = FastAPI(
+        title="conviction",
+        summary="Long-horizon, concentrated, founder-centric investing: the book over HTTP.",
+        version="1",
+        openapi_url="/api/v1/openapi.json",
+        docs_url=None,  # the Swagger and ReDoc pages load their scripts from a CDN
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.ctx = ctx
+    app.include_router(api.router)
+    app.include_router(pages.router)
+    _errors(app)
+    # Added last = runs first: headers around everything, then the token, then the size.
+    app.add_middleware(BodyLimit, limit=max_body)
+    app.add_middleware(WriteGuard, token=ctx.token)
+    app.add_middleware(SecurityHeaders)
+    return app
+
+
+# --- errors ---------------------------------------------------------------------------------------
+
+
+def _detail(exc: InputError, ctx: AppContext) -> dict[str, Any]:
+    return {
+        "message": exc.message,
+        "field": exc.field,
+        "line": exc.line,
+        "file": ctx.relative(exc.file) if exc.file and "/" in exc.file else exc.file,
+    }
+
+
+def _errors(app: FastAPI) -> None:
+    ctx: AppContext = app.state.ctx
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = exc.errors()
+        malformed = any(e.get("type") == "json_invalid" for e in errors)
+        code = 400 if malformed else 422
+        detail = [
+            {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
+            for e in errors
+        ]
+        return JSONResponse({"detail": detail}, status_code=code)
+
+    @app.exception_handler(InputError)
+    async def bad_input(_: Request, exc: InputError) -> JSONResponse:
+        return JSONResponse({"detail": _detail(exc, ctx)}, status_code=422)
+
+    @app.exception_handler(DataError)
+    async def missing(_: Request, exc: DataError) -> JSONResponse:
+        return JSONResponse({"detail": {"message": str(exc)}}, status_code=409)
+
+    @app.exception_handler(StoreError)
+    async def store(_: Request, exc: StoreError) -> JSONResponse:
+        return JSONResponse({"detail": {"message": str(exc)}}, status_code=503)
+
+    @app.exception_handler(ConvictionError)
+    async def other(_: Request, exc: ConvictionError) -> JSONResponse:
+        return JSONResponse({"detail": {"message": str(exc)}}, status_code=422)
+
+
+# --- middleware (plain ASGI, so they act before FastAPI reads the body) ---------------------------
+
+
+async def _send_json(send: Send, code: int, body: dict[str, Any], headers: Any = ()) -> None:
+    data = json.dumps(body).encode("utf-8")
+    await send(
+        {
+            "type": "http.response.start",
+            "status": code,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(data)).encode()),
+                *headers,
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": data})
+
+
+class _TooLarge(Exception):
+    pass
+
+
+class BodyLimit:
+    """413 for a body over ``limit`` bytes (announced, or counted as it streams in)."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        too_big = {"detail": {"message": f"request body larger than {self.limit} bytes"}}
+        for name, value in scope.get("headers", ()):
+            if name == b"content-length" and (not value.isdigit() or int(value) > self.limit):
+                await _send_json(send, 413, too_big)
+                return
+        seen = 0
+        started = False
+
+        async def counted() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.limit:
+                    raise _TooLarge
+            return message
+
+        async def watched(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, counted, watched)
+        except _TooLarge:
+            if not started:
+                await _send_json(send, 413, too_big)
+
+
+class WriteGuard:
+    """401 for a write under /api/v1 without the right bearer token; the body is not read."""
+
+    def __init__(self, app: ASGIApp, token: Token) -> None:
+        self.app = app
+        self.token = token
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] == "http"
+            and scope["method"] in _WRITE_METHODS
+            and str(scope["path"]).startswith("/api/")
+        ):
+            given = dict(scope.get("headers", ())).get(b"authorization", b"").decode("latin-1")
+            scheme, _, value = given.partition(" ")
+            if scheme.lower() != "bearer" or not self.token.verify(value.strip()):
+                message = (
+                    "wrong token"
+                    if scheme.lower() == "bearer"
+                    else "this request changes data: send Authorization: Bearer <token>"
+                )
+                await _send_json(
+                    send,
+                    401,
+                    {"detail": {"message": message}},
+                    [(b"www-authenticate", b"Bearer")],
+                )
+                return
+        await self.app(scope, receive, send)
+
+
+class SecurityHeaders:
+    """Headers that keep pages to this server: CSP, no sniffing, no referrer, no framing."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                headers += [
+                    (b"content-security-policy", CSP.encode()),
+                    (b"x-content-type-options", b"nosniff"),
+                    (b"referrer-policy", b"no-referrer"),
+                    (b"x-frame-options", b"DENY"),
+                ]
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, with_headers)

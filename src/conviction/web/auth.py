@@ -1,0 +1,65 @@
+"""Bearer tokens for writes: compared in constant time, kept only as a hash if wanted.
+
+Reads are open (the server listens on 127.0.0.1 unless told otherwise); every request
+that changes something needs ``Authorization: Bearer <token>``. Without it, or with a
+wrong one, the answer is 401 and nothing is read from the body or written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+
+from fastapi import Depends, HTTPException, Request, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+__all__ = ["Token", "new_token", "require_token"]
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class Token:
+    """The write token, held as its SHA-256 (the server never needs the token itself)."""
+
+    sha256: str
+
+    @classmethod
+    def of(cls, token: str) -> Token:
+        if len(token) < 16:
+            raise ValueError("a token needs at least 16 characters")
+        return cls(_digest(token))
+
+    def verify(self, candidate: str) -> bool:
+        return hmac.compare_digest(_digest(candidate), self.sha256)
+
+
+def new_token() -> str:
+    """A fresh random token (256 bits, URL-safe)."""
+    return secrets.token_urlsafe(32)
+
+
+_bearer = HTTPBearer(auto_error=False, description="The write token (CONVICTION_TOKEN).")
+
+
+def require_token(
+    request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)
+) -> None:
+    """Dependency of every write: 401 unless the bearer token matches."""
+    token: Token = request.app.state.ctx.token
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            {"message": "this request changes data: send Authorization: Bearer <token>"},
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    if not token.verify(credentials.credentials):
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            {"message": "wrong token"},
+            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+        )

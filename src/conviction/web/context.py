@@ -1,0 +1,102 @@
+"""What every request of one app shares: the engine, the token, the workspace, caches.
+
+Nothing here is created at import: ``create_app`` builds one ``AppContext`` per app, so
+two apps (two databases, two tests) never share state.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from sqlalchemy import Engine, func, select
+
+from conviction.book.model import Book
+from conviction.io.theses_toml import ThesesFile
+from conviction.store.tables import BookRow, FxRow, MarkRow, TransactionRow
+from conviction.web.auth import Token
+from conviction.web.jobs import JobRunner
+
+__all__ = ["AppContext", "context"]
+
+
+@dataclass
+class AppContext:
+    """One app's shared state. ``projection``, ``policies`` and ``benchmark`` are files
+    relative to the workspace that pages use by default (``conviction serve --from``)."""
+
+    engine: Engine
+    token: Token
+    workspace: Path
+    projection: str | None = None
+    policies: tuple[str, ...] = ()
+    benchmark: str | None = None
+    jobs: JobRunner = field(default_factory=JobRunner)
+    write_lock: threading.Lock = field(default_factory=threading.Lock)
+    _cache: dict[Any, Any] = field(default_factory=dict)
+    _cache_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def fingerprint(self) -> str:
+        """Changes whenever the book's rows change (here or in another process): row
+        counts and highest ids of the big tables, and the book's date."""
+        parts = [
+            select(func.count(), func.max(TransactionRow.id)).select_from(TransactionRow),
+            select(func.count(), func.max(MarkRow.id)).select_from(MarkRow),
+            select(func.count(), func.max(FxRow.id)).select_from(FxRow),
+            select(BookRow.as_of, BookRow.currency).where(BookRow.id == 1),
+        ]
+        with self.engine.connect() as conn:
+            values = [tuple(conn.execute(q).first() or ()) for q in parts]
+        return repr(values)
+
+    def book(self) -> Book:
+        """The stored book, read again only when its fingerprint changed."""
+        from conviction.store import read_book
+
+        key = self.fingerprint()
+        with self._cache_lock:
+            cached = self._cache.get("book")
+            if cached is not None and cached[0] == key:
+                book: Book = cached[1]
+                return book
+        fresh = read_book(self.engine)
+        with self._cache_lock:
+            self._cache.clear()  # everything derived from the old book goes too
+            self._cache["book"] = (key, fresh)
+        return fresh
+
+    def cached(self, name: str, make: Any) -> Any:
+        """A value derived from the current book, computed once per book state."""
+        key = (name, self.fingerprint())
+        with self._cache_lock:
+            if key in self._cache:
+                return self._cache[key]
+        value = make()
+        with self._cache_lock:
+            self._cache[key] = value
+        return value
+
+    def theses(self) -> ThesesFile:
+        from conviction.store.theses_tables import read_theses
+
+        with self.engine.connect() as conn:
+            return read_theses(conn)
+
+    def relative(self, path: str | Path | None) -> str | None:
+        """A path as the user knows it: relative to the workspace when inside it."""
+        if path is None:
+            return None
+        p = Path(path)
+        try:
+            return str(p.resolve().relative_to(self.workspace.resolve()))
+        except ValueError:
+            return p.name
+
+
+def context(request: Request) -> AppContext:
+    """FastAPI dependency: the app's context."""
+    ctx: AppContext = request.app.state.ctx
+    return ctx

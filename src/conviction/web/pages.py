@@ -1,0 +1,332 @@
+"""HTML pages: dashboard, company, person, account, projection, policies, theses, report.
+
+Pages are drawn on the server from the same data and figures as the report; tables work
+without JavaScript. plotly.js and the page script come from this server (``/static``),
+never from the network. Writes from a page (milestone updates, projection jobs) go
+through the REST API with the token the user types in.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+import numpy as np
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
+from fastapi.responses import HTMLResponse, Response
+from jinja2 import Environment, PackageLoader
+
+from conviction.report import figures
+from conviction.report.data import PolicyLine, ReportData
+from conviction.report.render import environment, figure_html, plotly_js, report_figures
+from conviction.web.context import AppContext, context
+
+__all__ = ["router"]
+
+router = APIRouter(include_in_schema=False)
+Ctx = Annotated[AppContext, Depends(context)]
+_STATIC = PackageLoader("conviction.web", "static")
+
+
+def _env(request: Request) -> Environment:
+    env = request.app.state.__dict__.get("jinja")
+    if env is None:
+        env = environment(PackageLoader("conviction.web", "templates"))
+        env.filters["day"] = _np_date
+        request.app.state.jinja = env
+    return env  # type: ignore[no-any-return]
+
+
+def _page(request: Request, name: str, **values: Any) -> HTMLResponse:
+    ctx: AppContext = request.app.state.ctx
+    html = _env(request).get_template(name).render(request=request, ctx=ctx, **values)
+    return HTMLResponse(html)
+
+
+def _data(ctx: AppContext) -> ReportData:
+    """The report's data for the dashboard, without projection and policies (cached)."""
+    from conviction.report.data import report_data
+
+    def make() -> ReportData:
+        book = ctx.book()
+        stored = ctx.theses()
+        return report_data(
+            book,
+            theses=stored.theses,
+            scorecards=stored.scorecards,
+            settings=stored.review,
+            benchmark=_benchmark(ctx),
+        )
+
+    data: ReportData = ctx.cached("dashboard", make)
+    return data
+
+
+def _benchmark(ctx: AppContext) -> Any:
+    if ctx.benchmark is None:
+        return None
+    from conviction.io.prices import read_price_csv
+    from conviction.web.paths import inside
+
+    series = read_price_csv(inside(ctx.workspace, ctx.benchmark, suffix=".csv"))
+    series.name = ctx.benchmark.rsplit("/", 1)[-1].removesuffix(".csv")
+    return series
+
+
+def _missing(what: str, key: str) -> HTTPException:
+    return HTTPException(status.HTTP_404_NOT_FOUND, {"message": f"no {what} {key!r}"})
+
+
+@router.get("/static/plotly.min.js")
+def plotly_bundle() -> Response:
+    return Response(
+        plotly_js(),
+        media_type="text/javascript",
+        headers={"Cache-Control": "public, max-age=86400"},
+    )
+
+
+@router.get("/static/app.js")
+def app_script() -> Response:
+    source, _, _ = _STATIC.get_source(Environment(), "app.js")
+    return Response(source, media_type="text/javascript")
+
+
+@router.get("/", response_class=HTMLResponse)
+def dashboard(request: Request, ctx: Ctx) -> HTMLResponse:
+    d = _data(ctx)
+    figs = report_figures(d)
+    keep = ("value", "growth", "drawdown", "concentration", "waterfall_company", "rolling")
+    return _page(
+        request,
+        "dashboard.html.j2",
+        d=d,
+        fig={k: figure_html(figs[k], f"fig-{k}") for k in keep},
+    )
+
+
+@router.get("/company/{company_id}", response_class=HTMLResponse)
+def company_page(request: Request, ctx: Ctx, company_id: str) -> HTMLResponse:
+    from conviction.ledger.valuation import price_history
+
+    book = ctx.book()
+    if company_id not in book.companies:
+        raise _missing("company", company_id)
+    d = _data(ctx)
+    company = book.companies[company_id]
+    marks = book.marks[book.marks["company"] == company_id]
+    fig = None
+    if len(marks):
+        days = marks["date"].to_numpy().astype("datetime64[D]")
+        prices = price_history(book, days)[company_id].to_numpy()
+        fig = figure_html(
+            figures.marks_figure(company.name, days, prices, list(marks["kind"]), company.currency),
+            "fig-marks",
+        )
+    line = next((c for c in d.status.by_company if c.company == company_id), None)
+    holders = {
+        a.account: a.weights[company_id] for a in d.status.by_account if company_id in a.weights
+    }
+    theses = [t for t in d.theses if t.subject_kind == "company" and t.subject == company_id]
+    return _page(
+        request,
+        "company.html.j2",
+        d=d,
+        company=company,
+        line=line,
+        holders=holders,
+        marks=list(marks.itertuples()),
+        theses=theses,
+        fig=fig,
+    )
+
+
+@router.get("/person/{person_id}", response_class=HTMLResponse)
+def person_page(request: Request, ctx: Ctx, person_id: str) -> HTMLResponse:
+    book = ctx.book()
+    if person_id not in book.persons:
+        raise _missing("person", person_id)
+    d = _data(ctx)
+    companies = [c for c in book.companies.values() if person_id in c.key_people]
+    weights = {
+        c.company: c.weight for c in d.status.by_company if c.company in {x.id for x in companies}
+    }
+    line = next((p for p in d.status.by_person if p.name == person_id), None)
+    card = next((c for c in d.scorecards if c.person == person_id), None)
+    fig = figure_html(
+        figures.concentration_figure(
+            {d.company_names[c]: w for c, w in weights.items()},
+            {book.persons[person_id].name: line.weight if line else 0.0},
+            company_cap=d.settings.company_cap,
+            person_cap=d.settings.person_cap,
+        ),
+        "fig-person",
+    )
+    theses = [t for t in d.theses if t.subject_kind == "person" and t.subject == person_id]
+    return _page(
+        request,
+        "person.html.j2",
+        d=d,
+        person=book.persons[person_id],
+        companies=companies,
+        line=line,
+        card=card,
+        scores=card.on(d.as_of) if card else {},
+        theses=theses,
+        fig=fig,
+    )
+
+
+@router.get("/account/{account_id}", response_class=HTMLResponse)
+def account_page(request: Request, ctx: Ctx, account_id: str) -> HTMLResponse:
+    book = ctx.book()
+    if account_id not in book.accounts:
+        raise _missing("account", account_id)
+    d = _data(ctx)
+    j = d.history.accounts.index(account_id)
+    fig = figure_html(
+        figures.value_figure(d.history.days, {account_id: d.history.values[:, j]}, d.currency),
+        "fig-account",
+    )
+    line = next(a for a in d.status.by_account if a.account == account_id)
+    tx = book.transactions[book.transactions["account"] == account_id]
+    return _page(
+        request,
+        "account.html.j2",
+        d=d,
+        account=book.accounts[account_id],
+        line=line,
+        transactions=list(tx.itertuples())[::-1][:200],
+        fig=fig,
+    )
+
+
+@router.get("/projection", response_class=HTMLResponse)
+def projection_page(
+    request: Request, ctx: Ctx, job: Annotated[str | None, Query(max_length=64)] = None
+) -> HTMLResponse:
+    found = ctx.jobs.get(job) if job else None
+    if job and found is None:
+        raise _missing("projection job", job)
+    fig = None
+    result = None
+    if found is not None and found.status == "done":
+        result = found.result
+        d = _data(ctx)
+        fig = figure_html(
+            figures.fan_figure(
+                list(range(result.years + 1)),
+                [float(q) for q in result.percentiles],
+                result.fan * result.start_value,
+                start_value=result.start_value,
+                target_multiple=result.target_multiple,
+                prob_target=result.prob_target,
+                prob_se=result.prob_target_se,
+                currency=d.currency,
+                start_year=d.as_of.year,
+            ),
+            "fig-fan",
+        )
+    return _page(
+        request,
+        "projection.html.j2",
+        job=found,
+        result=result,
+        fig=fig,
+        specs=_specs(ctx),
+        currency=ctx.book().currency,
+    )
+
+
+def _specs(ctx: AppContext) -> list[str]:
+    """Projection files the page offers: the configured one, then any in the workspace's
+    top two folder levels (no deep walk of a big folder)."""
+    found = [ctx.projection] if ctx.projection else []
+    for pattern in ("*.toml", "*/*.toml", "*/*/*.toml"):
+        for p in sorted(ctx.workspace.glob(pattern)):
+            rel = str(p.relative_to(ctx.workspace))
+            if "projection" in p.name and rel not in found:
+                found.append(rel)
+    return found[:20]
+
+
+@router.get("/policies", response_class=HTMLResponse)
+def policies_page(request: Request, ctx: Ctx) -> HTMLResponse:
+    lines = ctx.cached("policies", lambda: _policy_lines(ctx))
+    fig = None
+    ran = [p for p in lines if p.error is None]
+    if ran:
+        fig = figure_html(
+            figures.policies_figure(
+                [(p.name, p.dates, p.total) for p in ran], currency=ctx.book().currency
+            ),
+            "fig-policies",
+        )
+    return _page(request, "policies.html.j2", lines=lines, fig=fig, files=ctx.policies)
+
+
+def _policy_lines(ctx: AppContext) -> list[PolicyLine]:
+    from conviction.errors import ConvictionError
+    from conviction.io.policy_toml import read_policy
+    from conviction.policies.history import Backtest, backtest
+    from conviction.report.data import policy_line
+    from conviction.web.paths import inside
+
+    book = ctx.book()
+    lines = []
+    for name in ctx.policies:
+        try:
+            policy = read_policy(inside(ctx.workspace, name, suffix=".toml"))
+        except (ConvictionError, HTTPException) as exc:
+            lines.append(policy_line(name, "", getattr(exc, "message", str(exc))))
+            continue
+        try:
+            result: Backtest | str = backtest(book, policy)
+        except ConvictionError as exc:
+            result = str(exc)
+        lines.append(policy_line(policy.name, policy.description, result))
+    return lines
+
+
+@router.get("/theses", response_class=HTMLResponse)
+def theses_page(
+    request: Request, ctx: Ctx, as_of: Annotated[dt.date | None, Query()] = None
+) -> HTMLResponse:
+    from conviction.theses.book_review import review_book
+
+    book = ctx.book()
+    stored = ctx.theses()  # not cached: an update must show at once
+    on = as_of or book.meta.as_of or dt.date.today()
+    reviews = review_book(
+        book, on, theses=stored.theses, scorecards=stored.scorecards, settings=stored.review
+    )
+    fig = None
+    if stored.theses:
+        fig = figure_html(figures.milestones_figure(stored.theses, on), "fig-milestones")
+    return _page(
+        request, "theses.html.j2", theses=stored.theses, reviews=reviews, as_of=on, fig=fig
+    )
+
+
+@router.get("/report", response_class=HTMLResponse)
+def report_page(ctx: Ctx) -> HTMLResponse:
+    """The self-contained report (as ``conviction report`` writes it), with the configured
+    policies and the configured projection when a job for it has finished."""
+    from dataclasses import replace
+
+    from conviction.report.render import render_report
+
+    d = _data(ctx)
+    projection = None
+    if ctx.projection:
+        done = [
+            j for j in ctx.jobs.jobs() if j.status == "done" and j.request["spec"] == ctx.projection
+        ]
+        projection = done[-1].result if done else None
+    lines = ctx.cached("policies", lambda: _policy_lines(ctx))
+    full = replace(d, projection=projection, projection_name=ctx.projection, policies=tuple(lines))
+    return HTMLResponse(render_report(full))
+
+
+def _np_date(value: Any) -> str:
+    return str(np.datetime64(value, "D"))

@@ -1,0 +1,326 @@
+"""The REST API's models: what goes over the wire, apart from the database tables.
+
+Request models are strict about types (a quantity is a JSON number, not the text "5"; a
+date is the text ``YYYY-MM-DD``) and forbid unknown keys, so a typo is an error rather
+than a silently ignored field. The rules of a row are those of the CSV readers in
+``conviction.io.csv_tables``: a write through the API is accepted exactly when the same
+row in a file would load.
+
+Response models mirror the CLI's ``--json`` shapes (``conviction status --json`` and
+``conviction history --json``), so a program can switch between them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+from conviction._typing import ACTIONS, MARK_GRADES, MARK_KINDS
+from conviction.book.currencies import ISO_4217
+from conviction.theses.model import STATUSES
+
+__all__ = [
+    "MAX_ROWS",
+    "AccountOut",
+    "BookOut",
+    "CompanyOut",
+    "ErrorOut",
+    "HistoryOut",
+    "JobOut",
+    "MarkIn",
+    "MarksIn",
+    "MilestoneEntryOut",
+    "MilestoneUpdateIn",
+    "PersonOut",
+    "ProjectionIn",
+    "ReviewOut",
+    "StatusOut",
+    "TransactionIn",
+    "TransactionsIn",
+    "WriteOut",
+]
+
+#: The most rows one write may carry (bigger loads belong in files: ``conviction load``).
+MAX_ROWS = 10_000
+
+
+def _iso_date(value: Any) -> Any:
+    """Dates are the text YYYY-MM-DD: not numbers (which pydantic reads as timestamps)."""
+    if isinstance(value, dt.date):
+        return value
+    if not isinstance(value, str):
+        raise ValueError("expected a date as text YYYY-MM-DD")
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"expected a date YYYY-MM-DD, got {value!r}") from None
+
+
+IsoDate = Annotated[dt.date, BeforeValidator(_iso_date)]
+Number = Annotated[float, Field(strict=True, allow_inf_nan=False)]
+Text = Annotated[str, Field(strict=True, max_length=200)]
+LongText = Annotated[str, Field(strict=True, max_length=4000)]
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _currency(value: str) -> str:
+    code = value.strip().upper()
+    if code and code not in ISO_4217:
+        raise ValueError(f"unknown currency code {value!r} (expected an ISO 4217 code)")
+    return code
+
+
+Currency = Annotated[Text, BeforeValidator(lambda v: _currency(v) if isinstance(v, str) else v)]
+
+
+class TransactionIn(_In):
+    """One row of ``transactions.csv``."""
+
+    date: IsoDate
+    account: Text = ""
+    company: Text = ""
+    action: Literal[ACTIONS]  # type: ignore[valid-type]
+    quantity: Number = Field(gt=0)
+    price: Number | None = Field(default=None, gt=0)
+    fees: Number = Field(default=0.0, ge=0)
+    currency: Annotated[
+        Text, BeforeValidator(lambda v: _currency(v) if isinstance(v, str) else v)
+    ] = ""
+    fx_rate: Number | None = Field(default=None, gt=0)
+    lot: Text = ""
+
+    @model_validator(mode="after")
+    def _rules(self) -> TransactionIn:
+        trade = self.action in ("buy", "sell", "dividend", "split")
+        if not self.account and self.action != "split":
+            raise ValueError("account: an account is required for this action")
+        if trade and not self.company:
+            raise ValueError("company: a company is required for this action")
+        if not trade and self.company:
+            raise ValueError(f"company: {self.action} rows take no company")
+        if self.action in ("buy", "sell", "dividend") and self.price is None:
+            raise ValueError("price: a number is required here")
+        return self
+
+
+class TransactionsIn(_In):
+    transactions: list[TransactionIn] = Field(min_length=1, max_length=MAX_ROWS)
+
+
+class MarkIn(_In):
+    """One row of ``marks.csv``: a price of one company on one date, with its source."""
+
+    date: IsoDate
+    company: Text
+    price: Number = Field(gt=0)
+    kind: Literal[MARK_KINDS]  # type: ignore[valid-type]
+    source: LongText = ""
+    grade: Literal[MARK_GRADES] | None = None  # type: ignore[valid-type]
+
+
+class MarksIn(_In):
+    marks: list[MarkIn] = Field(min_length=1, max_length=MAX_ROWS)
+
+
+class MilestoneUpdateIn(_In):
+    """A new dated state of a milestone (``conviction thesis update``)."""
+
+    status: Literal[STATUSES]  # type: ignore[valid-type]
+    evidence: LongText = Field(min_length=1)
+    date: IsoDate | None = None
+    due: IsoDate | None = None
+    source: LongText = ""
+    value: Number | None = None
+
+
+class ProjectionIn(_In):
+    """Run a projection TOML of the workspace on the stored book (a background job)."""
+
+    spec: Annotated[str, Field(strict=True, min_length=1, max_length=500)]
+    paths: Annotated[int, Field(strict=True, ge=1, le=2_000_000)] | None = None
+    seed: Annotated[int, Field(strict=True, ge=0)] | None = None
+    as_of: IsoDate | None = None
+
+
+# --- responses --------------------------------------------------------------------------------
+
+
+class ErrorOut(BaseModel):
+    """Why a request was refused: a message, and where in the input when known."""
+
+    message: str
+    field: str | None = None
+    line: int | None = None
+    file: str | None = None
+
+
+class WriteOut(BaseModel):
+    added: int
+    database: dict[str, int]
+
+
+class MilestoneEntryOut(BaseModel):
+    thesis: str
+    milestone: str
+    date: dt.date
+    status: str
+    due: dt.date
+    evidence: str
+    source: str
+    value: float | None
+    origin: str
+
+
+class PersonOut(BaseModel):
+    id: str
+    name: str
+
+
+class CompanyOut(BaseModel):
+    id: str
+    name: str
+    public: bool
+    ticker: str | None
+    currency: str
+    key_people: list[str]
+    themes: list[str]
+
+
+class AccountOut(BaseModel):
+    id: str
+    name: str
+    kind: str
+    currency: str
+    max_weight: float | None
+    lot_method: str
+
+
+class BookOut(BaseModel):
+    name: str
+    currency: str
+    as_of: dt.date | None
+    persons: list[PersonOut]
+    companies: list[CompanyOut]
+    accounts: list[AccountOut]
+    rows: dict[str, int]
+
+
+class MarkInfo(BaseModel):
+    date: dt.date | None
+    kind: str | None
+    grade: str | None
+    age_days: int | None
+
+
+class CompanyLineOut(BaseModel):
+    company: str
+    quantity: float
+    price: float | None
+    value: float
+    weight: float | None
+    cost: float
+    unrealized_gain: float
+    realized_gain: float
+    income: float
+    gain: float
+    mark: MarkInfo
+
+
+class PersonLineOut(BaseModel):
+    person: str
+    value: float
+    weight: float | None
+    gain: float
+
+
+class ThemeLineOut(BaseModel):
+    theme: str
+    value: float
+    weight: float | None
+    gain: float
+
+
+class AccountLineOut(BaseModel):
+    account: str
+    kind: str
+    value: float
+    cash: float
+    gain: float
+    weights: dict[str, float]
+
+
+class StaleMarkOut(BaseModel):
+    company: str
+    last_mark_date: dt.date
+    age_days: int
+    kind: str
+    grade: str
+    source: str
+
+
+class StatusOut(BaseModel):
+    """The shape of ``conviction status --json``."""
+
+    as_of: dt.date
+    currency: str
+    total_value: float
+    cash: float
+    total_gain: float
+    hhi: float
+    by_company: list[CompanyLineOut]
+    by_person: list[PersonLineOut]
+    by_theme: list[ThemeLineOut]
+    by_account: list[AccountLineOut]
+    stale_marks: list[StaleMarkOut]
+    stale_fx: bool
+
+
+class HistoryAccountOut(BaseModel):
+    account: str
+    start_value: float
+    end_value: float
+    net_flows: float
+    twr: float | None
+    irr: float | None
+
+
+class HistoryOut(BaseModel):
+    """The shape of ``conviction history --json``; ``series`` rows are
+    ``{"date": ..., "<account>": value, ...}``."""
+
+    currency: str
+    accounts: list[HistoryAccountOut]
+    series: list[dict[str, Any]]
+
+
+class ReviewOut(BaseModel):
+    trigger: str
+    subject: str
+    detail: str
+    figures: dict[str, float | int | str | None]
+
+
+class JobOut(BaseModel):
+    """A projection job: its state, its progress, and its result once done."""
+
+    id: str
+    status: Literal["queued", "running", "done", "failed"]
+    done: int
+    total: int
+    fraction: float
+    cached: bool = False
+    error: ErrorOut | None = None
+    request: dict[str, Any]
+    result: dict[str, Any] | None = None
+    links: dict[str, str]
+
+
+def finite(x: float | None) -> float | None:
+    """JSON has no NaN: missing numbers are null."""
+    return None if x is None or not math.isfinite(x) else float(x)

@@ -1,0 +1,183 @@
+"""Writes through the API: transactions and marks, checked like ``conviction load``.
+
+Each request is one database transaction. Its rows are checked as the CSV readers check
+a file (the request models), then against the stored book (ids that exist, no mark
+stored twice), and then the whole book *with* the new rows is validated the way a load
+is (``validate_book``: no sale beyond a position, specific lots that exist). Only then are
+the rows inserted, so a refused request changes nothing. Rows remember where they came
+from: ``source``/``origin`` ``"api"``, ``line`` their position in the request (1-based).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Engine, insert
+from sqlalchemy.exc import IntegrityError
+
+from conviction.book.model import TRANSACTION_COLUMNS, Book
+from conviction.errors import (
+    DataError,
+    FormatError,
+    InputError,
+    LedgerError,
+    ReferenceError_,
+    StoreError,
+)
+from conviction.store import count_rows, read_book
+from conviction.store.tables import MarkRow, TransactionRow
+from conviction.web.schemas import MarkIn, TransactionIn
+
+__all__ = ["ORIGIN", "add_marks", "add_transactions"]
+
+#: Where rows written through the API say they came from.
+ORIGIN = "api"
+#: The file name new rows carry while the combined book is validated.
+_REQUEST = "<request>"
+_DEFAULT_GRADE = {"close": "A", "round": "A", "tender": "B", "model": "C"}
+
+
+def add_transactions(
+    engine: Engine, rows: Sequence[TransactionIn], lock: threading.Lock
+) -> dict[str, int]:
+    """Add transactions (all or none); returns the database's row counts after."""
+    with lock, engine.begin() as conn:
+        book = read_book(conn)
+        for i, r in enumerate(rows):
+            where = f"transactions[{i}]"
+            if r.account and r.account not in book.accounts:
+                raise ReferenceError_(f"unknown account {r.account!r}", field=f"{where}.account")
+            if r.company and r.company not in book.companies:
+                raise ReferenceError_(f"unknown company {r.company!r}", field=f"{where}.company")
+        frame = _transaction_frame(rows)
+        key = ["date", "account", "company", "action", "quantity", "price", "lot"]
+        dup = frame[key].astype(str).duplicated().to_numpy()
+        if dup.any():
+            i = int(np.flatnonzero(dup)[0])
+            raise FormatError(
+                "duplicate transaction: the same row appears earlier in this request",
+                field=f"transactions[{i}]",
+            )
+        _validate(book, frame)
+        conn.execute(
+            insert(TransactionRow),
+            [
+                {
+                    "date": r.date,
+                    "account_id": r.account or None,
+                    "company_id": r.company or None,
+                    "action": r.action,
+                    "quantity": r.quantity,
+                    "price": r.price,
+                    "fees": r.fees,
+                    "currency": r.currency or None,
+                    "fx_rate": r.fx_rate,
+                    "lot": r.lot or None,
+                    "source": ORIGIN,
+                    "line": i + 1,
+                }
+                for i, r in enumerate(rows)
+            ],
+        )
+        return count_rows(conn)
+
+
+def _transaction_frame(rows: Sequence[TransactionIn]) -> pd.DataFrame:
+    nan = float("nan")
+    return pd.DataFrame(
+        {
+            "date": np.array([r.date for r in rows], dtype="datetime64[D]"),
+            "account": [r.account for r in rows],
+            "company": [r.company for r in rows],
+            "action": [r.action for r in rows],
+            "quantity": [r.quantity for r in rows],
+            "price": [nan if r.price is None else r.price for r in rows],
+            "fees": [r.fees for r in rows],
+            "currency": [r.currency for r in rows],
+            "fx_rate": [nan if r.fx_rate is None else r.fx_rate for r in rows],
+            "lot": [r.lot for r in rows],
+            "file": _REQUEST,
+            "line": np.arange(len(rows), dtype=np.int64),
+        },
+        columns=list(TRANSACTION_COLUMNS),
+    )
+
+
+def _validate(book: Book, new: pd.DataFrame) -> None:
+    """The whole book with the new rows, validated as a load validates it."""
+    from conviction.io.book_reader import validate_book
+
+    tx = book.transactions.astype({"file": object})
+    combined = pd.concat([tx, new], ignore_index=True)
+    order = np.argsort(combined["date"].to_numpy().astype("datetime64[D]"), kind="stable")
+    combined = combined.iloc[order].reset_index(drop=True)
+    try:
+        validate_book(replace(book, transactions=combined))
+    except InputError as exc:
+        if exc.file == _REQUEST and exc.line is not None:
+            field = f"transactions[{exc.line}]" + (f".{exc.field}" if exc.field else "")
+            raise type(exc)(exc.message, field=field) from None
+        raise type(exc)(
+            f"{exc.message} (a stored row: the new rows would make it impossible)",
+            file=exc.file,
+            line=exc.line,
+            field=exc.field,
+        ) from None
+    except DataError as exc:  # e.g. a currency with no rate to convert it
+        raise LedgerError(str(exc), field="transactions") from None
+
+
+def add_marks(engine: Engine, rows: Sequence[MarkIn], lock: threading.Lock) -> dict[str, int]:
+    """Add marks (all or none); returns the database's row counts after."""
+    with lock, engine.begin() as conn:
+        book = read_book(conn)
+        stored = {
+            (str(d), c, k)
+            for d, c, k in zip(
+                book.marks["date"].to_numpy().astype("datetime64[D]"),
+                book.marks["company"],
+                book.marks["kind"],
+                strict=True,
+            )
+        }
+        seen: dict[tuple[str, str, str], int] = {}
+        for i, r in enumerate(rows):
+            where = f"marks[{i}]"
+            if r.company not in book.companies:
+                raise ReferenceError_(f"unknown company {r.company!r}", field=f"{where}.company")
+            key = (r.date.isoformat(), r.company, r.kind)
+            if key in seen:
+                raise FormatError(
+                    f"duplicate mark (same date, company and kind as marks[{seen[key]}])",
+                    field=f"{where}.date",
+                )
+            if key in stored:
+                raise FormatError(
+                    f"a {r.kind} mark of {r.company} on {r.date} is already stored",
+                    field=f"{where}.date",
+                )
+            seen[key] = i
+        try:
+            conn.execute(
+                insert(MarkRow),
+                [
+                    {
+                        "date": r.date,
+                        "company_id": r.company,
+                        "price": r.price,
+                        "kind": r.kind,
+                        "source": r.source,
+                        "grade": r.grade or _DEFAULT_GRADE[r.kind],
+                        "origin": ORIGIN,
+                        "line": i + 1,
+                    }
+                    for i, r in enumerate(rows)
+                ],
+            )
+        except IntegrityError as exc:  # a concurrent writer got there first
+            raise StoreError(f"the database refused the marks: {exc.orig}") from None
+        return count_rows(conn)
