@@ -16,13 +16,17 @@ def test_all_names_exist_and_are_sorted() -> None:
     assert list(conviction.__all__) == sorted(conviction.__all__)
 
 
-def test_public_names_are_listed() -> None:
-    public = {
-        name
-        for name, value in vars(conviction).items()
-        if not name.startswith("_") and not isinstance(value, type(os))
-    }
-    assert public <= set(conviction.__all__)
+def test_dir_lists_the_public_api() -> None:
+    assert dir(conviction) == sorted(conviction.__all__)
+
+
+def test_import_is_light() -> None:
+    code = (
+        "import sys, conviction; "
+        "print(','.join(m for m in ('sqlalchemy', 'pandas', 'typer') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
 
 
 def test_import_touches_nothing(tmp_path: Path) -> None:

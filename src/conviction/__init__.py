@@ -7,36 +7,98 @@ The public API in one place (the parts also have their own, fuller ``__all__``):
     state = cv.status(book, datetime.date(2025, 11, 14))
     state.company("tesla").gain, [p.weight for p in state.by_person]
 
-Importing conviction does nothing else: no files, databases or network are touched.
+Importing conviction does nothing else: no files, databases or network are touched, and
+the names below are imported on first use (so ``import conviction.theses`` stays light).
 """
 
-from conviction.book import Account, Book, BookMeta, Company, Link, Person
-from conviction.errors import (
-    ConvictionError,
-    DataError,
-    FormatError,
-    InputError,
-    LedgerError,
-    ReferenceError_,
-    SpecError,
-    StoreError,
-)
-from conviction.io import read_book, read_price_csv
-from conviction.ledger import (
-    BookStatus,
-    FxRates,
-    ValueHistory,
-    business_days,
-    cash,
-    positions,
-    price_history,
-    replay,
-    status,
-    value_history,
-)
-from conviction.ledger.returns import irr, time_weighted_returns, twr
-from conviction.store import connect, write_book
-from conviction.store import read_book as read_stored_book
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from conviction.book import Account, Book, BookMeta, Company, Link, Person
+    from conviction.errors import (
+        ConvictionError,
+        DataError,
+        FormatError,
+        InputError,
+        LedgerError,
+        ReferenceError_,
+        SpecError,
+        StoreError,
+    )
+    from conviction.io import read_book, read_price_csv
+    from conviction.ledger import (
+        BookStatus,
+        FxRates,
+        ValueHistory,
+        business_days,
+        cash,
+        positions,
+        price_history,
+        replay,
+        status,
+        value_history,
+    )
+    from conviction.ledger.returns import irr, time_weighted_returns, twr
+    from conviction.store import connect, write_book
+    from conviction.store import read_book as read_stored_book
+
+_WHERE = {
+    **dict.fromkeys(
+        ["Account", "Book", "BookMeta", "Company", "Link", "Person"], "conviction.book"
+    ),
+    **dict.fromkeys(
+        [
+            "ConvictionError",
+            "DataError",
+            "FormatError",
+            "InputError",
+            "LedgerError",
+            "ReferenceError_",
+            "SpecError",
+            "StoreError",
+        ],
+        "conviction.errors",
+    ),
+    **dict.fromkeys(["read_book", "read_price_csv"], "conviction.io"),
+    **dict.fromkeys(
+        [
+            "BookStatus",
+            "FxRates",
+            "ValueHistory",
+            "business_days",
+            "cash",
+            "positions",
+            "price_history",
+            "replay",
+            "status",
+            "value_history",
+        ],
+        "conviction.ledger",
+    ),
+    **dict.fromkeys(["irr", "time_weighted_returns", "twr"], "conviction.ledger.returns"),
+    **dict.fromkeys(["connect", "write_book"], "conviction.store"),
+}
+_RENAMED = {"read_stored_book": ("conviction.store", "read_book")}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _WHERE:
+        value = getattr(importlib.import_module(_WHERE[name]), name)
+    elif name in _RENAMED:
+        module, attr = _RENAMED[name]
+        value = getattr(importlib.import_module(module), attr)
+    else:
+        raise AttributeError(f"module 'conviction' has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
 
 __version__ = "0.1.0"
 

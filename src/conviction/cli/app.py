@@ -6,6 +6,7 @@ Commands are thin: parse, call the library, print. Errors are mapped to exit cod
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import sys
@@ -14,6 +15,8 @@ from typing import Any
 
 import typer
 from rich.console import Console
+
+from conviction.errors import FormatError
 
 app = typer.Typer(
     name="conviction",
@@ -48,6 +51,20 @@ def _root(
     ),
 ) -> None:
     settings.db_url = db or os.environ.get("CONVICTION_DB") or DEFAULT_DB
+
+
+#: The ``--json`` flag every command takes.
+JSON = typer.Option(False, "--json", help="Print JSON for programs instead of tables.")
+
+
+def parse_date(value: str | None, option: str) -> dt.date | None:
+    """A command-line date, or an error naming the option."""
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise FormatError(f"expected a date YYYY-MM-DD, got {value!r}", field=option) from None
 
 
 def print_json(payload: Any) -> None:

@@ -10,7 +10,7 @@ import numpy as np
 import typer
 from rich.table import Table
 
-from conviction.cli.app import app, err, out, print_json, settings
+from conviction.cli.app import JSON, app, err, out, parse_date, print_json, settings
 from conviction.errors import FormatError
 from conviction.io.book_reader import find_book_toml, read_book
 from conviction.ledger.account_returns import account_returns
@@ -19,17 +19,6 @@ from conviction.ledger.valuation import business_days
 from conviction.store import connect, count_rows, write_book
 from conviction.store import read_book as read_stored_book
 from conviction.store.loading import load_books
-
-JSON = typer.Option(False, "--json", help="Print JSON for programs instead of tables.")
-
-
-def parse_date(value: str | None, option: str) -> dt.date | None:
-    if value is None:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise FormatError(f"expected a date YYYY-MM-DD, got {value!r}", field=option) from None
 
 
 @app.command()

@@ -7,8 +7,8 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from conviction.cli.app import app, out, print_json, settings
-from conviction.cli.book_commands import _check_accounts, _money, _pct, parse_date
+from conviction.cli.app import app, out, parse_date, print_json, settings
+from conviction.cli.book_commands import _check_accounts, _money, _pct
 from conviction.ledger.gains import GainsReport, realized_gains
 from conviction.ledger.private import PrivateLine, PrivateReport, private_measures
 from conviction.store import connect

@@ -11,7 +11,7 @@ import typer
 from rich import box
 from rich.table import Table
 
-from conviction.cli.app import app, err, out, print_json, settings
+from conviction.cli.app import JSON, app, err, out, parse_date, print_json, settings
 from conviction.errors import FormatError
 from conviction.io.policy_toml import read_policy
 from conviction.policies.history import DEFAULT_MAX_GAP_DAYS, Backtest, backtest
@@ -20,17 +20,6 @@ from conviction.policies.summary import Outcome, SimulationSummary
 from conviction.store import connect, read_book
 
 __all__ = ["backtest_command", "backtest_payload", "compare_command", "compare_payload"]
-
-JSON = typer.Option(False, "--json", help="Print JSON for programs instead of tables.")
-
-
-def _date(value: str | None, option: str) -> dt.date | None:
-    if value is None:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise FormatError(f"expected a date YYYY-MM-DD, got {value!r}", field=option) from None
 
 
 @app.command("backtest")
@@ -51,7 +40,7 @@ def backtest_command(
 ) -> None:
     """Replay a policy on the book's accounts and marks, next to holding."""
     policy = read_policy(policy_file)
-    first, last = _date(start, "--start"), _date(end, "--end")
+    first, last = parse_date(start, "--start"), parse_date(end, "--end")
     if first is not None and last is not None and first > last:
         raise FormatError(f"--start {first} is after --end {last}", field="--start")
     if max_gap < 0:
@@ -239,7 +228,7 @@ def compare_command(
         path = path / "projection.toml"
     if not path.exists():
         raise FormatError("no projection file: pass --config FILE", file=path, field="--config")
-    day = _date(as_of, "--as-of")
+    day = parse_date(as_of, "--as-of")
     book = read_book(connect(settings.db_url))
     day = day or book.meta.as_of or dt.date.today()
     overrides = Overrides(paths=paths, seed=seed, target_multiple=target_multiple)

@@ -9,8 +9,8 @@ import typer
 from rich.table import Table
 
 from conviction.book.model import Book
-from conviction.cli.app import app, err, out, print_json, settings
-from conviction.errors import DataError, FormatError, ReferenceError_
+from conviction.cli.app import JSON, app, err, out, parse_date, print_json, settings
+from conviction.errors import DataError, ReferenceError_
 from conviction.ledger.status import status
 from conviction.store import connect
 from conviction.store import read_book as read_stored_book
@@ -21,25 +21,15 @@ from conviction.theses.triggers import Review
 
 __all__ = ["thesis_app"]
 
-JSON = typer.Option(False, "--json", help="Print JSON for programs instead of tables.")
 AS_OF = typer.Option(None, "--as-of", help="Date YYYY-MM-DD (default: the book's as_of).")
 
 thesis_app = typer.Typer(help="Theses: list, show, update milestones.", no_args_is_help=True)
 app.add_typer(thesis_app, name="thesis")
 
 
-def _date(value: str | None, option: str) -> dt.date | None:
-    if value is None:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise FormatError(f"expected a date YYYY-MM-DD, got {value!r}", field=option) from None
-
-
 def _as_of(value: str | None, book: Book | None) -> dt.date:
     book_date = book.meta.as_of if book is not None else None
-    return _date(value, "--as-of") or book_date or dt.date.today()
+    return parse_date(value, "--as-of") or book_date or dt.date.today()
 
 
 # --- payloads (JSON shapes; tables are drawn from the same dicts) ----------------------------
@@ -257,8 +247,8 @@ def thesis_update(
     as_json: bool = JSON,
 ) -> None:
     """Record a new dated state of a milestone (earlier states are kept)."""
-    on = _date(date, "--date") or dt.date.today()
-    new_due = _date(due, "--due")
+    on = parse_date(date, "--date") or dt.date.today()
+    new_due = parse_date(due, "--due")
     engine = connect(settings.db_url)
     with engine.begin() as conn:
         entry = update_thesis(
