@@ -13,9 +13,9 @@ from rich.table import Table
 from conviction.cli.app import JSON, app, err, out, parse_date, print_json, settings
 from conviction.errors import FormatError
 from conviction.io.book_reader import find_book_toml, read_book
-from conviction.ledger.account_returns import account_returns
 from conviction.ledger.status import BookStatus, status
 from conviction.ledger.valuation import business_days
+from conviction.report.payloads import history_payload, status_payload
 from conviction.store import connect, count_rows, write_book
 from conviction.store import read_book as read_stored_book
 from conviction.store.loading import load_books
@@ -103,54 +103,26 @@ def history(
         raise FormatError(f"--start {first} is after --end {last}", field="--start")
     days = business_days(first, last)
     accounts = tuple(account) if account else tuple(book.accounts)
-    returns = account_returns(
-        book, days, currency=currency.upper() if currency else None, accounts=accounts
-    )
-    vh = returns.history
-    value = vh.value
-    summary: list[dict[str, Any]] = []
-    for line, base in zip(returns.reporting, returns.base, strict=True):
-        summary.append(
-            {
-                "account": line.account,
-                "start_value": line.start_value,
-                "end_value": line.end_value,
-                "net_flows": line.net_flows,
-                "twr": line.twr,
-                "irr": line.irr,
-                "base": {
-                    "currency": base.currency,
-                    "start_value": base.start_value,
-                    "end_value": base.end_value,
-                    "net_flows": base.net_flows,
-                    "twr": base.twr,
-                    "irr": base.irr,
-                },
-            }
-        )
-    stale_days = int(returns.stale_fx.sum())
     if freq.upper() not in ("D", "M"):
         raise FormatError(f"--freq must be D or M, got {freq!r}", field="--freq")
-    rows = _sample(days, freq.upper())
-    series: list[dict[str, Any]] = [
-        {"date": str(days[i]), **{a: float(value[i, j]) for j, a in enumerate(accounts)}}
-        for i in rows
-    ]
+    payload = history_payload(
+        book,
+        days,
+        currency=currency.upper() if currency else None,
+        accounts=accounts,
+        freq=freq.upper(),
+    )
+    summary: list[dict[str, Any]] = payload["accounts"]
+    series: list[dict[str, Any]] = payload["series"]
+    stale_days = payload["stale_fx_days"]
     if as_json:
-        print_json(
-            {
-                "currency": vh.currency,
-                "accounts": summary,
-                "series": series,
-                "stale_fx_days": stale_days,
-            }
-        )
+        print_json(payload)
         return
-    table = Table(title=f"history in {vh.currency} ({first} to {last})")
+    table = Table(title=f"history in {payload['currency']} ({first} to {last})")
     table.add_column("account")
     for col in ("start value", "end value", "net flows", "TWR", "IRR (act/365)"):
         table.add_column(col, justify="right")
-    foreign = [s for s in summary if s["base"]["currency"] != vh.currency]
+    foreign = [s for s in summary if s["base"]["currency"] != payload["currency"]]
     if foreign:
         for col in ("base", "TWR (base)", "IRR (base)"):
             table.add_column(col, justify="right")
@@ -207,88 +179,6 @@ def prices_fetch(
 
 
 # --- printing ---------------------------------------------------------------------------
-
-
-def status_payload(result: BookStatus) -> dict[str, Any]:
-    """The JSON shape of ``conviction status --json`` (documented in docs/formats.md)."""
-    return {
-        "as_of": result.as_of,
-        "currency": result.currency,
-        "total_value": result.total_value,
-        "cash": result.cash,
-        "total_gain": result.total_gain,
-        "price_effect": result.price_effect,
-        "currency_effect": result.currency_effect,
-        "hhi": result.hhi,
-        "by_company": [
-            {
-                "company": c.company,
-                "quantity": c.quantity,
-                "price": c.price,
-                "value": c.value,
-                "weight": c.weight,
-                "cost": c.cost,
-                "unrealized_gain": c.unrealized_gain,
-                "realized_gain": c.realized_gain,
-                "income": c.income,
-                "gain": c.gain,
-                "price_effect": c.price_effect,
-                "currency_effect": c.currency_effect,
-                "local_currency": c.local_currency,
-                "local_gain": c.local_gain,
-                "mark": {
-                    "date": c.mark_date,
-                    "kind": c.mark_kind,
-                    "grade": c.mark_grade,
-                    "age_days": c.mark_age_days,
-                },
-            }
-            for c in result.by_company
-        ],
-        "by_person": [
-            {"person": p.name, "value": p.value, "weight": p.weight, "gain": p.gain}
-            for p in result.by_person
-        ],
-        "by_theme": [
-            {"theme": t.name, "value": t.value, "weight": t.weight, "gain": t.gain}
-            for t in result.by_theme
-        ],
-        "by_account": [
-            {
-                "account": a.account,
-                "kind": a.kind,
-                "value": a.value,
-                "cash": a.cash,
-                "gain": a.gain,
-                "price_effect": a.price_effect,
-                "currency_effect": a.currency_effect,
-                "weights": a.weights,
-            }
-            for a in result.by_account
-        ],
-        "stale_marks": [
-            {
-                "company": s.company,
-                "last_mark_date": s.last_mark_date,
-                "age_days": s.age_days,
-                "kind": s.kind,
-                "grade": s.grade,
-                "source": s.source,
-            }
-            for s in result.stale_marks
-        ],
-        "stale_fx": result.stale_fx,
-        "stale_rates": [
-            {
-                "pair": r.pair,
-                "last_rate_date": r.last_rate_date,
-                "age_days": r.age_days,
-                "rate": r.rate,
-                "source": r.source,
-            }
-            for r in result.stale_rates
-        ],
-    }
 
 
 def _print_status(result: BookStatus, name: str) -> None:
@@ -366,14 +256,6 @@ def _money(x: float) -> str:
 
 def _pct(x: float) -> str:
     return "n/a" if not np.isfinite(x) else f"{100 * x:.1f}%"
-
-
-def _sample(days: np.ndarray, freq: str) -> list[int]:
-    if freq == "D":
-        return list(range(days.size))
-    months = days.astype("datetime64[M]")
-    last = np.flatnonzero(np.append(months[1:] != months[:-1], True))
-    return [int(i) for i in last]
 
 
 def _check_accounts(accounts: Any, wanted: list[str] | None) -> None:
