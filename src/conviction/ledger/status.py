@@ -30,7 +30,7 @@ from conviction.errors import DataError
 from conviction.ledger.fx import FxRates
 from conviction.ledger.lots import Replay, replay
 from conviction.ledger.prices import marked_prices, split_factors
-from conviction.ledger.valuation import TradeArrays, trade_arrays, value_history
+from conviction.ledger.valuation import TradeArrays, rates_into, trade_arrays, value_history
 
 __all__ = [
     "AccountLine",
@@ -168,7 +168,10 @@ def status(
         book = replace(book, transactions=tx)
 
     ta = trade_arrays(book, tuple(book.accounts), companies, fx)
-    state = replay(book.transactions, book.accounts, ta.to_account, until=as_of)
+    # Replayed with rates into the status currency, each lot's `cost_account` is its cost
+    # in that currency at the rates it was paid at (pooled average-cost lots included).
+    into = rates_into(book, ta, companies, currency, fx, until=day)
+    state = replay(book.transactions, book.accounts, into, until=as_of)
     marked = marked_prices(book, np.array([day]), companies)
     factor = split_factors(book, companies, np.array([day]))[0]
     to_ccy = np.array(
@@ -191,9 +194,7 @@ def status(
     cost = dict.fromkeys(quantity, 0.0)
     for lot in state.lots:
         key, j = (lot.account, lot.company), column[lot.company]
-        paid = _in_currency(
-            fx, book, lot.account, lot.company, lot.cost, lot.cost_account, lot.opened, currency
-        )
+        paid = lot.cost_account
         quantity[key] += lot.quantity
         cost[key] += paid
         value_local = lot.quantity * _nz(local_price[j])
@@ -202,25 +203,10 @@ def status(
     realized: dict[tuple[str, str], float] = {}
     for sale in state.sales:
         key = (sale.account, sale.company)
-        in_account = currency == book.accounts[sale.account].currency
-        if in_account:
-            at_sale = sale.rate
-        else:
-            ccy = book.companies[sale.company].currency
-            at_sale = fx.rate(ccy, currency, np.array([np.datetime64(sale.date, "D")])).rates[0]
-        bought = 0.0
         for m in sale.lots:
-            paid = (
-                m.cost_account
-                if in_account
-                else _in_currency(
-                    fx, book, sale.account, sale.company, m.cost, m.cost_account, m.opened, currency
-                )
-            )
-            bought += paid
             proceeds = sale.proceeds * m.quantity / sale.quantity
-            _split(price_eff, ccy_eff, key, proceeds, m.cost, paid, float(at_sale))
-        realized[key] = realized.get(key, 0.0) + float(sale.proceeds * at_sale - bought)
+            _split(price_eff, ccy_eff, key, proceeds, m.cost, m.cost_account, sale.rate)
+        realized[key] = realized.get(key, 0.0) + sale.gain_account
         _add(local_gain, key, sale.gain)
     income = _income(book, ta, fx, day, currency)
     for key, amount in income.items():
@@ -384,24 +370,6 @@ def _nz(x: float) -> float:
 
 def _date(value: np.datetime64) -> dt.date:
     return dt.date.fromisoformat(str(value.astype("datetime64[D]")))
-
-
-def _in_currency(
-    fx: FxRates,
-    book: Book,
-    account: str,
-    company: str,
-    amount: float,
-    amount_account: float,
-    on: dt.date,
-    currency: str,
-) -> float:
-    """An amount paid on ``on`` (in the company's currency) in ``currency`` at that day's rate;
-    in the account's own currency, the rate the trade actually used."""
-    if currency == book.accounts[account].currency:
-        return amount_account
-    ccy = book.companies[company].currency
-    return float(amount * fx.rate(ccy, currency, np.array([np.datetime64(on, "D")])).rates[0])
 
 
 def _income(

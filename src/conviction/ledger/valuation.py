@@ -28,6 +28,7 @@ __all__ = [
     "cash",
     "positions",
     "price_history",
+    "rates_into",
     "trade_arrays",
     "value_history",
 ]
@@ -112,6 +113,39 @@ def trade_arrays(
     return TradeArrays(
         day, account, company, action, qty, shares, settle, amount, dep | wd, to_account
     )
+
+
+def rates_into(
+    book: Book,
+    ta: TradeArrays,
+    companies: Sequence[str],
+    currency: str,
+    fx: FxRates,
+    *,
+    until: np.datetime64 | None = None,
+) -> Float64Array:
+    """Per row, the rate from the company's currency into ``currency`` on the row's day.
+
+    Where ``currency`` is the row's account currency this is ``ta.to_account`` (so a rate
+    the row traded at is kept); elsewhere the day's rate. Rows after ``until`` get 1.0.
+    Replaying lots with these rates keeps every lot's cost in ``currency`` at the rates it
+    was paid at, pooled (average cost) lots included.
+    """
+    tx = book.transactions
+    account_ccy = _lookup(
+        tx["account"], {a.id: a.currency for a in book.accounts.values()}, book.currency
+    )
+    company_ccy = np.array([book.companies[c].currency for c in companies] + [""], dtype=object)
+    base = company_ccy[ta.company]  # index -1 (cash rows) picks ""
+    is_trade = np.isin(ta.action, ["buy", "sell", "dividend"]) & (ta.company >= 0)
+    own = account_ccy == currency
+    need = is_trade & ~own
+    if until is not None:
+        need &= ta.day <= until
+    quote = np.full(base.shape[0], currency, dtype=object)
+    out = _rates(fx, base, quote, ta.day, need, tx)
+    out[own] = ta.to_account[own]
+    return out
 
 
 def _lookup(keys: pd.Series, table: dict[str, str], default: str) -> np.ndarray:
