@@ -15,10 +15,10 @@ import pandas as pd
 from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
 
 from conviction.book.model import Book
-from conviction.ledger.returns import irr, twr
 from conviction.ledger.status import BookStatus
 from conviction.ledger.status import status as book_status
 from conviction.ledger.valuation import business_days, value_history
+from conviction.report.payloads import history_payload, status_payload
 from conviction.theses.model import Milestone, MilestoneEntry, Thesis
 from conviction.web.auth import require_token
 from conviction.web.context import AppContext, context
@@ -81,69 +81,8 @@ def _date_of(book: Book, as_of: dt.date | None) -> dt.date:
 
 
 def status_out(st: BookStatus) -> StatusOut:
-    """The JSON of ``conviction status --json`` as a typed model."""
-    return StatusOut.model_validate(
-        {
-            "as_of": st.as_of,
-            "currency": st.currency,
-            "total_value": st.total_value,
-            "cash": st.cash,
-            "total_gain": st.total_gain,
-            "hhi": st.hhi,
-            "by_company": [
-                {
-                    "company": c.company,
-                    "quantity": c.quantity,
-                    "price": finite(c.price),
-                    "value": c.value,
-                    "weight": finite(c.weight),
-                    "cost": c.cost,
-                    "unrealized_gain": c.unrealized_gain,
-                    "realized_gain": c.realized_gain,
-                    "income": c.income,
-                    "gain": c.gain,
-                    "mark": {
-                        "date": c.mark_date,
-                        "kind": c.mark_kind,
-                        "grade": c.mark_grade,
-                        "age_days": c.mark_age_days,
-                    },
-                }
-                for c in st.by_company
-            ],
-            "by_person": [
-                {"person": p.name, "value": p.value, "weight": finite(p.weight), "gain": p.gain}
-                for p in st.by_person
-            ],
-            "by_theme": [
-                {"theme": t.name, "value": t.value, "weight": finite(t.weight), "gain": t.gain}
-                for t in st.by_theme
-            ],
-            "by_account": [
-                {
-                    "account": a.account,
-                    "kind": a.kind,
-                    "value": a.value,
-                    "cash": a.cash,
-                    "gain": a.gain,
-                    "weights": a.weights,
-                }
-                for a in st.by_account
-            ],
-            "stale_marks": [
-                {
-                    "company": s.company,
-                    "last_mark_date": s.last_mark_date,
-                    "age_days": s.age_days,
-                    "kind": s.kind,
-                    "grade": s.grade,
-                    "source": s.source,
-                }
-                for s in st.stale_marks
-            ],
-            "stale_fx": st.stale_fx,
-        }
-    )
+    """The JSON of ``conviction status --json`` (the same payload) as a typed model."""
+    return StatusOut.model_validate(_clean(status_payload(st)))
 
 
 def _entry(e: MilestoneEntry) -> dict[str, Any]:
@@ -283,36 +222,14 @@ def get_history(
             {"message": f"start {first} is after end {last}", "field": "start"},
         )
     days = business_days(first, last)
-    vh = value_history(
-        book, days, currency=currency.upper() if currency else None, accounts=accounts
+    payload = history_payload(
+        book,
+        days,
+        currency=currency.upper() if currency else None,
+        accounts=accounts,
+        freq=freq.upper(),
     )
-    value, flows = vh.value, vh.flows
-    summary = []
-    for j, a in enumerate(accounts):
-        cash_flows = -flows[:, j].copy()
-        cash_flows[-1] += value[-1, j]
-        summary.append(
-            {
-                "account": a,
-                "start_value": float(value[0, j]),
-                "end_value": float(value[-1, j]),
-                "net_flows": float(flows[:, j].sum()),
-                "twr": finite(float(twr(value[:, j], flows[:, j]))),
-                "irr": finite(irr(days, cash_flows)),
-            }
-        )
-    if freq.upper() == "D":
-        rows = np.arange(days.size)
-    else:
-        months = days.astype("datetime64[M]")
-        rows = np.flatnonzero(np.append(months[1:] != months[:-1], True))
-    series = [
-        {"date": str(days[i]), **{a: float(value[i, j]) for j, a in enumerate(accounts)}}
-        for i in rows
-    ]
-    return HistoryOut.model_validate(
-        {"currency": vh.currency, "accounts": summary, "series": series}
-    )
+    return HistoryOut.model_validate(_clean(payload))
 
 
 @router.get("/stats", responses=ERRORS)

@@ -151,7 +151,13 @@ class ProjectionIn(_In):
 # --- responses --------------------------------------------------------------------------------
 
 
-class ErrorOut(BaseModel):
+class _Out(BaseModel):
+    """Responses document their fields and pass on any the shared payload adds."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+class ErrorOut(_Out):
     """Why a request was refused: a message, and where in the input when known."""
 
     message: str
@@ -160,12 +166,12 @@ class ErrorOut(BaseModel):
     file: str | None = None
 
 
-class WriteOut(BaseModel):
+class WriteOut(_Out):
     added: int
     database: dict[str, int]
 
 
-class MilestoneEntryOut(BaseModel):
+class MilestoneEntryOut(_Out):
     thesis: str
     milestone: str
     date: dt.date
@@ -177,12 +183,12 @@ class MilestoneEntryOut(BaseModel):
     origin: str
 
 
-class PersonOut(BaseModel):
+class PersonOut(_Out):
     id: str
     name: str
 
 
-class CompanyOut(BaseModel):
+class CompanyOut(_Out):
     id: str
     name: str
     public: bool
@@ -192,7 +198,7 @@ class CompanyOut(BaseModel):
     themes: list[str]
 
 
-class AccountOut(BaseModel):
+class AccountOut(_Out):
     id: str
     name: str
     kind: str
@@ -201,7 +207,7 @@ class AccountOut(BaseModel):
     lot_method: str
 
 
-class BookOut(BaseModel):
+class BookOut(_Out):
     name: str
     currency: str
     as_of: dt.date | None
@@ -211,14 +217,14 @@ class BookOut(BaseModel):
     rows: dict[str, int]
 
 
-class MarkInfo(BaseModel):
+class MarkInfo(_Out):
     date: dt.date | None
     kind: str | None
     grade: str | None
     age_days: int | None
 
 
-class CompanyLineOut(BaseModel):
+class CompanyLineOut(_Out):
     company: str
     quantity: float
     price: float | None
@@ -232,21 +238,21 @@ class CompanyLineOut(BaseModel):
     mark: MarkInfo
 
 
-class PersonLineOut(BaseModel):
+class PersonLineOut(_Out):
     person: str
     value: float
     weight: float | None
     gain: float
 
 
-class ThemeLineOut(BaseModel):
+class ThemeLineOut(_Out):
     theme: str
     value: float
     weight: float | None
     gain: float
 
 
-class AccountLineOut(BaseModel):
+class AccountLineOut(_Out):
     account: str
     kind: str
     value: float
@@ -255,7 +261,7 @@ class AccountLineOut(BaseModel):
     weights: dict[str, float]
 
 
-class StaleMarkOut(BaseModel):
+class StaleMarkOut(_Out):
     company: str
     last_mark_date: dt.date
     age_days: int
@@ -264,7 +270,7 @@ class StaleMarkOut(BaseModel):
     source: str
 
 
-class StatusOut(BaseModel):
+class StatusOut(_Out):
     """The shape of ``conviction status --json``."""
 
     as_of: dt.date
@@ -281,7 +287,7 @@ class StatusOut(BaseModel):
     stale_fx: bool
 
 
-class HistoryAccountOut(BaseModel):
+class HistoryAccountOut(_Out):
     account: str
     start_value: float
     end_value: float
@@ -290,23 +296,24 @@ class HistoryAccountOut(BaseModel):
     irr: float | None
 
 
-class HistoryOut(BaseModel):
+class HistoryOut(_Out):
     """The shape of ``conviction history --json``; ``series`` rows are
     ``{"date": ..., "<account>": value, ...}``."""
 
     currency: str
     accounts: list[HistoryAccountOut]
     series: list[dict[str, Any]]
+    stale_fx_days: int
 
 
-class ReviewOut(BaseModel):
+class ReviewOut(_Out):
     trigger: str
     subject: str
     detail: str
     figures: dict[str, float | int | str | None]
 
 
-class JobOut(BaseModel):
+class JobOut(_Out):
     """A projection job: its state, its progress, and its result once done."""
 
     id: str
