@@ -15,6 +15,10 @@ process so that its peak memory (``ru_maxrss`` of the process and of its workers
   engine-1        conviction.projection, numba kernel, in process (1 core)
   engine-2        the same on ProcessRunner(2) (2 cores; worker start-up included)
 
+Each row gives wall time and the CPU time of the timed section (this process and its pool
+workers): on a shared machine the wall time of two processes swings with the neighbours'
+load, the CPU time much less.
+
     python benchmarks/bench_projection.py            # 1,000,000 paths (plain at 50,000)
     python benchmarks/bench_projection.py --quick    # 100,000 paths (plain at 20,000)
 """
@@ -67,6 +71,14 @@ def spec(paths: int) -> Any:
     )
 
 
+def cpu_now() -> float:
+    """CPU seconds of this process and of its finished children (pool workers count once
+    the pool has shut down)."""
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    them = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + them.ru_utime + them.ru_stime
+
+
 def _draw(args: tuple[int, str, int]) -> float:
     count, bitgen, seed = args
     rng = np.random.Generator(getattr(np.random, bitgen)(seed))
@@ -82,13 +94,13 @@ def _draw(args: tuple[int, str, int]) -> float:
 
 def raw_draw(paths: int, bitgen: str, workers: int) -> dict[str, Any]:
     count = paths * STEPS * ASSETS
-    t = time.perf_counter()
+    t, c = time.perf_counter(), cpu_now()
     if workers == 1:
         _draw((count, bitgen, 1))
     else:
         with ProcessPoolExecutor(workers) as ex:
             list(ex.map(_draw, [(count // workers, bitgen, s) for s in range(workers)]))
-    return {"seconds": time.perf_counter() - t, "normals": count}
+    return {"seconds": time.perf_counter() - t, "cpu": cpu_now() - c, "normals": count}
 
 
 def plain_numpy(paths: int, full_paths: int) -> dict[str, Any]:
@@ -100,7 +112,7 @@ def plain_numpy(paths: int, full_paths: int) -> dict[str, Any]:
     plan = build_plan(s)
     rng = np.random.default_rng(1)
     w = plan.weights / plan.weights.sum()
-    t = time.perf_counter()
+    t, c = time.perf_counter(), cpu_now()
     z = rng.standard_normal((paths, STEPS, ASSETS))
     z = z @ plan.factor.T
     chi = rng.chisquare(DF, (paths, STEPS, 1))
@@ -125,6 +137,7 @@ def plain_numpy(paths: int, full_paths: int) -> dict[str, Any]:
     secs = time.perf_counter() - t
     return {
         "seconds": secs * full_paths / paths,
+        "cpu": (cpu_now() - c) * full_paths / paths,
         "measured_seconds": secs,
         "measured_paths": paths,
     }
@@ -136,11 +149,12 @@ def engine(paths: int, workers: int) -> dict[str, Any]:
 
     Projection(spec(4096)).run()  # load (or compile) the kernel before timing
     runner = InProcessRunner() if workers == 1 else ProcessRunner(workers)
-    t = time.perf_counter()
+    t, c = time.perf_counter(), cpu_now()
     r = Projection(spec(paths)).run(runner=runner)
     secs = time.perf_counter() - t
     return {
         "seconds": secs,
+        "cpu": cpu_now() - c,
         "prob_target": r.prob_target,
         "median_multiple": float(r.terminal_multiple[2]),
         "summary": r.summary,
@@ -161,9 +175,6 @@ def child(args: argparse.Namespace) -> None:
     out = VARIANTS[args.variant](args)
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    me = resource.getrusage(resource.RUSAGE_SELF)
-    them = resource.getrusage(resource.RUSAGE_CHILDREN)
-    out["cpu_seconds"] = me.ru_utime + me.ru_stime + them.ru_utime + them.ru_stime
     out["peak_mb"] = max(own, kids) / 1024  # Linux reports KiB
     out["peak_mb_process"] = own / 1024
     out["peak_mb_largest_worker"] = kids / 1024
@@ -202,19 +213,21 @@ def main() -> None:
         if "prob_target" in r:
             extra = f" (P(5x) = {r['prob_target']:.4f}, median {r['median_multiple']:.3f})"
         print(
-            f"{name:14s} {r['seconds']:8.2f} s   peak {r['peak_mb']:7.0f} MB   "
-            f"(process cpu {r['cpu_seconds']:.1f} s){extra}",
+            f"{name:14s} {r['seconds']:8.2f} s  cpu {r['cpu']:7.2f} s  "
+            f"peak {r['peak_mb']:6.0f} MB{extra}",
             flush=True,
         )
-    floor1 = rows.get("numpy-draw-1", {}).get("seconds")
-    floor2 = rows.get("numpy-draw-2", {}).get("seconds")
+    floor1 = rows.get("numpy-draw-1", {})
+    floor2 = rows.get("numpy-draw-2", {})
     for name in ("engine-1", "engine-2", "plain-numpy"):
         if name in rows:
             parts = []
             if floor1:
-                parts.append(f"{rows[name]['seconds'] / floor1:.2f}x the 1-core draw")
+                parts.append(f"{rows[name]['seconds'] / floor1['seconds']:.2f}x the 1-core draw")
             if floor2:
-                parts.append(f"{rows[name]['seconds'] / floor2:.2f}x the 2-process draw")
+                parts.append(f"{rows[name]['seconds'] / floor2['seconds']:.2f}x the 2-process draw")
+            if floor1:
+                parts.append(f"cpu {rows[name]['cpu'] / floor1['cpu']:.2f}x the draw's cpu")
             print(f"ratio {name:12s} " + ", ".join(parts))
 
 
