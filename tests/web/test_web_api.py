@@ -140,11 +140,21 @@ def test_stats_benchmark_must_be_a_csv_in_the_workspace(client: TestClient) -> N
 def test_openapi_lists_reads_and_guarded_writes(client: TestClient) -> None:
     spec = client.get("/api/v1/openapi.json").json()
     paths = spec["paths"]
-    for read in ("/api/v1/book", "/api/v1/status", "/api/v1/history", "/api/v1/stats",
-                 "/api/v1/reviews", "/api/v1/projections/{job_id}"):
+    for read in (
+        "/api/v1/book",
+        "/api/v1/status",
+        "/api/v1/history",
+        "/api/v1/stats",
+        "/api/v1/reviews",
+        "/api/v1/projections/{job_id}",
+    ):
         assert "get" in paths[read]
-    for write in ("/api/v1/transactions", "/api/v1/marks", "/api/v1/projections",
-                  "/api/v1/theses/{thesis_id}/milestones/{milestone_id}"):
+    for write in (
+        "/api/v1/transactions",
+        "/api/v1/marks",
+        "/api/v1/projections",
+        "/api/v1/theses/{thesis_id}/milestones/{milestone_id}",
+    ):
         assert paths[write]["post"]["security"] == [{"HTTPBearer": []}]
         assert "401" in paths[write]["post"]["responses"]
     assert client.get("/docs").status_code == 404  # Swagger UI would load a CDN
@@ -171,8 +181,17 @@ class _Assets(HTMLParser):
 @pytest.mark.parametrize(
     ("url", "figures"),
     [
-        ("/", ["fig-value", "fig-growth", "fig-drawdown", "fig-concentration",
-               "fig-waterfall_company", "fig-rolling"]),
+        (
+            "/",
+            [
+                "fig-value",
+                "fig-growth",
+                "fig-drawdown",
+                "fig-concentration",
+                "fig-waterfall_company",
+                "fig-rolling",
+            ],
+        ),
         ("/company/tesla", ["fig-marks"]),
         ("/person/musk", ["fig-person"]),
         ("/account/ron", ["fig-account"]),

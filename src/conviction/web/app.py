@@ -168,10 +168,6 @@ async def _send_json(send: Send, code: int, body: dict[str, Any], headers: Any =
     await send({"type": "http.response.body", "body": data})
 
 
-class _TooLarge(Exception):
-    pass
-
-
 class BodyLimit:
     """413 for a body over ``limit`` bytes (announced, or counted as it streams in)."""
 
@@ -189,28 +185,31 @@ class BodyLimit:
                 await _send_json(send, 413, too_big)
                 return
         seen = 0
-        started = False
+        started = refused = False
 
         async def counted() -> Message:
-            nonlocal seen
+            # FastAPI turns any error while reading the body into a 400, so answer 413
+            # here, then tell the app the client left and drop whatever it answers.
+            nonlocal seen, refused
             message = await receive()
-            if message["type"] == "http.request":
+            if message["type"] == "http.request" and not refused:
                 seen += len(message.get("body", b""))
                 if seen > self.limit:
-                    raise _TooLarge
+                    refused = True
+                    if not started:
+                        await _send_json(send, 413, too_big)
+                    return {"type": "http.disconnect"}
             return message
 
         async def watched(message: Message) -> None:
             nonlocal started
+            if refused:
+                return
             if message["type"] == "http.response.start":
                 started = True
             await send(message)
 
-        try:
-            await self.app(scope, counted, watched)
-        except _TooLarge:
-            if not started:
-                await _send_json(send, 413, too_big)
+        await self.app(scope, counted, watched)
 
 
 class WriteGuard:

@@ -1,0 +1,404 @@
+"""Writes through the API: token, validation like ``conviction load``, atomicity.
+
+Every refused request is checked to leave the database exactly as it was (a full SQL
+dump before and after), and rows the CSV readers refuse are refused here with the same
+field named.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from conviction.cli import app as cli
+from conviction.errors import InputError
+
+ROOT = Path(__file__).resolve().parents[2]
+BUY = {
+    "date": "2025-11-14",
+    "account": "ron",
+    "company": "tesla",
+    "action": "buy",
+    "quantity": 1000,
+    "price": 404.35,
+}
+MARK = {
+    "date": "2025-11-13",
+    "company": "tesla",
+    "price": 401.99,
+    "kind": "close",
+    "source": "test",
+}
+UPDATE = {
+    "status": "slipped",
+    "evidence": "AI5 samples late",
+    "date": "2026-01-15",
+    "due": "2028-06-30",
+}
+
+
+def _tesla_quantity(client: TestClient) -> float:
+    lines = client.get("/api/v1/status").json()["by_company"]
+    return float(next(x for x in lines if x["company"] == "tesla")["quantity"])
+
+
+# --- the token ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "body"),
+    [
+        ("/api/v1/transactions", {"transactions": [BUY]}),
+        ("/api/v1/marks", {"marks": [MARK]}),
+        ("/api/v1/theses/tesla/milestones/ai5-chip", UPDATE),
+        ("/api/v1/projections", {"spec": "examples/baron/projection.toml", "paths": 100}),
+    ],
+)
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        {"Authorization": "Bearer wrong-token-0123456789"},
+        {"Authorization": "Basic dXNlcjpwYXNz"},
+        {"Authorization": "Bearer"},
+    ],
+)
+def test_writes_without_the_token_are_401_and_change_nothing(
+    client: TestClient,
+    snapshot: Callable[[], list[str]],
+    url: str,
+    body: dict[str, Any],
+    headers: dict[str, str],
+) -> None:
+    before = snapshot()
+    r = client.post(url, json=body, headers=headers)
+    assert r.status_code == 401
+    assert r.headers["www-authenticate"].startswith("Bearer")
+    assert snapshot() == before
+    assert client.get("/api/v1/projections").json() == []  # no job started either
+
+
+def test_401_comes_before_the_body_is_read(client: TestClient) -> None:
+    # A malformed body without a token is refused for the token, not parsed.
+    r = client.post(
+        "/api/v1/transactions", content=b"{not json", headers={"Content-Type": "application/json"}
+    )
+    assert r.status_code == 401
+
+
+# --- transactions -------------------------------------------------------------------------------
+
+
+def test_a_buy_is_stored_and_changes_the_position(
+    client: TestClient, auth: dict[str, str], db_url: str
+) -> None:
+    before = _tesla_quantity(client)
+    r = client.post("/api/v1/transactions", json={"transactions": [BUY]}, headers=auth)
+    assert r.status_code == 201, r.text
+    assert r.json()["added"] == 1
+    assert _tesla_quantity(client) == pytest.approx(before + 1000)
+    # The CLI on the same database sees it too, and the row says where it came from.
+    out = CliRunner().invoke(cli, ["--db", db_url, "status", "--json"])
+    status = json.loads(out.stdout)
+    assert next(x for x in status["by_company"] if x["company"] == "tesla")["quantity"] == (
+        pytest.approx(before + 1000)
+    )
+    ron = client.get("/api/v1/accounts/ron").json()
+    assert ron["transactions"][-1]["file"] == "api"
+
+
+def test_a_sale_larger_than_the_position_is_refused_whole(
+    client: TestClient, auth: dict[str, str], snapshot: Callable[[], list[str]]
+) -> None:
+    held = _tesla_quantity(client)
+    before = snapshot()
+    rows = [
+        BUY,  # fine on its own: refused with the batch
+        {**BUY, "action": "sell", "account": "partners", "quantity": held * 10},
+    ]
+    r = client.post("/api/v1/transactions", json={"transactions": rows}, headers=auth)
+    assert r.status_code == 422
+    detail = r.json()["detail"]
+    assert detail["field"] == "transactions[1].quantity"
+    assert "larger than the position" in detail["message"]
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize(
+    ("row", "where"),
+    [
+        ({**BUY, "quantity": "5"}, "quantity"),  # text, not a number
+        ({**BUY, "quantity": True}, "quantity"),
+        ({**BUY, "quantity": -5}, "quantity"),
+        ({**BUY, "quantity": 0}, "quantity"),
+        ({**BUY, "price": None}, "price"),
+        ({**BUY, "price": -1}, "price"),
+        ({**BUY, "fees": -1}, "fees"),
+        ({**BUY, "date": 20251114}, "date"),
+        ({**BUY, "date": "2025-02-30"}, "date"),
+        ({**BUY, "date": "14/11/2025"}, "date"),
+        ({**BUY, "action": "steal"}, "action"),
+        ({**BUY, "currency": "XXY"}, "currency"),
+        ({**BUY, "fx_rate": 0}, "fx_rate"),
+        ({**BUY, "colour": "red"}, "colour"),
+        ({k: v for k, v in BUY.items() if k != "date"}, "date"),
+        (
+            {
+                "date": "2025-11-14",
+                "account": "ron",
+                "action": "deposit",
+                "quantity": 5,
+                "company": "tesla",
+            },
+            "company",
+        ),
+        (
+            {
+                "date": "2025-11-14",
+                "action": "buy",
+                "company": "tesla",
+                "quantity": 5,
+                "price": 1.0,
+            },
+            "account",
+        ),
+    ],
+)
+def test_malformed_rows_are_422_naming_the_field(
+    client: TestClient,
+    auth: dict[str, str],
+    snapshot: Callable[[], list[str]],
+    row: dict[str, Any],
+    where: str,
+) -> None:
+    before = snapshot()
+    r = client.post("/api/v1/transactions", json={"transactions": [row]}, headers=auth)
+    assert r.status_code == 422, r.text
+    assert where in json.dumps(r.json()["detail"])
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize(("field", "value"), [("account", "nobody"), ("company", "acme")])
+def test_unknown_ids_in_rows_are_422(
+    client: TestClient,
+    auth: dict[str, str],
+    snapshot: Callable[[], list[str]],
+    field: str,
+    value: str,
+) -> None:
+    before = snapshot()
+    r = client.post(
+        "/api/v1/transactions", json={"transactions": [{**BUY, field: value}]}, headers=auth
+    )
+    assert r.status_code == 422
+    assert r.json()["detail"]["field"] == f"transactions[0].{field}"
+    assert f"unknown {field} {value!r}" in r.json()["detail"]["message"]
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"transactions": []},
+        {"transactions": "buy"},
+        {"rows": [BUY]},
+        [BUY],
+        {"transactions": [BUY, BUY]},  # the same row twice (as a CSV file may not hold it)
+    ],
+)
+def test_bad_bodies_are_4xx(
+    client: TestClient, auth: dict[str, str], snapshot: Callable[[], list[str]], body: Any
+) -> None:
+    before = snapshot()
+    r = client.post("/api/v1/transactions", json=body, headers=auth)
+    assert r.status_code == 422
+    assert snapshot() == before
+
+
+def test_malformed_json_is_400(
+    client: TestClient, auth: dict[str, str], snapshot: Callable[[], list[str]]
+) -> None:
+    before = snapshot()
+    for raw in (b"{", b'{"transactions": [}', b"\xff\xfe", b""):
+        r = client.post(
+            "/api/v1/transactions",
+            content=raw,
+            headers={**auth, "Content-Type": "application/json"},
+        )
+        assert r.status_code in (400, 422), raw
+        assert r.status_code == 400 or raw == b""
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize(
+    ("csv_row", "api_row", "field"),
+    [
+        ("2025-11-14,ron,tesla,buy,-5,400,0", {**BUY, "quantity": -5}, "quantity"),
+        ("2025-11-14,ron,tesla,buy,5,,0", {**BUY, "price": None}, "price"),
+        ("2025-11-14,ron,acme,buy,5,400,0", {**BUY, "company": "acme"}, "company"),
+        ("2025-11-14,nobody,tesla,buy,5,400,0", {**BUY, "account": "nobody"}, "account"),
+        (
+            "2025-11-14,ron,tesla,sell,1e12,400,0",
+            {**BUY, "action": "sell", "quantity": 1e12},
+            "quantity",
+        ),
+    ],
+)
+def test_the_api_refuses_what_a_load_refuses(
+    client: TestClient,
+    auth: dict[str, str],
+    db_url: str,
+    tmp_path: Path,
+    csv_row: str,
+    api_row: dict[str, Any],
+    field: str,
+) -> None:
+    """The same row in a file given to ``conviction load`` fails on the same field."""
+    import shutil
+
+    book = tmp_path / "book"
+    shutil.copytree(ROOT / "examples" / "baron", book)
+    with (book / "transactions.csv").open("a", encoding="utf-8") as f:
+        f.write(csv_row + "\n")
+    loaded = CliRunner().invoke(cli, ["--db", db_url, "load", str(book)])
+    assert isinstance(loaded.exception, InputError)  # `conviction load` exits 2 on it
+    assert loaded.exception.field == field
+    r = client.post("/api/v1/transactions", json={"transactions": [api_row]}, headers=auth)
+    assert r.status_code == 422
+    assert field in json.dumps(r.json()["detail"])
+
+
+# --- marks --------------------------------------------------------------------------------------
+
+
+def test_marks_are_added_once(
+    client: TestClient, auth: dict[str, str], snapshot: Callable[[], list[str]]
+) -> None:
+    r = client.post("/api/v1/marks", json={"marks": [MARK]}, headers=auth)
+    assert r.status_code == 201, r.text
+    marks = client.get("/api/v1/companies/tesla").json()["marks"]
+    added = [m for m in marks if m["date"] == "2025-11-13"]
+    assert added == [
+        {"date": "2025-11-13", "price": 401.99, "kind": "close", "grade": "A", "source": "test"}
+    ]
+    before = snapshot()
+    again = client.post("/api/v1/marks", json={"marks": [MARK]}, headers=auth)
+    assert again.status_code == 422
+    assert "already stored" in again.json()["detail"]["message"]
+    twice = client.post(
+        "/api/v1/marks", json={"marks": [{**MARK, "date": "2025-11-12"}] * 2}, headers=auth
+    )
+    assert twice.status_code == 422 and twice.json()["detail"]["field"] == "marks[1].date"
+    bad = client.post("/api/v1/marks", json={"marks": [{**MARK, "kind": "rumour"}]}, headers=auth)
+    assert bad.status_code == 422
+    unknown = client.post(
+        "/api/v1/marks", json={"marks": [{**MARK, "company": "acme"}]}, headers=auth
+    )
+    assert unknown.status_code == 422
+    assert unknown.json()["detail"]["field"] == "marks[0].company"
+    assert snapshot() == before
+
+
+def test_a_new_mark_moves_the_value(client: TestClient, auth: dict[str, str]) -> None:
+    before = client.get("/api/v1/status", params={"as_of": "2025-11-17"}).json()
+    mark = {"date": "2025-11-17", "company": "tesla", "price": 808.70, "kind": "close"}
+    assert client.post("/api/v1/marks", json={"marks": [mark]}, headers=auth).status_code == 201
+    after = client.get("/api/v1/status", params={"as_of": "2025-11-17"}).json()
+    tesla = next(x for x in after["by_company"] if x["company"] == "tesla")
+    assert tesla["price"] == pytest.approx(808.70)
+    old = next(x for x in before["by_company"] if x["company"] == "tesla")
+    assert tesla["value"] == pytest.approx(old["quantity"] * 808.70)
+
+
+# --- milestones ---------------------------------------------------------------------------------
+
+
+def test_a_milestone_update_adds_history(
+    client: TestClient, auth: dict[str, str], cli_json: Callable[..., Any]
+) -> None:
+    url = "/api/v1/theses/tesla/milestones/ai5-chip"
+    r = client.post(url, json=UPDATE, headers=auth)
+    assert r.status_code == 201, r.text
+    assert r.json()["status"] == "slipped" and r.json()["due"] == "2028-06-30"
+    shown = cli_json("thesis", "show", "tesla", "--as-of", "2026-02-01")
+    chip = next(m for m in shown["milestones"] if m["id"] == "ai5-chip")
+    assert chip["status"] == "slipped" and chip["due"] == "2028-06-30"
+    assert [e["origin"] for e in chip["history"]][-1] == "update"
+    assert len(chip["history"]) == 2  # the file's entry is kept
+
+
+@pytest.mark.parametrize(
+    ("url", "body", "code", "field"),
+    [
+        ("/api/v1/theses/nope/milestones/ai5-chip", UPDATE, 404, None),
+        ("/api/v1/theses/tesla/milestones/nope", UPDATE, 404, None),
+        ("/api/v1/theses/tesla/milestones/ai5-chip", {**UPDATE, "status": "done"}, 422, None),
+        ("/api/v1/theses/tesla/milestones/ai5-chip", {**UPDATE, "evidence": ""}, 422, None),
+        (
+            "/api/v1/theses/tesla/milestones/ai5-chip",
+            {**UPDATE, "evidence": "   "},
+            422,
+            "evidence",
+        ),
+        ("/api/v1/theses/tesla/milestones/ai5-chip", {**UPDATE, "date": "2020-01-01"}, 422, "date"),
+        ("/api/v1/theses/tesla/milestones/ai5-chip", {**UPDATE, "due": "2020-01-01"}, 422, "due"),
+        ("/api/v1/theses/tesla/milestones/ai5-chip", {**UPDATE, "value": "high"}, 422, None),
+    ],
+)
+def test_bad_milestone_updates_change_nothing(
+    client: TestClient,
+    auth: dict[str, str],
+    snapshot: Callable[[], list[str]],
+    url: str,
+    body: dict[str, Any],
+    code: int,
+    field: str | None,
+) -> None:
+    before = snapshot()
+    r = client.post(url, json=body, headers=auth)
+    assert r.status_code == code, r.text
+    if field is not None:
+        assert r.json()["detail"]["field"] == field
+    assert snapshot() == before
+
+
+# --- body size ----------------------------------------------------------------------------------
+
+
+def test_oversize_bodies_are_413(
+    client: TestClient, auth: dict[str, str], snapshot: Callable[[], list[str]]
+) -> None:
+    from conviction.web import DEFAULT_MAX_BODY
+
+    before = snapshot()
+    big = {"transactions": [BUY], "pad": "x" * (DEFAULT_MAX_BODY + 1)}
+    r = client.post("/api/v1/transactions", json=big, headers=auth)
+    assert r.status_code == 413
+
+    def stream() -> Any:  # no Content-Length: counted as it arrives
+        yield b'{"transactions": ['
+        for _ in range(DEFAULT_MAX_BODY // 50):
+            yield json.dumps(BUY).encode() + b","
+        yield b"]}"
+
+    r = client.post(
+        "/api/v1/transactions",
+        content=stream(),
+        headers={**auth, "Content-Type": "application/json"},
+    )
+    assert r.status_code == 413
+    assert snapshot() == before
+
+
+def test_too_many_rows_are_refused(client: TestClient, auth: dict[str, str]) -> None:
+    from conviction.web.schemas import MAX_ROWS
+
+    rows = [{**BUY, "quantity": i + 1} for i in range(MAX_ROWS + 1)]
+    r = client.post("/api/v1/transactions", json={"transactions": rows}, headers=auth)
+    assert r.status_code in (413, 422)
