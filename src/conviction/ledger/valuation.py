@@ -88,10 +88,10 @@ def trade_arrays(
     is_div = action == "dividend"
     is_trade = is_buy | is_sell | is_div
     gross = np.where(is_buy, qty * price + fees, qty * price - fees)
+    _check_reporting(fx, book.currency, settle, company_ccy, day, is_trade, tx)
     to_settle = _rates(fx, company_ccy, settle, day, is_trade, tx)
     to_settle = np.where(is_trade & np.isfinite(fx_given), fx_given, to_settle)
     to_account = _rates(fx, company_ccy, account_ccy, day, is_trade, tx)
-    _check_reporting(fx, book.currency, settle, company_ccy, day, is_trade, tx)
     same = settle == account_ccy
     to_account = np.where(is_trade & same & np.isfinite(fx_given), fx_given, to_account)
 
