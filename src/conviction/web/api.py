@@ -430,7 +430,9 @@ def job_out(ctx: AppContext, job: Job, *, cached: bool = False, result: bool = T
         total=job.total,
         fraction=job.fraction,
         cached=cached,
-        error=None if job.error is None else ErrorOut.model_validate(job.error),
+        error=None
+        if job.error is None
+        else ErrorOut.model_validate({**job.error, "file": ctx.relative(job.error.get("file"))}),
         request=job.request,
         result=job.result.to_dict() if (done and result) else None,
         links={"self": f"/api/v1/projections/{job.id}", "page": f"/projection?job={job.id}"},
