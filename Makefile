@@ -26,6 +26,11 @@ demo: $(VENV)/.installed
 	$(CONVICTION) load examples/baron
 	$(CONVICTION) status --as-of 2025-11-14
 	$(CONVICTION) review --as-of 2025-11-14
+	@rm -f out/yen-holder.db
+	$(BIN)/conviction --db sqlite:///$(CURDIR)/out/yen-holder.db load examples/yen-holder
+	$(BIN)/conviction --db sqlite:///$(CURDIR)/out/yen-holder.db status --as-of 2025-11-14
+	$(BIN)/conviction --db sqlite:///$(CURDIR)/out/yen-holder.db status --as-of 2025-11-14 --currency USD
+	$(BIN)/conviction --db sqlite:///$(CURDIR)/out/yen-holder.db history --currency USD
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check src tests benchmarks

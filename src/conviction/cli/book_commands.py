@@ -118,13 +118,14 @@ def history(
     if as_json:
         print_json(payload)
         return
-    table = Table(title=f"history in {payload['currency']} ({first} to {last})")
+    ccy = payload["currency"]
+    table = Table(title=f"history in {ccy} ({first} to {last}; IRR actual/365)")
     table.add_column("account")
-    for col in ("start value", "end value", "net flows", "TWR", "IRR (act/365)"):
+    for col in ("start", "end", "net flows", "TWR", "IRR"):
         table.add_column(col, justify="right")
-    foreign = [s for s in summary if s["base"]["currency"] != payload["currency"]]
-    if foreign:
-        for col in ("base", "TWR (base)", "IRR (base)"):
+    foreign = [s for s in summary if s["base"]["currency"] != ccy]
+    if foreign:  # the same returns in each account's own currency
+        for col in ("base", "TWR base", "IRR base"):
             table.add_column(col, justify="right")
     for s in summary:
         base = s["base"]
@@ -141,8 +142,8 @@ def history(
     out.print(table)
     if stale_days:
         err.print(
-            f"[yellow]note:[/yellow] {stale_days} of {days.size} days used an exchange rate "
-            "carried forward from an earlier day (no rate stored on the day)"
+            f"[yellow]note:[/yellow] on {stale_days} of {days.size} days no exchange rate was "
+            "stored; the last earlier rate was used"
         )
     t2 = Table(title="value at month ends" if freq.upper() == "M" else "value by day")
     t2.add_column("date")
