@@ -100,17 +100,12 @@ def private_command(
     if as_json:
         print_json(private_payload(report))
         return
-    t = Table(title=f"private holdings on {report.as_of} ({report.currency}; IRR act/365)")
-    cols = ("holding", "paid-in", "distributed", "residual", "TVPI", "DPI", "RVPI", "IRR")
-    for col in cols:
-        t.add_column(col, justify="left" if col == "holding" else "right")
-    t.add_column("residual's mark")
-    for line in (*report.holdings, *([report.total] if report.total else [])):
-        mark = (
-            f"{line.mark_kind} {line.mark_date} {line.mark_grade} {line.mark_age_days}d"
-            if line.mark_date
-            else ""
-        )
+    t = Table(title=f"private holdings on {report.as_of} ({report.currency}; IRR actual/365)")
+    t.add_column("holding", no_wrap=True)
+    for col in ("paid-in", "distributed", "residual", "TVPI", "DPI", "RVPI", "IRR"):
+        t.add_column(col, justify="right")
+    lines = (*report.holdings, *([report.total] if report.total else []))
+    for line in lines:
         t.add_row(
             line.company,
             _money(line.paid_in),
@@ -120,8 +115,21 @@ def private_command(
             _multiple(line.dpi),
             _multiple(line.rvpi),
             _pct(line.irr),
-            mark,
         )
+    out.print(t)
+    t = Table(title="the mark behind each residual value")
+    for col in ("holding", "kind", "date", "grade", "age (days)", "source"):
+        t.add_column(col, justify="right" if col == "age (days)" else "left")
+    for line in report.holdings:
+        if line.mark_date is not None:
+            t.add_row(
+                line.company,
+                str(line.mark_kind),
+                str(line.mark_date),
+                str(line.mark_grade),
+                str(line.mark_age_days),
+                str(line.mark_source),
+            )
     out.print(t)
 
 
