@@ -26,6 +26,9 @@ demo: $(VENV)/.installed
 	$(CONVICTION) load examples/baron
 	$(CONVICTION) status --as-of 2025-11-14
 	$(CONVICTION) review --as-of 2025-11-14
+	$(CONVICTION) project --config examples/baron/projection.toml --paths 100000
+	$(CONVICTION) compare --config examples/baron/projection.toml --paths 20000 \
+	  $(foreach p,hold baron index,--policy examples/baron/policies/$(p).toml)
 	@rm -f out/yen-holder.db
 	$(BIN)/conviction --db sqlite:///$(CURDIR)/out/yen-holder.db load examples/yen-holder
 	$(BIN)/conviction --db sqlite:///$(CURDIR)/out/yen-holder.db status --as-of 2025-11-14
