@@ -34,6 +34,8 @@ demo: $(VENV)/.installed
 	$(BIN)/conviction --db sqlite:///$(CURDIR)/out/yen-holder.db status --as-of 2025-11-14
 	$(BIN)/conviction --db sqlite:///$(CURDIR)/out/yen-holder.db status --as-of 2025-11-14 --currency USD
 	$(BIN)/conviction --db sqlite:///$(CURDIR)/out/yen-holder.db history --currency USD
+	$(CONVICTION) report --out out/report.html --from examples/baron \
+	  $(if $(wildcard ../shared/data/prices/GSPC.csv),--benchmark ../shared/data/prices/GSPC.csv --benchmark-name "S&P 500")
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check src tests benchmarks
@@ -44,6 +46,7 @@ typecheck: $(VENV)/.installed-test
 
 test: $(VENV)/.installed-test lint typecheck
 	bash .ci/ensure-services.sh
+	bash .ci/ensure-chromium.sh
 	$(BIN)/pytest -q
 
 bench: $(VENV)/.installed-test
