@@ -219,6 +219,33 @@ def test_projection_and_policies_are_in(data: ReportData, html: str) -> None:
     assert hold.trades == 0 and hold.end_value == pytest.approx(hold.end_if_held)
 
 
+def test_policies_on_paths_are_conviction_compare(data: ReportData, baron_url: str) -> None:
+    import json
+
+    _, files = folder_inputs(EXAMPLE)
+    args = [
+        "--db",
+        baron_url,
+        "compare",
+        "--config",
+        str(EXAMPLE / "projection.toml"),
+        "--paths",
+        "4096",
+        "--json",
+    ]
+    for f in files:
+        args += ["--policy", str(f)]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    cli_out = json.loads(result.stdout)
+    assert [o.name for o in data.outcomes] == [p["policy"] for p in cli_out["policies"]]
+    for ours, theirs in zip(data.outcomes, cli_out["policies"], strict=True):
+        book = theirs["book"]
+        assert ours.paths == book["paths"] == 4096
+        assert {str(k): v for k, v in ours.percentiles.items()} == book["percentiles"]
+        assert ours.prob_target == book["prob_target"][f"{ours.target:g}"]
+
+
 def test_figures_draw_the_data_they_are_given(data: ReportData) -> None:
     figs = report_figures(data)
     assert set(FIGURES) <= set(figs)

@@ -28,6 +28,7 @@ from conviction.ledger.returns import time_weighted_returns
 from conviction.ledger.status import BookStatus, status
 from conviction.ledger.valuation import business_days, value_history
 from conviction.policies.history import Backtest
+from conviction.policies.summary import SimulationSummary
 from conviction.projection.result import ProjectionResult
 from conviction.theses.book_review import review_book
 from conviction.theses.model import Scorecard, Thesis
@@ -37,10 +38,12 @@ __all__ = [
     "HORIZONS",
     "History",
     "PolicyLine",
+    "PolicyOutcome",
     "ReportData",
     "RollingWindows",
     "Waterfall",
     "policy_line",
+    "policy_outcome",
     "report_data",
 ]
 
@@ -113,6 +116,43 @@ class PolicyLine:
 
 
 @dataclass(frozen=True)
+class PolicyOutcome:
+    """One policy run on the projection's paths: the distribution of the whole book's
+    multiple ((final value + withdrawn) / (value today + contributed), cash included)."""
+
+    name: str
+    paths: int
+    years: float
+    target: float
+    percentiles: dict[int, float]  # 5, 10, 25, 50, 75, 95
+    prob_target: float
+    prob_loss: float
+    median_cagr: float
+    median_max_drawdown: float
+    median_trades: float
+    median_costs: float
+
+
+def policy_outcome(summary: SimulationSummary) -> PolicyOutcome:
+    """The report's view of ``policies.simulate.compare_on_paths``'s summary."""
+    book = summary.book
+    target = summary.targets[0]
+    return PolicyOutcome(
+        name=summary.policy,
+        paths=summary.paths,
+        years=summary.years,
+        target=target,
+        percentiles=dict(book.percentiles),
+        prob_target=book.prob_target[target],
+        prob_loss=book.prob_loss,
+        median_cagr=book.median_cagr,
+        median_max_drawdown=book.median_max_drawdown,
+        median_trades=summary.median_trades,
+        median_costs=summary.median_costs,
+    )
+
+
+@dataclass(frozen=True)
 class ReportData:
     """Everything one report shows."""
 
@@ -139,6 +179,7 @@ class ReportData:
     projection: ProjectionResult | None = None
     projection_name: str | None = None
     policies: tuple[PolicyLine, ...] = ()
+    outcomes: tuple[PolicyOutcome, ...] = ()
     notes: tuple[str, ...] = field(default_factory=tuple)
 
 
@@ -153,13 +194,15 @@ def report_data(
     projection: ProjectionResult | None = None,
     projection_name: str | None = None,
     policies: Sequence[PolicyLine] = (),
+    outcomes: Sequence[PolicyOutcome] = (),
     generated: str = "",
     progress: ReportProgress | None = None,
 ) -> ReportData:
     """Assemble a report of ``book`` on ``as_of`` (default: the book's ``as_of``).
 
     ``benchmark`` is a price series indexed by date (``io.read_price_csv``), named by
-    its ``name``. ``policies`` come from :func:`policy_line`.
+    its ``name``. ``policies`` (backtests on history) come from :func:`policy_line`,
+    ``outcomes`` (the same policies on the projection's paths) from :func:`policy_outcome`.
     """
     as_of = as_of or book.meta.as_of
     if as_of is None:
@@ -219,6 +262,7 @@ def report_data(
         projection=projection,
         projection_name=projection_name,
         policies=tuple(policies),
+        outcomes=tuple(outcomes),
         notes=_notes(st),
     )
 

@@ -27,6 +27,7 @@ __all__ = [
     "growth_figure",
     "marks_figure",
     "milestones_figure",
+    "outcomes_figure",
     "policies_figure",
     "rolling_figure",
     "value_figure",
@@ -339,6 +340,58 @@ def policies_figure(
 
 
 _DASHES = ("solid", "dash", "dot")
+
+
+def outcomes_figure(
+    names: Sequence[str],
+    percentiles: Sequence[Mapping[int, float]],
+    prob_target: Sequence[float],
+    *,
+    target: float,
+    years: float,
+) -> go.Figure:
+    """Each policy on the same projected paths: the book's multiple at the horizon (box
+    25th-75th percentile, whiskers 5th-95th), the target, and P(at least the target)."""
+    fig = go.Figure()
+    for i, (name, pct) in enumerate(zip(names, percentiles, strict=True)):
+        fig.add_trace(
+            go.Box(
+                name=name,
+                x=[name],
+                q1=[pct[25]],
+                median=[pct[50]],
+                q3=[pct[75]],
+                lowerfence=[pct[5]],
+                upperfence=[pct[95]],
+                marker={"color": COLORS[i % len(COLORS)]},
+                boxpoints=False,
+                showlegend=False,
+            )
+        )
+    fig.add_hline(
+        y=target,
+        line={"dash": "dash", "color": COLORS[5]},
+        annotation_text=f"target {target:g}x",
+    )
+    for name, p in zip(names, prob_target, strict=True):
+        fig.add_annotation(
+            x=name,
+            y=1.0,
+            yref="paper",
+            yanchor="bottom",
+            showarrow=False,
+            text=f"P(≥{target:g}x) {p:.0%}",
+        )
+    lo = min([p[5] for p in percentiles] + [target])
+    hi = max([p[95] for p in percentiles] + [target])
+    fig.update_yaxes(
+        type="log",
+        range=[np.log10(lo / 1.5), np.log10(hi * 1.5)],
+        title_text=f"multiple of today's book in {years:g} years",
+    )
+    fig = _layout(fig, "Policies on the projected paths: the book's multiple at the horizon")
+    fig.update_layout(hovermode="closest", margin={"t": 80})
+    return fig
 
 
 def rolling_figure(

@@ -142,6 +142,15 @@ def report_figures(d: ReportData) -> dict[str, go.Figure]:
         out["policies"] = figures.policies_figure(
             [(x.name, x.dates, x.total) for x in ran], currency=d.currency
         )
+    if d.outcomes:
+        first = d.outcomes[0]
+        out["outcomes"] = figures.outcomes_figure(
+            [o.name for o in d.outcomes],
+            [o.percentiles for o in d.outcomes],
+            [o.prob_target for o in d.outcomes],
+            target=first.target,
+            years=first.years,
+        )
     if d.theses:
         out["milestones"] = figures.milestones_figure(d.theses, d.as_of)
     return out

@@ -18,9 +18,23 @@ from conviction.book.model import Book
 from conviction.errors import ConvictionError, DataError
 from conviction.ledger.status import status
 from conviction.projection.result import ProjectionResult
-from conviction.report.data import PolicyLine, ReportData, policy_line, report_data
+from conviction.report.data import (
+    PolicyLine,
+    PolicyOutcome,
+    ReportData,
+    policy_line,
+    policy_outcome,
+    report_data,
+)
 
-__all__ = ["ReportRequest", "StepFn", "folder_inputs", "gather", "run_projection"]
+__all__ = [
+    "ReportRequest",
+    "StepFn",
+    "compare_policies",
+    "folder_inputs",
+    "gather",
+    "run_projection",
+]
 
 #: step(name, done, total): progress of one named piece of work.
 StepFn = Callable[[str, int, int], None]
@@ -28,7 +42,9 @@ StepFn = Callable[[str, int, int], None]
 
 @dataclass(frozen=True)
 class ReportRequest:
-    """What to put in a report besides the book: all optional."""
+    """What to put in a report besides the book: all optional. With a projection and
+    policies, the policies also run on the projection's paths: ``compare_paths`` of them,
+    or ``paths`` when that is fewer."""
 
     as_of: dt.date | None = None
     benchmark: Path | None = None
@@ -37,6 +53,7 @@ class ReportRequest:
     paths: int | None = None
     seed: int | None = None
     policies: tuple[Path, ...] = field(default_factory=tuple)
+    compare_paths: int = 10_000
 
 
 def folder_inputs(folder: Path) -> tuple[Path | None, tuple[Path, ...]]:
@@ -72,6 +89,47 @@ def run_projection(
         overrides=Overrides(paths=paths, seed=seed),
     )
     return Projection(spec).run(progress=progress)
+
+
+def compare_policies(
+    book: Book,
+    spec_path: Path,
+    files: Sequence[Path],
+    *,
+    as_of: dt.date,
+    paths: int | None = None,
+    seed: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[PolicyOutcome]:
+    """Every policy on the same projected paths of the book (``conviction compare``)."""
+    from conviction.io.policy_toml import read_policy
+    from conviction.io.projection_toml import Overrides, read_projection
+    from conviction.policies.simulate import compare_on_paths, simulation_inputs
+    from conviction.projection import iter_paths
+
+    policies = [read_policy(f) for f in files]
+    spec = read_projection(spec_path, book=book, overrides=Overrides(paths=paths, seed=seed))
+    mark_every = {
+        a.company: max(1, round(a.mark_every_years * spec.steps_per_year))
+        for a in spec.assets
+        if a.mark_every_years is not None
+    }
+    inputs = simulation_inputs(
+        book,
+        spec.companies,
+        as_of=as_of,
+        steps=spec.n_steps,
+        steps_per_year=spec.steps_per_year,
+        mark_every=mark_every,
+    )
+    summaries = compare_on_paths(
+        policies,
+        (block.multiples for block in iter_paths(spec)),
+        inputs,
+        targets=(spec.target_multiple,),
+        progress=None if progress is None else (lambda _, done: progress(done, spec.paths)),
+    )
+    return [policy_outcome(s) for s in summaries]
 
 
 def _policies(book: Book, files: Sequence[Path], step: StepFn | None) -> list[PolicyLine]:
@@ -133,6 +191,27 @@ def gather(
             progress=on_paths,
         )
     lines = _policies(book, request.policies, step)
+    outcomes: list[PolicyOutcome] = []
+    if request.projection is not None and request.policies:
+        n = (
+            request.compare_paths
+            if request.paths is None
+            else min(request.paths, request.compare_paths)
+        )
+
+        def on_compare(done: int, total: int) -> None:
+            if step is not None:
+                step("compare", done, total)
+
+        outcomes = compare_policies(
+            book,
+            request.projection,
+            request.policies,
+            as_of=as_of,
+            paths=n,
+            seed=request.seed,
+            progress=on_compare,
+        )
 
     def on_data(done: int, total: int, what: str) -> None:
         if step is not None:
@@ -148,6 +227,7 @@ def gather(
         projection=projection,
         projection_name=request.projection.name if request.projection else None,
         policies=lines,
+        outcomes=outcomes,
         generated=generated,
         progress=on_data,
     )
