@@ -219,7 +219,7 @@ def status(
     )
     cash_by_account = dict(zip(cash_now.accounts, cash_now.cash[0], strict=True))
     keys = set(quantity) | set(realized) | set(income)
-    value = {k: quantity.get(k, 0.0) * _nz(price_today[companies.index(k[1])]) for k in keys}
+    value = {k: quantity.get(k, 0.0) * _nz(price_today[column[k[1]]]) for k in keys}
     for (acc, com), q in quantity.items():
         if q > 0 and not np.isfinite(price_today[companies.index(com)]):
             raise DataError(f"no price for {com} on or before {as_of} (held by {acc})")
@@ -230,8 +230,11 @@ def status(
     mark_days = marked.mark_day()[0]
 
     lines: list[CompanyLine] = []
+    keys_by_company: dict[str, list[tuple[str, str]]] = {}
+    for k in keys:
+        keys_by_company.setdefault(k[1], []).append(k)
     for j, c in enumerate(companies):
-        mine = [k for k in keys if k[1] == c]
+        mine = keys_by_company.get(c, [])
         if not mine:
             continue
         v = sum(value[k] for k in mine)
@@ -267,14 +270,17 @@ def status(
         lines, {c: dict.fromkeys(book.companies[c].themes, 1.0) for c in companies}, denom
     )
     by_account = []
+    keys_of: dict[str, list[tuple[str, str]]] = {}  # one pass, not one per account
+    for k in keys:
+        keys_of.setdefault(k[0], []).append(k)
     for a in account_ids:
-        acc_value = {c: value[k] for k in keys if (k[0] == a) for c in [k[1]]}
+        mine_a = keys_of.get(a, [])
+        acc_value = {k[1]: value[k] for k in mine_a}
         held = sum(acc_value.values())
         v = held + cash_by_account[a]
         gain = sum(
             value.get(k, 0.0) - cost.get(k, 0.0) + realized.get(k, 0.0) + income.get(k, 0.0)
-            for k in keys
-            if k[0] == a
+            for k in mine_a
         )
         weights = {c: x / v for c, x in sorted(acc_value.items(), key=lambda kv: -kv[1]) if v}
         account = book.accounts[a]
@@ -287,8 +293,8 @@ def status(
                 cash_by_account[a],
                 gain,
                 weights,
-                price_effect=sum(x for k, x in price_eff.items() if k[0] == a),
-                currency_effect=sum(x for k, x in ccy_eff.items() if k[0] == a),
+                price_effect=sum(price_eff.get(k, 0.0) for k in mine_a),
+                currency_effect=sum(ccy_eff.get(k, 0.0) for k in mine_a),
             )
         )
     held_total = sum(line.value for line in lines)

@@ -60,6 +60,12 @@ class TradeArrays:
     settle_amount: Float64Array
     external: BoolArray  # deposits and withdrawals: money in or out of the account
     to_account: Float64Array
+    # Currencies as integer codes into ``currencies`` (comparing ints is ~50x cheaper than
+    # comparing a million strings): each row's settle, account and company currency.
+    currencies: tuple[str, ...]
+    settle_code: IntArray
+    account_code: IntArray
+    company_code: IntArray  # -1 for cash rows
 
 
 def trade_arrays(
@@ -76,23 +82,40 @@ def trade_arrays(
     price = np.nan_to_num(tx["price"].to_numpy(float))
     fees = tx["fees"].to_numpy(float)
 
-    account_ccy = _lookup(
-        tx["account"], {a.id: a.currency for a in book.accounts.values()}, book.currency
+    given_codes, given_names = pd.factorize(tx["currency"])
+    names = sorted(
+        {book.currency}
+        | {a.currency for a in book.accounts.values()}
+        | {c.currency for c in book.companies.values()}
+        | {str(g) for g in given_names if g}
     )
-    company_ccy = _lookup(tx["company"], {c.id: c.currency for c in book.companies.values()}, "")
-    given = tx["currency"].to_numpy(dtype=object)
-    settle = np.where(given != "", given, account_ccy)
+    code = {c: i for i, c in enumerate(names)}
+    # per row through the account's and company's position (index -1: no account/company)
+    all_accounts = list(book.accounts)
+    row_account = (
+        account
+        if list(accounts) == all_accounts
+        else pd.Index(all_accounts).get_indexer(pd.Index(tx["account"]))
+    )
+    by_account = [code[book.accounts[a].currency] for a in all_accounts]
+    account_c = np.array([*by_account, code[book.currency]], dtype=np.int64)[row_account]
+    by_company = [code[book.companies[c].currency] for c in companies]
+    company_c = np.array([*by_company, -1], dtype=np.int64)[company]
+    given_c = np.array([code[str(g)] if g else -1 for g in given_names] + [-1], dtype=np.int64)
+    settle_c = given_c[given_codes]
+    settle_c = np.where(settle_c >= 0, settle_c, account_c)
+    settle = np.array(names, dtype=object)[settle_c]
     fx_given = tx["fx_rate"].to_numpy(float)
 
     is_buy, is_sell = action == "buy", action == "sell"
     is_div = action == "dividend"
     is_trade = is_buy | is_sell | is_div
     gross = np.where(is_buy, qty * price + fees, qty * price - fees)
-    _check_reporting(fx, book.currency, settle, company_ccy, day, is_trade, tx)
-    to_settle = _rates(fx, company_ccy, settle, day, is_trade, tx)
+    _check_reporting(fx, names, code[book.currency], settle_c, company_c, day, is_trade, tx)
+    to_settle = _rates(fx, names, company_c, settle_c, day, is_trade, tx)
     to_settle = np.where(is_trade & np.isfinite(fx_given), fx_given, to_settle)
-    to_account = _rates(fx, company_ccy, account_ccy, day, is_trade, tx)
-    same = settle == account_ccy
+    to_account = _rates(fx, names, company_c, account_c, day, is_trade, tx)
+    same = settle_c == account_c
     to_account = np.where(is_trade & same & np.isfinite(fx_given), fx_given, to_account)
 
     amount = np.zeros(n)
@@ -111,7 +134,20 @@ def trade_arrays(
             factors[sel] = split_factors(book, [c], day[sel], splits)[:, 0]
     shares = np.where(is_buy, qty, np.where(is_sell, -qty, 0.0)) / factors
     return TradeArrays(
-        day, account, company, action, qty, shares, settle, amount, dep | wd, to_account
+        day,
+        account,
+        company,
+        action,
+        qty,
+        shares,
+        settle,
+        amount,
+        dep | wd,
+        to_account,
+        tuple(names),
+        settle_c,
+        account_c,
+        company_c,
     )
 
 
@@ -131,49 +167,45 @@ def rates_into(
     Replaying lots with these rates keeps every lot's cost in ``currency`` at the rates it
     was paid at, pooled (average cost) lots included.
     """
-    tx = book.transactions
-    account_ccy = _lookup(
-        tx["account"], {a.id: a.currency for a in book.accounts.values()}, book.currency
-    )
-    company_ccy = np.array([book.companies[c].currency for c in companies] + [""], dtype=object)
-    base = company_ccy[ta.company]  # index -1 (cash rows) picks ""
+    names = list(ta.currencies)
+    if currency not in names:
+        names.append(currency)
+    target = names.index(currency)
     is_trade = np.isin(ta.action, ["buy", "sell", "dividend"]) & (ta.company >= 0)
-    own = account_ccy == currency
+    own = ta.account_code == target
     need = is_trade & ~own
     if until is not None:
         need &= ta.day <= until
-    quote = np.full(base.shape[0], currency, dtype=object)
-    out = _rates(fx, base, quote, ta.day, need, tx)
+    quote = np.full(ta.day.shape[0], target, dtype=np.int64)
+    out = _rates(fx, names, ta.company_code, quote, ta.day, need, book.transactions)
     out[own] = ta.to_account[own]
     return out
 
 
-def _lookup(keys: pd.Series, table: dict[str, str], default: str) -> np.ndarray:
-    """Map each key through ``table`` (vectorised: one look-up per distinct key)."""
-    return keys.map(table).fillna(default).to_numpy(dtype=object)
-
-
 def _rates(
     fx: FxRates,
-    base: np.ndarray,
-    quote: np.ndarray,
+    names: Sequence[str],
+    base: IntArray,
+    quote: IntArray,
     day: np.ndarray,
     mask: BoolArray,
     tx: pd.DataFrame,
 ) -> Float64Array:
-    """Per-row rate base→quote on the row's day (1.0 where not needed).
+    """Per-row rate base→quote (currency codes into ``names``) on the row's day (1.0 where
+    not needed).
 
     A rate that cannot be derived is the fault of the first row that needs it, so the
     error names that row (file, line) rather than only the pair.
     """
     out = np.ones(base.shape[0])
-    need = mask & (base != quote)
+    need = mask & (base != quote) & (base >= 0)
     if not need.any():
         return out
-    pairs = pd.DataFrame({"b": base[need], "q": quote[need]}).drop_duplicates()
-    for b, q in pairs.itertuples(index=False):
-        sel = np.flatnonzero(need & (base == b) & (quote == q))
-        out[sel] = _rate_for_rows(fx, str(b), str(q), day, sel, tx).rates
+    key = base * len(names) + quote
+    for k in np.unique(key[need]):
+        sel = np.flatnonzero(need & (key == k))
+        b, q = names[int(k) // len(names)], names[int(k) % len(names)]
+        out[sel] = _rate_for_rows(fx, b, q, day, sel, tx).rates
     return out
 
 
@@ -196,20 +228,21 @@ def _rate_for_rows(
 
 def _check_reporting(
     fx: FxRates,
-    currency: str,
-    settle: np.ndarray,
-    company_ccy: np.ndarray,
+    names: Sequence[str],
+    currency: int,
+    settle: IntArray,
+    company: IntArray,
     day: np.ndarray,
     is_trade: BoolArray,
     tx: pd.DataFrame,
 ) -> None:
     """Every amount must be convertible to the book's reporting currency from its first
     day on; checking each currency's earliest row is enough (rates carry forward)."""
-    for codes, mask in ((settle, np.ones(settle.shape[0], dtype=bool)), (company_ccy, is_trade)):
-        need = mask & (codes != currency) & (codes != "")
-        for code in pd.unique(codes[need]):
-            first = np.flatnonzero(need & (codes == code))[:1]
-            _rate_for_rows(fx, str(code), currency, day, first, tx)
+    for codes, mask in ((settle, np.ones(settle.shape[0], dtype=bool)), (company, is_trade)):
+        need = mask & (codes != currency) & (codes >= 0)
+        for c in np.unique(codes[need]):
+            first = np.flatnonzero(need & (codes == c))[:1]
+            _rate_for_rows(fx, names[int(c)], names[currency], day, first, tx)
 
 
 @dataclass(frozen=True)
@@ -261,12 +294,14 @@ def value_history(
 
     stale_fx = np.zeros(days.size, dtype=bool)
     price = np.nan_to_num(marked.price)
-    for j, c in enumerate(companies):
-        ccy = book.companies[c].currency
-        if ccy != currency and np.any(ta.company == j):
-            series = fx.rate(ccy, currency, days)
-            price[:, j] *= series.rates
-            stale_fx |= series.stale
+    traded = np.zeros(len(companies), dtype=bool)
+    traded[ta.company[ta.company >= 0]] = True
+    company_ccy = np.array([book.companies[c].currency for c in companies], dtype=object)
+    for ccy in sorted(set(company_ccy[traded]) - {currency}):  # one look-up per currency
+        cols = np.flatnonzero(traded & (company_ccy == ccy))
+        series = fx.rate(str(ccy), currency, days)
+        price[:, cols] *= series.rates[:, None]
+        stale_fx |= series.stale
 
     d_idx = np.searchsorted(days, ta.day, side="left")
     live = (d_idx < days.size) & (ta.account >= 0)
@@ -284,14 +319,14 @@ def value_history(
 
     cash_total = np.zeros((days.size, len(accounts)))
     flows = np.zeros((days.size, len(accounts)))
-    for ccy in pd.unique(ta.settle_currency[live]) if live.any() else ():
-        sel = live & (ta.settle_currency == ccy)
+    for code in np.unique(ta.settle_code[live]):
+        sel = live & (ta.settle_code == code)
         per = _grid(d_idx[sel], ta.account[sel], ta.settle_amount[sel], days.size, len(accounts))
         ext_sel = sel & ta.external
         ext = _grid(
             d_idx[ext_sel], ta.account[ext_sel], ta.settle_amount[ext_sel], days.size, len(accounts)
         )
-        series = fx.rate(str(ccy), currency, days)
+        series = fx.rate(ta.currencies[int(code)], currency, days)
         stale_fx |= series.stale
         cash_total += np.cumsum(per, axis=0) * series.rates[:, None]
         flows += ext * series.rates[:, None]
