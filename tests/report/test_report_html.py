@@ -257,6 +257,9 @@ def test_figures_draw_the_data_they_are_given(data: ReportData) -> None:
     target = next(t for t in fan.data if t.name and t.name.startswith("target"))
     assert target.y[-1] == pytest.approx(p.start_value * p.target_multiple)
     assert target.y[0] == pytest.approx(p.start_value)
+    (note,) = [a for a in fan.layout.annotations if a.text.startswith("P(at least")]
+    assert f"{p.prob_target:.1%}" in note.text
+    assert 10**note.y == pytest.approx(p.start_value * p.target_multiple)  # log axis
     waterfall = figs["waterfall_company"].data[0]
     measure = list(waterfall.measure)
     assert measure[0] == "absolute" and measure[-1] == "total"

@@ -307,7 +307,7 @@ def fan_figure(
         prob += f" ± {prob_se:.1%}"
     fig.add_annotation(
         x=x[-1] if x else 0,
-        y=float(target[-1]) if target.size else 0.0,
+        y=float(np.log10(target[-1])) if target.size else 0.0,  # log axis: in log10 units
         text=prob,
         showarrow=True,
         arrowhead=2,
@@ -315,9 +315,11 @@ def fan_figure(
         ay=-30,
         bgcolor="white",
     )
-    fig.update_yaxes(type="log", title_text=currency, exponentformat="B")
+    fig.update_yaxes(type="log", title_text=currency, exponentformat="B", **_log_ticks(v, target))
     fig.update_xaxes(title_text="year" if start_year is not None else "years from today")
-    return _layout(fig, f"Projected value: percentile fan and the {target_multiple:g}x target")
+    return _layout(
+        fig, f"Projected value of the holdings: percentile fan and the {target_multiple:g}x target"
+    )
 
 
 def policies_figure(
@@ -529,7 +531,9 @@ def marks_figure(
                 marker={"size": 8, "color": COLORS[i % len(COLORS)]},
             )
         )
-    fig.update_yaxes(type="log", title_text=f"{currency} per share (split-adjusted)")
+    fig.update_yaxes(
+        type="log", title_text=f"{currency} per share (split-adjusted)", **_log_ticks(y)
+    )
     fig = _layout(fig, f"{name}: marks over time")
     fig.update_layout(hovermode="closest")
     return fig
