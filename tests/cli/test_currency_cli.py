@@ -92,3 +92,11 @@ def test_stale_rate_listed_on_a_day_without_one(yen_db: str) -> None:
     assert (rate["pair"], rate["last_rate_date"], rate["age_days"]) == ("USDJPY", "2025-11-14", 3)
     assert "DEXJPUS" in rate["source"]
     assert "stale exchange rates" in _run(yen_db, "status", "--as-of", "2025-11-17")
+
+
+def test_a_report_currency_without_rates_is_missing_data(yen_db: str) -> None:
+    from conviction.errors import DataError
+
+    result = CliRunner().invoke(app, ["--db", yen_db, "status", "--currency", "EUR"])
+    assert isinstance(result.exception, DataError)
+    assert "USDEUR" in str(result.exception)

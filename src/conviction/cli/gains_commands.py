@@ -100,6 +100,9 @@ def private_command(
     if as_json:
         print_json(private_payload(report))
         return
+    if not report.holdings:
+        out.print("no private holdings (a company is private with public = false)")
+        return
     t = Table(title=f"private holdings on {report.as_of} ({report.currency}; IRR actual/365)")
     t.add_column("holding", no_wrap=True)
     for col in ("paid-in", "distributed", "residual", "TVPI", "DPI", "RVPI", "IRR"):

@@ -177,7 +177,8 @@ def rates_into(
     if until is not None:
         need &= ta.day <= until
     quote = np.full(ta.day.shape[0], target, dtype=np.int64)
-    out = _rates(fx, names, ta.company_code, quote, ta.day, need, book.transactions)
+    # a report currency the stored pairs cannot give is missing data, not a bad row
+    out = _rates(fx, names, ta.company_code, quote, ta.day, need, None)
     out[own] = ta.to_account[own]
     return out
 
@@ -189,13 +190,13 @@ def _rates(
     quote: IntArray,
     day: np.ndarray,
     mask: BoolArray,
-    tx: pd.DataFrame,
+    tx: pd.DataFrame | None,
 ) -> Float64Array:
     """Per-row rate base→quote (currency codes into ``names``) on the row's day (1.0 where
     not needed).
 
-    A rate that cannot be derived is the fault of the first row that needs it, so the
-    error names that row (file, line) rather than only the pair.
+    With ``tx``, a rate that cannot be derived is the fault of the first row that needs
+    it, so the error names that row (file, line) rather than only the pair.
     """
     out = np.ones(base.shape[0])
     need = mask & (base != quote) & (base >= 0)
@@ -205,7 +206,8 @@ def _rates(
     for k in np.unique(key[need]):
         sel = np.flatnonzero(need & (key == k))
         b, q = names[int(k) // len(names)], names[int(k) % len(names)]
-        out[sel] = _rate_for_rows(fx, b, q, day, sel, tx).rates
+        rates = fx.rate(b, q, day[sel]) if tx is None else _rate_for_rows(fx, b, q, day, sel, tx)
+        out[sel] = rates.rates
     return out
 
 
