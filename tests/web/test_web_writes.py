@@ -333,6 +333,20 @@ def test_a_milestone_update_adds_history(
     assert len(chip["history"]) == 2  # the file's entry is kept
 
 
+def test_the_dashboard_shows_a_missed_milestone_at_once(
+    client: TestClient, auth: dict[str, str]
+) -> None:
+    assert "milestone_overdue" not in client.get("/").text  # and the page is now cached
+    missed = {"status": "missed", "evidence": "Grok 5 cancelled", "date": "2025-11-14"}
+    r = client.post("/api/v1/theses/xai/milestones/grok-5", json=missed, headers=auth)
+    assert r.status_code == 201
+    reviews = client.get("/api/v1/reviews").json()
+    assert {"trigger": "milestone_overdue", "subject": "xai/grok-5"} in [
+        {k: x[k] for k in ("trigger", "subject")} for x in reviews
+    ]
+    assert "milestone_overdue" in client.get("/").text
+
+
 @pytest.mark.parametrize(
     ("url", "body", "code", "field"),
     [

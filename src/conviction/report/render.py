@@ -12,6 +12,7 @@ from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
+import numpy as np
 import plotly.graph_objects as go  # type: ignore[import-untyped]
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
@@ -93,9 +94,7 @@ def report_figures(d: ReportData) -> dict[str, go.Figure]:
     h = d.history
     st = d.status
     out: dict[str, go.Figure] = {
-        "value": figures.value_figure(
-            h.days, {a: h.values[:, j] for j, a in enumerate(h.accounts)}, d.currency
-        ),
+        "value": figures.value_figure(h.days, _largest_accounts(h.accounts, h.values), d.currency),
         "growth": figures.growth_figure(h.days, h.index, h.benchmark_index, h.benchmark_name),
         "drawdown": figures.drawdown_figure(
             h.days, h.drawdown, h.benchmark_drawdown, h.benchmark_name
@@ -153,6 +152,23 @@ def report_figures(d: ReportData) -> dict[str, go.Figure]:
         )
     if d.theses:
         out["milestones"] = figures.milestones_figure(d.theses, d.as_of)
+    return out
+
+
+#: Accounts drawn one by one in the value figure; the rest are summed as one band.
+MAX_ACCOUNT_BANDS = 8
+
+
+def _largest_accounts(accounts: tuple[str, ...], values: Any) -> dict[str, Any]:
+    """Account values to stack: the largest by final value, the others summed (a figure of
+    a thousand bands says nothing, and its data would weigh megabytes)."""
+    if len(accounts) <= MAX_ACCOUNT_BANDS:
+        return {a: values[:, j] for j, a in enumerate(accounts)}
+    order = np.argsort(-values[-1])
+    keep = order[: MAX_ACCOUNT_BANDS - 1]
+    rest = order[MAX_ACCOUNT_BANDS - 1 :]
+    out = {accounts[j]: values[:, j] for j in keep}
+    out[f"{rest.size} other accounts"] = values[:, rest].sum(axis=1)
     return out
 
 

@@ -149,6 +149,19 @@ def _policies(book: Book, files: Sequence[Path], step: StepFn | None) -> list[Po
     return lines
 
 
+def _last_date(book: Book) -> dt.date | None:
+    """A book without ``as_of`` is reported on its last recorded day."""
+    import numpy as np
+
+    seen = np.concatenate(
+        [
+            book.marks["date"].to_numpy().astype("datetime64[D]"),
+            book.transactions["date"].to_numpy().astype("datetime64[D]"),
+        ]
+    )
+    return None if not seen.size else dt.date.fromisoformat(str(seen.max()))
+
+
 def gather(
     engine: Engine,
     request: ReportRequest,
@@ -169,9 +182,9 @@ def gather(
     book = read_book(engine)
     with engine.connect() as conn:
         stored = read_theses(conn)
-    as_of = request.as_of or book.meta.as_of
+    as_of = request.as_of or book.meta.as_of or _last_date(book)
     if as_of is None:
-        raise DataError("give a date (--as-of): the book sets no as_of")
+        raise DataError("the book has no transactions or marks to report on")
     benchmark = None
     if request.benchmark is not None:
         benchmark = read_price_csv(request.benchmark)

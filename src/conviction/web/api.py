@@ -451,7 +451,7 @@ def start_projection(ctx: AppContext, body: ProjectionIn) -> tuple[Job, bool]:
         {
             **request,
             "spec_sha256": hashlib.sha256(spec.read_bytes()).hexdigest(),
-            "book": ctx.fingerprint(),
+            "book": ctx.fingerprint(theses=False),
         }
     )
     book = ctx.book()

@@ -39,15 +39,19 @@ class AppContext:
     _cache: dict[Any, Any] = field(default_factory=dict)
     _cache_lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def fingerprint(self) -> str:
+    def fingerprint(self, *, theses: bool = True) -> str:
         """Changes whenever the book's rows change (here or in another process): row
-        counts and highest ids of the big tables, and the book's date."""
-        parts = [
-            select(func.count(), func.max(TransactionRow.id)).select_from(TransactionRow),
-            select(func.count(), func.max(MarkRow.id)).select_from(MarkRow),
-            select(func.count(), func.max(FxRow.id)).select_from(FxRow),
-            select(BookRow.as_of, BookRow.currency).where(BookRow.id == 1),
-        ]
+        counts and highest ids of the big tables, and the book's date; with ``theses``,
+        the theses' and scores' rows too (a projection does not depend on them)."""
+        from conviction.store.theses_tables import MilestoneEntryRow, ScoreEntryRow, ThesisRow
+
+        tables: list[Any] = [TransactionRow, MarkRow, FxRow]
+        if theses:
+            tables += [MilestoneEntryRow, ScoreEntryRow]
+        parts: list[Any] = [select(func.count(), func.max(t.id)).select_from(t) for t in tables]
+        parts.append(select(BookRow.as_of, BookRow.currency).where(BookRow.id == 1))
+        if theses:
+            parts.append(select(func.count()).select_from(ThesisRow))
         with self.engine.connect() as conn:
             values = [tuple(conn.execute(q).first() or ()) for q in parts]
         return repr(values)
@@ -56,7 +60,7 @@ class AppContext:
         """The stored book, read again only when its fingerprint changed."""
         from conviction.store import read_book
 
-        key = self.fingerprint()
+        key = self.fingerprint(theses=False)
         with self._cache_lock:
             cached = self._cache.get("book")
             if cached is not None and cached[0] == key:
@@ -76,6 +80,8 @@ class AppContext:
                 return self._cache[key]
         value = make()
         with self._cache_lock:
+            if len(self._cache) > 64:  # states that are gone: keep the book only
+                self._cache = {"book": self._cache["book"]} if "book" in self._cache else {}
             self._cache[key] = value
         return value
 

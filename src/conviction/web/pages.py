@@ -95,14 +95,13 @@ def app_script() -> Response:
 @router.get("/", response_class=HTMLResponse)
 def dashboard(request: Request, ctx: Ctx) -> HTMLResponse:
     d = _data(ctx)
-    figs = report_figures(d)
     keep = ("value", "growth", "drawdown", "concentration", "waterfall_company", "rolling")
-    return _page(
-        request,
-        "dashboard.html.j2",
-        d=d,
-        fig={k: figure_html(figs[k], f"fig-{k}") for k in keep},
-    )
+
+    def draw() -> dict[str, Any]:
+        figs = report_figures(d)
+        return {k: figure_html(figs[k], f"fig-{k}") for k in keep}
+
+    return _page(request, "dashboard.html.j2", d=d, fig=ctx.cached("dashboard-figures", draw))
 
 
 @router.get("/company/{company_id}", response_class=HTMLResponse)
