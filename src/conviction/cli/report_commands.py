@@ -9,19 +9,10 @@ from pathlib import Path
 import typer
 from rich.progress import BarColumn, Progress, TaskID, TaskProgressColumn, TextColumn
 
-from conviction.cli.app import app, err, out, print_json, settings
+from conviction.cli.app import JSON, app, err, out, parse_date, print_json, settings
 from conviction.errors import FormatError
 
 __all__ = ["report_command"]
-
-
-def _date(value: str | None, option: str) -> dt.date | None:
-    if value is None:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise FormatError(f"expected a date YYYY-MM-DD, got {value!r}", field=option) from None
 
 
 def check_out(path: Path) -> Path:
@@ -60,7 +51,7 @@ def report_command(
     policy: list[Path] | None = typer.Option(
         None, "--policy", help="Policy TOML to backtest (repeat for several)."
     ),
-    as_json: bool = typer.Option(False, "--json", help="Print what was written as JSON."),
+    as_json: bool = JSON,
 ) -> None:
     """Write the report: value, attribution, concentration, projection, policies, theses."""
     from conviction.report import render_report
@@ -68,7 +59,7 @@ def report_command(
     from conviction.store import connect
 
     target = check_out(out_file)
-    when = _date(as_of, "--as-of")
+    when = parse_date(as_of, "--as-of")
     if paths is not None and paths < 1:
         raise FormatError(f"--paths must be at least 1, got {paths}", field="--paths")
     policies = list(policy or [])
