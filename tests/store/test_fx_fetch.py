@@ -54,11 +54,6 @@ def test_fetched_pair_is_stored_as_rates_and_used(
     assert (read_stored(engine).fx["file"] == "yahoo").sum() == 4
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="store_fetched does not skip days the book's own fx file already gives "
-    "(the unique (pair, date) index rejects the insert); marks do skip them",
-)
 def test_fetched_rates_overlapping_the_file_keep_the_file(db_url: str, usdjpy: pd.Series) -> None:
     engine = _engine(db_url)
     overlap = usdjpy["2025-11-10":"2025-11-20"]  # 2025-11-14 is in the book's fx.csv

@@ -32,7 +32,14 @@ def store_fetched(conn: Connection, book: Book, fetched: dict[str, pd.Series]) -
         if ticker.upper().endswith("=X"):
             pair = ticker.upper()[:-2]
             pair = pair if len(pair) == 6 else "USD" + pair  # Yahoo's "JPY=X" is USDJPY
+            values = closes.to_numpy(float)
+            stored = book.fx[book.fx["file"] != ORIGIN]
+            if pair not in set(stored["pair"]) and pair[3:] + pair[:3] in set(stored["pair"]):
+                pair, values = pair[3:] + pair[:3], 1.0 / values  # keep the book's orientation
             conn.execute(delete(FxRow).where(FxRow.origin == ORIGIN, FxRow.pair == pair))
+            # a rate the book's own files give for that day wins, as for marks
+            own = stored[stored["pair"] == pair]
+            taken = set(own["date"].to_numpy().astype("datetime64[D]"))
             rows = [
                 {
                     "date": _date(d),
@@ -42,7 +49,8 @@ def store_fetched(conn: Connection, book: Book, fetched: dict[str, pd.Series]) -
                     "origin": ORIGIN,
                     "line": None,
                 }
-                for d, r in zip(days, closes, strict=True)
+                for d, r in zip(days, values, strict=True)
+                if d not in taken
             ]
             if rows:
                 conn.execute(insert(FxRow), rows)
