@@ -43,9 +43,7 @@ def test_measures_against_a_hand_computed_table(write_book: Callable[..., Path])
     report = private_measures(book)
     (b,) = report.holdings
     paid_in, distributed, residual = 10_050 + 10_000, 9_000 + 1_200, 2_400 * 20
-    assert (b.paid_in, b.distributed, b.residual) == pytest.approx(
-        (paid_in, distributed, residual)
-    )
+    assert (b.paid_in, b.distributed, b.residual) == pytest.approx((paid_in, distributed, residual))
     assert b.dpi == pytest.approx(distributed / paid_in)
     assert b.rvpi == pytest.approx(residual / paid_in)
     assert b.tvpi == pytest.approx((distributed + residual) / paid_in)
