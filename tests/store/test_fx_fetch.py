@@ -62,3 +62,24 @@ def test_fetched_rates_overlapping_the_file_keep_the_file(db_url: str, usdjpy: p
     fx = read_stored(engine).fx
     on_day = fx[fx["date"] == pd.Timestamp("2025-11-14")]
     assert len(on_day) == 1 and on_day["file"].iloc[0] != "yahoo"
+
+
+def test_fetched_pair_keeps_the_books_orientation(
+    tmp_path: Path, db_url: str, usdjpy: pd.Series
+) -> None:
+    """A book that stores JPYUSD gets Yahoo's USDJPY inverted: a pair is never stored twice."""
+    for name in ("book.toml", "transactions.csv", "marks.csv"):
+        (tmp_path / name).write_text((YEN / name).read_text())
+    rates = pd.read_csv(YEN / "fx.csv")
+    rates["pair"], rates["rate"] = "JPYUSD", 1.0 / rates["rate"]
+    rates.to_csv(tmp_path / "fx.csv", index=False)
+    engine = connect(db_url)
+    with engine.begin() as conn:
+        write_book(conn, read_book(tmp_path))
+    after = usdjpy["2025-11-17":"2025-11-20"]
+    with engine.begin() as conn:
+        store_fetched(conn, read_stored(engine), {"JPY=X": after})
+    fx = read_stored(engine).fx
+    assert set(fx["pair"]) == {"JPYUSD"}
+    fetched = fx[fx["file"] == "yahoo"]
+    assert fetched["rate"].to_numpy() == pytest.approx(1.0 / after.to_numpy())
