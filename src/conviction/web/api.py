@@ -291,13 +291,17 @@ def get_reviews(ctx: Ctx, as_of: AsOf = None, account: Accounts = None) -> list[
     book = ctx.book()
     accounts = _accounts(book, account)
     stored = ctx.theses()
-    found = review_book(
-        book,
-        _date_of(book, as_of),
-        theses=stored.theses,
-        scorecards=stored.scorecards,
-        settings=stored.review,
-        accounts=accounts,
+    on = _date_of(book, as_of)
+    found = ctx.cached(
+        f"reviews:{on}:{accounts}",
+        lambda: review_book(
+            book,
+            on,
+            theses=stored.theses,
+            scorecards=stored.scorecards,
+            settings=stored.review,
+            accounts=accounts,
+        ),
     )
     return [ReviewOut.model_validate(r.to_dict()) for r in found]
 

@@ -296,8 +296,11 @@ def theses_page(
     book = ctx.book()
     stored = ctx.theses()  # not cached: an update must show at once
     on = as_of or book.meta.as_of or dt.date.today()
-    reviews = review_book(
-        book, on, theses=stored.theses, scorecards=stored.scorecards, settings=stored.review
+    reviews = ctx.cached(
+        f"reviews:{on}:None",
+        lambda: review_book(
+            book, on, theses=stored.theses, scorecards=stored.scorecards, settings=stored.review
+        ),
     )
     fig = None
     if stored.theses:
