@@ -1,7 +1,10 @@
 """The ledger: lots, valuation on any date, P&L, attribution and concentration (pure)."""
 
+from conviction.ledger.account_returns import AccountReturn, AccountReturns, account_returns
 from conviction.ledger.fx import FxRates
+from conviction.ledger.gains import GainsReport, LotGain, SaleGain, YearTotal, realized_gains
 from conviction.ledger.lots import Lot, LotMatch, Replay, Sale, replay
+from conviction.ledger.private import PrivateLine, PrivateReport, private_measures
 from conviction.ledger.status import (
     AccountLine,
     BookStatus,
@@ -21,20 +24,31 @@ from conviction.ledger.valuation import (
 
 __all__ = [
     "AccountLine",
+    "AccountReturn",
+    "AccountReturns",
     "BookStatus",
     "CompanyLine",
     "ExposureLine",
     "FxRates",
+    "GainsReport",
     "Lot",
+    "LotGain",
     "LotMatch",
+    "PrivateLine",
+    "PrivateReport",
     "Replay",
     "Sale",
+    "SaleGain",
     "StaleMark",
     "ValueHistory",
+    "YearTotal",
+    "account_returns",
     "business_days",
     "cash",
     "positions",
     "price_history",
+    "private_measures",
+    "realized_gains",
     "replay",
     "status",
     "value_history",
