@@ -1,4 +1,4 @@
-"""Benchmark the policy engine (docs/benchmarks-policies.md).
+"""Benchmark the policy engine (docs/benchmarks.md).
 
 (a) A monthly trim-to-cap policy on one account over the real daily closes of TSLA, AAPL,
     MSFT, AMZN and QQQ (their common dates, 2010-06-29 .. 2025-06-30), run by conviction,
