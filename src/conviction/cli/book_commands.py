@@ -51,9 +51,28 @@ def load(
     as_json: bool = JSON,
 ) -> None:
     """Load books into the database, all in one transaction (all or nothing)."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
     engine = connect(settings.db_url)
-    books = [(find_book_toml(p), read_book(p)) for p in paths]
-    written = load_books(engine, books)
+    # Progress on stderr (shown only on a terminal): stdout stays clean for --json.
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+        disable=not err.is_terminal,
+    ) as bar:
+        task = bar.add_task("reading", total=len(paths) + 1)
+        books = []
+        for p in paths:
+            bar.update(task, description=f"reading {p}")
+            books.append((find_book_toml(p), read_book(p)))
+            bar.advance(task)
+        bar.update(task, description="writing to the database (one transaction)")
+        written = load_books(engine, books)
+        bar.advance(task)
     if as_json:
         print_json(written)
         return

@@ -82,8 +82,9 @@ def report_command(
         TextColumn("{task.description:<11}"),
         BarColumn(),
         TaskProgressColumn(),
-        console=err,  # progress on stderr: stdout stays clean for --json
+        console=err,  # progress on stderr, and only on a terminal: stdout stays clean
         transient=True,
+        disable=not err.is_terminal,
     ) as bars:
         tasks: dict[str, TaskID] = {}
 
