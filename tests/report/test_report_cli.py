@@ -99,3 +99,11 @@ def test_bad_options_are_errors_before_any_work(baron_url: str, tmp_path: Path) 
     )
     assert isinstance(missing.exception, FormatError)
     assert not Path(out).exists()
+
+
+def test_load_json_is_clean_too(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'fresh.db'}"
+    done = _conviction("--db", url, "load", str(EXAMPLE), "--json", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    loaded = json.loads(done.stdout)  # progress never on stdout
+    assert loaded["database"]["transactions"] == 116
