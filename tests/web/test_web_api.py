@@ -85,7 +85,11 @@ def test_company_person_account_details(client: TestClient) -> None:
 def test_unknown_ids_are_404(client: TestClient, url: str, what: str) -> None:
     r = client.get(url)
     assert r.status_code == 404
-    assert f"no {what} 'nope'" in r.json()["detail"]["message"]
+    if url.startswith("/api/"):
+        assert f"no {what} 'nope'" in r.json()["detail"]["message"]
+    else:  # a page: a page back, saying what is missing
+        assert r.headers["content-type"].startswith("text/html")
+        assert f"no {what} &#x27;nope&#x27;" in r.text
 
 
 @pytest.mark.parametrize(

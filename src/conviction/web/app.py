@@ -16,6 +16,7 @@ body), an unknown id in the path 404, data the book lacks 409, a database fault 
 
 from __future__ import annotations
 
+import html
 import json
 from collections.abc import Awaitable, Callable, MutableMapping
 from contextlib import asynccontextmanager
@@ -23,9 +24,11 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlalchemy import Engine
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from conviction.errors import ConvictionError, DataError, InputError, StoreError
 from conviction.web.auth import Token
@@ -131,6 +134,20 @@ def _errors(app: FastAPI) -> None:
             for e in errors
         ]
         return JSONResponse({"detail": detail}, status_code=code)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        """JSON for the API; a small page for a person who followed a link."""
+        if request.url.path.startswith("/api/") or request.url.path.startswith("/static/"):
+            return await http_exception_handler(request, exc)
+        detail = exc.detail if isinstance(exc.detail, dict) else {"message": str(exc.detail)}
+        text = html.escape(str(detail.get("message", "")))
+        page = (
+            "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+            f"<title>{exc.status_code}</title></head><body><h1>{exc.status_code}</h1>"
+            f"<p>{text}</p><p><a href='/'>dashboard</a></p></body></html>"
+        )
+        return HTMLResponse(page, status_code=exc.status_code, headers=exc.headers)
 
     @app.exception_handler(InputError)
     async def bad_input(_: Request, exc: InputError) -> JSONResponse:
