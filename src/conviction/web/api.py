@@ -1,9 +1,6 @@
-"""The REST API under ``/api/v1``: reads are open, writes need the bearer token.
-
-Reads: book, status, history, stats, reviews, theses, companies/persons/accounts by id,
-projection jobs. Writes: transactions, marks, milestone updates (checked like
-``conviction load``, one transaction each), and projection jobs (they take the machine).
-"""
+"""The REST API under ``/api/v1``, its reads: book, status, history, stats, reviews,
+theses, and companies, persons and accounts by id. Reads are open; the writes and the
+projection jobs are in ``api_writes``."""
 
 from __future__ import annotations
 
@@ -12,7 +9,7 @@ from typing import Annotated, Any
 
 import numpy as np
 import pandas as pd
-from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
+from fastapi import APIRouter, Depends, HTTPException, Query, status
 
 from conviction.book.model import Book
 from conviction.ledger.status import BookStatus
@@ -22,25 +19,17 @@ from conviction.report.payloads import history_payload, status_payload
 from conviction.theses.model import Milestone, MilestoneEntry, Thesis
 from conviction.web.auth import require_token
 from conviction.web.context import AppContext, context
-from conviction.web.jobs import Job, job_key
 from conviction.web.paths import inside
 from conviction.web.schemas import (
     BookOut,
     ErrorOut,
     HistoryOut,
-    JobOut,
-    MarksIn,
-    MilestoneEntryOut,
-    MilestoneUpdateIn,
-    ProjectionIn,
     ReviewOut,
     StatusOut,
-    TransactionsIn,
-    WriteOut,
     finite,
 )
 
-__all__ = ["router", "status_out", "thesis_out"]
+__all__ = ["entry_out", "not_found", "router", "status_out", "thesis_out"]
 
 router = APIRouter(prefix="/api/v1", tags=["api"])
 Ctx = Annotated[AppContext, Depends(context)]
@@ -59,7 +48,7 @@ AUTH_ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _not_found(what: str, key: str, known: Any) -> HTTPException:
+def not_found(what: str, key: str, known: Any) -> HTTPException:
     listed = ", ".join(sorted(known)) or "none"
     return HTTPException(
         status.HTTP_404_NOT_FOUND, {"message": f"no {what} {key!r} (known: {listed})"}
@@ -69,7 +58,7 @@ def _not_found(what: str, key: str, known: Any) -> HTTPException:
 def _accounts(book: Book, wanted: list[str] | None) -> tuple[str, ...] | None:
     for a in wanted or ():
         if a not in book.accounts:
-            raise _not_found("account", a, book.accounts)
+            raise not_found("account", a, book.accounts)
     return tuple(wanted) if wanted else None
 
 
@@ -85,7 +74,7 @@ def status_out(st: BookStatus) -> StatusOut:
     return StatusOut.model_validate(_clean(status_payload(st)))
 
 
-def _entry(e: MilestoneEntry) -> dict[str, Any]:
+def entry_out(e: MilestoneEntry) -> dict[str, Any]:
     return {
         "date": e.date,
         "status": e.status,
@@ -107,7 +96,7 @@ def _milestone(m: Milestone, on: dt.date) -> dict[str, Any]:
         "due": state.due if state else None,
         "evidence": state.evidence if state else None,
         "slips": m.slips(on),
-        "history": [_entry(e) for e in m.history],
+        "history": [entry_out(e) for e in m.history],
     }
 
 
@@ -318,7 +307,7 @@ def get_thesis(ctx: Ctx, thesis_id: str, as_of: AsOf = None) -> dict[str, Any]:
     """One thesis: statement, kill criteria, milestones with their full history."""
     theses = {t.id: t for t in ctx.theses().theses}
     if thesis_id not in theses:
-        raise _not_found("thesis", thesis_id, theses)
+        raise not_found("thesis", thesis_id, theses)
     return thesis_out(theses[thesis_id], _date_of(ctx.book(), as_of), full=True)
 
 
@@ -327,7 +316,7 @@ def get_company(ctx: Ctx, company_id: str, as_of: AsOf = None) -> dict[str, Any]
     """One company: its line of the status, who holds it, its marks, its theses."""
     book = ctx.book()
     if company_id not in book.companies:
-        raise _not_found("company", company_id, book.companies)
+        raise not_found("company", company_id, book.companies)
     c = book.companies[company_id]
     on = _date_of(book, as_of)
     st = status_out(ctx.cached(f"status:{on}:None:None", lambda: book_status(book, on)))
@@ -362,7 +351,7 @@ def get_person(ctx: Ctx, person_id: str, as_of: AsOf = None) -> dict[str, Any]:
     """One key person: companies, weight in the book, four-pillar scores in force."""
     book = ctx.book()
     if person_id not in book.persons:
-        raise _not_found("person", person_id, book.persons)
+        raise not_found("person", person_id, book.persons)
     on = _date_of(book, as_of)
     st = ctx.cached(f"status:{on}:None:None", lambda: book_status(book, on))
     line = next((p for p in st.by_person if p.name == person_id), None)
@@ -399,7 +388,7 @@ def get_account(ctx: Ctx, account_id: str, as_of: AsOf = None) -> dict[str, Any]
     """One account: value, cash, gain, weights, and its transactions."""
     book = ctx.book()
     if account_id not in book.accounts:
-        raise _not_found("account", account_id, book.accounts)
+        raise not_found("account", account_id, book.accounts)
     a = book.accounts[account_id]
     on = _date_of(book, as_of)
     st = status_out(ctx.cached(f"status:{on}:None:None", lambda: book_status(book, on)))
@@ -420,148 +409,3 @@ def get_account(ctx: Ctx, account_id: str, as_of: AsOf = None) -> dict[str, Any]
             )
         ],
     }
-
-
-# --- projections ----------------------------------------------------------------------------------
-
-
-def job_out(ctx: AppContext, job: Job, *, cached: bool = False, result: bool = True) -> JobOut:
-    done = job.status == "done"
-    return JobOut(
-        id=job.id,
-        status=job.status,
-        done=job.done,
-        total=job.total,
-        fraction=job.fraction,
-        cached=cached,
-        error=None
-        if job.error is None
-        else ErrorOut.model_validate({**job.error, "file": ctx.relative(job.error.get("file"))}),
-        request=job.request,
-        result=job.result.to_dict() if (done and result) else None,
-        links={"self": f"/api/v1/projections/{job.id}", "page": f"/projection?job={job.id}"},
-    )
-
-
-def start_projection(ctx: AppContext, body: ProjectionIn) -> tuple[Job, bool]:
-    """Queue (or find) the projection job for ``body``; the shared path of API and pages."""
-    import hashlib
-
-    from conviction.report.sources import run_projection
-
-    spec = inside(ctx.workspace, body.spec, suffix=".toml")
-    request = {"spec": body.spec, "paths": body.paths, "seed": body.seed, "as_of": body.as_of}
-    key = job_key(
-        {
-            **request,
-            "spec_sha256": hashlib.sha256(spec.read_bytes()).hexdigest(),
-            "book": ctx.fingerprint(theses=False),
-        }
-    )
-    book = ctx.book()
-
-    def work(progress: Any) -> Any:
-        return run_projection(
-            book, spec, as_of=body.as_of, paths=body.paths, seed=body.seed, progress=progress
-        )
-
-    return ctx.jobs.submit(key, request, work)
-
-
-@router.post(
-    "/projections",
-    response_model=JobOut,
-    status_code=status.HTTP_202_ACCEPTED,
-    dependencies=WRITE,
-    responses={**AUTH_ERRORS, 200: {"description": "The same request again: the same job"}},
-)
-def post_projection(ctx: Ctx, body: ProjectionIn, response: Response) -> JobOut:
-    """Start a projection of the stored book as a background job (or get the identical
-    one already run or running). Poll its ``links.self`` for progress and the result."""
-    job, cached = start_projection(ctx, body)
-    if cached:
-        response.status_code = status.HTTP_200_OK
-    return job_out(ctx, job, cached=cached, result=False)
-
-
-@router.get("/projections", response_model=list[JobOut])
-def list_projections(ctx: Ctx) -> list[JobOut]:
-    """Every remembered job, without results."""
-    return [job_out(ctx, j, result=False) for j in ctx.jobs.jobs()]
-
-
-@router.get("/projections/{job_id}", response_model=JobOut, responses=ERRORS)
-def get_projection(ctx: Ctx, job_id: str) -> JobOut:
-    """A job's progress, and its result (``conviction project --json``'s shape) when done."""
-    job = ctx.jobs.get(job_id)
-    if job is None:
-        raise _not_found("projection job", job_id, [j.id for j in ctx.jobs.jobs()])
-    return job_out(ctx, job)
-
-
-# --- writes -------------------------------------------------------------------------------------
-
-
-@router.post(
-    "/transactions",
-    response_model=WriteOut,
-    status_code=status.HTTP_201_CREATED,
-    dependencies=WRITE,
-    responses=AUTH_ERRORS,
-)
-def post_transactions(ctx: Ctx, body: TransactionsIn) -> WriteOut:
-    """Add transactions (rows of ``transactions.csv``): all or none, checked like a load."""
-    from conviction.web.writes import add_transactions
-
-    counts = add_transactions(ctx.engine, body.transactions, ctx.write_lock)
-    return WriteOut(added=len(body.transactions), database=counts)
-
-
-@router.post(
-    "/marks",
-    response_model=WriteOut,
-    status_code=status.HTTP_201_CREATED,
-    dependencies=WRITE,
-    responses=AUTH_ERRORS,
-)
-def post_marks(ctx: Ctx, body: MarksIn) -> WriteOut:
-    """Add marks (rows of ``marks.csv``): all or none."""
-    from conviction.web.writes import add_marks
-
-    counts = add_marks(ctx.engine, body.marks, ctx.write_lock)
-    return WriteOut(added=len(body.marks), database=counts)
-
-
-@router.post(
-    "/theses/{thesis_id}/milestones/{milestone_id}",
-    response_model=MilestoneEntryOut,
-    status_code=status.HTTP_201_CREATED,
-    dependencies=WRITE,
-    responses=AUTH_ERRORS,
-)
-def post_milestone(
-    ctx: Ctx, thesis_id: str, milestone_id: str, body: MilestoneUpdateIn
-) -> MilestoneEntryOut:
-    """Record a new dated state of a milestone (``conviction thesis update``); the
-    earlier states are kept."""
-    from conviction.store.theses_tables import update_thesis
-
-    theses = {t.id: t for t in ctx.theses().theses}
-    if thesis_id not in theses:
-        raise _not_found("thesis", thesis_id, theses)
-    known = [m.id for m in theses[thesis_id].milestones]
-    if milestone_id not in known:
-        raise _not_found(f"milestone of {thesis_id}", milestone_id, known)
-    with ctx.write_lock, ctx.engine.begin() as conn:
-        entry = update_thesis(
-            conn,
-            thesis_id,
-            milestone_id,
-            status=body.status,
-            evidence=body.evidence,
-            on=body.date or dt.date.today(),
-            source=body.source,
-            due=body.due,
-            value=body.value,
-        )
-    return MilestoneEntryOut(thesis=thesis_id, milestone=milestone_id, **_entry(entry))

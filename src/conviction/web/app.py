@@ -70,7 +70,7 @@ def create_app(
     ``policies`` and ``benchmark`` (paths relative to it) are what the pages show by
     default.
     """
-    from conviction.web import api, pages
+    from conviction.web import api, api_writes, pages
 
     root = Path(workspace).resolve()
     if not root.is_dir():
@@ -100,6 +100,7 @@ def create_app(
     )
     app.state.ctx = ctx
     app.include_router(api.router)
+    app.include_router(api_writes.router)
     app.include_router(pages.router)
     _errors(app)
     # Added last = runs first: headers around everything, then the token, then the size.
