@@ -202,6 +202,7 @@ class _Assets(HTMLParser):
         ("/theses", ["fig-milestones"]),
         ("/policies", []),
         ("/projection", []),
+        ("/report", ["fig-value", "fig-rolling", "fig-milestones", "summary", "theses"]),
     ],
 )
 def test_pages_render_with_local_assets_only(
