@@ -12,11 +12,16 @@ from conviction.book.model import Book
 from conviction.cli.app import JSON, app, err, out, parse_date, print_json, settings
 from conviction.errors import DataError, ReferenceError_
 from conviction.ledger.status import status
+from conviction.report.payloads import (
+    MILESTONE_STATUSES,
+    milestone_entry_payload,
+    thesis_payload,
+)
 from conviction.store import connect
 from conviction.store import read_book as read_stored_book
 from conviction.store.theses_tables import read_theses, update_thesis
 from conviction.theses.book_review import review_book
-from conviction.theses.model import PILLARS, Milestone, MilestoneEntry, Scorecard, Thesis
+from conviction.theses.model import PILLARS, Scorecard, Thesis
 from conviction.theses.triggers import Review
 
 __all__ = ["thesis_app"]
@@ -35,52 +40,7 @@ def _as_of(value: str | None, book: Book | None) -> dt.date:
 # --- payloads (JSON shapes; tables are drawn from the same dicts) ----------------------------
 
 
-def _entry(e: MilestoneEntry) -> dict[str, Any]:
-    return {
-        "date": e.date,
-        "status": e.status,
-        "due": e.due,
-        "evidence": e.evidence,
-        "source": e.source,
-        "value": e.value,
-        "origin": e.origin,
-    }
-
-
-def _milestone(m: Milestone, on: dt.date) -> dict[str, Any]:
-    state = m.state_on(on)
-    return {
-        "id": m.id,
-        "title": m.title,
-        "target": m.target_text,
-        "status": state.status if state else None,
-        "due": state.due if state else None,
-        "evidence": state.evidence if state else None,
-        "slips": m.slips(on),
-        "history": [_entry(e) for e in m.history],
-    }
-
-
-def _thesis(t: Thesis, on: dt.date, *, full: bool) -> dict[str, Any]:
-    states = [m.state_on(on) for m in t.milestones]
-    counts = {s: sum(1 for x in states if x is not None and x.status == s) for s in _STATUS_ORDER}
-    open_dues = [x.due for x in states if x is not None and x.status in ("pending", "slipped")]
-    payload: dict[str, Any] = {
-        "id": t.id,
-        t.subject_kind: t.subject,
-        "statement": t.statement,
-        "opened": t.opened,
-        "horizon": t.horizon,
-        "milestones_by_status": counts,
-        "next_due": min(open_dues) if open_dues else None,
-    }
-    if full:
-        payload["kill_criteria"] = list(t.kill_criteria)
-        payload["milestones"] = [_milestone(m, on) for m in t.milestones]
-    return payload
-
-
-_STATUS_ORDER = ("pending", "slipped", "hit", "missed")
+_STATUS_ORDER = MILESTONE_STATUSES
 _SHORT = {"execution": "exec", "long_term": "long", "integration": "integ", "resilience": "resil"}
 
 
@@ -171,7 +131,7 @@ def thesis_list(as_of: str | None = AS_OF, as_json: bool = JSON) -> None:
     with engine.connect() as conn:
         stored = read_theses(conn)
     on = _as_of(as_of, _maybe_book(engine))
-    rows = [_thesis(t, on, full=False) for t in stored.theses]
+    rows = [thesis_payload(t, on, full=False) for t in stored.theses]
     if as_json:
         print_json(rows)
         return
@@ -202,7 +162,7 @@ def thesis_show(
         stored = read_theses(conn)
     thesis = _find(stored.theses, thesis_id)
     on = _as_of(as_of, _maybe_book(engine))
-    payload = _thesis(thesis, on, full=True)
+    payload = thesis_payload(thesis, on, full=True)
     if as_json:
         print_json(payload)
         return
@@ -263,7 +223,7 @@ def thesis_update(
             value=value,
         )
     if as_json:
-        print_json({"thesis": thesis_id, "milestone": milestone, **_entry(entry)})
+        print_json({"thesis": thesis_id, "milestone": milestone, **milestone_entry_payload(entry)})
         return
     out.print(f"{thesis_id}/{milestone}: {entry.status} on {entry.date}, due {entry.due}")
 

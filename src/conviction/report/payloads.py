@@ -2,12 +2,14 @@
 
 ``status_payload`` is the document of ``conviction status --json`` and of
 ``GET /api/v1/status``; ``history_payload`` that of ``conviction history --json`` and
-``GET /api/v1/history`` (documented in docs/formats.md). Plain dicts of plain values;
+``GET /api/v1/history`` (documented in docs/formats.md); ``thesis_payload`` that of
+``conviction thesis show --json`` and ``GET /api/v1/theses/{id}``. Plain dicts of plain values;
 dates and NaN are left for the printer (JSON: ISO text and null).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
@@ -15,8 +17,19 @@ import numpy as np
 
 from conviction.book.model import Book
 from conviction.ledger.status import BookStatus
+from conviction.theses.model import Milestone, MilestoneEntry, Thesis
 
-__all__ = ["history_payload", "sample_rows", "status_payload"]
+__all__ = [
+    "MILESTONE_STATUSES",
+    "history_payload",
+    "milestone_entry_payload",
+    "sample_rows",
+    "status_payload",
+    "thesis_payload",
+]
+
+#: Milestone statuses in the order tables and counts show them.
+MILESTONE_STATUSES = ("pending", "slipped", "hit", "missed")
 
 
 def status_payload(result: BookStatus) -> dict[str, Any]:
@@ -155,3 +168,52 @@ def history_payload(
         "series": series,
         "stale_fx_days": int(returns.stale_fx.sum()),
     }
+
+
+def milestone_entry_payload(e: MilestoneEntry) -> dict[str, Any]:
+    """One dated entry of a milestone's history."""
+    return {
+        "date": e.date,
+        "status": e.status,
+        "due": e.due,
+        "evidence": e.evidence,
+        "source": e.source,
+        "value": e.value,
+        "origin": e.origin,
+    }
+
+
+def _milestone_payload(m: Milestone, on: dt.date) -> dict[str, Any]:
+    state = m.state_on(on)
+    return {
+        "id": m.id,
+        "title": m.title,
+        "target": m.target_text,
+        "status": state.status if state else None,
+        "due": state.due if state else None,
+        "evidence": state.evidence if state else None,
+        "slips": m.slips(on),
+        "history": [milestone_entry_payload(e) for e in m.history],
+    }
+
+
+def thesis_payload(t: Thesis, on: dt.date, *, full: bool) -> dict[str, Any]:
+    """A thesis on a date (``full=False``: the line of ``thesis list``)."""
+    states = [m.state_on(on) for m in t.milestones]
+    counts = {
+        s: sum(1 for x in states if x is not None and x.status == s) for s in MILESTONE_STATUSES
+    }
+    open_dues = [x.due for x in states if x is not None and x.status in ("pending", "slipped")]
+    payload: dict[str, Any] = {
+        "id": t.id,
+        t.subject_kind: t.subject,
+        "statement": t.statement,
+        "opened": t.opened,
+        "horizon": t.horizon,
+        "milestones_by_status": counts,
+        "next_due": min(open_dues) if open_dues else None,
+    }
+    if full:
+        payload["kill_criteria"] = list(t.kill_criteria)
+        payload["milestones"] = [_milestone_payload(m, on) for m in t.milestones]
+    return payload

@@ -15,8 +15,7 @@ from conviction.book.model import Book
 from conviction.ledger.status import BookStatus
 from conviction.ledger.status import status as book_status
 from conviction.ledger.valuation import business_days, value_history
-from conviction.report.payloads import history_payload, status_payload
-from conviction.theses.model import Milestone, MilestoneEntry, Thesis
+from conviction.report.payloads import history_payload, status_payload, thesis_payload
 from conviction.web.auth import require_token
 from conviction.web.context import AppContext, context
 from conviction.web.paths import inside
@@ -29,7 +28,7 @@ from conviction.web.schemas import (
     finite,
 )
 
-__all__ = ["entry_out", "not_found", "router", "status_out", "thesis_out"]
+__all__ = ["not_found", "router", "status_out"]
 
 router = APIRouter(prefix="/api/v1", tags=["api"])
 Ctx = Annotated[AppContext, Depends(context)]
@@ -72,55 +71,6 @@ def _date_of(book: Book, as_of: dt.date | None) -> dt.date:
 def status_out(st: BookStatus) -> StatusOut:
     """The JSON of ``conviction status --json`` (the same payload) as a typed model."""
     return StatusOut.model_validate(_clean(status_payload(st)))
-
-
-def entry_out(e: MilestoneEntry) -> dict[str, Any]:
-    return {
-        "date": e.date,
-        "status": e.status,
-        "due": e.due,
-        "evidence": e.evidence,
-        "source": e.source,
-        "value": e.value,
-        "origin": e.origin,
-    }
-
-
-def _milestone(m: Milestone, on: dt.date) -> dict[str, Any]:
-    state = m.state_on(on)
-    return {
-        "id": m.id,
-        "title": m.title,
-        "target": m.target_text,
-        "status": state.status if state else None,
-        "due": state.due if state else None,
-        "evidence": state.evidence if state else None,
-        "slips": m.slips(on),
-        "history": [entry_out(e) for e in m.history],
-    }
-
-
-def thesis_out(t: Thesis, on: dt.date, *, full: bool) -> dict[str, Any]:
-    """A thesis as ``conviction thesis show --json`` prints it (``full=False``: the list)."""
-    states = [m.state_on(on) for m in t.milestones]
-    counts = {
-        s: sum(1 for x in states if x is not None and x.status == s)
-        for s in ("pending", "slipped", "hit", "missed")
-    }
-    open_dues = [x.due for x in states if x is not None and x.status in ("pending", "slipped")]
-    out: dict[str, Any] = {
-        "id": t.id,
-        t.subject_kind: t.subject,
-        "statement": t.statement,
-        "opened": t.opened,
-        "horizon": t.horizon,
-        "milestones_by_status": counts,
-        "next_due": min(open_dues) if open_dues else None,
-    }
-    if full:
-        out["kill_criteria"] = list(t.kill_criteria)
-        out["milestones"] = [_milestone(m, on) for m in t.milestones]
-    return out
 
 
 # --- reads ----------------------------------------------------------------------------------------
@@ -299,7 +249,7 @@ def get_reviews(ctx: Ctx, as_of: AsOf = None, account: Accounts = None) -> list[
 def get_theses(ctx: Ctx, as_of: AsOf = None) -> list[dict[str, Any]]:
     """Every thesis with its milestones counted by status on the date."""
     on = _date_of(ctx.book(), as_of)
-    return [thesis_out(t, on, full=False) for t in ctx.theses().theses]
+    return [thesis_payload(t, on, full=False) for t in ctx.theses().theses]
 
 
 @router.get("/theses/{thesis_id}", responses=ERRORS)
@@ -308,7 +258,7 @@ def get_thesis(ctx: Ctx, thesis_id: str, as_of: AsOf = None) -> dict[str, Any]:
     theses = {t.id: t for t in ctx.theses().theses}
     if thesis_id not in theses:
         raise not_found("thesis", thesis_id, theses)
-    return thesis_out(theses[thesis_id], _date_of(ctx.book(), as_of), full=True)
+    return thesis_payload(theses[thesis_id], _date_of(ctx.book(), as_of), full=True)
 
 
 @router.get("/companies/{company_id}", responses=ERRORS)
@@ -339,7 +289,7 @@ def get_company(ctx: Ctx, company_id: str, as_of: AsOf = None) -> dict[str, Any]
         },
         "marks": _records(marks, ["date", "price", "kind", "grade", "source"]),
         "theses": [
-            thesis_out(t, on, full=False)
+            thesis_payload(t, on, full=False)
             for t in ctx.theses().theses
             if t.subject_kind == "company" and t.subject == company_id
         ],
@@ -376,7 +326,7 @@ def get_person(ctx: Ctx, person_id: str, as_of: AsOf = None) -> dict[str, Any]:
             for p, s in scores.items()
         },
         "theses": [
-            thesis_out(t, on, full=False)
+            thesis_payload(t, on, full=False)
             for t in stored.theses
             if t.subject_kind == "person" and t.subject == person_id
         ],

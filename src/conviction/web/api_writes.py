@@ -12,7 +12,8 @@ from typing import Any
 
 from fastapi import APIRouter, Response, status
 
-from conviction.web.api import AUTH_ERRORS, ERRORS, WRITE, Ctx, entry_out, not_found
+from conviction.report.payloads import milestone_entry_payload
+from conviction.web.api import AUTH_ERRORS, ERRORS, WRITE, Ctx, not_found
 from conviction.web.context import AppContext
 from conviction.web.jobs import Job, job_key
 from conviction.web.paths import inside
@@ -174,4 +175,6 @@ def post_milestone(
             due=body.due,
             value=body.value,
         )
-    return MilestoneEntryOut(thesis=thesis_id, milestone=milestone_id, **entry_out(entry))
+    return MilestoneEntryOut(
+        thesis=thesis_id, milestone=milestone_id, **milestone_entry_payload(entry)
+    )
