@@ -235,7 +235,9 @@ def report_data(
     )
     windows = _windows(history)
     step("statistics")
-    reviews = review_book(book, as_of, theses=theses, scorecards=scorecards, settings=settings)
+    reviews = review_book(
+        book, as_of, theses=theses, scorecards=scorecards, settings=settings, book_status=st
+    )
     step("reviews")
     net_in = float(history.flows.sum())
     return ReportData(

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from conviction.book.model import Book
-from conviction.ledger.status import status
+from conviction.ledger.status import BookStatus, status
 from conviction.ledger.valuation import price_history
 from conviction.theses.model import Scorecard, Thesis
 from conviction.theses.triggers import Review, ReviewSettings, review
@@ -47,9 +47,14 @@ def review_inputs(
     *,
     theses: Iterable[Thesis] = (),
     accounts: Sequence[str] | None = None,
+    book_status: BookStatus | None = None,
 ) -> ReviewInputs:
-    """Weights, price history and private mark dates of ``book`` on ``as_of``."""
-    st = status(book, as_of, accounts=accounts)
+    """Weights, price history and private mark dates of ``book`` on ``as_of``.
+
+    ``book_status`` is ``status(book, as_of, accounts=accounts)`` when the caller has it
+    already (on a large book it is the expensive part).
+    """
+    st = book_status if book_status is not None else status(book, as_of, accounts=accounts)
     held = [line for line in st.by_company if line.quantity > 0]
     company_weights = {line.company: float(line.weight) for line in held}
     person_weights = {line.name: float(line.weight) for line in st.by_person}
@@ -81,10 +86,11 @@ def review_book(
     scorecards: Iterable[Scorecard] = (),
     settings: ReviewSettings | None = None,
     accounts: Sequence[str] | None = None,
+    book_status: BookStatus | None = None,
 ) -> tuple[Review, ...]:
     """Every review trigger for ``book`` on ``as_of`` (see ``triggers.review``)."""
     theses = tuple(theses)
-    inputs = review_inputs(book, as_of, theses=theses, accounts=accounts)
+    inputs = review_inputs(book, as_of, theses=theses, accounts=accounts, book_status=book_status)
     return review(
         as_of,
         theses=theses,
