@@ -174,10 +174,11 @@ def status(
     state = replay(book.transactions, book.accounts, into, until=as_of)
     marked = marked_prices(book, np.array([day]), companies)
     factor = split_factors(book, companies, np.array([day]))[0]
+    held_companies = {lot.company for lot in state.lots}
     to_ccy = np.array(
         [
             fx.rate(book.companies[c].currency, currency, np.array([day])).rates[0]
-            if _held(state, c)
+            if c in held_companies
             else 1.0
             for c in companies
         ]
@@ -364,10 +365,6 @@ def _stale_rates(
                 age = (as_of - used.date).days
                 seen[used.pair] = StaleRate(used.pair, used.date, age, used.rate, used.source)
     return tuple(seen.values())
-
-
-def _held(state: Replay, company: str) -> bool:
-    return any(lot.company == company for lot in state.lots)
 
 
 def _nz(x: float) -> float:
