@@ -79,7 +79,13 @@ for day, shares_post2022 in trims:
     factor = 3 if d < "2022-08-25" else 1
     row(d, "partners", "tesla", "sell", float(shares_post2022 / factor), p)
     mark(d, "tesla", p, "close", "TSLA close (Stooq via shared/data/prices/TSLA.csv)")
-for day in ["2020-08-28", "2020-12-31", "2022-08-24", "2023-09-13", "2024-12-31", AS_OF]:
+# Month-end closes from the first purchase on, so history, drawdowns and backtests have a
+# price every month (a book keeps a mark per statement date).
+month_ends = tsla["2014-06-01":AS_OF].groupby(pd.Grouper(freq="ME")).tail(1).index
+extra = {ts.strftime("%Y-%m-%d") for ts in month_ends}
+extra |= {"2020-08-28", "2020-12-31", "2022-08-24", "2023-09-13", "2024-12-31", AS_OF}
+extra -= {str(m["date"]) for m in marks if m["company"] == "tesla"}
+for day in sorted(extra):
     d, p = traded(day)
     mark(d, "tesla", p, "close", "TSLA close (Stooq via shared/data/prices/TSLA.csv)")
 
