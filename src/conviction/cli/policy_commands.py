@@ -233,18 +233,13 @@ def compare_command(
     day = day or book.meta.as_of or dt.date.today()
     overrides = Overrides(paths=paths, seed=seed, target_multiple=target_multiple)
     spec = read_projection(path, book=book, overrides=overrides)
-    mark_every = {
-        a.company: max(1, round(a.mark_every_years * spec.steps_per_year))
-        for a in spec.assets
-        if a.mark_every_years is not None
-    }
     inputs = simulation_inputs(
         book,
         spec.companies,
         as_of=day,
         steps=spec.n_steps,
         steps_per_year=spec.steps_per_year,
-        mark_every=mark_every,
+        mark_every=spec.mark_every_steps,
     )
     chunks = (block.multiples for block in iter_paths(spec))
     targets = (spec.target_multiple,)

@@ -128,10 +128,8 @@ def build_plan(spec: ProjectionSpec) -> Plan:
     for j, row in enumerate(jcdf_rows):
         jcdf[j, : len(row)] = row
 
-    mark = np.ones(n, dtype=np.int64)
-    for i, a in enumerate(assets):
-        if a.mark_every_years is not None:
-            mark[i] = max(1, round(a.mark_every_years * spec.steps_per_year))
+    every = spec.mark_every_steps
+    mark = np.array([every.get(a.company, 1) for a in assets], dtype=np.int64)
 
     return Plan(
         n_steps=spec.n_steps,

@@ -278,6 +278,15 @@ class ProjectionSpec:
         return -(-self.paths // self.block_paths)
 
     @property
+    def mark_every_steps(self) -> dict[str, int]:
+        """For each privately marked company, how many steps apart its marks fall."""
+        return {
+            a.company: max(1, round(a.mark_every_years * self.steps_per_year))
+            for a in self.assets
+            if a.mark_every_years is not None
+        }
+
+    @property
     def mean_exists(self) -> bool:
         """Whether E[value at the horizon] is finite: not with Student-t log returns
         (E[exp(t)] diverges), nor when a driver's value has a divergent mean."""

@@ -109,18 +109,13 @@ def compare_policies(
 
     policies = [read_policy(f) for f in files]
     spec = read_projection(spec_path, book=book, overrides=Overrides(paths=paths, seed=seed))
-    mark_every = {
-        a.company: max(1, round(a.mark_every_years * spec.steps_per_year))
-        for a in spec.assets
-        if a.mark_every_years is not None
-    }
     inputs = simulation_inputs(
         book,
         spec.companies,
         as_of=as_of,
         steps=spec.n_steps,
         steps_per_year=spec.steps_per_year,
-        mark_every=mark_every,
+        mark_every=spec.mark_every_steps,
     )
     summaries = compare_on_paths(
         policies,
