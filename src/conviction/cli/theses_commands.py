@@ -15,6 +15,7 @@ from conviction.ledger.status import status
 from conviction.report.payloads import (
     MILESTONE_STATUSES,
     milestone_entry_payload,
+    scores_payload,
     thesis_payload,
 )
 from conviction.store import connect
@@ -47,22 +48,12 @@ _SHORT = {"execution": "exec", "long_term": "long", "integration": "integ", "res
 def _person(
     book: Book, card: Scorecard | None, pid: str, on: dt.date, weight: float | None
 ) -> dict[str, Any]:
-    scores = card.on(on) if card is not None else {}
     return {
         "id": pid,
         "name": book.persons[pid].name if pid in book.persons else pid,
         "companies": [c.id for c in book.companies.values() if pid in c.key_people],
         "weight": weight,
-        "scores": {
-            p: {
-                "score": s.score,
-                "date": s.date,
-                "evidence": [
-                    {"text": e.text, "date": e.date, "source": e.source} for e in s.evidence
-                ],
-            }
-            for p, s in scores.items()
-        },
+        "scores": scores_payload(card, on),
         "history": [
             {"pillar": e.pillar, "score": e.score, "date": e.date}
             for e in (card.entries if card is not None else ())

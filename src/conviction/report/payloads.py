@@ -17,13 +17,14 @@ import numpy as np
 
 from conviction.book.model import Book
 from conviction.ledger.status import BookStatus
-from conviction.theses.model import Milestone, MilestoneEntry, Thesis
+from conviction.theses.model import Milestone, MilestoneEntry, Scorecard, Thesis
 
 __all__ = [
     "MILESTONE_STATUSES",
     "history_payload",
     "milestone_entry_payload",
     "sample_rows",
+    "scores_payload",
     "status_payload",
     "thesis_payload",
 ]
@@ -217,3 +218,16 @@ def thesis_payload(t: Thesis, on: dt.date, *, full: bool) -> dict[str, Any]:
         payload["kill_criteria"] = list(t.kill_criteria)
         payload["milestones"] = [_milestone_payload(m, on) for m in t.milestones]
     return payload
+
+
+def scores_payload(card: Scorecard | None, on: dt.date) -> dict[str, Any]:
+    """The four-pillar scores in force on a date, each with its dated evidence."""
+    scores = card.on(on) if card is not None else {}
+    return {
+        p: {
+            "score": s.score,
+            "date": s.date,
+            "evidence": [{"text": e.text, "date": e.date, "source": e.source} for e in s.evidence],
+        }
+        for p, s in scores.items()
+    }

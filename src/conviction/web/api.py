@@ -15,7 +15,12 @@ from conviction.book.model import Book
 from conviction.ledger.status import BookStatus
 from conviction.ledger.status import status as book_status
 from conviction.ledger.valuation import business_days, value_history
-from conviction.report.payloads import history_payload, status_payload, thesis_payload
+from conviction.report.payloads import (
+    history_payload,
+    scores_payload,
+    status_payload,
+    thesis_payload,
+)
 from conviction.web.auth import require_token
 from conviction.web.context import AppContext, context
 from conviction.web.paths import inside
@@ -307,7 +312,6 @@ def get_person(ctx: Ctx, person_id: str, as_of: AsOf = None) -> dict[str, Any]:
     line = next((p for p in st.by_person if p.name == person_id), None)
     stored = ctx.theses()
     card = next((c for c in stored.scorecards if c.person == person_id), None)
-    scores = card.on(on) if card is not None else {}
     return {
         "id": person_id,
         "name": book.persons[person_id].name,
@@ -315,16 +319,7 @@ def get_person(ctx: Ctx, person_id: str, as_of: AsOf = None) -> dict[str, Any]:
         "value": None if line is None else line.value,
         "weight": None if line is None else finite(line.weight),
         "gain": None if line is None else line.gain,
-        "scores": {
-            p: {
-                "score": s.score,
-                "date": s.date,
-                "evidence": [
-                    {"text": e.text, "date": e.date, "source": e.source} for e in s.evidence
-                ],
-            }
-            for p, s in scores.items()
-        },
+        "scores": scores_payload(card, on),
         "theses": [
             thesis_payload(t, on, full=False)
             for t in stored.theses
