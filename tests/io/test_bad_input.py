@@ -78,16 +78,28 @@ MARK_CASES = [
 @pytest.mark.parametrize(("body", "cls", "line", "field", "words"), MARK_CASES)
 def test_bad_marks(
     write_book: Callable[..., Path],
+    db_url: str,
     body: str,
     cls: type[InputError],
     line: int,
     field: str,
     words: str,
 ) -> None:
+    engine = connect(db_url)
+    runner = CliRunner()
+    good = write_book(GOOD, MARKS, folder="good")
+    assert runner.invoke(app, ["--db", db_url, "load", str(good)]).exit_code == 0
+    with engine.connect() as conn:
+        before = count_rows(conn)
+
+    bad = write_book(GOOD, MARKS + body, folder="bad")
     with pytest.raises(cls, match=words) as info:
-        read_book(write_book(GOOD, MARKS + body))
+        read_book(bad)
     assert info.value.file is not None and info.value.file.endswith("marks.csv")
     assert (info.value.line, info.value.field) == (line, field)
+    assert runner.invoke(app, ["--db", db_url, "load", str(bad)]).exit_code != 0
+    with engine.connect() as conn:
+        assert count_rows(conn) == before
 
 
 def test_toml_missing_required_key(tmp_path: Path) -> None:
