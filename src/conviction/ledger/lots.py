@@ -28,7 +28,7 @@ _EPS = 1e-9
 
 @dataclass(slots=True)
 class Lot:
-    """An open lot. Mutable only inside the replay; results hand out copies."""
+    """An open lot. Changed only by the replay that made it; treat results as read-only."""
 
     id: str
     account: str
@@ -305,9 +305,6 @@ def replay(
             amount = qty * price - fees
             dividends[key] = dividends.get(key, 0.0) + amount
             dividends_account[key] = dividends_account.get(key, 0.0) + amount * rate
-    open_lots = tuple(
-        Lot(lot.id, lot.account, lot.company, lot.opened, lot.quantity, lot.cost, lot.cost_account)
-        for lots in book.values()
-        for lot in lots
-    )
+    # Each replay builds its own lots, and nothing changes them once it returns.
+    open_lots = tuple(lot for lots in book.values() for lot in lots)
     return Replay(open_lots, tuple(sales), dividends, dividends_account)
