@@ -25,6 +25,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
+from conviction._typing import Float64Array
 from conviction.book.model import Book
 from conviction.errors import DataError
 from conviction.ledger.fx import FxRates
@@ -188,25 +189,57 @@ def status(
 
     column = {c: j for j, c in enumerate(companies)}
     # price and currency effects of every gain (see the module docstring), status currency
-    price_eff: dict[tuple[str, str], float] = {}
-    ccy_eff: dict[tuple[str, str], float] = {}
-    local_gain: dict[tuple[str, str], float] = {}
-    quantity = {(lot.account, lot.company): 0.0 for lot in state.lots}
-    cost = dict.fromkeys(quantity, 0.0)
-    for lot in state.lots:
-        key, j = (lot.account, lot.company), column[lot.company]
-        paid = lot.cost_account
-        quantity[key] += lot.quantity
-        cost[key] += paid
-        value_local = lot.quantity * _nz(local_price[j])
-        _split(price_eff, ccy_eff, key, value_local, lot.cost, paid, float(to_ccy[j]))
-        _add(local_gain, key, value_local - lot.cost)
+    open_lots = pd.DataFrame(
+        {
+            "account": [lot.account for lot in state.lots],
+            "company": [lot.company for lot in state.lots],
+            "quantity": [lot.quantity for lot in state.lots],
+            "cost": [lot.cost for lot in state.lots],
+            "paid": [lot.cost_account for lot in state.lots],
+        }
+    )
+    col = np.array([column[c] for c in open_lots["company"]], dtype=np.int64)
+    open_lots["value_local"] = open_lots["quantity"].to_numpy() * np.nan_to_num(local_price)[col]
+    open_lots["price_eff"], open_lots["ccy_eff"] = _effects(
+        open_lots["value_local"].to_numpy(),
+        open_lots["cost"].to_numpy(),
+        open_lots["paid"].to_numpy(),
+        to_ccy[col],
+    )
+    open_lots["local_gain"] = open_lots["value_local"] - open_lots["cost"]
+    per_key = open_lots.groupby(["account", "company"], sort=False).sum(numeric_only=True)
+    quantity = _as_dict(per_key["quantity"])
+    cost = _as_dict(per_key["paid"])
+    price_eff, ccy_eff = _as_dict(per_key["price_eff"]), _as_dict(per_key["ccy_eff"])
+    local_gain = _as_dict(per_key["local_gain"])
+
+    # every (sale, lot) match: proceeds shared by quantity, effects at the lot's paid rate
+    matches = [(sale, m) for sale in state.sales for m in sale.lots]
+    if matches:
+        sold = pd.DataFrame(
+            {
+                "account": [sale.account for sale, _ in matches],
+                "company": [sale.company for sale, _ in matches],
+                "proceeds": [sale.proceeds * m.quantity / sale.quantity for sale, m in matches],
+                "cost": [m.cost for _, m in matches],
+                "paid": [m.cost_account for _, m in matches],
+                "rate": [sale.rate for sale, _ in matches],
+            }
+        )
+        sold["price_eff"], sold["ccy_eff"] = _effects(
+            sold["proceeds"].to_numpy(),
+            sold["cost"].to_numpy(),
+            sold["paid"].to_numpy(),
+            sold["rate"].to_numpy(),
+        )
+        by_sale = sold.groupby(["account", "company"], sort=False)[["price_eff", "ccy_eff"]].sum()
+        for key, amount in _as_dict(by_sale["price_eff"]).items():
+            _add(price_eff, key, amount)
+        for key, amount in _as_dict(by_sale["ccy_eff"]).items():
+            _add(ccy_eff, key, amount)
     realized: dict[tuple[str, str], float] = {}
     for sale in state.sales:
         key = (sale.account, sale.company)
-        for m in sale.lots:
-            proceeds = sale.proceeds * m.quantity / sale.quantity
-            _split(price_eff, ccy_eff, key, proceeds, m.cost, m.cost_account, sale.rate)
         realized[key] = realized.get(key, 0.0) + sale.gain_account
         _add(local_gain, key, sale.gain)
     income = _income(book, ta, fx, day, currency)
@@ -334,20 +367,20 @@ def _add(into: dict[tuple[str, str], float], key: tuple[str, str], amount: float
     into[key] = into.get(key, 0.0) + float(amount)
 
 
-def _split(
-    price_eff: dict[tuple[str, str], float],
-    ccy_eff: dict[tuple[str, str], float],
-    key: tuple[str, str],
-    value_local: float,
-    cost_local: float,
-    paid: float,
-    rate_now: float,
-) -> None:
-    """Add one lot's price effect ``(V − C)·X_0`` and currency effect ``V·(X_t − X_0)``,
-    with ``X_0 = paid / C`` the rate its cost was paid at (so they sum to ``V·X_t − paid``)."""
-    x0 = paid / cost_local if cost_local else rate_now
-    _add(price_eff, key, (value_local - cost_local) * x0)
-    _add(ccy_eff, key, value_local * (rate_now - x0))
+def _effects(
+    value_local: Float64Array, cost_local: Float64Array, paid: Float64Array, rate_now: Float64Array
+) -> tuple[Float64Array, Float64Array]:
+    """Each lot's price effect ``(V − C)·X_0`` and currency effect ``V·(X_t − X_0)``, with
+    ``X_0 = paid / C`` the rate its cost was paid at (so they sum to ``V·X_t − paid``)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        x0 = np.where(cost_local != 0, paid / cost_local, rate_now)
+    return (value_local - cost_local) * x0, value_local * (rate_now - x0)
+
+
+def _as_dict(series: pd.Series) -> dict[tuple[str, str], float]:
+    """A sum grouped by (account, company) as a plain dict."""
+    keys: list[tuple[str, str]] = list(series.index)
+    return {(str(a), str(c)): float(v) for (a, c), v in zip(keys, series.to_numpy(), strict=True)}
 
 
 def _stale_rates(
