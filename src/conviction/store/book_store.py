@@ -300,7 +300,12 @@ def _read_frame(conn: Connection, query: Any, columns: Sequence[str]) -> pd.Data
     # Raw driver rows: SQLAlchemy's per-value type processing costs seconds at a million rows,
     # and the columns are converted below, whole, anyway.
     sql = str(query.compile(dialect=conn.dialect))
-    frame = pd.DataFrame(conn.exec_driver_sql(sql).fetchall(), columns=list(columns))
+    cursor = conn.connection.cursor()  # the driver's own cursor: plain tuples, no Row objects
+    try:
+        cursor.execute(sql)
+        frame = pd.DataFrame(cursor.fetchall(), columns=list(columns))
+    finally:
+        cursor.close()
     out: dict[str, Any] = {}
     for c in columns:
         col = frame[c]
