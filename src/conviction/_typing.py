@@ -26,4 +26,7 @@ ACCOUNT_KINDS: tuple[AccountKind, ...] = ("client", "fund", "personal")
 ACTIONS: tuple[Action, ...] = ("buy", "sell", "deposit", "withdraw", "dividend", "split", "fee")
 MARK_KINDS: tuple[MarkKind, ...] = ("close", "round", "tender", "model")
 MARK_GRADES: tuple[MarkGrade, ...] = ("A", "B", "C")
+#: The grade a mark gets when its row names none: a close or a priced round is A, a tender
+#: (a transaction between others) B, a model C.
+DEFAULT_GRADE: dict[str, MarkGrade] = {"close": "A", "round": "A", "tender": "B", "model": "C"}
 LOT_METHODS: tuple[LotMethod, ...] = ("fifo", "lifo", "hifo", "average", "specific")

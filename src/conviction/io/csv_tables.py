@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from conviction._typing import ACTIONS, MARK_GRADES, MARK_KINDS, BoolArray
+from conviction._typing import ACTIONS, DEFAULT_GRADE, MARK_GRADES, MARK_KINDS, BoolArray
 from conviction.book.currencies import ISO_4217
 from conviction.book.model import FX_COLUMNS, MARK_COLUMNS, TRANSACTION_COLUMNS, Account
 from conviction.errors import FormatError, ReferenceError_
@@ -233,7 +233,7 @@ def read_marks_csv(path: str | Path, companies: Collection[str]) -> pd.DataFrame
         "grade",
         "grade {value!r} is not one of: A, B, C",
     )
-    default_grade = kind.map({"close": "A", "round": "A", "tender": "B", "model": "C"})
+    default_grade = kind.map(DEFAULT_GRADE).astype(str)
     grade = grade.where(grade != "", default_grade)
     t.no_duplicates(["date", "company", "kind"], "mark (same date, company and kind)")
     return pd.DataFrame(

@@ -118,62 +118,57 @@ def write_book(conn: Connection, book: Book) -> dict[str, int]:
         ],
         ["id"],
     )
-    written = {"transactions": 0, "marks": 0, "fx": 0}
-    tx = book.transactions
-    for file in _unique(_origin(f) for f in pd.unique(tx["file"])):
-        conn.execute(delete(TransactionRow).where(TransactionRow.source == file))
-    written["transactions"] = _insert_frame(
-        conn,
-        TransactionRow,
-        tx,
-        {
-            "date": "date",
-            "account": "account_id",
-            "company": "company_id",
-            "action": "action",
-            "quantity": "quantity",
-            "price": "price",
-            "fees": "fees",
-            "currency": "currency",
-            "fx_rate": "fx_rate",
-            "lot": "lot",
-            "file": "source",
-            "line": "line",
-        },
-    )
-    for file in _unique(_origin(f) for f in pd.unique(book.marks["file"])):
-        conn.execute(delete(MarkRow).where(MarkRow.origin == file))
-    written["marks"] = _insert_frame(
-        conn,
-        MarkRow,
-        book.marks,
-        {
-            "date": "date",
-            "company": "company_id",
-            "price": "price",
-            "kind": "kind",
-            "source": "source",
-            "grade": "grade",
-            "file": "origin",
-            "line": "line",
-        },
-    )
-    for file in _unique(_origin(f) for f in pd.unique(book.fx["file"])):
-        conn.execute(delete(FxRow).where(FxRow.origin == file))
-    written["fx"] = _insert_frame(
-        conn,
-        FxRow,
-        book.fx,
-        {
-            "date": "date",
-            "pair": "pair",
-            "rate": "rate",
-            "source": "source",
-            "file": "origin",
-            "line": "line",
-        },
-    )
-    return written
+    return {
+        "transactions": _replace_from_sources(
+            conn, TransactionRow, TransactionRow.source, book.transactions, _TRANSACTION_MAP
+        ),
+        "marks": _replace_from_sources(conn, MarkRow, MarkRow.origin, book.marks, _MARK_MAP),
+        "fx": _replace_from_sources(conn, FxRow, FxRow.origin, book.fx, _FX_MAP),
+    }
+
+
+#: Book table column -> database column, for each table a book writes.
+_TRANSACTION_MAP = {
+    "date": "date",
+    "account": "account_id",
+    "company": "company_id",
+    "action": "action",
+    "quantity": "quantity",
+    "price": "price",
+    "fees": "fees",
+    "currency": "currency",
+    "fx_rate": "fx_rate",
+    "lot": "lot",
+    "file": "source",
+    "line": "line",
+}
+_MARK_MAP = {
+    "date": "date",
+    "company": "company_id",
+    "price": "price",
+    "kind": "kind",
+    "source": "source",
+    "grade": "grade",
+    "file": "origin",
+    "line": "line",
+}
+_FX_MAP = {
+    "date": "date",
+    "pair": "pair",
+    "rate": "rate",
+    "source": "source",
+    "file": "origin",
+    "line": "line",
+}
+
+
+def _replace_from_sources(
+    conn: Connection, table: Any, origin: Any, frame: pd.DataFrame, mapping: dict[str, str]
+) -> int:
+    """Delete the rows that came from the files ``frame`` came from, then insert its rows."""
+    for file in _unique(_origin(f) for f in pd.unique(frame["file"])):
+        conn.execute(delete(table).where(origin == file))
+    return _insert_frame(conn, table, frame, mapping)
 
 
 def count_rows(conn: Connection) -> dict[str, int]:

@@ -19,6 +19,7 @@ import pandas as pd
 from sqlalchemy import Engine, insert
 from sqlalchemy.exc import IntegrityError
 
+from conviction._typing import DEFAULT_GRADE
 from conviction.book.model import TRANSACTION_COLUMNS, Book
 from conviction.errors import (
     DataError,
@@ -38,7 +39,6 @@ __all__ = ["ORIGIN", "add_marks", "add_transactions"]
 ORIGIN = "api"
 #: The file name new rows carry while the combined book is validated.
 _REQUEST = "<request>"
-_DEFAULT_GRADE = {"close": "A", "round": "A", "tender": "B", "model": "C"}
 
 
 def add_transactions(
@@ -171,7 +171,7 @@ def add_marks(engine: Engine, rows: Sequence[MarkIn], lock: threading.Lock) -> d
                         "price": r.price,
                         "kind": r.kind,
                         "source": r.source,
-                        "grade": r.grade or _DEFAULT_GRADE[r.kind],
+                        "grade": r.grade or DEFAULT_GRADE[r.kind],
                         "origin": ORIGIN,
                         "line": i + 1,
                     }
