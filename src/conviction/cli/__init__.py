@@ -1,23 +1,31 @@
-"""The ``conviction`` command line. Each command group lives in its own module."""
+"""The ``conviction`` command line. Each command group lives in its own module.
+
+The command modules are imported when their command runs, not here: ``app`` lists them
+from ``conviction.cli.app.COMMANDS`` (see ``LazyGroup`` there).
+"""
 
 from __future__ import annotations
 
 import sys
+from typing import Any
 
-from conviction.cli.app import app, err
+from conviction.cli.app import app
 from conviction.errors import ConvictionError, InputError
 
-# Importing the command modules registers their commands on ``app``.
-from conviction.cli import book_commands  # noqa: F401  isort: skip
-from conviction.cli import gains_commands  # noqa: F401  isort: skip
-from conviction.cli import theses_commands  # noqa: F401  isort: skip
-from conviction.cli import stats_commands  # noqa: F401  isort: skip
-from conviction.cli import policy_commands  # noqa: F401  isort: skip
-from conviction.cli import projection_commands  # noqa: F401  isort: skip
-from conviction.cli import report_commands  # noqa: F401  isort: skip
-from conviction.cli import web_commands  # noqa: F401  isort: skip
-
 __all__ = ["app", "main"]
+
+
+class _Stderr:
+    """``err`` of ``conviction.cli.app`` (a rich Console), made only when a message is
+    printed: importing rich costs a ``--help`` more than the rest of it."""
+
+    def print(self, *objects: Any, **kwargs: Any) -> None:
+        from conviction.cli.app import err as console
+
+        console.print(*objects, **kwargs)
+
+
+err = _Stderr()
 
 #: Exit codes: 0 ok, 1 a failed check, 2 bad input (file, line, field said), 3 data missing,
 #: 4 database trouble.

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.table import Table
 
 from conviction.cli.app import app, out, parse_date, print_json, settings
 from conviction.cli.book_commands import _check_accounts, _money, _pct
-from conviction.ledger.gains import GainsReport, realized_gains
-from conviction.ledger.private import PrivateLine, PrivateReport, private_measures
-from conviction.store import connect
-from conviction.store import read_book as read_stored_book
+
+if TYPE_CHECKING:
+    from conviction.ledger.gains import GainsReport
+    from conviction.ledger.private import PrivateLine, PrivateReport
 
 __all__ = ["gains_payload", "private_payload"]
 
@@ -26,6 +25,12 @@ def gains(
     as_json: bool = JSON,
 ) -> None:
     """Realised gains per sale, with the lots consumed and short/long term, by tax year."""
+    from rich.table import Table
+
+    from conviction.ledger.gains import realized_gains
+    from conviction.store import connect
+    from conviction.store import read_book as read_stored_book
+
     book = read_stored_book(connect(settings.db_url))
     _check_accounts(book.accounts, account)
     report = realized_gains(book, year=year, accounts=account or None)
@@ -89,6 +94,12 @@ def private_command(
     as_json: bool = JSON,
 ) -> None:
     """Private holdings: paid-in, distributed, residual, TVPI, DPI, RVPI, IRR, and the mark."""
+    from rich.table import Table
+
+    from conviction.ledger.private import private_measures
+    from conviction.store import connect
+    from conviction.store import read_book as read_stored_book
+
     book = read_stored_book(connect(settings.db_url))
     _check_accounts(book.accounts, account)
     report = private_measures(

@@ -3,21 +3,23 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import typer
-from rich import box
-from rich.table import Table
 
 from conviction.cli.app import JSON, app, err, out, parse_date, print_json, settings
 from conviction.errors import FormatError
-from conviction.io.policy_toml import read_policy
-from conviction.policies.history import DEFAULT_MAX_GAP_DAYS, Backtest, backtest
-from conviction.policies.spec import Policy
-from conviction.policies.summary import Outcome, SimulationSummary
-from conviction.store import connect, read_book
+
+if TYPE_CHECKING:
+    from conviction.policies.history import Backtest
+    from conviction.policies.spec import Policy
+    from conviction.policies.summary import Outcome, SimulationSummary
+
+#: conviction.policies.history.DEFAULT_MAX_GAP_DAYS, written out so that the module (and
+#: `conviction backtest --help`) need not import pandas; tests/cli/test_startup.py checks it.
+DEFAULT_MAX_GAP_DAYS = 7
 
 __all__ = ["backtest_command", "backtest_payload", "compare_command", "compare_payload"]
 
@@ -39,6 +41,10 @@ def backtest_command(
     as_json: bool = JSON,
 ) -> None:
     """Replay a policy on the book's accounts and marks, next to holding."""
+    from conviction.io.policy_toml import read_policy
+    from conviction.policies.history import backtest
+    from conviction.store import connect, read_book
+
     policy = read_policy(policy_file)
     first, last = parse_date(start, "--start"), parse_date(end, "--end")
     if first is not None and last is not None and first > last:
@@ -56,6 +62,8 @@ def backtest_command(
 
 def _stats(result: Backtest, column: str) -> dict[str, Any]:
     """Return statistics of one account (or the total) from its time-weighted returns."""
+    import numpy as np
+
     from conviction.analytics import cagr, max_drawdown, sharpe, volatility
 
     returns = result.run.returns()[column].dropna()
@@ -145,10 +153,13 @@ def _money(x: float, sign: bool = False) -> str:
 
 
 def _pct(x: float | None) -> str:
-    return "n/a" if x is None or not np.isfinite(x) else f"{x:.1%}"
+    return "n/a" if x is None or not math.isfinite(x) else f"{x:.1%}"
 
 
 def _print_backtest(payload: dict[str, Any]) -> None:
+    from rich import box
+    from rich.table import Table
+
     daily = payload["daily"]
     title = (
         f"backtest of {payload['policy']}: {payload['start']} to {payload['end']}, "
@@ -218,9 +229,11 @@ def compare_command(
     as_json: bool = JSON,
 ) -> None:
     """Run several policies on the same projected paths of the book, side by side."""
+    from conviction.io.policy_toml import read_policy
     from conviction.io.projection_toml import Overrides, read_projection
     from conviction.policies.simulate import compare_on_paths, simulation_inputs
     from conviction.projection import iter_paths
+    from conviction.store import connect, read_book
 
     policies = _unique([read_policy(p) for p in policy_files])
     path = config or Path("projection.toml")
@@ -273,6 +286,8 @@ def compare_command(
 
 def _unique(policies: list[Policy]) -> list[Policy]:
     """Policies keyed by name in the output: make repeated names distinct (a, a#2)."""
+    from conviction.policies.spec import Policy
+
     seen: dict[str, int] = {}
     out_: list[Policy] = []
     for p in policies:
@@ -344,6 +359,9 @@ def compare_payload(
 
 
 def _print_compare(payload: dict[str, Any]) -> None:
+    from rich import box
+    from rich.table import Table
+
     k = f"{payload['target_multiple']:g}"
     table = Table(
         title=(

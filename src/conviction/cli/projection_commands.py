@@ -5,19 +5,15 @@ from __future__ import annotations
 import datetime as dt
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from conviction.cli.app import app, err, out, print_json, settings
 from conviction.errors import FormatError
-from conviction.io.projection_toml import Overrides, read_projection
-from conviction.ledger.status import status
-from conviction.projection import Projection, ProjectionResult
-from conviction.projection.result import NO_MEAN_NOTE
-from conviction.runners import InProcessRunner, ProcessRunner
-from conviction.store import connect, read_book
+
+if TYPE_CHECKING:
+    from conviction.projection import ProjectionResult
 
 #: Below this many paths a process pool costs more than it saves.
 POOL_FROM_PATHS = 200_000
@@ -46,6 +42,14 @@ def project_command(
     as_json: bool = typer.Option(False, "--json", help="Print JSON for programs."),
 ) -> None:
     """Project the book's holdings N years ahead: value percentiles, P(target), drawdowns."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from conviction.io.projection_toml import Overrides, read_projection
+    from conviction.ledger.status import status
+    from conviction.projection import Projection
+    from conviction.runners import InProcessRunner, ProcessRunner
+    from conviction.store import connect, read_book
+
     path = config or Path("projection.toml")
     if path.is_dir():
         path = path / "projection.toml"
@@ -139,6 +143,10 @@ def _print(
     cash: float,
     elapsed: float,
 ) -> None:
+    from rich.table import Table
+
+    from conviction.projection.result import NO_MEAN_NOTE
+
     labels = [f"p{q:g}" for q in r.percentiles]
     out.print(
         f"[bold]Projection[/bold] {path}: {len(r.companies)} companies worth "

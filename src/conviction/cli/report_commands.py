@@ -7,7 +7,6 @@ import time
 from pathlib import Path
 
 import typer
-from rich.progress import BarColumn, Progress, TaskID, TaskProgressColumn, TextColumn
 
 from conviction.cli.app import JSON, app, err, out, parse_date, print_json, settings
 from conviction.errors import FormatError
@@ -54,6 +53,8 @@ def report_command(
     as_json: bool = JSON,
 ) -> None:
     """Write the report: value, attribution, concentration, projection, policies, theses."""
+    from rich.progress import BarColumn, Progress, TaskID, TaskProgressColumn, TextColumn
+
     from conviction.report import render_report
     from conviction.report.sources import ReportRequest, folder_inputs, gather
     from conviction.store import connect

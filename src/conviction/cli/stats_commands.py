@@ -4,20 +4,16 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
-from rich.table import Table
 
-from conviction.analytics import StatsResult, summarize
-from conviction.analytics.stale import (
-    DESMOOTH_METHODS,
-    GAP_DAYS_LIMIT,
-    ZERO_SHARE_LIMIT,
-    DesmoothMethod,
-)
 from conviction.cli.app import app, err, out, print_json
 from conviction.errors import InputError
-from conviction.io.prices import read_price_csv
+
+if TYPE_CHECKING:
+    from conviction.analytics import StatsResult
+    from conviction.analytics.stale import DesmoothMethod
 
 
 @app.command("stats")
@@ -36,6 +32,10 @@ def stats_command(
 ) -> None:
     """Return statistics of a price file: CAGR, volatility, Sharpe, drawdowns, rolling
     windows, stale marks, and a benchmark comparison. Years are 252 observations."""
+    from conviction.analytics import summarize
+    from conviction.analytics.stale import DESMOOTH_METHODS
+    from conviction.io.prices import read_price_csv
+
     if desmooth is not None and desmooth not in DESMOOTH_METHODS:
         raise InputError(
             f"expected one of {', '.join(DESMOOTH_METHODS)}, got {desmooth!r}", field="--desmooth"
@@ -65,6 +65,10 @@ def _num(x: float) -> str:
 
 
 def _print_tables(res: StatsResult) -> None:
+    from rich.table import Table
+
+    from conviction.analytics.stale import GAP_DAYS_LIMIT, ZERO_SHARE_LIMIT
+
     out.print(
         f"[bold]{res.name}[/bold]  {res.start} to {res.end}: {res.observations:,} returns, "
         f"{res.years:.2f} years"

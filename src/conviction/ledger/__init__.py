@@ -1,10 +1,14 @@
-"""The ledger: lots, valuation on any date, P&L, attribution and concentration (pure)."""
+"""The ledger: lots, valuation on any date, P&L, attribution and concentration (pure).
 
+Lots (and their numba kernels), gains and private measures are imported on first use;
+``status`` and ``account_returns`` are also submodule names, so they are imported here.
+"""
+
+from typing import TYPE_CHECKING
+
+from conviction._lazy import lazy_exports
 from conviction.ledger.account_returns import AccountReturn, AccountReturns, account_returns
 from conviction.ledger.fx import FxRates
-from conviction.ledger.gains import GainsReport, LotGain, SaleGain, YearTotal, realized_gains
-from conviction.ledger.lots import Lot, LotMatch, Replay, Sale, replay
-from conviction.ledger.private import PrivateLine, PrivateReport, private_measures
 from conviction.ledger.status import (
     AccountLine,
     BookStatus,
@@ -20,6 +24,26 @@ from conviction.ledger.valuation import (
     positions,
     price_history,
     value_history,
+)
+
+if TYPE_CHECKING:
+    from conviction.ledger.gains import GainsReport, LotGain, SaleGain, YearTotal, realized_gains
+    from conviction.ledger.lots import Lot, LotMatch, Replay, Sale, replay
+    from conviction.ledger.private import PrivateLine, PrivateReport, private_measures
+
+__getattr__ = lazy_exports(
+    __name__,
+    {
+        "conviction.ledger.gains": (
+            "GainsReport",
+            "LotGain",
+            "SaleGain",
+            "YearTotal",
+            "realized_gains",
+        ),
+        "conviction.ledger.lots": ("Lot", "LotMatch", "Replay", "Sale", "replay"),
+        "conviction.ledger.private": ("PrivateLine", "PrivateReport", "private_measures"),
+    },
 )
 
 __all__ = [
