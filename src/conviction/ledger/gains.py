@@ -15,12 +15,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
+
+import numpy as np
 
 from conviction.book.model import Book
-from conviction.ledger.fx import FxRates
-from conviction.ledger.lots import replay
-from conviction.ledger.valuation import trade_arrays
+from conviction.ledger.index import BookIndex, as_index
 
 __all__ = ["GainsReport", "LotGain", "SaleGain", "YearTotal", "realized_gains"]
 
@@ -98,48 +98,65 @@ class GainsReport:
 
 
 def realized_gains(
-    book: Book, *, year: int | None = None, accounts: Sequence[str] | None = None
+    book: Book | BookIndex, *, year: int | None = None, accounts: Sequence[str] | None = None
 ) -> GainsReport:
     """Every sale (of ``year``, of ``accounts``; default all) with its lots and terms."""
+    ix = as_index(book)
+    book = ix.book
     threshold = book.meta.long_term_days
-    fx = FxRates(book.fx)
-    ta = trade_arrays(book, tuple(book.accounts), tuple(book.companies), fx)
-    until = dt.date(year, 12, 31) if year is not None else None
-    state = replay(book.transactions, book.accounts, ta.to_account, until=until)
-    wanted = set(accounts) if accounts is not None else set(book.accounts)
-    sales: list[SaleGain] = []
-    for sale in state.sales:
-        if sale.account not in wanted or (year is not None and sale.date.year != year):
-            continue
-        lots = []
-        for m in sale.lots:
-            held = (sale.date - m.opened).days
-            lots.append(
-                LotGain(
-                    lot=m.lot,
-                    opened=m.opened,
-                    quantity=float(m.quantity),
-                    cost=float(m.cost_account),
-                    proceeds=float(sale.proceeds_account * m.quantity / sale.quantity),
-                    holding_days=held,
-                    term="long" if held > threshold else "short",
-                )
+    until = ix.rows_until(dt.date(year, 12, 31) if year is not None else None)
+    state = ix.replay(until)  # costs in each account's own currency
+    sales, matches = state.sales, state.matches
+    chosen = accounts if accounts is not None else ix.accounts
+    wanted = np.isin(np.arange(len(ix.accounts)), [ix.accounts.index(a) for a in chosen])
+    keep = wanted[sales.account]
+    if year is not None:
+        first = np.datetime64(f"{year}-01-01", "D").astype(np.int64)
+        keep &= sales.day >= first
+    # per match, in the account's currency: its share of the proceeds and its holding period
+    share = sales.proceeds_account[matches.sale] * matches.quantity / sales.quantity[matches.sale]
+    held_days = sales.day[matches.sale] - matches.opened
+    lot_id = matches.lot_id if keep.any() else np.empty(0, dtype=object)
+    kept = np.flatnonzero(keep)
+    where = book.transactions[["file", "line"]].take(sales.row[kept])
+    file, line = where["file"].to_numpy(dtype=object), where["line"].to_numpy(dtype=np.int64)
+    out: list[SaleGain] = []
+    for k, i in enumerate(kept):
+        lo = int(sales.first_match[i])
+        lots = tuple(
+            LotGain(
+                lot=str(lot_id[m]),
+                opened=_date(matches.opened[m]),
+                quantity=float(matches.quantity[m]),
+                cost=float(matches.cost_account[m]),
+                proceeds=float(share[m]),
+                holding_days=int(held_days[m]),
+                term="long" if held_days[m] > threshold else "short",
             )
-        sales.append(
+            for m in range(lo, lo + int(sales.n_matches[i]))
+        )
+        out.append(
             SaleGain(
-                date=sale.date,
-                account=sale.account,
-                company=sale.company,
-                currency=book.accounts[sale.account].currency,
-                quantity=float(sale.quantity),
-                proceeds=float(sale.proceeds_account),
-                cost=float(sale.cost_account),
-                lots=tuple(lots),
-                file=sale.file,
-                line=sale.line,
+                date=_date(sales.day[i]),
+                account=ix.accounts[sales.account[i]],
+                company=ix.companies[sales.company[i]],
+                currency=book.accounts[ix.accounts[sales.account[i]]].currency,
+                quantity=float(sales.quantity[i]),
+                proceeds=float(sales.proceeds_account[i]),
+                cost=float(sales.cost_account[i]),
+                lots=lots,
+                file=str(file[k]),
+                line=int(line[k]),
             )
         )
-    return GainsReport(threshold, tuple(sales), _totals(sales))
+    return GainsReport(threshold, tuple(out), _totals(out))
+
+
+def _date(day: np.integer[Any] | int) -> dt.date:
+    return _EPOCH + dt.timedelta(days=int(day))
+
+
+_EPOCH = dt.date(1970, 1, 1)
 
 
 def _totals(sales: list[SaleGain]) -> tuple[YearTotal, ...]:

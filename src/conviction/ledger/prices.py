@@ -20,8 +20,18 @@ import pandas as pd
 
 from conviction._typing import Float64Array, IntArray
 from conviction.book.model import Book
+from conviction.ledger.columns import codes_in, objects
 
-__all__ = ["MarkedPrices", "Splits", "marked_prices", "split_factors", "splits_of"]
+__all__ = [
+    "MarkIndex",
+    "MarkInfo",
+    "MarkedPrices",
+    "Splits",
+    "mark_index",
+    "marked_prices",
+    "split_factors",
+    "splits_of",
+]
 
 #: On one day, a later entry wins: a close beats a round, a round a tender, and so on.
 _PRIORITY = {"trade": 0, "model": 1, "tender": 2, "round": 3, "close": 4}
@@ -57,95 +67,119 @@ def split_factors(
     return out
 
 
+@dataclass(frozen=True, slots=True)
+class MarkInfo:
+    """Where one price came from."""
+
+    date: np.datetime64
+    kind: str
+    grade: str
+    source: str
+
+
+@dataclass(frozen=True)
+class MarkIndex:
+    """Every price observation of a book, sorted for as-of look-ups: the book's marks and
+    each trade's own price (kind ``trade``), ordered by (company, day, priority) so that the
+    last row of a company on or before a day is the price on that day.
+
+    Built once per book state (``conviction.ledger.index``); a look-up is one binary search
+    per company. ``source_row[i] >= 0`` is a row of the book's mark table, ``-(1 + r)`` a
+    transaction row ``r``.
+    """
+
+    companies: tuple[str, ...]
+    day: np.ndarray  # datetime64[D], sorted within each company
+    price: Float64Array  # per original share, company currency
+    source_row: IntArray
+    bounds: IntArray  # company j's rows are [bounds[j], bounds[j + 1])
+    marks: pd.DataFrame  # the book's own mark table
+
+    def info(self, row: int) -> MarkInfo:
+        ref = int(self.source_row[row])
+        if ref < 0:
+            return MarkInfo(self.day[row], "trade", "B", "trade price")
+        mark = self.marks.iloc[ref]
+        return MarkInfo(self.day[row], str(mark["kind"]), str(mark["grade"]), str(mark["source"]))
+
+    def lookup(self, days: np.ndarray, companies: Sequence[str] | None = None) -> MarkedPrices:
+        """Last price on or before each day for each company, per original share."""
+        days = np.asarray(days).astype("datetime64[D]")
+        companies = tuple(companies if companies is not None else self.companies)
+        code = {c: j for j, c in enumerate(self.companies)}
+        price = np.full((days.size, len(companies)), np.nan)
+        rows = np.full((days.size, len(companies)), -1, dtype=np.int64)
+        for j, company in enumerate(companies):
+            k = code.get(company)
+            if k is None:
+                continue
+            lo, hi = int(self.bounds[k]), int(self.bounds[k + 1])
+            found = lo + np.searchsorted(self.day[lo:hi], days, side="right") - 1
+            ok = found >= lo
+            rows[ok, j] = found[ok]
+            price[ok, j] = self.price[found[ok]]
+        return MarkedPrices(days, companies, price, rows, self)
+
+
+def mark_index(book: Book, splits: Splits | None = None) -> MarkIndex:
+    """The sorted price observations of ``book`` (see ``MarkIndex``)."""
+    companies = tuple(book.companies)
+    marks, tx = book.marks, book.transactions
+    trade = np.flatnonzero(np.isin(objects(tx["action"]), ["buy", "sell"]))
+    m_company = codes_in(marks["company"], companies)
+    t_company = codes_in(tx["company"], companies)[trade]
+    kind_codes, kinds = pd.factorize(marks["kind"])
+    m_priority = np.array([_PRIORITY[str(k)] for k in kinds], dtype=np.int64)[kind_codes]
+    company = np.concatenate([m_company, t_company]).astype(np.int64)
+    day = np.concatenate(
+        [
+            marks["date"].to_numpy().astype("datetime64[D]"),
+            tx["date"].to_numpy()[trade].astype("datetime64[D]"),
+        ]
+    )
+    price = np.concatenate([marks["price"].to_numpy(float), tx["price"].to_numpy(float)[trade]])
+    priority = np.concatenate([m_priority, np.full(trade.size, _PRIORITY["trade"])])
+    source_row = np.concatenate([np.arange(len(marks)), -1 - trade]).astype(np.int64)
+    order = np.lexsort((priority, day.astype(np.int64), company))  # the last key sorts first
+    company, day, price, source_row = company[order], day[order], price[order], source_row[order]
+    bounds = np.searchsorted(company, np.arange(len(companies) + 1), side="left")
+    splits = splits_of(book) if splits is None else splits
+    for j, c in enumerate(companies):
+        if c in splits:
+            lo, hi = bounds[j], bounds[j + 1]
+            price[lo:hi] *= split_factors(book, [c], day[lo:hi], splits)[:, 0]
+    return MarkIndex(companies, day, price, source_row, bounds.astype(np.int64), marks)
+
+
 @dataclass(frozen=True)
 class MarkedPrices:
     """Prices per original share on each day, and where each came from.
 
-    ``price[d, c]`` is NaN before company c's first mark. ``mark_row[d, c]`` indexes
-    ``marks`` (the combined, sorted mark table) or is -1.
+    ``price[d, c]`` is NaN before company c's first mark. ``mark_row[d, c]`` indexes the
+    ``MarkIndex`` it was looked up in, or is -1.
     """
 
     days: np.ndarray
     companies: tuple[str, ...]
     price: Float64Array  # per original share, company currency
     mark_row: IntArray
-    marks: pd.DataFrame  # columns: date, company, price, kind, source, grade
+    index: MarkIndex
 
     def mark_day(self) -> np.ndarray:
-        d = self.marks["date"].to_numpy().astype("datetime64[D]")
         out = np.full(self.mark_row.shape, np.datetime64("NaT"), dtype="datetime64[D]")
         ok = self.mark_row >= 0
-        out[ok] = d[self.mark_row[ok]]
+        out[ok] = self.index.day[self.mark_row[ok]]
         return out
 
-
-def _all_marks(book: Book) -> pd.DataFrame:
-    marks = book.marks[["date", "company", "price", "kind", "source", "grade"]]
-    tx = book.transactions
-    trades = tx[np.isin(tx["action"].to_numpy(), ["buy", "sell"])]
-    implied = pd.DataFrame(
-        {
-            "date": trades["date"].to_numpy(),
-            "company": trades["company"].to_numpy(),
-            "price": trades["price"].to_numpy(float),
-            "kind": "trade",
-            "source": "trade price",
-            "grade": "B",
-        }
-    )
-    parts = [p for p in (marks, implied) if len(p)]
-    if not parts:
-        return marks.iloc[:0].copy()
-    both = pd.concat(parts, ignore_index=True)
-    both["date"] = both["date"].to_numpy().astype("datetime64[D]")
-    return both
-
-
-def _order(marks: pd.DataFrame) -> tuple[np.ndarray, IntArray, IntArray]:
-    """Company names, each row's company code, and the row order by (company, day, priority).
-
-    Sorting positions instead of the table keeps the text columns where they are.
-    """
-    kind_codes, kinds = pd.factorize(marks["kind"])
-    priority = np.array([_PRIORITY[str(k)] for k in kinds], dtype=np.int64)[kind_codes]
-    company, names = pd.factorize(marks["company"])
-    day = marks["date"].to_numpy().astype("datetime64[D]").astype(np.int64)
-    order = np.lexsort((priority, day, company))  # the last key sorts first
-    return np.asarray(names), company, order
+    def mark(self, d: int, c: int) -> MarkInfo | None:
+        """Where the price of company ``c`` on day ``d`` came from (None: no price)."""
+        row = int(self.mark_row[d, c])
+        return None if row < 0 else self.index.info(row)
 
 
 def marked_prices(
-    book: Book, days: np.ndarray, companies: Sequence[str] | None = None
+    book: Book | MarkIndex, days: np.ndarray, companies: Sequence[str] | None = None
 ) -> MarkedPrices:
     """Last mark on or before each day for each company, per original share."""
-    days = np.asarray(days).astype("datetime64[D]")
-    companies = tuple(companies if companies is not None else book.companies)
-    marks = _all_marks(book)
-    price = np.full((days.size, len(companies)), np.nan)
-    rows = np.full((days.size, len(companies)), -1, dtype=np.int64)
-    if len(marks):
-        names, company_code, order = _order(marks)
-        mark_days = marks["date"].to_numpy().astype("datetime64[D]")[order]
-        factor_at_mark = np.ones(len(marks))
-        splits = splits_of(book)
-        # sorted by company, each company's rows are one slice of `order`
-        codes = company_code[order]
-        starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
-        ends = np.r_[starts[1:], len(codes)]
-        bounds = {str(names[codes[lo]]): (lo, hi) for lo, hi in zip(starts, ends, strict=True)}
-        for j, company in enumerate(companies):
-            if company not in bounds:
-                continue
-            lo, hi = bounds[company]
-            sel = np.arange(lo, hi)
-            when = mark_days[sel]
-            factor_at_mark[sel] = split_factors(book, [company], when, splits)[:, 0]
-            k = np.searchsorted(when, days, side="right") - 1
-            ok = k >= 0
-            picked = sel[np.maximum(k, 0)]
-            rows[ok, j] = picked[ok]
-        ok = rows >= 0
-        base0 = marks["price"].to_numpy(float)[order] * factor_at_mark
-        price[ok] = base0[rows[ok]]
-        rows[ok] = order[rows[ok]]  # rows of `marks` as it stands
-    return MarkedPrices(days, companies, price, rows, marks)
+    index = book if isinstance(book, MarkIndex) else mark_index(book)
+    return index.lookup(days, companies)

@@ -25,10 +25,8 @@ import pandas as pd
 
 from conviction._typing import Float64Array
 from conviction.book.model import Book
-from conviction.ledger.fx import FxRates
-from conviction.ledger.prices import marked_prices
+from conviction.ledger.index import BookIndex, as_index
 from conviction.ledger.returns import irr
-from conviction.ledger.valuation import trade_arrays
 
 __all__ = ["ALL_PRIVATE", "PrivateLine", "PrivateReport", "private_measures"]
 
@@ -74,7 +72,7 @@ class PrivateReport:
 
 
 def private_measures(
-    book: Book,
+    book: Book | BookIndex,
     as_of: dt.date | None = None,
     *,
     currency: str | None = None,
@@ -82,13 +80,16 @@ def private_measures(
 ) -> PrivateReport:
     """Paid-in, distributed, residual, TVPI/DPI/RVPI and IRR of every private company the
     accounts (default all) ever traded, on ``as_of`` (default the book's)."""
+    ix = as_index(book)
+    book = ix.book
     as_of = as_of or book.meta.as_of or dt.date.today()
     currency = currency or book.currency
     day = np.datetime64(as_of.isoformat(), "D")
-    account_ids, companies = tuple(book.accounts), tuple(book.companies)
+    account_ids, companies = ix.accounts, ix.companies
     private = [c for c in companies if not book.companies[c].public]
-    fx = FxRates(book.fx)
-    ta = trade_arrays(book, account_ids, companies, fx)
+    if not private:
+        return PrivateReport(as_of, currency, (), None)
+    fx, ta = ix.fx, ix.trades
     wanted = np.isin(ta.account, [account_ids.index(a) for a in (accounts or account_ids)])
     rows = wanted & (ta.day <= day) & (ta.company >= 0)
     rows &= np.isin(ta.action, ["buy", "sell", "dividend"])
@@ -99,7 +100,7 @@ def private_measures(
         sel = rows & (ta.settle_currency == ccy)
         amount[sel] = ta.settle_amount[sel] * fx.rate(str(ccy), currency, ta.day[sel]).rates
 
-    marked = marked_prices(book, np.array([day]), private)
+    marked = ix.marks.lookup(np.array([day]), private)
     mark_days = marked.mark_day()[0]
     lines: list[PrivateLine] = []
     pooled_days: list[np.ndarray] = []
@@ -110,14 +111,13 @@ def private_measures(
             continue
         shares = float(ta.original_shares[sel].sum())  # original shares: splits drop out
         held = shares > 1e-9 * max(1.0, float(np.abs(ta.original_shares[sel]).max()))
-        row = int(marked.mark_row[0, k])
         rate = fx.rate(book.companies[c].currency, currency, np.array([day])).rates[0]
         residual = shares * float(marked.price[0, k]) * rate if held else 0.0
         days = np.append(ta.day[sel], day)
         flows = np.append(amount[sel], residual)
         pooled_days.append(days)
         pooled_amounts.append(flows)
-        mark = marked.marks.iloc[row] if row >= 0 and held else None
+        mark = marked.mark(0, k) if held else None
         md = None if mark is None else mark_days[k].astype(dt.date)
         lines.append(
             PrivateLine(
@@ -129,9 +129,9 @@ def private_measures(
                 first_flow=ta.day[sel][0].astype(dt.date),
                 mark_date=md,
                 mark_age_days=None if md is None else (as_of - md).days,
-                mark_kind=None if mark is None else str(mark["kind"]),
-                mark_grade=None if mark is None else str(mark["grade"]),
-                mark_source=None if mark is None else str(mark["source"]),
+                mark_kind=None if mark is None else mark.kind,
+                mark_grade=None if mark is None else mark.grade,
+                mark_source=None if mark is None else mark.source,
             )
         )
     total = None

@@ -20,18 +20,17 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from conviction._typing import Float64Array
+from conviction._typing import BoolArray, Float64Array, IntArray
 from conviction.book.model import Book
 from conviction.errors import DataError
 from conviction.ledger.fx import FxRates
-from conviction.ledger.lots import Replay, replay
-from conviction.ledger.prices import marked_prices, split_factors
-from conviction.ledger.valuation import TradeArrays, rates_into, trade_arrays, value_history
+from conviction.ledger.index import BookIndex, as_index
+from conviction.ledger.prices import split_factors
 
 __all__ = [
     "AccountLine",
@@ -148,153 +147,123 @@ class BookStatus:
 
 
 def status(
-    book: Book,
+    book: Book | BookIndex,
     as_of: dt.date | None = None,
     *,
     currency: str | None = None,
     accounts: Sequence[str] | None = None,
 ) -> BookStatus:
     """Value, gains, attribution and concentration of ``book`` on ``as_of``."""
+    ix = as_index(book)
+    book = ix.book
     as_of = as_of or book.meta.as_of
     if as_of is None:
         raise DataError("no date given and the book sets no as_of")
     currency = currency or book.currency
-    account_ids = tuple(accounts if accounts is not None else book.accounts)
-    companies = tuple(book.companies)
-    fx = FxRates(book.fx)
+    account_ids = tuple(accounts if accounts is not None else ix.accounts)
+    companies, ta = ix.companies, ix.trades
+    n_a, n_c = len(ix.accounts), len(companies)
+    where = {a: i for i, a in enumerate(ix.accounts)}
+    wanted = np.zeros(n_a + 1, dtype=bool)  # [-1]: rows of no account (splits)
+    wanted[[where[a] for a in account_ids]] = True
     day = np.datetime64(as_of, "D")
-    tx = book.transactions
-    if accounts is not None:
-        tx = tx[tx["account"].isin(account_ids) | (tx["action"] == "split")]
-        book = replace(book, transactions=tx)
-
-    ta = trade_arrays(book, tuple(book.accounts), companies, fx)
+    until = ix.rows_until(day)
     # Replayed with rates into the status currency, each lot's `cost_account` is its cost
     # in that currency at the rates it was paid at (pooled average-cost lots included).
-    into = rates_into(book, ta, companies, currency, fx, until=day)
-    state = replay(book.transactions, book.accounts, into, until=as_of)
-    marked = marked_prices(book, np.array([day]), companies)
-    factor = split_factors(book, companies, np.array([day]))[0]
-    held_companies = {lot.company for lot in state.lots}
-    to_ccy = np.array(
-        [
-            fx.rate(book.companies[c].currency, currency, np.array([day])).rates[0]
-            if c in held_companies
-            else 1.0
-            for c in companies
-        ]
-    )
+    state = ix.replay(until, currency)
+    lots = state.lots
+    mine = wanted[lots.account]
+    held = np.zeros(n_c, dtype=bool)
+    held[lots.company[mine]] = True
+    to_ccy = np.ones(n_c)
+    for j in np.flatnonzero(held):
+        to_ccy[j] = ix.fx.rate(book.companies[companies[j]].currency, currency, day[None]).rates[0]
+    marked = ix.marks.lookup(day[None], companies)
+    factor = split_factors(book, companies, day[None], ix.splits)[0]
     local_price = marked.price[0] / factor  # per share as traded, company currency
     price_today = local_price * to_ccy  # in the status currency
 
-    column = {c: j for j, c in enumerate(companies)}
-    # price and currency effects of every gain (see the module docstring), status currency
-    open_lots = pd.DataFrame(
-        {
-            "account": [lot.account for lot in state.lots],
-            "company": [lot.company for lot in state.lots],
-            "quantity": [lot.quantity for lot in state.lots],
-            "cost": [lot.cost for lot in state.lots],
-            "paid": [lot.cost_account for lot in state.lots],
-        }
-    )
-    col = np.array([column[c] for c in open_lots["company"]], dtype=np.int64)
-    open_lots["value_local"] = open_lots["quantity"].to_numpy() * np.nan_to_num(local_price)[col]
-    open_lots["price_eff"], open_lots["ccy_eff"] = _effects(
-        open_lots["value_local"].to_numpy(),
-        open_lots["cost"].to_numpy(),
-        open_lots["paid"].to_numpy(),
-        to_ccy[col],
-    )
-    open_lots["local_gain"] = open_lots["value_local"] - open_lots["cost"]
-    per_key = open_lots.groupby(["account", "company"], sort=False).sum(numeric_only=True)
-    quantity = _as_dict(per_key["quantity"])
-    cost = _as_dict(per_key["paid"])
-    price_eff, ccy_eff = _as_dict(per_key["price_eff"]), _as_dict(per_key["ccy_eff"])
-    local_gain = _as_dict(per_key["local_gain"])
+    # Per (account, company) cell, as dense (accounts, companies) grids.
+    def grid(key: IntArray, values: Float64Array) -> Float64Array:
+        cells = np.bincount(key, values, minlength=n_a * n_c).astype(np.float64)  # float if empty
+        return cells.reshape(n_a, n_c)
 
-    # every (sale, lot) match: proceeds shared by quantity, effects at the lot's paid rate
-    matches = [(sale, m) for sale in state.sales for m in sale.lots]
-    if matches:
-        sold = pd.DataFrame(
-            {
-                "account": [sale.account for sale, _ in matches],
-                "company": [sale.company for sale, _ in matches],
-                "proceeds": [sale.proceeds * m.quantity / sale.quantity for sale, m in matches],
-                "cost": [m.cost for _, m in matches],
-                "paid": [m.cost_account for _, m in matches],
-                "rate": [sale.rate for sale, _ in matches],
-            }
-        )
-        sold["price_eff"], sold["ccy_eff"] = _effects(
-            sold["proceeds"].to_numpy(),
-            sold["cost"].to_numpy(),
-            sold["paid"].to_numpy(),
-            sold["rate"].to_numpy(),
-        )
-        by_sale = sold.groupby(["account", "company"], sort=False)[["price_eff", "ccy_eff"]].sum()
-        for key, amount in _as_dict(by_sale["price_eff"]).items():
-            _add(price_eff, key, amount)
-        for key, amount in _as_dict(by_sale["ccy_eff"]).items():
-            _add(ccy_eff, key, amount)
-    realized: dict[tuple[str, str], float] = {}
-    for sale in state.sales:
-        key = (sale.account, sale.company)
-        realized[key] = realized.get(key, 0.0) + sale.gain_account
-        _add(local_gain, key, sale.gain)
-    income = _income(book, ta, fx, day, currency)
-    for key, amount in income.items():
-        _add(price_eff, key, amount)  # income is all price effect
-    for key, amount in state.dividends.items():
-        _add(local_gain, key, amount)
+    # open lots: price and currency effects of every gain (see the module docstring)
+    lot_key = lots.account[mine] * n_c + lots.company[mine]
+    lot_quantity = lots.quantity[mine]
+    lot_cost, lot_paid = lots.cost[mine], lots.cost_account[mine]
+    value_local = lot_quantity * np.nan_to_num(local_price)[lots.company[mine]]
+    lot_pe, lot_ce = _effects(value_local, lot_cost, lot_paid, to_ccy[lots.company[mine]])
+    quantity = grid(lot_key, lot_quantity)
+    cost = grid(lot_key, lot_paid)
+    price_eff = grid(lot_key, lot_pe)
+    ccy_eff = grid(lot_key, lot_ce)
+    local_gain = grid(lot_key, value_local - lot_cost)
+    present = grid(lot_key, np.ones(lot_key.size)) > 0
 
-    cash_now = value_history(
-        book, np.array([day]), currency=currency, accounts=tuple(book.accounts)
+    # sales: every (sale, lot) match shares the proceeds by quantity, effects at its paid rate
+    sales = state.sales
+    sold = wanted[sales.account]
+    sale_key = sales.account * n_c + sales.company
+    matches = state.matches
+    m_sold = sold[matches.sale]
+    m_sale = matches.sale[m_sold]
+    proceeds = sales.proceeds[m_sale] * matches.quantity[m_sold] / sales.quantity[m_sale]
+    m_pe, m_ce = _effects(
+        proceeds, matches.cost[m_sold], matches.cost_account[m_sold], sales.rate[m_sale]
     )
-    cash_by_account = dict(zip(cash_now.accounts, cash_now.cash[0], strict=True))
-    keys = set(quantity) | set(realized) | set(income)
-    value = {k: quantity.get(k, 0.0) * _nz(price_today[column[k[1]]]) for k in keys}
-    for (acc, com), q in quantity.items():
-        if q > 0 and not np.isfinite(price_today[companies.index(com)]):
-            raise DataError(f"no price for {com} on or before {as_of} (held by {acc})")
+    price_eff += grid(sale_key[m_sale], m_pe)
+    ccy_eff += grid(sale_key[m_sale], m_ce)
+    realized = grid(sale_key[sold], sales.proceeds_account[sold] - sales.cost_account[sold])
+    local_gain += grid(sale_key[sold], sales.proceeds[sold] - sales.cost[sold])
+    present |= grid(sale_key[sold], np.ones(int(sold.sum()))) > 0
 
-    total_cash = float(sum(cash_by_account[a] for a in account_ids))
-    total_value = total_cash + float(sum(value.values()))
+    # income: dividends at the rate of their day, all price effect
+    income, has_income = _income(ix, until, wanted, currency)
+    price_eff += income
+    present |= has_income
+    div = state.dividends
+    paid_out = wanted[div.account]
+    local_gain += grid(div.account[paid_out] * n_c + div.company[paid_out], div.amount[paid_out])
+
+    cash_by_account, stale_fx = _cash(ix, until, day, currency)
+    value = quantity * np.nan_to_num(price_today)[None, :]
+    value[~present] = 0.0
+    unpriced = (lot_quantity > 0) & ~np.isfinite(price_today[lots.company[mine]])
+    if unpriced.any():
+        first = int(np.flatnonzero(unpriced)[0])
+        acc, com = ix.accounts[lots.account[mine][first]], companies[lots.company[mine][first]]
+        raise DataError(f"no price for {com} on or before {as_of} (held by {acc})")
+
+    total_cash = float(cash_by_account[wanted[:n_a]].sum())
+    total_value = total_cash + float(value.sum())
     denom = total_value if total_value else np.nan
-    mark_days = marked.mark_day()[0]
 
     lines: list[CompanyLine] = []
-    keys_by_company: dict[str, list[tuple[str, str]]] = {}
-    for k in keys:
-        keys_by_company.setdefault(k[1], []).append(k)
-    for j, c in enumerate(companies):
-        mine = keys_by_company.get(c, [])
-        if not mine:
-            continue
-        v = sum(value[k] for k in mine)
-        cst = sum(cost.get(k, 0.0) for k in mine)
-        row = int(marked.mark_row[0, j])
-        mark = marked.marks.iloc[row] if row >= 0 else None
-        md = _date(mark_days[j]) if row >= 0 else None
+    for j in np.flatnonzero(present.any(axis=0)):
+        c = companies[j]
+        v, cst = float(value[:, j].sum()), float(cost[:, j].sum())
+        mark = marked.mark(0, int(j))
+        md = None if mark is None else _date(mark.date)
         lines.append(
             CompanyLine(
                 company=c,
-                quantity=sum(quantity.get(k, 0.0) for k in mine),
+                quantity=float(quantity[:, j].sum()),
                 price=float(price_today[j]),
                 value=v,
                 weight=v / denom,
                 cost=cst,
                 unrealized_gain=v - cst,
-                realized_gain=sum(realized.get(k, 0.0) for k in mine),
-                income=sum(income.get(k, 0.0) for k in mine),
+                realized_gain=float(realized[:, j].sum()),
+                income=float(income[:, j].sum()),
                 mark_date=md,
-                mark_kind=None if mark is None else str(mark["kind"]),
-                mark_grade=None if mark is None else str(mark["grade"]),
+                mark_kind=None if mark is None else mark.kind,
+                mark_grade=None if mark is None else mark.grade,
                 mark_age_days=None if md is None else (as_of - md).days,
-                price_effect=sum(price_eff.get(k, 0.0) for k in mine),
-                currency_effect=sum(ccy_eff.get(k, 0.0) for k in mine),
+                price_effect=float(price_eff[:, j].sum()),
+                currency_effect=float(ccy_eff[:, j].sum()),
                 local_currency=book.companies[c].currency,
-                local_gain=sum(local_gain.get(k, 0.0) for k in mine),
+                local_gain=float(local_gain[:, j].sum()),
             )
         )
     lines.sort(key=lambda line: -line.value)
@@ -303,20 +272,14 @@ def status(
     by_theme = _exposure(
         lines, {c: dict.fromkeys(book.companies[c].themes, 1.0) for c in companies}, denom
     )
+    gain = value - cost + realized + income
     by_account = []
-    keys_of: dict[str, list[tuple[str, str]]] = {}  # one pass, not one per account
-    for k in keys:
-        keys_of.setdefault(k[0], []).append(k)
     for a in account_ids:
-        mine_a = keys_of.get(a, [])
-        acc_value = {k[1]: value[k] for k in mine_a}
-        held = sum(acc_value.values())
-        v = held + cash_by_account[a]
-        gain = sum(
-            value.get(k, 0.0) - cost.get(k, 0.0) + realized.get(k, 0.0) + income.get(k, 0.0)
-            for k in mine_a
-        )
-        weights = {c: x / v for c, x in sorted(acc_value.items(), key=lambda kv: -kv[1]) if v}
+        i = where[a]
+        cells = np.flatnonzero(present[i])
+        v = float(value[i, cells].sum()) + float(cash_by_account[i])
+        order = cells[np.argsort(-value[i, cells], kind="stable")]
+        weights = {companies[j]: float(value[i, j]) / v for j in order} if v else {}
         account = book.accounts[a]
         by_account.append(
             AccountLine(
@@ -324,29 +287,32 @@ def status(
                 account.kind,
                 currency,
                 v,
-                cash_by_account[a],
-                gain,
+                float(cash_by_account[i]),
+                float(gain[i, cells].sum()),
                 weights,
-                price_effect=sum(price_eff.get(k, 0.0) for k in mine_a),
-                currency_effect=sum(ccy_eff.get(k, 0.0) for k in mine_a),
+                price_effect=float(price_eff[i, cells].sum()),
+                currency_effect=float(ccy_eff[i, cells].sum()),
             )
         )
     held_total = sum(line.value for line in lines)
     hhi = sum((line.value / held_total) ** 2 for line in lines) if held_total else 0.0
-    stale = tuple(
-        StaleMark(
-            company=line.company,
-            last_mark_date=line.mark_date,
-            age_days=line.mark_age_days or 0,
-            kind=line.mark_kind or "",
-            grade=line.mark_grade or "",
-            source=str(
-                marked.marks.iloc[int(marked.mark_row[0, companies.index(line.company)])]["source"]
-            ),
-        )
-        for line in lines
-        if line.quantity > 0 and line.mark_date is not None and line.mark_date < as_of
-    )
+    stale = []
+    for line in lines:
+        if line.quantity > 0 and line.mark_date is not None and line.mark_date < as_of:
+            mark = marked.mark(0, companies.index(line.company))
+            stale.append(
+                StaleMark(
+                    company=line.company,
+                    last_mark_date=line.mark_date,
+                    age_days=line.mark_age_days or 0,
+                    kind=line.mark_kind or "",
+                    grade=line.mark_grade or "",
+                    source="" if mark is None else mark.source,
+                )
+            )
+    rows = wanted[ta.account[:until]] | (ta.account[:until] < 0)  # splits: the book's currency
+    needed = {book.companies[companies[j]].currency for j in np.flatnonzero(held)}
+    needed |= {ta.currencies[int(k)] for k in np.unique(ta.settle_code[:until][rows])}
     return BookStatus(
         as_of=as_of,
         currency=currency,
@@ -357,14 +323,31 @@ def status(
         by_theme=by_theme,
         by_account=tuple(by_account),
         hhi=hhi,
-        stale_marks=stale,
-        stale_fx=bool(cash_now.stale_fx[0]),
-        stale_rates=_stale_rates(book, ta, state, fx, as_of, currency),
+        stale_marks=tuple(stale),
+        stale_fx=stale_fx,
+        stale_rates=_stale_rates(ix.fx, needed, as_of, currency),
     )
 
 
-def _add(into: dict[tuple[str, str], float], key: tuple[str, str], amount: float) -> None:
-    into[key] = into.get(key, 0.0) + float(amount)
+def _cash(
+    ix: BookIndex, until: int, day: np.datetime64, currency: str
+) -> tuple[Float64Array, bool]:
+    """Each account's cash on ``day`` in ``currency`` (rows ``[0, until)``), and whether a
+    rate it or a holding needed was carried forward from an earlier day."""
+    ta, n_a = ix.trades, len(ix.accounts)
+    live = ta.account[:until] >= 0
+    out = np.zeros(n_a)
+    stale = False
+    for code in np.unique(ta.settle_code[:until][live]):
+        sel = live & (ta.settle_code[:until] == code)
+        per = np.bincount(ta.account[:until][sel], ta.settle_amount[:until][sel], minlength=n_a)
+        series = ix.fx.rate(ta.currencies[int(code)], currency, day[None])
+        out += per * series.rates[0]
+        stale |= bool(series.stale[0])
+    traded = np.unique(ta.company[ta.company >= 0])
+    for ccy in {ix.book.companies[ix.companies[j]].currency for j in traded} - {currency}:
+        stale |= bool(ix.fx.rate(ccy, currency, day[None]).stale[0])
+    return out, stale
 
 
 def _effects(
@@ -384,13 +367,10 @@ def _as_dict(series: pd.Series) -> dict[tuple[str, str], float]:
 
 
 def _stale_rates(
-    book: Book, ta: TradeArrays, state: Replay, fx: FxRates, as_of: dt.date, currency: str
+    fx: FxRates, needed: set[str], as_of: dt.date, currency: str
 ) -> tuple[StaleRate, ...]:
     """Stored rates older than ``as_of`` that the status used: those of held companies'
     currencies and of every currency cash is held in."""
-    day = np.datetime64(as_of, "D")
-    needed = {book.companies[lot.company].currency for lot in state.lots}
-    needed |= {str(c) for c in pd.unique(ta.settle_currency[ta.day <= day])}
     seen: dict[str, StaleRate] = {}
     for ccy in sorted(needed - {currency}):
         for used in fx.used(ccy, currency, as_of):
@@ -409,16 +389,21 @@ def _date(value: np.datetime64) -> dt.date:
 
 
 def _income(
-    book: Book, ta: TradeArrays, fx: FxRates, day: np.datetime64, currency: str
-) -> dict[tuple[str, str], float]:
-    sel = np.flatnonzero((ta.action == "dividend") & (ta.day <= day))
-    out: dict[tuple[str, str], float] = {}
-    accounts, companies = tuple(book.accounts), tuple(book.companies)
-    for i in sel:
-        rate = fx.rate(str(ta.settle_currency[i]), currency, ta.day[i : i + 1]).rates[0]
-        key = (accounts[ta.account[i]], companies[ta.company[i]])
-        out[key] = out.get(key, 0.0) + ta.settle_amount[i] * rate
-    return out
+    ix: BookIndex, until: int, wanted: BoolArray, currency: str
+) -> tuple[Float64Array, BoolArray]:
+    """Dividends of rows ``[0, until)`` of the wanted accounts, each at its day's rate into
+    ``currency``, per (account, company); and which cells had any."""
+    ta, n_a, n_c = ix.trades, len(ix.accounts), len(ix.companies)
+    sel = np.flatnonzero((ta.action[:until] == "dividend") & wanted[ta.account[:until]])
+    amount = ta.settle_amount[sel].copy()
+    for code in np.unique(ta.settle_code[sel]):
+        rows = sel[ta.settle_code[sel] == code]
+        rate = ix.fx.rate(ta.currencies[int(code)], currency, ta.day[rows]).rates
+        amount[ta.settle_code[sel] == code] *= rate
+    key = ta.account[sel] * n_c + ta.company[sel]
+    income = np.bincount(key, amount, minlength=n_a * n_c).astype(np.float64).reshape(n_a, n_c)
+    has = np.bincount(key, minlength=n_a * n_c).reshape(n_a, n_c) > 0
+    return income, has
 
 
 def _exposure(

@@ -17,9 +17,10 @@ import pandas as pd
 
 from conviction._typing import BoolArray, Float64Array, IntArray
 from conviction.book.model import Book
-from conviction.errors import DataError, LedgerError
-from conviction.ledger.fx import FxRates, RateSeries
-from conviction.ledger.prices import marked_prices, split_factors, splits_of
+from conviction.errors import DataError
+from conviction.ledger.index import BookIndex, as_index
+from conviction.ledger.prices import split_factors
+from conviction.ledger.trades import TradeArrays, rates_into, trade_arrays
 
 __all__ = [
     "TradeArrays",
@@ -39,212 +40,6 @@ def business_days(start: dt.date | np.datetime64, end: dt.date | np.datetime64) 
     s, e = np.datetime64(str(start)[:10], "D"), np.datetime64(str(end)[:10], "D")
     days = np.arange(s, e + np.timedelta64(1, "D"), dtype="datetime64[D]")
     return days[np.is_busday(days)] if days.size else days
-
-
-@dataclass(frozen=True)
-class TradeArrays:
-    """The transaction table as arrays, with every amount's currency conversion resolved.
-
-    ``settle_amount`` is the cash effect of each row in its settle currency;
-    ``to_account`` converts the company's currency into the account's currency on the
-    trade day (the row's ``fx_rate`` when it settles in the account's currency).
-    """
-
-    day: np.ndarray  # datetime64[D]
-    account: IntArray
-    company: IntArray  # -1 for cash rows
-    action: np.ndarray
-    quantity: Float64Array
-    original_shares: Float64Array  # signed change in original shares (buy +, sell -)
-    settle_currency: np.ndarray
-    settle_amount: Float64Array
-    external: BoolArray  # deposits and withdrawals: money in or out of the account
-    to_account: Float64Array
-    # Currencies as integer codes into ``currencies`` (comparing ints is ~50x cheaper than
-    # comparing a million strings): each row's settle, account and company currency.
-    currencies: tuple[str, ...]
-    settle_code: IntArray
-    account_code: IntArray
-    company_code: IntArray  # -1 for cash rows
-
-
-def trade_arrays(
-    book: Book, accounts: Sequence[str], companies: Sequence[str], fx: FxRates | None = None
-) -> TradeArrays:
-    tx = book.transactions
-    fx = fx or FxRates(book.fx)
-    n = len(tx)
-    day = tx["date"].to_numpy().astype("datetime64[D]")
-    account = pd.Index(list(accounts)).get_indexer(pd.Index(tx["account"])).astype(np.int64)
-    company = pd.Index(list(companies)).get_indexer(pd.Index(tx["company"])).astype(np.int64)
-    action = tx["action"].to_numpy(dtype=object)
-    qty = tx["quantity"].to_numpy(float)
-    price = np.nan_to_num(tx["price"].to_numpy(float))
-    fees = tx["fees"].to_numpy(float)
-
-    given_codes, given_names = pd.factorize(tx["currency"])
-    names = sorted(
-        {book.currency}
-        | {a.currency for a in book.accounts.values()}
-        | {c.currency for c in book.companies.values()}
-        | {str(g) for g in given_names if g}
-    )
-    code = {c: i for i, c in enumerate(names)}
-    # per row through the account's and company's position (index -1: no account/company)
-    all_accounts = list(book.accounts)
-    row_account = (
-        account
-        if list(accounts) == all_accounts
-        else pd.Index(all_accounts).get_indexer(pd.Index(tx["account"]))
-    )
-    by_account = [code[book.accounts[a].currency] for a in all_accounts]
-    account_c = np.array([*by_account, code[book.currency]], dtype=np.int64)[row_account]
-    by_company = [code[book.companies[c].currency] for c in companies]
-    company_c = np.array([*by_company, -1], dtype=np.int64)[company]
-    given_c = np.array([code[str(g)] if g else -1 for g in given_names] + [-1], dtype=np.int64)
-    settle_c = given_c[given_codes]
-    settle_c = np.where(settle_c >= 0, settle_c, account_c)
-    settle = np.array(names, dtype=object)[settle_c]
-    fx_given = tx["fx_rate"].to_numpy(float)
-
-    is_buy, is_sell = action == "buy", action == "sell"
-    is_div = action == "dividend"
-    is_trade = is_buy | is_sell | is_div
-    gross = np.where(is_buy, qty * price + fees, qty * price - fees)
-    _check_reporting(fx, names, code[book.currency], settle_c, company_c, day, is_trade, tx)
-    to_settle = _rates(fx, names, company_c, settle_c, day, is_trade, tx)
-    to_settle = np.where(is_trade & np.isfinite(fx_given), fx_given, to_settle)
-    to_account = _rates(fx, names, company_c, account_c, day, is_trade, tx)
-    same = settle_c == account_c
-    to_account = np.where(is_trade & same & np.isfinite(fx_given), fx_given, to_account)
-
-    amount = np.zeros(n)
-    amount[is_buy] = -gross[is_buy] * to_settle[is_buy]
-    sells = is_sell | is_div
-    amount[sells] = gross[sells] * to_settle[sells]
-    dep, wd = action == "deposit", action == "withdraw"
-    amount[dep] = qty[dep]
-    amount[wd] = -qty[wd]
-
-    factors = np.ones(n)
-    splits = splits_of(book)
-    for j, c in enumerate(companies):
-        if c in splits:
-            sel = np.flatnonzero((company == j) & (is_buy | is_sell))
-            factors[sel] = split_factors(book, [c], day[sel], splits)[:, 0]
-    shares = np.where(is_buy, qty, np.where(is_sell, -qty, 0.0)) / factors
-    return TradeArrays(
-        day,
-        account,
-        company,
-        action,
-        qty,
-        shares,
-        settle,
-        amount,
-        dep | wd,
-        to_account,
-        tuple(names),
-        settle_c,
-        account_c,
-        company_c,
-    )
-
-
-def rates_into(
-    book: Book,
-    ta: TradeArrays,
-    companies: Sequence[str],
-    currency: str,
-    fx: FxRates,
-    *,
-    until: np.datetime64 | None = None,
-) -> Float64Array:
-    """Per row, the rate from the company's currency into ``currency`` on the row's day.
-
-    Where ``currency`` is the row's account currency this is ``ta.to_account`` (so a rate
-    the row traded at is kept); elsewhere the day's rate. Rows after ``until`` get 1.0.
-    Replaying lots with these rates keeps every lot's cost in ``currency`` at the rates it
-    was paid at, pooled (average cost) lots included.
-    """
-    names = list(ta.currencies)
-    if currency not in names:
-        names.append(currency)
-    target = names.index(currency)
-    is_trade = np.isin(ta.action, ["buy", "sell", "dividend"]) & (ta.company >= 0)
-    own = ta.account_code == target
-    need = is_trade & ~own
-    if until is not None:
-        need &= ta.day <= until
-    quote = np.full(ta.day.shape[0], target, dtype=np.int64)
-    # a report currency the stored pairs cannot give is missing data, not a bad row
-    out = _rates(fx, names, ta.company_code, quote, ta.day, need, None)
-    out[own] = ta.to_account[own]
-    return out
-
-
-def _rates(
-    fx: FxRates,
-    names: Sequence[str],
-    base: IntArray,
-    quote: IntArray,
-    day: np.ndarray,
-    mask: BoolArray,
-    tx: pd.DataFrame | None,
-) -> Float64Array:
-    """Per-row rate base→quote (currency codes into ``names``) on the row's day (1.0 where
-    not needed).
-
-    With ``tx``, a rate that cannot be derived is the fault of the first row that needs
-    it, so the error names that row (file, line) rather than only the pair.
-    """
-    out = np.ones(base.shape[0])
-    need = mask & (base != quote) & (base >= 0)
-    if not need.any():
-        return out
-    key = base * len(names) + quote
-    for k in np.unique(key[need]):
-        sel = np.flatnonzero(need & (key == k))
-        b, q = names[int(k) // len(names)], names[int(k) % len(names)]
-        rates = fx.rate(b, q, day[sel]) if tx is None else _rate_for_rows(fx, b, q, day, sel, tx)
-        out[sel] = rates.rates
-    return out
-
-
-def _rate_for_rows(
-    fx: FxRates, base: str, quote: str, day: np.ndarray, sel: IntArray, tx: pd.DataFrame
-) -> RateSeries:
-    try:
-        return fx.rate(base, quote, day[sel])
-    except DataError as exc:
-        # rows are in date order: the first one that needs the rate is the one to name
-        first = int(sel[0])
-        no_chain = "cannot be derived" in str(exc)
-        raise LedgerError(
-            f"this row needs a {base}{quote} rate on {day[first]}: {exc}",
-            file=str(tx["file"].iloc[first]),
-            line=int(tx["line"].iloc[first]),
-            field="currency" if no_chain else "date",
-        ) from None
-
-
-def _check_reporting(
-    fx: FxRates,
-    names: Sequence[str],
-    currency: int,
-    settle: IntArray,
-    company: IntArray,
-    day: np.ndarray,
-    is_trade: BoolArray,
-    tx: pd.DataFrame,
-) -> None:
-    """Every amount must be convertible to the book's reporting currency from its first
-    day on; checking each currency's earliest row is enough (rates carry forward)."""
-    for codes, mask in ((settle, np.ones(settle.shape[0], dtype=bool)), (company, is_trade)):
-        need = mask & (codes != currency) & (codes >= 0)
-        for c in np.unique(codes[need]):
-            first = np.flatnonzero(need & (codes == c))[:1]
-            _rate_for_rows(fx, names[int(c)], names[currency], day, first, tx)
 
 
 @dataclass(frozen=True)
@@ -272,7 +67,7 @@ class ValueHistory:
 
 
 def value_history(
-    book: Book,
+    book: Book | BookIndex,
     days: np.ndarray | None = None,
     *,
     currency: str | None = None,
@@ -280,19 +75,20 @@ def value_history(
     chunk: int = 64,
 ) -> ValueHistory:
     """Value, cash and external flows of each account on each day, in ``currency``."""
+    ix = as_index(book)
+    book = ix.book
     currency = currency or book.currency
-    accounts = tuple(accounts if accounts is not None else book.accounts)
-    companies = tuple(book.companies)
+    accounts = tuple(accounts if accounts is not None else ix.accounts)
+    companies = ix.companies
+    ta = ix.trades
     if days is None:
-        tx_days = book.transactions["date"].to_numpy().astype("datetime64[D]")
-        if not tx_days.size:
+        if not ta.day.size:
             raise DataError("the book has no transactions to value")
-        end = np.datetime64(book.meta.as_of, "D") if book.meta.as_of else tx_days.max()
-        days = business_days(tx_days.min(), end)
+        end = np.datetime64(book.meta.as_of, "D") if book.meta.as_of else ta.day.max()
+        days = business_days(ta.day.min(), end)
     days = np.asarray(days).astype("datetime64[D]")
-    fx = FxRates(book.fx)
-    ta = trade_arrays(book, accounts, companies, fx)
-    marked = marked_prices(book, days, companies)
+    account = account_codes(ix, accounts)
+    marked = ix.marks.lookup(days, companies)
 
     stale_fx = np.zeros(days.size, dtype=bool)
     price = np.nan_to_num(marked.price)
@@ -301,19 +97,19 @@ def value_history(
     company_ccy = np.array([book.companies[c].currency for c in companies], dtype=object)
     for ccy in sorted(set(company_ccy[traded]) - {currency}):  # one look-up per currency
         cols = np.flatnonzero(traded & (company_ccy == ccy))
-        series = fx.rate(str(ccy), currency, days)
+        series = ix.fx.rate(str(ccy), currency, days)
         price[:, cols] *= series.rates[:, None]
         stale_fx |= series.stale
 
     d_idx = np.searchsorted(days, ta.day, side="left")
-    live = (d_idx < days.size) & (ta.account >= 0)
+    live = (d_idx < days.size) & (account >= 0)
     holdings = np.zeros((days.size, len(accounts)))
     trade = live & (ta.company >= 0) & (ta.original_shares != 0)
     for lo in range(0, len(accounts), chunk):
         hi = min(lo + chunk, len(accounts))
-        sel = trade & (ta.account >= lo) & (ta.account < hi)
+        sel = trade & (account >= lo) & (account < hi)
         width, n_c = hi - lo, len(companies)
-        flat = (d_idx[sel] * width + ta.account[sel] - lo) * n_c + ta.company[sel]
+        flat = (d_idx[sel] * width + account[sel] - lo) * n_c + ta.company[sel]
         q = np.bincount(flat, ta.original_shares[sel], minlength=days.size * width * n_c)
         q = q.reshape(days.size, width, n_c)
         np.cumsum(q, axis=0, out=q)
@@ -323,16 +119,27 @@ def value_history(
     flows = np.zeros((days.size, len(accounts)))
     for code in np.unique(ta.settle_code[live]):
         sel = live & (ta.settle_code == code)
-        per = _grid(d_idx[sel], ta.account[sel], ta.settle_amount[sel], days.size, len(accounts))
+        per = _grid(d_idx[sel], account[sel], ta.settle_amount[sel], days.size, len(accounts))
         ext_sel = sel & ta.external
         ext = _grid(
-            d_idx[ext_sel], ta.account[ext_sel], ta.settle_amount[ext_sel], days.size, len(accounts)
+            d_idx[ext_sel], account[ext_sel], ta.settle_amount[ext_sel], days.size, len(accounts)
         )
-        series = fx.rate(ta.currencies[int(code)], currency, days)
+        series = ix.fx.rate(ta.currencies[int(code)], currency, days)
         stale_fx |= series.stale
         cash_total += np.cumsum(per, axis=0) * series.rates[:, None]
         flows += ext * series.rates[:, None]
     return ValueHistory(days, accounts, currency, holdings, cash_total, flows, stale_fx)
+
+
+def account_codes(ix: BookIndex, accounts: Sequence[str]) -> IntArray:
+    """Each row's position in ``accounts`` (-1 for rows of other accounts and for splits)."""
+    if tuple(accounts) == ix.accounts:
+        return ix.trades.account
+    where = {a: i for i, a in enumerate(ix.accounts)}
+    remap = np.full(len(ix.accounts) + 1, -1, dtype=np.int64)  # [-1] for rows of no account
+    for k, a in enumerate(accounts):
+        remap[where[a]] = k
+    return remap[ix.trades.account]
 
 
 def _grid(rows: IntArray, cols: IntArray, values: Float64Array, n: int, m: int) -> Float64Array:
@@ -341,27 +148,30 @@ def _grid(rows: IntArray, cols: IntArray, values: Float64Array, n: int, m: int) 
     return grid.reshape(n, m)
 
 
-def positions(book: Book, as_of: dt.date) -> pd.DataFrame:
+def positions(book: Book | BookIndex, as_of: dt.date) -> pd.DataFrame:
     """Quantities held on ``as_of`` (shares as they trade on that day): accounts × companies."""
-    accounts, companies = tuple(book.accounts), tuple(book.companies)
-    ta = trade_arrays(book, accounts, companies)
+    ix = as_index(book)
+    ta = ix.trades
     day = np.datetime64(as_of, "D")
     sel = (ta.day <= day) & (ta.company >= 0) & (ta.account >= 0)
-    q = np.zeros((len(accounts), len(companies)))
+    q = np.zeros((len(ix.accounts), len(ix.companies)))
     np.add.at(q, (ta.account[sel], ta.company[sel]), ta.original_shares[sel])
-    q *= split_factors(book, companies, np.array([day]))[0]
+    q *= split_factors(ix.book, ix.companies, np.array([day]), ix.splits)[0]
     q[np.abs(q) < 1e-9] = 0.0
-    return pd.DataFrame(q, index=list(accounts), columns=list(companies))
+    return pd.DataFrame(q, index=list(ix.accounts), columns=list(ix.companies))
 
 
-def cash(book: Book, as_of: dt.date, currency: str | None = None) -> pd.Series:
+def cash(book: Book | BookIndex, as_of: dt.date, currency: str | None = None) -> pd.Series:
     """Cash of each account on ``as_of`` in ``currency`` (default the book's)."""
     history = value_history(book, np.array([np.datetime64(as_of, "D")]), currency=currency)
     return pd.Series(history.cash[0], index=list(history.accounts), name="cash")
 
 
 def price_history(
-    book: Book, dates: Sequence[dt.date] | np.ndarray | pd.DatetimeIndex, *, basis: str = "last"
+    book: Book | BookIndex,
+    dates: Sequence[dt.date] | np.ndarray | pd.DatetimeIndex,
+    *,
+    basis: str = "last",
 ) -> pd.DataFrame:
     """Prices (company currency) on each date: the last mark on or before it.
 
@@ -369,11 +179,11 @@ def price_history(
     split-adjusted price series, so returns are continuous); ``basis="date"`` gives the
     price as it traded on each date. NaN before a company's first mark.
     """
+    ix = as_index(book)
     days = np.asarray(pd.DatetimeIndex(np.asarray(dates)).values).astype("datetime64[D]")
-    companies = tuple(book.companies)
-    marked = marked_prices(book, days, companies)
-    factors = split_factors(book, companies, days)
+    marked = ix.marks.lookup(days, ix.companies)
+    factors = split_factors(ix.book, ix.companies, days, ix.splits)
     divide = factors[-1:] if basis == "last" else factors
     return pd.DataFrame(
-        marked.price / divide, index=pd.DatetimeIndex(days, name="date"), columns=list(companies)
+        marked.price / divide, index=pd.DatetimeIndex(days, name="date"), columns=list(ix.companies)
     )

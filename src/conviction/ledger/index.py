@@ -1,0 +1,142 @@
+"""The book, indexed once: the arrays every ledger answer is computed from.
+
+A ``Book`` is what the files (or the database) say: tables of text and numbers. Every
+answer — status, history, gains, private measures, the review, a backtest's start — needs
+the same derived arrays first: integer codes for accounts and companies, day numbers, each
+row's amounts with its currency conversions resolved, exchange rates, cumulative split
+factors and the marks sorted for as-of look-ups. ``BookIndex`` holds them, built once per
+book state; answers take it (or a ``Book``, which they index on the spot).
+
+Lot replays are the one sequential step and depend on the date and the currency: the index
+keeps each one it has computed, so the status and the gains of one date share a replay.
+The index is frozen; its replay cache only ever grows with values that are pure functions
+of the index, so sharing one index between threads (the web app) is safe.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from conviction._typing import Float64Array
+from conviction.book.model import Book
+from conviction.ledger.columns import objects
+from conviction.ledger.fx import FxRates
+from conviction.ledger.lot_kernels import ReplayArrays
+from conviction.ledger.prices import MarkIndex, Splits, mark_index, splits_of
+from conviction.ledger.trades import TradeArrays, rates_into, trade_arrays
+
+__all__ = ["BookIndex", "as_index", "index_book"]
+
+
+@dataclass(frozen=True, eq=False)
+class BookIndex:
+    """A book and the arrays derived from it (see the module docstring)."""
+
+    book: Book
+    accounts: tuple[str, ...]
+    companies: tuple[str, ...]
+    fx: FxRates
+    trades: TradeArrays  # every transaction row, in the book's (date) order
+    splits: Splits
+    marks: MarkIndex
+    _memo: dict[Any, Any] = field(default_factory=dict, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def currency(self) -> str:
+        return self.book.currency
+
+    def rows_until(self, day: dt.date | np.datetime64 | None) -> int:
+        """How many rows (a prefix: rows are in date order) fall on or before ``day``."""
+        if day is None:
+            return int(self.trades.day.size)
+        return int(np.searchsorted(self.trades.day, np.datetime64(day, "D"), side="right"))
+
+    def rates_into(self, currency: str) -> Float64Array:
+        """Per row, the rate from its company's currency into ``currency`` on its day (kept
+        as the row traded at where ``currency`` is its account's)."""
+        return self.memo(
+            ("rates_into", currency),
+            lambda: rates_into(self.book, self.trades, self.companies, currency, self.fx),
+        )
+
+    def replay(self, until: int, currency: str | None = None) -> ReplayArrays:
+        """The lots after rows ``[0, until)``, costs in ``currency`` at the rates paid
+        (None: each account's own currency)."""
+        return self.memo(("replay", until, currency), lambda: _replay(self, until, currency))
+
+    def memo(self, key: Any, compute: Any) -> Any:
+        """``compute()`` once per key for this index (a pure function of the index)."""
+        with self._lock:
+            if key in self._memo:
+                return self._memo[key]
+        value = compute()
+        with self._lock:
+            return self._memo.setdefault(key, value)
+
+
+def index_book(book: Book) -> BookIndex:
+    """Derive the index of ``book`` (raises ``LedgerError`` for a row that needs an
+    exchange rate the book does not have, naming the row)."""
+    accounts, companies = tuple(book.accounts), tuple(book.companies)
+    fx = FxRates(book.fx)
+    splits = splits_of(book)
+    trades = trade_arrays(book, accounts, companies, fx, splits)
+    return BookIndex(book, accounts, companies, fx, trades, splits, mark_index(book, splits))
+
+
+def as_index(book: Book | BookIndex) -> BookIndex:
+    """The index of a book, or the index itself."""
+    return book if isinstance(book, BookIndex) else index_book(book)
+
+
+def _replay(ix: BookIndex, until: int, currency: str | None) -> ReplayArrays:
+    from conviction.ledger.lot_kernels import METHOD_CODES, replay_arrays
+
+    ta, tx = ix.trades, ix.book.transactions
+    rates = ta.to_account if currency is None else ix.rates_into(currency)
+    columns = ix.memo(
+        "replay columns",
+        lambda: (
+            ta.day.astype(np.int64),
+            _action_codes(ta.action),
+            tx["price"].to_numpy(float),
+            tx["fees"].to_numpy(float),
+            np.array([METHOD_CODES[ix.book.accounts[a].lot_method] for a in ix.accounts]),
+            objects(tx["lot"]),
+        ),
+    )
+    day, action, price, fees, method, lot = columns
+    return replay_arrays(
+        day,
+        ta.account,
+        ta.company,
+        action,
+        ta.quantity,
+        price,
+        fees,
+        rates,
+        method,
+        lot,
+        len(ix.accounts),
+        len(ix.companies),
+        until,
+        account_ids=ix.accounts,
+        company_ids=ix.companies,
+        file=objects(tx["file"]),
+        line=tx["line"].to_numpy(dtype=np.int64),
+    )
+
+
+def _action_codes(actions: np.ndarray) -> np.ndarray:
+    """The kernel's action codes, converting each distinct action once."""
+    from conviction.ledger.lot_kernels import action_codes
+
+    codes, distinct = pd.factorize(actions)
+    return action_codes(np.asarray(distinct, dtype=object))[codes]
