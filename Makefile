@@ -23,6 +23,7 @@ CONVICTION := $(BIN)/conviction --db $(DEMO_DB)
 
 demo: $(VENV)/.installed
 	@mkdir -p out && rm -f out/baron.db
+	$(BIN)/python -m conviction.warmup  # compile the numba kernels once (cached on disk)
 	$(CONVICTION) load examples/baron
 	$(CONVICTION) status --as-of 2025-11-14
 	$(CONVICTION) review --as-of 2025-11-14

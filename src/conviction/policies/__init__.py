@@ -10,28 +10,82 @@ paths, streamed in chunks); see :class:`PolicyEngine` and :mod:`conviction.polic
     history     backtest on a book's own marks
     simulate    policies side by side on simulated paths, chunk by chunk
     summary     per-path summaries streamed over chunks
+
+The names below are imported from their modules on first use (conviction._lazy).
 """
 
-from conviction.policies.engine import PolicyEngine, Progress, Setup, run_policy
-from conviction.policies.history import Backtest, BacktestInputs, backtest, backtest_inputs
-from conviction.policies.results import PolicyRun, TradeLog
-from conviction.policies.simulate import SimulationInputs, compare_on_paths, simulation_inputs
-from conviction.policies.spec import (
-    PERIODS,
-    RULE_TYPES,
-    AddOnDrawdown,
-    Contribute,
-    Costs,
-    Hold,
-    LastSeller,
-    Period,
-    Policy,
-    Rebalance,
-    Rule,
-    TrimToCap,
-    Withdraw,
+from typing import TYPE_CHECKING
+
+from conviction._lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from conviction.policies.engine import PolicyEngine, Progress, Setup, run_policy
+    from conviction.policies.history import Backtest, BacktestInputs, backtest, backtest_inputs
+    from conviction.policies.results import PolicyRun, TradeLog
+    from conviction.policies.simulate import SimulationInputs, compare_on_paths, simulation_inputs
+    from conviction.policies.spec import (
+        PERIODS,
+        RULE_TYPES,
+        AddOnDrawdown,
+        Contribute,
+        Costs,
+        Hold,
+        LastSeller,
+        Period,
+        Policy,
+        Rebalance,
+        Rule,
+        TrimToCap,
+        Withdraw,
+    )
+    from conviction.policies.summary import Outcome, SimulationSummary, SummaryAccumulator
+
+__getattr__ = lazy_exports(
+    __name__,
+    {
+        "conviction.policies.engine": (
+            "PolicyEngine",
+            "Progress",
+            "Setup",
+            "run_policy",
+        ),
+        "conviction.policies.history": (
+            "Backtest",
+            "BacktestInputs",
+            "backtest",
+            "backtest_inputs",
+        ),
+        "conviction.policies.results": (
+            "PolicyRun",
+            "TradeLog",
+        ),
+        "conviction.policies.simulate": (
+            "SimulationInputs",
+            "compare_on_paths",
+            "simulation_inputs",
+        ),
+        "conviction.policies.spec": (
+            "PERIODS",
+            "RULE_TYPES",
+            "AddOnDrawdown",
+            "Contribute",
+            "Costs",
+            "Hold",
+            "LastSeller",
+            "Period",
+            "Policy",
+            "Rebalance",
+            "Rule",
+            "TrimToCap",
+            "Withdraw",
+        ),
+        "conviction.policies.summary": (
+            "Outcome",
+            "SimulationSummary",
+            "SummaryAccumulator",
+        ),
+    },
 )
-from conviction.policies.summary import Outcome, SimulationSummary, SummaryAccumulator
 
 __all__ = [
     "PERIODS",

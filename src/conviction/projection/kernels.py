@@ -29,7 +29,7 @@ from conviction._typing import Float64Array, FloatArray
 from conviction.projection._rng import gamma_mt, next_double, sfc64_state, std_normal
 from conviction.projection.plan import KIND_BOOTSTRAP, KIND_DRIVER, KIND_NORMAL, Plan
 
-__all__ = ["HAVE_NUMBA", "BlockOutput", "simulate_block"]
+__all__ = ["HAVE_NUMBA", "BlockOutput", "simulate_block", "warm"]
 
 try:  # numba is a dependency, but the kernel must still run where it cannot be imported
     import numba
@@ -334,6 +334,10 @@ def _numpy_kernel(
     return x, book, dd
 
 
+# numba compiles a kernel at its first call with given argument types (about 4 s for
+# _kernel) and, with cache=True, keeps the machine code in __pycache__ beside this file (or
+# under $NUMBA_CACHE_DIR), keyed by the source file's timestamp, for later processes to
+# load. `python -m conviction.warmup` (run by `make demo`) calls warm() below to do it once.
 if HAVE_NUMBA:
     # fastmath only where it is needed to vectorise the exp (reassociation is harmless there)
     _vexp = numba.njit(cache=True, fastmath=True)(_vexp)
@@ -408,3 +412,23 @@ def simulate_block(
         out_paths if out_paths is not None else np.empty((0, 0, 0)),
     )
     return BlockOutput(out_log, out_book, out_dd, out_paths)
+
+
+def warm() -> None:
+    """Compile the numba kernel, into numba's on-disk cache, for each set of argument types
+    the library calls it with: without paths (``Projection``: ``conviction project``) and
+    with float32 or float64 paths (``simulate_paths`` and ``iter_paths``: ``compare``,
+    ``report``). Runs two paths of one year; a no-op without numba."""
+    if not HAVE_NUMBA:  # pragma: no cover - exercised only without numba
+        return
+    from conviction.projection.plan import build_plan
+    from conviction.projection.spec import AssetSpec, ProjectionSpec
+
+    spec = ProjectionSpec(
+        assets=(AssetSpec("warm-up", expected_return=0.1, volatility=0.2),), years=1, paths=2
+    )
+    plan = build_plan(spec)
+    dterm = np.zeros((2, len(plan.driver_names)))
+    for dtype in (None, np.float32, np.float64):
+        rng = np.random.Generator(np.random.SFC64(0))
+        simulate_block(plan, rng, 2, dterm, paths_dtype=dtype, backend="numba")

@@ -1,0 +1,49 @@
+"""Compile the numba kernels ahead of their first use: ``python -m conviction.warmup``.
+
+numba compiles a kernel the first time it is called (seconds for the projection kernel)
+and, with ``cache=True``, writes the machine code to its on-disk cache (``__pycache__``
+beside the source, or ``$NUMBA_CACHE_DIR``), from which every later process loads it in a
+fraction of that. ``make demo`` runs this once after installing, so the first
+``conviction project`` costs what the second does. The cache follows the source file's
+timestamp: after an edit of a kernel module the next call compiles again (or run this).
+
+A kernel module takes part by being listed in :data:`KERNEL_MODULES` and defining
+``warm() -> None``, which calls each of its kernels on tiny inputs of every set of
+argument types the library calls it with.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+import time
+from collections.abc import Sequence
+
+__all__ = ["KERNEL_MODULES", "main", "warm"]
+
+#: The modules whose ``warm()`` compiles their numba kernels.
+KERNEL_MODULES: tuple[str, ...] = ("conviction.projection.kernels",)
+
+
+def warm(modules: Sequence[str] = KERNEL_MODULES) -> dict[str, float]:
+    """Call ``warm()`` of each module; the seconds each took (import included)."""
+    took: dict[str, float] = {}
+    for name in modules:
+        started = time.perf_counter()
+        importlib.import_module(name).warm()
+        took[name] = time.perf_counter() - started
+    return took
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if any(a in ("-h", "--help") for a in args):
+        sys.stdout.write(__doc__ or "")
+        return 0
+    for name, seconds in warm(args or KERNEL_MODULES).items():
+        sys.stderr.write(f"warm-up: {name} compiled or loaded in {seconds:.1f} s\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,146 @@
+"""Start-up: `conviction --help` and `conviction CMD --help` import no heavy library, the
+table of lazily imported commands agrees with what the modules register, --version.
+
+Timings are in benchmarks/bench_startup.py, not here.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import pkgutil
+import subprocess
+import sys
+import types
+from importlib.metadata import version
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from conviction.cli import app
+from conviction.cli.app import COMMANDS, help_line
+
+HEAVY = ("pandas", "scipy", "numba", "plotly", "jinja2", "sqlalchemy", "numpy")
+
+
+def _heavy_loaded(code: str) -> list[str]:
+    """The heavy libraries loaded after running ``code`` in a fresh interpreter."""
+    probe = (
+        f"{code}\nimport sys, json\n"
+        f"print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in {set(HEAVY)!r})))"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    loaded: list[str] = json.loads(done.stdout.strip().splitlines()[-1])
+    return loaded
+
+
+def test_version_prints_the_package_version() -> None:
+    result = CliRunner().invoke(app, ["--version"])
+    assert result.exit_code == 0
+    assert result.output.strip() == f"conviction {version('conviction')}"
+
+
+def test_importing_the_cli_loads_no_heavy_library() -> None:
+    assert _heavy_loaded("import conviction.cli") == []
+
+
+def test_help_of_every_command_loads_no_heavy_library() -> None:
+    code = (
+        "from typer.testing import CliRunner\n"
+        "from conviction.cli import app\n"
+        "from conviction.cli.app import COMMANDS\n"
+        "for args in [['--help'], ['--version'], *([n, '--help'] for n in COMMANDS)]:\n"
+        "    r = CliRunner().invoke(app, args)\n"
+        "    assert r.exit_code == 0, (args, r.output)\n"
+    )
+    assert _heavy_loaded(code) == []
+
+
+def test_root_help_lists_every_command_with_its_help() -> None:
+    result = CliRunner().invoke(app, ["--help"])
+    assert result.exit_code == 0
+    squeezed = "".join(result.output.split())  # the lines are wrapped, at hyphens too
+    for name, (_, line) in COMMANDS.items():
+        assert f"  {name}  " in result.output
+        assert "".join(line.split()) in squeezed, name
+
+
+def _registered() -> dict[str, tuple[str, str]]:
+    """name -> (module, help line) of what the command modules register on ``app``."""
+    for module in sorted({m for m, _ in COMMANDS.values()}):
+        importlib.import_module(module)
+    group = typer.main.get_command(app)
+    assert isinstance(group, typer.core.TyperGroup)
+    modules: dict[str, str] = {}
+    for info in app.registered_commands:
+        assert info.callback is not None
+        name = info.name or typer.main.get_command_name(info.callback.__name__)
+        modules[name] = info.callback.__module__
+    for group_info in app.registered_groups:
+        sub = group_info.typer_instance
+        assert sub is not None and isinstance(group_info.name, str)
+        callback = sub.registered_commands[0].callback
+        assert callback is not None
+        modules[group_info.name] = callback.__module__
+    assert set(modules) == set(group.commands)
+    return {name: (modules[name], help_line(cmd)) for name, cmd in group.commands.items()}
+
+
+def test_the_command_table_agrees_with_the_modules() -> None:
+    assert _registered() == COMMANDS
+
+
+def test_unknown_commands_are_suggested_from_the_whole_table() -> None:
+    result = CliRunner().invoke(app, ["statu"])
+    assert result.exit_code == 2
+    assert "'status'" in result.output and "'stats'" in result.output
+
+
+def test_sub_groups_run_from_the_lazy_table() -> None:
+    result = CliRunner().invoke(app, ["thesis", "--help"])
+    assert result.exit_code == 0
+    for sub in ("list", "show", "update"):
+        assert f"  {sub}  " in result.output
+
+
+def test_written_out_defaults_agree_with_the_library() -> None:
+    from conviction.cli import policy_commands
+    from conviction.policies import history
+
+    assert policy_commands.DEFAULT_MAX_GAP_DAYS == history.DEFAULT_MAX_GAP_DAYS
+
+
+LAZY_PACKAGES = [
+    "conviction",
+    "conviction.io",
+    "conviction.ledger",
+    "conviction.policies",
+    "conviction.projection",
+    "conviction.report",
+    "conviction.theses",
+    "conviction.web",
+]
+
+
+@pytest.mark.parametrize("name", LAZY_PACKAGES)
+def test_lazy_package_exports_resolve(name: str) -> None:
+    package = importlib.import_module(name)
+    submodules = {m.name for m in pkgutil.iter_modules(package.__path__)}
+    for export in package.__all__:
+        value = getattr(package, export)
+        # a lazy name that is also a submodule would turn into the module once it is imported
+        assert export not in submodules or not isinstance(value, types.ModuleType), export
+
+
+def test_warm_up_calls_each_kernel_module(monkeypatch: pytest.MonkeyPatch) -> None:
+    from conviction import warmup
+
+    for name in warmup.KERNEL_MODULES:
+        assert callable(importlib.import_module(name).warm), name
+    calls: list[str] = []
+    fake = types.ModuleType("conviction_fake_kernels")
+    fake.warm = lambda: calls.append("warm")  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, fake.__name__, fake)
+    assert list(warmup.warm([fake.__name__])) == [fake.__name__]
+    assert calls == ["warm"]
