@@ -50,7 +50,7 @@ def test_status_json_has_the_documented_shape(status_2025: dict[str, Any]) -> No
     assert {"company", "value", "weight", "cost", "unrealized_gain", "realized_gain"} <= set(
         company
     )
-    assert {"person", "value", "weight", "gain"} <= set(status_2025["by_person"][0])
+    assert {"name", "value", "weight", "gain"} <= set(status_2025["by_person"][0])
     assert {"account", "kind", "value", "gain"} <= set(status_2025["by_account"][0])
     assert status_2025["as_of"] == "2025-11-14"
 
@@ -70,7 +70,7 @@ def test_personal_account_matches_the_article(status_2025: dict[str, Any]) -> No
     weights = by(personal["by_company"], "company")
     assert weights["tesla"]["weight"] == pytest.approx(0.40, abs=0.02)
     assert weights["spacex"]["weight"] == pytest.approx(0.25, abs=0.02)
-    musk = by(personal["by_person"], "person")["musk"]
+    musk = by(personal["by_person"], "name")["musk"]
     assert musk["weight"] == pytest.approx(0.65, abs=0.02)
     # the last seller: the personal account has sold nothing
     assert weights["tesla"]["realized_gain"] == 0

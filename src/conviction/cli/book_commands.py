@@ -13,9 +13,7 @@ from rich.table import Table
 from conviction.cli.app import JSON, app, err, out, parse_date, print_json, settings
 from conviction.errors import FormatError
 from conviction.io.book_reader import find_book_toml, read_book
-from conviction.ledger.status import BookStatus, status
-from conviction.ledger.valuation import business_days
-from conviction.report.payloads import history_payload, status_payload
+from conviction.ledger.status import BookStatus
 from conviction.store import connect, count_rows, write_book
 from conviction.store import read_book as read_stored_book
 from conviction.store.loading import load_books
@@ -92,13 +90,19 @@ def status_command(
 ) -> None:
     """Value, gains, attribution and concentration on a date."""
     book = read_stored_book(connect(settings.db_url))
-    when = parse_date(as_of, "--as-of") or book.meta.as_of or dt.date.today()
-    _check_accounts(book.accounts, account)
-    result = status(
-        book, when, currency=currency.upper() if currency else None, accounts=account or None
+    from conviction.app.reads import book_status
+
+    result = book_status(
+        book,
+        parse_date(as_of, "--as-of"),
+        currency=currency,
+        accounts=account,
+        fields=("--account", "--currency"),
     )
     if as_json:
-        print_json(status_payload(result))
+        from conviction.app.answers import to_json
+
+        print_json(to_json(result))
     else:
         _print_status(result, book.meta.name)
 
@@ -114,62 +118,56 @@ def history(
 ) -> None:
     """Daily value of each account with time- and money-weighted returns."""
     book = read_stored_book(connect(settings.db_url))
-    _check_accounts(book.accounts, account)
-    tx_days = book.transactions["date"].to_numpy().astype("datetime64[D]")
-    first = parse_date(start, "--start") or tx_days.min().astype(dt.date)
-    last = parse_date(end, "--end") or book.meta.as_of or dt.date.today()
-    if first > last:
-        raise FormatError(f"--start {first} is after --end {last}", field="--start")
-    days = business_days(first, last)
-    accounts = tuple(account) if account else tuple(book.accounts)
-    if freq.upper() not in ("D", "M"):
-        raise FormatError(f"--freq must be D or M, got {freq!r}", field="--freq")
-    payload = history_payload(
+    from conviction.app.reads import book_history
+
+    report = book_history(
         book,
-        days,
-        currency=currency.upper() if currency else None,
-        accounts=accounts,
-        freq=freq.upper(),
+        start=parse_date(start, "--start"),
+        end=parse_date(end, "--end"),
+        freq=freq,
+        currency=currency,
+        accounts=account,
+        fields=("--start", "--end", "--freq", "--account", "--currency"),
     )
-    summary: list[dict[str, Any]] = payload["accounts"]
-    series: list[dict[str, Any]] = payload["series"]
-    stale_days = payload["stale_fx_days"]
     if as_json:
-        print_json(payload)
+        from conviction.app.answers import to_json
+
+        print_json(to_json(report))
         return
-    ccy = payload["currency"]
-    table = Table(title=f"history in {ccy} ({first} to {last}; IRR actual/365)")
+    ccy = report.currency
+    table = Table(title=f"history in {ccy} ({report.start} to {report.end}; IRR actual/365)")
     table.add_column("account")
     for col in ("start", "end", "net flows", "TWR", "IRR"):
         table.add_column(col, justify="right")
-    foreign = [s for s in summary if s["base"]["currency"] != ccy]
+    foreign = [s for s in report.accounts if s.base.currency != ccy]
     if foreign:  # the same returns in each account's own currency
         for col in ("base", "TWR base", "IRR base"):
             table.add_column(col, justify="right")
-    for s in summary:
-        base = s["base"]
-        extra = [base["currency"], _pct(base["twr"]), _pct(base["irr"])] if foreign else []
+    for s in report.accounts:
+        base = s.base
+        extra = [base.currency, _pct(base.twr), _pct(base.irr)] if foreign else []
         table.add_row(
-            s["account"],
-            _money(s["start_value"]),
-            _money(s["end_value"]),
-            _money(s["net_flows"]),
-            _pct(s["twr"]),
-            _pct(s["irr"]),
+            s.account,
+            _money(s.start_value),
+            _money(s.end_value),
+            _money(s.net_flows),
+            _pct(s.twr),
+            _pct(s.irr),
             *extra,
         )
     out.print(table)
-    if stale_days:
+    if report.stale_fx_days:
         err.print(
-            f"[yellow]note:[/yellow] on {stale_days} of {days.size} days no exchange rate was "
-            "stored; the last earlier rate was used"
+            f"[yellow]note:[/yellow] on {report.stale_fx_days} of {report.days} days no "
+            "exchange rate was stored; the last earlier rate was used"
         )
-    t2 = Table(title="value at month ends" if freq.upper() == "M" else "value by day")
+    t2 = Table(title="value at month ends" if report.freq == "M" else "value by day")
     t2.add_column("date")
-    for a in accounts:
+    names = [s.account for s in report.accounts]
+    for a in names:
         t2.add_column(a, justify="right")
-    for row in series[-24:]:
-        t2.add_row(row["date"], *(_money(row[a]) for a in accounts))
+    for row in report.series[-24:]:
+        t2.add_row(str(row["date"]), *(_money(float(row[a])) for a in names))
     out.print(t2)
 
 
@@ -312,4 +310,4 @@ name = "My account"
 kind = "personal"
 """
 
-__all__ = ["count_rows", "status_payload", "write_book"]
+__all__ = ["count_rows", "write_book"]

@@ -11,29 +11,21 @@ import numpy as np
 import pandas as pd
 from fastapi import APIRouter, Depends, HTTPException, Query, status
 
+from conviction.app.answers import answer, answer_model, to_json
+from conviction.app.book import UnknownId, as_of_date, check_accounts
+from conviction.app.reads import book_history, book_reviews, book_status
 from conviction.book.model import Book
+from conviction.ledger.history import HistoryReport
 from conviction.ledger.status import BookStatus
-from conviction.ledger.status import status as book_status
 from conviction.ledger.valuation import business_days, value_history
-from conviction.report.payloads import (
-    history_payload,
-    scores_payload,
-    status_payload,
-    thesis_payload,
-)
+from conviction.report.payloads import scores_payload, thesis_payload
+from conviction.theses.triggers import Review
 from conviction.web.auth import require_token
 from conviction.web.context import AppContext, context
 from conviction.web.paths import inside
-from conviction.web.schemas import (
-    BookOut,
-    ErrorOut,
-    HistoryOut,
-    ReviewOut,
-    StatusOut,
-    finite,
-)
+from conviction.web.schemas import BookOut, ErrorResponse, finite
 
-__all__ = ["not_found", "router", "status_out"]
+__all__ = ["not_found", "router"]
 
 router = APIRouter(prefix="/api/v1", tags=["api"])
 Ctx = Annotated[AppContext, Depends(context)]
@@ -41,10 +33,14 @@ AsOf = Annotated[dt.date | None, Query(description="Date YYYY-MM-DD (default: th
 Accounts = Annotated[list[str] | None, Query(description="Only these accounts (repeat).")]
 WRITE = [Depends(require_token)]
 ERRORS: dict[int | str, dict[str, Any]] = {
-    400: {"description": "Malformed request (bad JSON, a path outside the workspace)"},
-    404: {"description": "Unknown id or file"},
-    413: {"description": "Body larger than the limit"},
-    422: {"description": "Invalid input, with the field that is wrong", "model": ErrorOut},
+    400: {
+        "description": "Malformed request (bad JSON, a path outside the workspace)",
+        "model": ErrorResponse,
+    },
+    404: {"description": "Unknown id or file", "model": ErrorResponse},
+    409: {"description": "The book lacks the data to answer", "model": ErrorResponse},
+    413: {"description": "Body larger than the limit", "model": ErrorResponse},
+    422: {"description": "Invalid input, with the field that is wrong", "model": ErrorResponse},
 }
 AUTH_ERRORS: dict[int | str, dict[str, Any]] = {
     **ERRORS,
@@ -60,22 +56,20 @@ def not_found(what: str, key: str, known: Any) -> HTTPException:
 
 
 def _accounts(book: Book, wanted: list[str] | None) -> tuple[str, ...] | None:
-    for a in wanted or ():
-        if a not in book.accounts:
-            raise not_found("account", a, book.accounts)
-    return tuple(wanted) if wanted else None
+    try:
+        return check_accounts(book, wanted)
+    except UnknownId as exc:
+        raise not_found(exc.what, exc.key, exc.known) from None
 
 
 def _date_of(book: Book, as_of: dt.date | None) -> dt.date:
-    return as_of or book.meta.as_of or dt.date.today()
+    return as_of_date(book, as_of)
 
 
-# --- conversions to the wire shapes -------------------------------------------------------------
-
-
-def status_out(st: BookStatus) -> StatusOut:
-    """The JSON of ``conviction status --json`` (the same payload) as a typed model."""
-    return StatusOut.model_validate(_clean(status_payload(st)))
+def _status(ctx: AppContext, book: Book, on: dt.date) -> BookStatus:
+    """The whole book's status on a date, once per book state."""
+    st: BookStatus = ctx.cached(f"status:{on}:None:None", lambda: book_status(book, on))
+    return st
 
 
 # --- reads ----------------------------------------------------------------------------------------
@@ -123,27 +117,25 @@ def get_book(ctx: Ctx) -> BookOut:
     )
 
 
-@router.get("/status", response_model=StatusOut, responses=ERRORS)
+@router.get("/status", response_model=answer_model(BookStatus), responses=ERRORS)
 def get_status(
     ctx: Ctx,
     as_of: AsOf = None,
     account: Accounts = None,
     currency: Annotated[str | None, Query(max_length=3)] = None,
-) -> StatusOut:
+) -> Any:
     """Value, gains, attribution and concentration on a date (``conviction status``)."""
     book = ctx.book()
     accounts = _accounts(book, account)
     on = _date_of(book, as_of)
     st = ctx.cached(
-        f"status:{on}:{accounts}:{currency}",
-        lambda: book_status(
-            book, on, currency=currency.upper() if currency else None, accounts=accounts
-        ),
+        f"status:{on}:{accounts}:{currency and currency.upper()}",
+        lambda: book_status(book, on, currency=currency, accounts=accounts),
     )
-    return status_out(st)
+    return answer(st)
 
 
-@router.get("/history", response_model=HistoryOut, responses=ERRORS)
+@router.get("/history", response_model=answer_model(HistoryReport), responses=ERRORS)
 def get_history(
     ctx: Ctx,
     account: Accounts = None,
@@ -151,29 +143,14 @@ def get_history(
     end: Annotated[dt.date | None, Query()] = None,
     freq: Annotated[str, Query(pattern="^[DMdm]$")] = "M",
     currency: Annotated[str | None, Query(max_length=3)] = None,
-) -> HistoryOut:
+) -> Any:
     """Value of each account by day or month end, with TWR and IRR (``conviction history``)."""
     book = ctx.book()
-    accounts = _accounts(book, account) or tuple(book.accounts)
-    days_tx = book.transactions["date"].to_numpy().astype("datetime64[D]")
-    if not days_tx.size:
-        raise HTTPException(status.HTTP_409_CONFLICT, {"message": "the book has no transactions"})
-    first = start or days_tx.min().astype(dt.date)
-    last = end or _date_of(book, None)
-    if first > last:
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT,
-            {"message": f"start {first} is after end {last}", "field": "start"},
-        )
-    days = business_days(first, last)
-    payload = history_payload(
-        book,
-        days,
-        currency=currency.upper() if currency else None,
-        accounts=accounts,
-        freq=freq.upper(),
+    accounts = _accounts(book, account)
+    report = book_history(
+        book, start=start, end=end, freq=freq, currency=currency, accounts=accounts
     )
-    return HistoryOut.model_validate(_clean(payload))
+    return answer(report)
 
 
 @router.get("/stats", responses=ERRORS)
@@ -227,18 +204,16 @@ def _clean(value: Any) -> Any:
     return value
 
 
-@router.get("/reviews", response_model=list[ReviewOut], responses=ERRORS)
-def get_reviews(ctx: Ctx, as_of: AsOf = None, account: Accounts = None) -> list[ReviewOut]:
+@router.get("/reviews", response_model=list[answer_model(Review)], responses=ERRORS)  # type: ignore[misc]
+def get_reviews(ctx: Ctx, as_of: AsOf = None, account: Accounts = None) -> Any:
     """Which theses, positions and people need a look on the date, and why."""
-    from conviction.theses.book_review import review_book
-
     book = ctx.book()
     accounts = _accounts(book, account)
     stored = ctx.theses()
     on = _date_of(book, as_of)
     found = ctx.cached(
         f"reviews:{on}:{accounts}",
-        lambda: review_book(
+        lambda: book_reviews(
             book,
             on,
             theses=stored.theses,
@@ -247,7 +222,7 @@ def get_reviews(ctx: Ctx, as_of: AsOf = None, account: Accounts = None) -> list[
             accounts=accounts,
         ),
     )
-    return [ReviewOut.model_validate(r.to_dict()) for r in found]
+    return [answer(r) for r in found]
 
 
 @router.get("/theses", responses=ERRORS)
@@ -274,7 +249,7 @@ def get_company(ctx: Ctx, company_id: str, as_of: AsOf = None) -> dict[str, Any]
         raise not_found("company", company_id, book.companies)
     c = book.companies[company_id]
     on = _date_of(book, as_of)
-    st = status_out(ctx.cached(f"status:{on}:None:None", lambda: book_status(book, on)))
+    st = _status(ctx, book, on)
     line = next((x for x in st.by_company if x.company == company_id), None)
     marks = book.marks[book.marks["company"] == company_id]
     return {
@@ -286,7 +261,7 @@ def get_company(ctx: Ctx, company_id: str, as_of: AsOf = None) -> dict[str, Any]
         "key_people": list(c.key_people),
         "themes": list(c.themes),
         "links": [{"to": link.to, "kind": link.kind} for link in c.links],
-        "status": None if line is None else line.model_dump(mode="json"),
+        "status": None if line is None else to_json(line),
         "holdings": {
             a.account: a.weights.get(company_id, 0.0)
             for a in st.by_account
@@ -308,7 +283,7 @@ def get_person(ctx: Ctx, person_id: str, as_of: AsOf = None) -> dict[str, Any]:
     if person_id not in book.persons:
         raise not_found("person", person_id, book.persons)
     on = _date_of(book, as_of)
-    st = ctx.cached(f"status:{on}:None:None", lambda: book_status(book, on))
+    st = _status(ctx, book, on)
     line = next((p for p in st.by_person if p.name == person_id), None)
     stored = ctx.theses()
     card = next((c for c in stored.scorecards if c.person == person_id), None)
@@ -336,8 +311,7 @@ def get_account(ctx: Ctx, account_id: str, as_of: AsOf = None) -> dict[str, Any]
         raise not_found("account", account_id, book.accounts)
     a = book.accounts[account_id]
     on = _date_of(book, as_of)
-    st = status_out(ctx.cached(f"status:{on}:None:None", lambda: book_status(book, on)))
-    line = next(x for x in st.by_account if x.account == account_id)
+    line = next(x for x in _status(ctx, book, on).by_account if x.account == account_id)
     tx = book.transactions[book.transactions["account"] == account_id]
     return {
         "id": a.id,
@@ -346,7 +320,7 @@ def get_account(ctx: Ctx, account_id: str, as_of: AsOf = None) -> dict[str, Any]
         "currency": a.currency,
         "max_weight": a.max_weight,
         "lot_method": a.lot_method,
-        "status": line.model_dump(mode="json"),
+        "status": to_json(line),
         "transactions": [
             {**r, "file": ctx.relative(r["file"]) if "/" in r["file"] else r["file"]}
             for r in _records(

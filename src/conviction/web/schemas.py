@@ -6,8 +6,10 @@ than a silently ignored field. The rules of a row are those of the CSV readers i
 ``conviction.io.csv_tables``: a write through the API is accepted exactly when the same
 row in a file would load.
 
-Response models mirror the CLI's ``--json`` shapes (``conviction status --json`` and
-``conviction history --json``), so a program can switch between them.
+The answers of the reads (status, history, reviews...) have no model here: their models
+are generated from the core's result classes by ``conviction.app.answers``, the same
+serializer that writes the CLI's ``--json``. What stays here: the request bodies, and the
+responses that belong to the web app alone (errors, writes, jobs, the book's index).
 """
 
 from __future__ import annotations
@@ -28,7 +30,8 @@ __all__ = [
     "BookOut",
     "CompanyOut",
     "ErrorOut",
-    "HistoryOut",
+    "ErrorResponse",
+    "IssueOut",
     "JobOut",
     "MarkIn",
     "MarksIn",
@@ -36,8 +39,6 @@ __all__ = [
     "MilestoneUpdateIn",
     "PersonOut",
     "ProjectionIn",
-    "ReviewOut",
-    "StatusOut",
     "TransactionIn",
     "TransactionsIn",
     "WriteOut",
@@ -166,6 +167,21 @@ class ErrorOut(_Out):
     file: str | None = None
 
 
+class IssueOut(_Out):
+    """One invalid input of a request (the web app's form of pydantic's errors)."""
+
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class ErrorResponse(_Out):
+    """The body of every 4xx answer: ``detail`` is one error, or (for query and body
+    parameters that do not parse) the list of the invalid inputs."""
+
+    detail: ErrorOut | list[IssueOut]
+
+
 class WriteOut(_Out):
     added: int
     database: dict[str, int]
@@ -215,102 +231,6 @@ class BookOut(_Out):
     companies: list[CompanyOut]
     accounts: list[AccountOut]
     rows: dict[str, int]
-
-
-class MarkInfo(_Out):
-    date: dt.date | None
-    kind: str | None
-    grade: str | None
-    age_days: int | None
-
-
-class CompanyLineOut(_Out):
-    company: str
-    quantity: float
-    price: float | None
-    value: float
-    weight: float | None
-    cost: float
-    unrealized_gain: float
-    realized_gain: float
-    income: float
-    gain: float
-    mark: MarkInfo
-
-
-class PersonLineOut(_Out):
-    person: str
-    value: float
-    weight: float | None
-    gain: float
-
-
-class ThemeLineOut(_Out):
-    theme: str
-    value: float
-    weight: float | None
-    gain: float
-
-
-class AccountLineOut(_Out):
-    account: str
-    kind: str
-    value: float
-    cash: float
-    gain: float
-    weights: dict[str, float]
-
-
-class StaleMarkOut(_Out):
-    company: str
-    last_mark_date: dt.date
-    age_days: int
-    kind: str
-    grade: str
-    source: str
-
-
-class StatusOut(_Out):
-    """The shape of ``conviction status --json``."""
-
-    as_of: dt.date
-    currency: str
-    total_value: float
-    cash: float
-    total_gain: float
-    hhi: float
-    by_company: list[CompanyLineOut]
-    by_person: list[PersonLineOut]
-    by_theme: list[ThemeLineOut]
-    by_account: list[AccountLineOut]
-    stale_marks: list[StaleMarkOut]
-    stale_fx: bool
-
-
-class HistoryAccountOut(_Out):
-    account: str
-    start_value: float
-    end_value: float
-    net_flows: float
-    twr: float | None
-    irr: float | None
-
-
-class HistoryOut(_Out):
-    """The shape of ``conviction history --json``; ``series`` rows are
-    ``{"date": ..., "<account>": value, ...}``."""
-
-    currency: str
-    accounts: list[HistoryAccountOut]
-    series: list[dict[str, Any]]
-    stale_fx_days: int
-
-
-class ReviewOut(_Out):
-    trigger: str
-    subject: str
-    detail: str
-    figures: dict[str, float | int | str | None]
 
 
 class JobOut(_Out):

@@ -1,0 +1,124 @@
+"""Opening a stored book, and the defaults every face resolves the same way.
+
+``open_book`` reads the book once; the date, account and period defaults of the status,
+the history and the reviews live here, so the CLI, the web app and the report agree on
+what "no date given" means and on the error an unknown account id gets.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from sqlalchemy import Engine
+
+from conviction.book.model import Book
+from conviction.errors import DataError, FormatError, ReferenceError_
+
+__all__ = [
+    "OpenBook",
+    "Period",
+    "UnknownId",
+    "as_of_date",
+    "check_accounts",
+    "history_period",
+    "last_recorded_day",
+    "open_book",
+]
+
+
+@dataclass(frozen=True, eq=False)
+class OpenBook:
+    """A book read from the store (later also its array index)."""
+
+    book: Book
+    engine: Engine
+
+    @property
+    def as_of(self) -> dt.date | None:
+        return self.book.meta.as_of
+
+
+def open_book(engine_or_url: Engine | str) -> OpenBook:
+    """Read the stored book from an engine or a database URL (reads never migrate)."""
+    from conviction.store import connect, read_book
+
+    if isinstance(engine_or_url, str):
+        engine_or_url = connect(engine_or_url, migrate=False)
+    engine = engine_or_url
+    return OpenBook(book=read_book(engine), engine=engine)
+
+
+class UnknownId(ReferenceError_):
+    """An id the book does not hold: what kind, the id, and the ids it does hold."""
+
+    def __init__(self, what: str, key: str, known: Sequence[str], *, field: str) -> None:
+        listed = ", ".join(sorted(known)) or "none"
+        super().__init__(f"unknown {what} {key!r} (known: {listed})", field=field)
+        self.what = what
+        self.key = key
+        self.known = tuple(known)
+
+
+def check_accounts(
+    book: Book, wanted: Sequence[str] | None, *, field: str = "account"
+) -> tuple[str, ...] | None:
+    """The accounts asked for (``None``: all), each known to the book."""
+    for a in wanted or ():
+        if a not in book.accounts:
+            raise UnknownId("account", a, tuple(book.accounts), field=field)
+    return tuple(wanted) if wanted else None
+
+
+def as_of_date(book: Book, as_of: dt.date | None = None) -> dt.date:
+    """The date of a status or review: the one given, else the book's, else today."""
+    return as_of or book.meta.as_of or dt.date.today()
+
+
+def last_recorded_day(book: Book) -> dt.date | None:
+    """The last day with a transaction or a mark (a report's date when the book sets none)."""
+    seen = np.concatenate(
+        [
+            book.marks["date"].to_numpy().astype("datetime64[D]"),
+            book.transactions["date"].to_numpy().astype("datetime64[D]"),
+        ]
+    )
+    return None if not seen.size else dt.date.fromisoformat(str(seen.max()))
+
+
+@dataclass(frozen=True)
+class Period:
+    """The business days a history values."""
+
+    start: dt.date
+    end: dt.date
+    days: np.ndarray  # datetime64[D], Monday to Friday
+
+
+def history_period(
+    book: Book,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+    *,
+    fields: tuple[str, str] = ("start", "end"),
+) -> Period:
+    """From ``start`` (default: the first transaction) to ``end`` (default: the book's
+    date, else today), on business days. ``fields`` name the inputs in errors."""
+    from conviction.ledger.valuation import business_days
+
+    tx_days = book.transactions["date"].to_numpy().astype("datetime64[D]")
+    if not tx_days.size:
+        raise DataError("the book has no transactions")
+    first = start or dt.date.fromisoformat(str(tx_days.min()))
+    last = end or as_of_date(book)
+    if first > last:
+        raise FormatError(f"{fields[0]} {first} is after {fields[1]} {last}", field=fields[0])
+    days = business_days(first, last)
+    if not days.size:
+        raise FormatError(
+            f"no business day from {first} to {last} (Saturdays and Sundays are not valued)",
+            field=fields[0],
+        )
+    return Period(first, last, days)

@@ -1,0 +1,105 @@
+"""Each account's value over a period, sampled daily or at month ends, with its returns.
+
+The answer of ``conviction history`` and ``GET /api/v1/history``: the value history and
+the time- and money-weighted returns of ``account_returns``, in the reporting currency and
+in each account's own, with the value series sampled by ``freq``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from conviction.book.model import Book
+from conviction.ledger.account_returns import AccountReturn, account_returns
+
+__all__ = ["Freq", "HistoryLine", "HistoryReport", "history_report", "sample_rows"]
+
+#: Rows of the series: every business day ("D") or each month's last business day ("M").
+Freq = Literal["D", "M"]
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryLine:
+    """One account over the period in the reporting currency, and in its own (``base``)."""
+
+    account: str
+    currency: str
+    start_value: float
+    end_value: float
+    net_flows: float  # deposits minus withdrawals
+    twr: float  # cumulative time-weighted return
+    irr: float  # money-weighted, annual, actual/365
+    base: AccountReturn
+
+
+@dataclass(frozen=True)
+class HistoryReport:
+    """Value of each account on each sampled day: ``series`` rows are
+    ``{"date": "YYYY-MM-DD", "<account>": value, ...}``."""
+
+    currency: str
+    start: dt.date
+    end: dt.date
+    freq: Freq
+    days: int  # business days valued
+    accounts: tuple[HistoryLine, ...]
+    series: tuple[dict[str, str | float], ...]
+    stale_fx_days: int  # days valued with a rate carried forward from an earlier day
+
+
+def sample_rows(days: np.ndarray, freq: str) -> list[int]:
+    """Row numbers to show: every day ("D") or each month's last day ("M")."""
+    if freq == "D":
+        return list(range(days.size))
+    months = days.astype("datetime64[M]")
+    last = np.flatnonzero(np.append(months[1:] != months[:-1], True))
+    return [int(i) for i in last]
+
+
+def history_report(
+    book: Book,
+    days: np.ndarray,
+    *,
+    currency: str | None = None,
+    accounts: Sequence[str] | None = None,
+    freq: Freq = "M",
+) -> HistoryReport:
+    """Value of each account on ``days`` (business days, ascending; sampled by ``freq``)
+    with time- and money-weighted returns, in the reporting currency and each account's."""
+    days = np.asarray(days).astype("datetime64[D]")
+    ids = tuple(accounts) if accounts is not None else tuple(book.accounts)
+    returns = account_returns(book, days, currency=currency, accounts=ids)
+    value = returns.history.value
+    lines = tuple(
+        HistoryLine(
+            account=r.account,
+            currency=r.currency,
+            start_value=r.start_value,
+            end_value=r.end_value,
+            net_flows=r.net_flows,
+            twr=r.twr,
+            irr=r.irr,
+            base=b,
+        )
+        for r, b in zip(returns.reporting, returns.base, strict=True)
+    )
+    rows: list[dict[str, str | float]] = []
+    for i in sample_rows(days, freq):
+        row: dict[str, str | float] = {"date": str(days[i])}
+        row.update((a, float(value[i, j])) for j, a in enumerate(ids))
+        rows.append(row)
+    return HistoryReport(
+        currency=returns.currency,
+        start=dt.date.fromisoformat(str(days[0])),
+        end=dt.date.fromisoformat(str(days[-1])),
+        freq=freq,
+        days=int(days.size),
+        accounts=lines,
+        series=tuple(rows),
+        stale_fx_days=int(returns.stale_fx.sum()),
+    )
