@@ -16,6 +16,7 @@ import numpy as np
 
 from conviction._typing import BoolArray, Float64Array
 from conviction.book.model import Book
+from conviction.ledger.index import BookIndex, as_index
 from conviction.ledger.returns import irr, twr
 from conviction.ledger.valuation import ValueHistory, value_history
 
@@ -49,7 +50,7 @@ class AccountReturns:
 
 
 def account_returns(
-    book: Book,
+    book: Book | BookIndex,
     days: np.ndarray,
     *,
     currency: str | None = None,
@@ -57,25 +58,38 @@ def account_returns(
 ) -> AccountReturns:
     """Value and TWR/IRR of each account in ``currency`` (default the book's) and in its
     own base currency, on the given days (datetime64[D], ascending)."""
+    ix = as_index(book)
+    book = ix.book
     days = np.asarray(days).astype("datetime64[D]")
     currency = currency or book.currency
     ids = tuple(accounts if accounts is not None else book.accounts)
-    report = value_history(book, days, currency=currency, accounts=ids)
+    report = value_history(ix, days, currency=currency, accounts=ids)
     base_value = report.value.copy()
     base_flows = report.flows.copy()
     stale = report.stale_fx.copy()
     base_ccy = np.array([book.accounts[a].currency for a in ids], dtype=object)
     for ccy in sorted(set(base_ccy) - {currency}):
         cols = np.flatnonzero(base_ccy == ccy)
-        vh = value_history(book, days, currency=str(ccy), accounts=[ids[j] for j in cols])
+        vh = value_history(ix, days, currency=str(ccy), accounts=[ids[j] for j in cols])
         base_value[:, cols] = vh.value
         base_flows[:, cols] = vh.flows
         stale |= vh.stale_fx
+    reporting = _summaries(ids, [currency] * len(ids), days, report.value, report.flows)
+    # in its own currency an account's returns are the reporting ones: solve only the others
+    base = list(reporting)
+    other = np.flatnonzero(base_ccy != currency)
+    if other.size:
+        solved = _summaries(
+            [ids[j] for j in other], list(base_ccy[other]), days,
+            base_value[:, other], base_flows[:, other],
+        )  # fmt: skip
+        for j, line in zip(other, solved, strict=True):
+            base[j] = line
     return AccountReturns(
         days=days,
         currency=currency,
-        reporting=_summaries(ids, [currency] * len(ids), days, report.value, report.flows),
-        base=_summaries(ids, list(base_ccy), days, base_value, base_flows),
+        reporting=reporting,
+        base=tuple(base),
         history=report,
         base_value=base_value,
         stale_fx=stale,

@@ -18,6 +18,7 @@ import pandas as pd
 from conviction._typing import BoolArray, Float64Array, IntArray
 from conviction.book.model import Book
 from conviction.errors import DataError
+from conviction.ledger.holdings import holdings_value
 from conviction.ledger.index import BookIndex, as_index
 from conviction.ledger.prices import split_factors
 from conviction.ledger.trades import TradeArrays, rates_into, trade_arrays
@@ -103,17 +104,11 @@ def value_history(
 
     d_idx = np.searchsorted(days, ta.day, side="left")
     live = (d_idx < days.size) & (account >= 0)
-    holdings = np.zeros((days.size, len(accounts)))
     trade = live & (ta.company >= 0) & (ta.original_shares != 0)
-    for lo in range(0, len(accounts), chunk):
-        hi = min(lo + chunk, len(accounts))
-        sel = trade & (account >= lo) & (account < hi)
-        width, n_c = hi - lo, len(companies)
-        flat = (d_idx[sel] * width + account[sel] - lo) * n_c + ta.company[sel]
-        q = np.bincount(flat, ta.original_shares[sel], minlength=days.size * width * n_c)
-        q = q.reshape(days.size, width, n_c)
-        np.cumsum(q, axis=0, out=q)
-        holdings[:, lo:hi] = np.matmul(q, price[:, :, None])[:, :, 0]
+    holdings = holdings_value(
+        d_idx[trade], account[trade], ta.company[trade], ta.original_shares[trade], price,
+        len(accounts), chunk=chunk,
+    )  # fmt: skip
 
     cash_total = np.zeros((days.size, len(accounts)))
     flows = np.zeros((days.size, len(accounts)))
