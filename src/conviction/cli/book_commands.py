@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import typer
-from rich.table import Table
 
-from conviction.cli.app import JSON, app, err, out, parse_date, print_json, settings
+from conviction.cli.app import JSON, HelpGroup, app, err, out, parse_date, print_json, settings
 from conviction.errors import FormatError
-from conviction.io.book_reader import find_book_toml, read_book
-from conviction.ledger.status import BookStatus
-from conviction.store import connect, count_rows, write_book
-from conviction.store import read_book as read_stored_book
-from conviction.store.loading import load_books
+
+if TYPE_CHECKING:
+    from conviction.ledger.status import BookStatus
+
+# The store, the readers and rich tables are imported inside the commands, so that
+# `conviction load --help` imports neither pandas nor SQLAlchemy.
 
 
 @app.command()
@@ -26,6 +26,8 @@ def init(
     ),
 ) -> None:
     """Create the database (or bring its schema up to date)."""
+    from conviction.store import connect
+
     connect(settings.db_url)
     err.print(f"database ready: {settings.db_url}")
     if folder is not None:
@@ -50,6 +52,10 @@ def load(
 ) -> None:
     """Load books into the database, all in one transaction (all or nothing)."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from conviction.io.book_reader import find_book_toml, read_book
+    from conviction.store import connect
+    from conviction.store.loading import load_books
 
     engine = connect(settings.db_url)
     # Progress on stderr (shown only on a terminal): stdout stays clean for --json.
@@ -89,6 +95,9 @@ def status_command(
     as_json: bool = JSON,
 ) -> None:
     """Value, gains, attribution and concentration on a date."""
+    from conviction.store import connect
+    from conviction.store import read_book as read_stored_book
+
     book = read_stored_book(connect(settings.db_url))
     from conviction.app.reads import book_status
 
@@ -117,6 +126,11 @@ def history(
     as_json: bool = JSON,
 ) -> None:
     """Daily value of each account with time- and money-weighted returns."""
+    from rich.table import Table
+
+    from conviction.store import connect
+    from conviction.store import read_book as read_stored_book
+
     book = read_stored_book(connect(settings.db_url))
     from conviction.app.reads import book_history
 
@@ -171,7 +185,9 @@ def history(
     out.print(t2)
 
 
-prices_app = typer.Typer(help="Price data: fetch from Yahoo Finance (yfinance extra).")
+prices_app = typer.Typer(
+    help="Price data: fetch from Yahoo Finance (yfinance extra).", cls=HelpGroup
+)
 app.add_typer(prices_app, name="prices")
 
 
@@ -182,6 +198,8 @@ def prices_fetch(
 ) -> None:
     """Fetch daily closes and cache them in the database as marks (or FX rates)."""
     from conviction.io.yahoo import YahooSource
+    from conviction.store import connect
+    from conviction.store import read_book as read_stored_book
     from conviction.store.prices import store_fetched
 
     engine = connect(settings.db_url)
@@ -200,6 +218,8 @@ def prices_fetch(
 
 
 def _print_status(result: BookStatus, name: str) -> None:
+    from rich.table import Table
+
     ccy = result.currency
     out.print(
         f"[bold]{name}[/bold] on {result.as_of} ({ccy}): total value "
@@ -264,7 +284,7 @@ def _print_status(result: BookStatus, name: str) -> None:
 
 
 def _money(x: float) -> str:
-    if not np.isfinite(x):
+    if not math.isfinite(x):
         return "n/a"
     for unit, scale in (("B", 1e9), ("M", 1e6), ("k", 1e3)):
         if abs(x) >= scale:
@@ -273,7 +293,7 @@ def _money(x: float) -> str:
 
 
 def _pct(x: float) -> str:
-    return "n/a" if not np.isfinite(x) else f"{100 * x:.1f}%"
+    return "n/a" if not math.isfinite(x) else f"{100 * x:.1f}%"
 
 
 def _check_accounts(accounts: Any, wanted: list[str] | None) -> None:
@@ -310,4 +330,4 @@ name = "My account"
 kind = "personal"
 """
 
-__all__ = ["count_rows", "write_book"]
+__all__ = ["prices_app"]

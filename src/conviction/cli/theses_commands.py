@@ -3,33 +3,34 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.table import Table
 
-from conviction.book.model import Book
-from conviction.cli.app import JSON, app, err, out, parse_date, print_json, settings
+from conviction.cli.app import JSON, HelpGroup, app, err, out, parse_date, print_json, settings
 from conviction.errors import DataError, ReferenceError_
-from conviction.ledger.status import status
 from conviction.report.payloads import (
     MILESTONE_STATUSES,
     milestone_entry_payload,
     scores_payload,
     thesis_payload,
 )
-from conviction.store import connect
-from conviction.store import read_book as read_stored_book
-from conviction.store.theses_tables import read_theses, update_thesis
-from conviction.theses.book_review import review_book
 from conviction.theses.model import PILLARS, Scorecard, Thesis
-from conviction.theses.triggers import Review
+
+if TYPE_CHECKING:
+    from conviction.book.model import Book
+    from conviction.theses.triggers import Review
+
+# The store, the ledger and rich tables are imported inside the commands, so that
+# `conviction thesis --help` imports neither pandas nor SQLAlchemy.
 
 __all__ = ["thesis_app"]
 
 AS_OF = typer.Option(None, "--as-of", help="Date YYYY-MM-DD (default: the book's as_of).")
 
-thesis_app = typer.Typer(help="Theses: list, show, update milestones.", no_args_is_help=True)
+thesis_app = typer.Typer(
+    help="Theses: list, show, update milestones.", no_args_is_help=True, cls=HelpGroup
+)
 app.add_typer(thesis_app, name="thesis")
 
 
@@ -72,6 +73,13 @@ def people(
     as_json: bool = JSON,
 ) -> None:
     """Key people: their companies, their weight in the book, their four-pillar scores."""
+    from rich.table import Table
+
+    from conviction.ledger.status import status
+    from conviction.store import connect
+    from conviction.store import read_book as read_stored_book
+    from conviction.store.theses_tables import read_theses
+
     engine = connect(settings.db_url)
     book = read_stored_book(engine)
     on = _as_of(as_of, book)
@@ -118,6 +126,11 @@ def people(
 @thesis_app.command("list")
 def thesis_list(as_of: str | None = AS_OF, as_json: bool = JSON) -> None:
     """Every thesis with its milestones counted by status on the date."""
+    from rich.table import Table
+
+    from conviction.store import connect
+    from conviction.store.theses_tables import read_theses
+
     engine = connect(settings.db_url)
     with engine.connect() as conn:
         stored = read_theses(conn)
@@ -148,6 +161,11 @@ def thesis_show(
     as_json: bool = JSON,
 ) -> None:
     """One thesis: statement, kill criteria, milestones with their full history."""
+    from rich.table import Table
+
+    from conviction.store import connect
+    from conviction.store.theses_tables import read_theses
+
     engine = connect(settings.db_url)
     with engine.connect() as conn:
         stored = read_theses(conn)
@@ -198,6 +216,9 @@ def thesis_update(
     as_json: bool = JSON,
 ) -> None:
     """Record a new dated state of a milestone (earlier states are kept)."""
+    from conviction.store import connect
+    from conviction.store.theses_tables import update_thesis
+
     on = parse_date(date, "--date") or dt.date.today()
     new_due = parse_date(due, "--due")
     engine = connect(settings.db_url)
@@ -228,6 +249,11 @@ def review_command(
     as_json: bool = JSON,
 ) -> None:
     """Which theses, positions and people need a look on the date, and why."""
+    from conviction.store import connect
+    from conviction.store import read_book as read_stored_book
+    from conviction.store.theses_tables import read_theses
+    from conviction.theses.book_review import review_book
+
     engine = connect(settings.db_url)
     book = read_stored_book(engine)
     on = _as_of(as_of, book)
@@ -251,6 +277,8 @@ def review_command(
 
 
 def _print_reviews(found: tuple[Review, ...], on: dt.date) -> None:
+    from rich.table import Table
+
     if not found:
         out.print(f"nothing to review on {on}")
         return
@@ -272,6 +300,8 @@ def _find(theses: tuple[Thesis, ...], thesis_id: str) -> Thesis:
 
 def _maybe_book(engine: Any) -> Book | None:
     """The stored book, or None when none is loaded (theses alone still list)."""
+    from conviction.store import read_book as read_stored_book
+
     try:
         return read_stored_book(engine)
     except DataError:
