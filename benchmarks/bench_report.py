@@ -47,8 +47,8 @@ def load(url: str, folder: Path) -> None:
 def bench_example(tmp: Path, repeat: int) -> dict[str, Any]:
     from fastapi.testclient import TestClient
 
+    from conviction.app.report import ReportRequest, folder_inputs, gather
     from conviction.report import render_report
-    from conviction.report.sources import ReportRequest, folder_inputs, gather
     from conviction.store import connect
     from conviction.web import create_app
 
@@ -90,8 +90,8 @@ def bench_example(tmp: Path, repeat: int) -> dict[str, Any]:
 def bench_large(tmp: Path, accounts: int, companies: int, n_tx: int, years: int) -> dict[str, Any]:
     sys.path.insert(0, str(ROOT / "benchmarks"))
     from bench_book import make_book
+    from conviction.app.report import ReportRequest, gather
     from conviction.report import render_report
-    from conviction.report.sources import ReportRequest, gather
     from conviction.store import connect
 
     folder = tmp / "large"

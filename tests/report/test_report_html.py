@@ -14,10 +14,10 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
+from conviction.app.report import ReportRequest, folder_inputs, gather
 from conviction.cli import app as cli
 from conviction.report import ReportData, render_report, report_figures
 from conviction.report.render import money
-from conviction.report.sources import ReportRequest, folder_inputs, gather
 from conviction.store import connect
 
 ROOT = Path(__file__).resolve().parents[2]

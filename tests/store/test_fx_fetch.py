@@ -14,7 +14,7 @@ from sqlalchemy import Engine
 
 from conviction.io import read_book
 from conviction.ledger import status
-from conviction.store import connect, write_book
+from conviction.store import connect_for_writing, write_book
 from conviction.store import read_book as read_stored
 from conviction.store.prices import store_fetched
 
@@ -27,7 +27,7 @@ def usdjpy(shared_data: Path) -> pd.Series:
 
 
 def _engine(db_url: str) -> Engine:
-    engine = connect(db_url)
+    engine = connect_for_writing(db_url)
     with engine.begin() as conn:
         write_book(conn, read_book(YEN))
     return engine
@@ -73,7 +73,7 @@ def test_fetched_pair_keeps_the_books_orientation(
     rates = pd.read_csv(YEN / "fx.csv")
     rates["pair"], rates["rate"] = "JPYUSD", 1.0 / rates["rate"]
     rates.to_csv(tmp_path / "fx.csv", index=False)
-    engine = connect(db_url)
+    engine = connect_for_writing(db_url)
     with engine.begin() as conn:
         write_book(conn, read_book(tmp_path))
     after = usdjpy["2025-11-17":"2025-11-20"]

@@ -1,4 +1,5 @@
-"""The same schema and code on a real PostgreSQL server, started by the test itself.
+"""The same schema and code on a real PostgreSQL server, started by the test itself:
+loads, the read commands (same numbers as SQLite, nothing changed by a read), a web write.
 
 Runs when PostgreSQL's server binaries and the psycopg driver are installed (the test setup,
 `.ci/ensure-services.sh`, installs them); skips with the reason otherwise.
@@ -8,22 +9,43 @@ from __future__ import annotations
 
 import datetime as dt
 import glob
+import json
 import os
 import shutil
 import socket
 import subprocess
 import tempfile
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from sqlalchemy.exc import SQLAlchemyError
+from typer.testing import CliRunner
 
+from conviction.cli import app as cli
+from conviction.errors import StoreError
 from conviction.io import read_book
 from conviction.ledger import status
-from conviction.store import connect, count_rows
+from conviction.store import connect, connect_for_writing, count_rows
 from conviction.store import read_book as read_stored
+from conviction.store.engine import HEAD_REVISION, MIGRATIONS, REVISIONS
 from conviction.store.loading import load_books
+
+ROOT = Path(__file__).resolve().parents[2]
+TOKEN = "test-token-0123456789abcdef"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+READS = [["status"], ["history"], ["gains"], ["history", "--freq", "D", "--account", "ron"]]
+BUY = {
+    "date": "2025-11-14",
+    "account": "ron",
+    "company": "tesla",
+    "action": "buy",
+    "quantity": 1000,
+    "price": 404.35,
+}
 
 
 def _free_port() -> int:
@@ -95,7 +117,7 @@ def test_example_on_postgres_matches_sqlite(pg_url: str, example_dir: Path, db_u
     day = dt.date(2025, 11, 14)
     results = {}
     for url in (pg_url, db_url):
-        engine = connect(url)
+        engine = connect_for_writing(url)
         for _ in range(2):  # loading twice changes nothing
             load_books(engine, [(example_dir / "book.toml", book)])
         with engine.connect() as conn:
@@ -112,7 +134,7 @@ def test_example_on_postgres_matches_sqlite(pg_url: str, example_dir: Path, db_u
 def test_failed_load_changes_nothing_on_postgres(
     pg_url: str, example_dir: Path, tmp_path: Path
 ) -> None:
-    engine = connect(pg_url)
+    engine = connect_for_writing(pg_url)
     load_books(engine, [(example_dir / "book.toml", read_book(example_dir))])
     with engine.connect() as conn:
         before = count_rows(conn)
@@ -128,3 +150,156 @@ def test_failed_load_changes_nothing_on_postgres(
     with engine.connect() as conn:
         assert count_rows(conn) == before
     engine.dispose()
+
+
+# --- reads and a web write on the same schema, against SQLite ----------------------------------
+
+
+@pytest.fixture
+def pg_db(pg_url: str) -> str:
+    """A fresh, empty database on the server, for one test."""
+    import psycopg
+
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    plain = pg_url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(plain, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return pg_url.rsplit("/", 1)[0] + "/" + name
+
+
+def cli_json(url: str, *args: str) -> Any:
+    result = CliRunner().invoke(cli, ["--db", url, *args, "--json"])
+    assert result.exit_code == 0, (result.output, result.exception)
+    return json.loads(result.stdout)
+
+
+def load(url: str, example_dir: Path) -> None:
+    """What ``conviction load`` does, with the engine closed after (no connection left)."""
+    engine = connect_for_writing(url)
+    load_books(engine, [(example_dir / "book.toml", read_book(example_dir))])
+    engine.dispose()
+
+
+def pg_schema(url: str) -> list[Any]:
+    """Every column, index and revision row: equal lists mean an unchanged schema."""
+    engine = connect(url)
+    with engine.connect() as conn:
+        rows = [
+            tuple(r)
+            for r in conn.exec_driver_sql(
+                "SELECT table_name, column_name, data_type, is_nullable "
+                "FROM information_schema.columns WHERE table_schema = current_schema() "
+                "ORDER BY table_name, column_name"
+            )
+        ]
+        rows += [
+            tuple(r)
+            for r in conn.exec_driver_sql(
+                "SELECT indexname, indexdef FROM pg_indexes "
+                "WHERE schemaname = current_schema() ORDER BY indexname"
+            )
+        ]
+        rows += [tuple(r) for r in conn.exec_driver_sql("SELECT * FROM alembic_version")]
+    engine.dispose()
+    return rows
+
+
+def same(a: Any, b: Any) -> None:
+    """Equal JSON documents, floats equal to 1e-9 relative (two drivers, same doubles)."""
+    if isinstance(a, dict):
+        assert isinstance(b, dict) and a.keys() == b.keys()
+        for k in a:
+            same(a[k], b[k])
+    elif isinstance(a, list):
+        assert isinstance(b, list) and len(a) == len(b)
+        for x, y in zip(a, b, strict=True):
+            same(x, y)
+    elif isinstance(a, float) or isinstance(b, float):
+        assert b == pytest.approx(a, rel=1e-9, abs=1e-9)
+    else:
+        assert a == b
+
+
+def test_reads_on_postgres_match_sqlite_and_change_nothing(
+    pg_db: str, db_url: str, example_dir: Path
+) -> None:
+    for url in (pg_db, db_url):
+        load(url, example_dir)
+    before = pg_schema(pg_db)
+    assert before[-1] == (HEAD_REVISION,)
+    for args in READS:
+        same(cli_json(db_url, *args), cli_json(pg_db, *args))
+    assert pg_schema(pg_db) == before
+
+
+def test_the_read_engine_cannot_write_on_postgres(pg_db: str, example_dir: Path) -> None:
+    load(pg_db, example_dir)
+    engine = connect(pg_db)
+    with engine.connect() as conn, pytest.raises(SQLAlchemyError, match="read-only"):
+        conn.exec_driver_sql("CREATE TABLE intruder (x integer)")
+    with engine.connect() as conn, pytest.raises(SQLAlchemyError, match="read-only"):
+        conn.exec_driver_sql("UPDATE book SET name = 'changed'")
+    engine.dispose()
+    assert "intruder" not in str(pg_schema(pg_db))
+
+
+def test_a_web_write_on_postgres_matches_sqlite(pg_db: str, db_url: str, example_dir: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from conviction.web import create_app
+
+    answers = {}
+    for url in (pg_db, db_url):
+        load(url, example_dir)
+        engine = connect_for_writing(url)
+        with TestClient(create_app(engine, TOKEN, ROOT)) as client:
+            r = client.post("/api/v1/transactions", json={"transactions": [BUY]}, headers=AUTH)
+            assert r.status_code in (200, 201), r.text
+            status_after = client.get("/api/v1/status").json()
+        engine.dispose()
+        answers[url] = (r.json(), status_after, cli_json(url, "status"), cli_json(url, "gains"))
+    same(answers[db_url], answers[pg_db])
+    tesla = next(x for x in answers[pg_db][2]["by_company"] if x["company"] == "tesla")
+    lite = next(x for x in answers[db_url][2]["by_company"] if x["company"] == "tesla")
+    assert tesla["quantity"] == lite["quantity"]
+    with connect(pg_db).connect() as conn:
+        assert count_rows(conn)["transactions"] == len(read_book(example_dir).transactions) + 1
+
+
+def test_an_older_schema_on_postgres_is_named_and_not_migrated(
+    pg_db: str, example_dir: Path
+) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    load(pg_db, example_dir)
+    engine = connect_for_writing(pg_db)
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, REVISIONS[0])
+    engine.dispose()
+    before = pg_schema_raw(pg_db)
+    for args in READS[:3]:
+        result = CliRunner().invoke(cli, ["--db", pg_db, *args])
+        assert isinstance(result.exception, StoreError), result.output
+        message = str(result.exception)
+        assert f"has schema revision {REVISIONS[0]}, this conviction needs {HEAD_REVISION}" in (
+            message
+        )
+        assert "run `conviction init` (or `conviction load PATH`) to upgrade it" in message
+        assert "postgres@127.0.0.1" in message
+    assert pg_schema_raw(pg_db) == before
+
+
+def pg_schema_raw(url: str) -> list[Any]:
+    """The schema read without conviction's revision check (it refuses an older one)."""
+    import psycopg
+
+    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as conn:
+        rows = conn.execute(
+            "SELECT table_name, column_name, data_type FROM information_schema.columns "
+            "WHERE table_schema = current_schema() ORDER BY table_name, column_name"
+        ).fetchall()
+        return [*rows, *conn.execute("SELECT * FROM alembic_version").fetchall()]

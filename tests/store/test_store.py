@@ -11,7 +11,7 @@ import pytest
 from conviction.io import read_book
 from conviction.io.yahoo import closes_from_frame
 from conviction.ledger import status
-from conviction.store import connect, write_book
+from conviction.store import connect_for_writing, write_book
 from conviction.store import read_book as read_stored
 from conviction.store.prices import store_fetched
 
@@ -20,7 +20,7 @@ DATA = Path(__file__).resolve().parents[1] / "data"
 
 def test_round_trip(example_dir: Path, db_url: str) -> None:
     book = read_book(example_dir)
-    engine = connect(db_url)
+    engine = connect_for_writing(db_url)
     with engine.begin() as conn:
         write_book(conn, book)
     stored = read_stored(engine)
@@ -42,7 +42,7 @@ def test_recorded_yahoo_closes_are_stored_as_traded(example_dir: Path, db_url: s
     frame.index = pd.to_datetime(frame.index, utc=True).tz_convert("America/New_York")
     closes = closes_from_frame(frame, "TSLA")
     assert str(closes.index[0].date()) == "2020-08-26"
-    engine = connect(db_url)
+    engine = connect_for_writing(db_url)
     with engine.begin() as conn:
         write_book(conn, read_book(example_dir))
     book = read_stored(engine)

@@ -12,7 +12,7 @@ from sqlalchemy import Engine, func, select
 
 from conviction.errors import FormatError, ReferenceError_, StoreError
 from conviction.io.theses_toml import ThesesFile, read_theses
-from conviction.store import connect
+from conviction.store import connect_for_writing
 from conviction.store import theses_tables as store
 from conviction.theses import Evidence
 
@@ -24,7 +24,7 @@ D = dt.date
 
 @pytest.fixture
 def engine(tmp_path: Path) -> Engine:
-    return connect(f"sqlite:///{tmp_path / 'theses.db'}")
+    return connect_for_writing(f"sqlite:///{tmp_path / 'theses.db'}")
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from conviction.cli import app as cli
-from conviction.store import connect
+from conviction.store import connect_for_writing
 from conviction.web import create_app
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -53,7 +53,7 @@ def db_url(db_path: Path) -> str:
 @pytest.fixture
 def client(db_url: str) -> Iterator[TestClient]:
     """An app over a fresh copy of the example; the workspace is the repository."""
-    engine = connect(db_url)
+    engine = connect_for_writing(db_url)
     with TestClient(create_app(engine, TOKEN, ROOT)) as c:
         yield c
     engine.dispose()

@@ -24,7 +24,7 @@ import pytest
 import uvicorn
 from playwright.sync_api import expect, sync_playwright
 
-from conviction.store import connect
+from conviction.store import connect_for_writing
 from conviction.web import create_app
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -65,7 +65,7 @@ def _free_port() -> int:
 @pytest.fixture
 def server(db_url: str, token: str) -> Iterator[str]:
     """The app on a real uvicorn in a background thread; yields its base URL."""
-    engine = connect(db_url)
+    engine = connect_for_writing(db_url)
     config = uvicorn.Config(
         create_app(engine, token, ROOT, policies=("examples/baron/policies/hold.toml",)),
         host="127.0.0.1",

@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 
 from conviction.errors import InputError
 from conviction.io.projection_toml import read_projection
-from conviction.store import connect, read_book
+from conviction.store import connect_for_writing, read_book
 from conviction.web import create_app
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -79,7 +79,7 @@ def workspace(tmp_path: Path, db_url: str) -> Iterator[tuple[TestClient, Path]]:
     (ws / "sub" / "bad.toml").write_text(bad, encoding="utf-8")
     (tmp_path / "outside.toml").write_text((ROOT / SPEC).read_text("utf-8"), encoding="utf-8")
     os.symlink(tmp_path / "outside.toml", ws / "link.toml")
-    engine = connect(db_url)
+    engine = connect_for_writing(db_url)
     with TestClient(create_app(engine, "test-token-0123456789abcdef", ws)) as c:
         yield c, ws
     engine.dispose()

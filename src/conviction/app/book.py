@@ -46,7 +46,7 @@ def open_book(engine_or_url: Engine | str) -> OpenBook:
     from conviction.store import connect, read_book
 
     if isinstance(engine_or_url, str):
-        engine_or_url = connect(engine_or_url, migrate=False)
+        engine_or_url = connect(engine_or_url)
     engine = engine_or_url
     return OpenBook(book=read_book(engine), engine=engine)
 

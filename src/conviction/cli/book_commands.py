@@ -26,9 +26,9 @@ def init(
     ),
 ) -> None:
     """Create the database (or bring its schema up to date)."""
-    from conviction.store import connect
+    from conviction.store import connect_for_writing
 
-    connect(settings.db_url)
+    connect_for_writing(settings.db_url)
     err.print(f"database ready: {settings.db_url}")
     if folder is not None:
         folder.mkdir(parents=True, exist_ok=True)
@@ -54,10 +54,10 @@ def load(
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from conviction.io.book_reader import find_book_toml, read_book
-    from conviction.store import connect
+    from conviction.store import connect_for_writing
     from conviction.store.loading import load_books
 
-    engine = connect(settings.db_url)
+    engine = connect_for_writing(settings.db_url)
     # Progress on stderr (shown only on a terminal): stdout stays clean for --json.
     with Progress(
         TextColumn("{task.description}"),
@@ -198,11 +198,11 @@ def prices_fetch(
 ) -> None:
     """Fetch daily closes and cache them in the database as marks (or FX rates)."""
     from conviction.io.yahoo import YahooSource
-    from conviction.store import connect
+    from conviction.store import connect_for_writing
     from conviction.store import read_book as read_stored_book
     from conviction.store.prices import store_fetched
 
-    engine = connect(settings.db_url)
+    engine = connect_for_writing(settings.db_url)
     book = read_stored_book(engine)
     source = YahooSource()
     fetched = {

@@ -14,7 +14,6 @@ from conviction.errors import FormatError
 
 if TYPE_CHECKING:
     from conviction.policies.history import Backtest
-    from conviction.policies.spec import Policy
     from conviction.policies.summary import Outcome, SimulationSummary
 
 #: conviction.policies.history.DEFAULT_MAX_GAP_DAYS, written out so that the module (and
@@ -41,18 +40,25 @@ def backtest_command(
     as_json: bool = JSON,
 ) -> None:
     """Replay a policy on the book's accounts and marks, next to holding."""
+    from conviction.app.runs import backtest_book
     from conviction.io.policy_toml import read_policy
-    from conviction.policies.history import backtest
     from conviction.store import connect, read_book
 
     policy = read_policy(policy_file)
     first, last = parse_date(start, "--start"), parse_date(end, "--end")
-    if first is not None and last is not None and first > last:
+    if first is not None and last is not None and first > last:  # before reading the book
         raise FormatError(f"--start {first} is after --end {last}", field="--start")
     if max_gap < 0:
         raise FormatError(f"--max-gap must be >= 0, got {max_gap}", field="--max-gap")
     book = read_book(connect(settings.db_url))
-    result = backtest(book, policy, start=first, end=last, max_gap_days=max_gap)
+    result = backtest_book(
+        book,
+        policy,
+        start=first,
+        end=last,
+        max_gap_days=max_gap,
+        fields=("--start", "--end", "--max-gap"),
+    )
     payload = backtest_payload(result)
     if as_json:
         print_json(payload)
@@ -229,33 +235,16 @@ def compare_command(
     as_json: bool = JSON,
 ) -> None:
     """Run several policies on the same projected paths of the book, side by side."""
+    from conviction.app.runs import compare_policies, projection_file
     from conviction.io.policy_toml import read_policy
-    from conviction.io.projection_toml import Overrides, read_projection
-    from conviction.policies.simulate import compare_on_paths, simulation_inputs
-    from conviction.projection import iter_paths
+    from conviction.io.projection_toml import Overrides
     from conviction.store import connect, read_book
 
-    policies = _unique([read_policy(p) for p in policy_files])
-    path = config or Path("projection.toml")
-    if path.is_dir():
-        path = path / "projection.toml"
-    if not path.exists():
-        raise FormatError("no projection file: pass --config FILE", file=path, field="--config")
+    policies = [read_policy(p) for p in policy_files]
+    path = projection_file(config)
     day = parse_date(as_of, "--as-of")
     book = read_book(connect(settings.db_url))
-    day = day or book.meta.as_of or dt.date.today()
     overrides = Overrides(paths=paths, seed=seed, target_multiple=target_multiple)
-    spec = read_projection(path, book=book, overrides=overrides)
-    inputs = simulation_inputs(
-        book,
-        spec.companies,
-        as_of=day,
-        steps=spec.n_steps,
-        steps_per_year=spec.steps_per_year,
-        mark_every=spec.mark_every_steps,
-    )
-    chunks = (block.multiples for block in iter_paths(spec))
-    targets = (spec.target_multiple,)
     if err.is_terminal and not as_json:
         from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -267,44 +256,24 @@ def compare_command(
             console=err,
             transient=True,
         ) as bar:
-            task = bar.add_task("paths", total=spec.paths)
-            summaries = compare_on_paths(
+            task = bar.add_task("paths", total=None)
+            compared = compare_policies(
+                book,
+                path,
                 policies,
-                chunks,
-                inputs,
-                targets=targets,
-                progress=lambda _, done: bar.update(task, completed=done),
+                as_of=day,
+                overrides=overrides,
+                progress=lambda done, total: bar.update(task, completed=done, total=total),
             )
     else:
-        summaries = compare_on_paths(policies, chunks, inputs, targets=targets)
-    payload = compare_payload(summaries, day, spec.seed, str(path), inputs.flat)
+        compared = compare_policies(book, path, policies, as_of=day, overrides=overrides)
+    payload = compare_payload(
+        compared.summaries, compared.as_of, compared.seed, compared.config, compared.not_projected
+    )
     if as_json:
         print_json(payload)
     else:
         _print_compare(payload)
-
-
-def _unique(policies: list[Policy]) -> list[Policy]:
-    """Policies keyed by name in the output: make repeated names distinct (a, a#2)."""
-    from conviction.policies.spec import Policy
-
-    seen: dict[str, int] = {}
-    out_: list[Policy] = []
-    for p in policies:
-        seen[p.name] = seen.get(p.name, 0) + 1
-        if seen[p.name] > 1:
-            p = Policy(
-                f"{p.name}#{seen[p.name]}",
-                p.rules,
-                p.costs,
-                p.margin,
-                p.start,
-                p.end,
-                p.description,
-                p.source,
-            )
-        out_.append(p)
-    return out_
 
 
 def _outcome(o: Outcome) -> dict[str, Any]:

@@ -44,29 +44,17 @@ def project_command(
     """Project the book's holdings N years ahead: value percentiles, P(target), drawdowns."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from conviction.app.runs import project_book, projection_file
     from conviction.io.projection_toml import Overrides, read_projection
-    from conviction.ledger.status import status
-    from conviction.projection import Projection
     from conviction.runners import InProcessRunner, ProcessRunner
     from conviction.store import connect, read_book
 
-    path = config or Path("projection.toml")
-    if path.is_dir():
-        path = path / "projection.toml"
-    if not path.exists():
-        raise FormatError(
-            "no projection file: pass --config FILE (see docs/projection.md)",
-            file=path,
-            field="--config",
-        )
+    path = projection_file(config)
     day = _date(as_of)
     book = read_book(connect(settings.db_url))
-    st = status(book, day)
-    start_values = {line.company: line.value for line in st.by_company}
     overrides = Overrides(paths, years, seed, target_multiple, steps_per_year)
-    spec = read_projection(path, book=book, start_values=start_values, overrides=overrides)
-    projection = Projection(spec)
-    n_workers = workers if workers is not None else (None if spec.paths >= POOL_FROM_PATHS else 1)
+    n_paths = read_projection(path, book=book, overrides=overrides).paths
+    n_workers = workers if workers is not None else (None if n_paths >= POOL_FROM_PATHS else 1)
     runner = InProcessRunner() if n_workers == 1 else ProcessRunner(n_workers)
     started = time.perf_counter()
     if err.is_terminal and not as_json:
@@ -80,32 +68,40 @@ def project_command(
             auto_refresh=False,
             transient=True,
         ) as bar:
-            task = bar.add_task("paths", total=spec.paths)
+            task = bar.add_task("paths", total=n_paths)
 
             def progress(done: int, total: int) -> None:
                 bar.update(task, completed=done, total=total)
                 bar.refresh()
 
-            result = projection.run(runner=runner, progress=progress)
+            run = project_book(
+                book, path, as_of=day, overrides=overrides, runner=runner, progress=progress
+            )
     else:
-        result = projection.run(runner=runner)
+        run = project_book(book, path, as_of=day, overrides=overrides, runner=runner)
     elapsed = time.perf_counter() - started
-    held = [c for c, v in start_values.items() if v > 0]
-    left_out = sorted(set(held) - set(spec.companies))
     if as_json:
-        payload = result.to_dict()
+        payload = run.result.to_dict()
         payload.update(
             {
-                "as_of": st.as_of,
-                "currency": st.currency,
-                "config": str(path),
-                "not_projected": left_out,
-                "cash_not_projected": st.cash,
+                "as_of": run.as_of,
+                "currency": run.currency,
+                "config": run.config,
+                "not_projected": list(run.not_projected),
+                "cash_not_projected": run.cash_not_projected,
             }
         )
         print_json(payload)
         return
-    _print(result, st.as_of, st.currency, path, left_out, st.cash, elapsed)
+    _print(
+        run.result,
+        run.as_of,
+        run.currency,
+        path,
+        list(run.not_projected),
+        run.cash_not_projected,
+        elapsed,
+    )
 
 
 def _date(value: str | None) -> dt.date | None:

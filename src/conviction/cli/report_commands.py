@@ -55,8 +55,8 @@ def report_command(
     """Write the report: value, attribution, concentration, projection, policies, theses."""
     from rich.progress import BarColumn, Progress, TaskID, TaskProgressColumn, TextColumn
 
+    from conviction.app.report import ReportRequest, folder_inputs, gather
     from conviction.report import render_report
-    from conviction.report.sources import ReportRequest, folder_inputs, gather
     from conviction.store import connect
 
     target = check_out(out_file)

@@ -252,26 +252,27 @@ def review_command(
     from conviction.store import connect
     from conviction.store import read_book as read_stored_book
     from conviction.store.theses_tables import read_theses
-    from conviction.theses.book_review import review_book
 
     engine = connect(settings.db_url)
     book = read_stored_book(engine)
+    from conviction.app.reads import book_reviews
+
     on = _as_of(as_of, book)
-    for a in account or ():
-        if a not in book.accounts:
-            raise ReferenceError_(f"unknown account {a!r}", field="--account")
     with engine.connect() as conn:
         stored = read_theses(conn)
-    found = review_book(
+    found = book_reviews(
         book,
         on,
         theses=stored.theses,
         scorecards=stored.scorecards,
         settings=stored.review,
-        accounts=account or None,
+        accounts=account,
+        field="--account",
     )
     if as_json:
-        print_json([r.to_dict() for r in found])
+        from conviction.app.answers import to_json
+
+        print_json(to_json(found))
         return
     _print_reviews(found, on)
 

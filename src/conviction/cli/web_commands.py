@@ -65,7 +65,7 @@ def serve_command(
     """Serve the dashboard and the REST API (/api/v1, OpenAPI at /api/v1/openapi.json)."""
     import uvicorn
 
-    from conviction.report.sources import folder_inputs
+    from conviction.app.report import folder_inputs
     from conviction.store import connect
     from conviction.web import create_app
 

@@ -15,7 +15,6 @@ None and the caller falls back to the DB-API cursor.
 
 from __future__ import annotations
 
-import urllib.parse
 from collections.abc import Sequence
 from typing import Any
 
@@ -63,9 +62,10 @@ def _open(engine: Engine) -> Any:
         if engine.dialect.name == "sqlite" and url.database not in (None, "", ":memory:"):
             import adbc_driver_sqlite.dbapi as adbc_sqlite
 
+            from conviction.store.engine import read_only_sqlite_uri
+
             # read-only: a read must never create, migrate or re-journal the file
-            path = urllib.parse.quote(str(url.database))
-            return adbc_sqlite.connect(f"file:{path}?mode=ro")
+            return adbc_sqlite.connect(read_only_sqlite_uri(str(url.database)))
         if engine.dialect.name == "postgresql":
             import adbc_driver_postgresql.dbapi as adbc_pg
 

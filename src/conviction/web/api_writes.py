@@ -58,7 +58,8 @@ def start_projection(ctx: AppContext, body: ProjectionIn) -> tuple[Job, bool]:
     """Queue (or find) the projection job for ``body``; the shared path of API and pages."""
     import hashlib
 
-    from conviction.report.sources import run_projection
+    from conviction.app.runs import project_book
+    from conviction.io.projection_toml import Overrides
 
     spec = inside(ctx.workspace, body.spec, suffix=".toml")
     request = {"spec": body.spec, "paths": body.paths, "seed": body.seed, "as_of": body.as_of}
@@ -72,9 +73,10 @@ def start_projection(ctx: AppContext, body: ProjectionIn) -> tuple[Job, bool]:
     book = ctx.book()
 
     def work(progress: Any) -> Any:
-        return run_projection(
-            book, spec, as_of=body.as_of, paths=body.paths, seed=body.seed, progress=progress
-        )
+        overrides = Overrides(paths=body.paths, seed=body.seed)
+        return project_book(
+            book, spec, as_of=body.as_of, overrides=overrides, progress=progress
+        ).result
 
     return ctx.jobs.submit(key, request, work)
 

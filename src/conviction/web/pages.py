@@ -265,40 +265,33 @@ def policies_page(request: Request, ctx: Ctx) -> HTMLResponse:
 
 
 def _policy_lines(ctx: AppContext) -> list[PolicyLine]:
-    from conviction.errors import ConvictionError
-    from conviction.io.policy_toml import read_policy
-    from conviction.policies.history import Backtest, backtest
-    from conviction.report.data import policy_line
+    from conviction.app.runs import backtest_lines
+    from conviction.errors import InputError
     from conviction.web.paths import inside
 
-    book = ctx.book()
-    lines = []
-    for name in ctx.policies:
+    def resolve(name: str) -> Any:
         try:
-            policy = read_policy(inside(ctx.workspace, name, suffix=".toml"))
-        except (ConvictionError, HTTPException) as exc:
-            lines.append(policy_line(name, "", getattr(exc, "message", str(exc))))
-            continue
-        try:
-            result: Backtest | str = backtest(book, policy)
-        except ConvictionError as exc:
-            result = str(exc)
-        lines.append(policy_line(policy.name, policy.description, result))
-    return lines
+            return inside(ctx.workspace, name, suffix=".toml")
+        except HTTPException as exc:  # outside the workspace, or missing: a line says so
+            detail = exc.detail if isinstance(exc.detail, dict) else {"message": exc.detail}
+            raise InputError(str(detail.get("message", "")), file=name) from None
+
+    return backtest_lines(ctx.book(), ctx.policies, resolve=resolve)
 
 
 @router.get("/theses", response_class=HTMLResponse)
 def theses_page(
     request: Request, ctx: Ctx, as_of: Annotated[dt.date | None, Query()] = None
 ) -> HTMLResponse:
-    from conviction.theses.book_review import review_book
+    from conviction.app.book import as_of_date
+    from conviction.app.reads import book_reviews
 
     book = ctx.book()
     stored = ctx.theses()  # not cached: an update must show at once
-    on = as_of or book.meta.as_of or dt.date.today()
+    on = as_of_date(book, as_of)
     reviews = ctx.cached(
         f"reviews:{on}:None",
-        lambda: review_book(
+        lambda: book_reviews(
             book, on, theses=stored.theses, scorecards=stored.scorecards, settings=stored.review
         ),
     )

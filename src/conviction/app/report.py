@@ -1,0 +1,144 @@
+"""A report's workflow: read the stored book and theses, run what the request names
+(the projection, the policies on history and on the projection's paths), assemble.
+
+The CLI (``conviction report``) and the web app (``/report``) both call :func:`gather`,
+so they show the same report; ``conviction.report`` only renders what this returns. Long
+work reports through ``step(name, done, total)`` callbacks.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from conviction.errors import DataError
+from conviction.projection.result import ProjectionResult
+from conviction.report.data import PolicyOutcome, ReportData, policy_outcome, report_data
+
+__all__ = ["ReportRequest", "StepFn", "folder_inputs", "gather"]
+
+#: step(name, done, total): progress of one named piece of work.
+StepFn = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True)
+class ReportRequest:
+    """What to put in a report besides the book: all optional. With a projection and
+    policies, the policies also run on the projection's paths: ``compare_paths`` of them,
+    or ``paths`` when that is fewer."""
+
+    as_of: dt.date | None = None
+    benchmark: Path | None = None
+    benchmark_name: str | None = None
+    projection: Path | None = None
+    paths: int | None = None
+    seed: int | None = None
+    policies: tuple[Path, ...] = field(default_factory=tuple)
+    compare_paths: int = 10_000
+
+
+def folder_inputs(folder: Path) -> tuple[Path | None, tuple[Path, ...]]:
+    """The first projection a book folder's TOML names, and its ``policies/*.toml``."""
+    from conviction.io.book_reader import find_book_toml
+    from conviction.io.book_toml import read_book_toml
+
+    toml = find_book_toml(folder)
+    spec = read_book_toml(toml)
+    projection = spec.projections[0] if spec.projections else None
+    policies = tuple(sorted((toml.parent / "policies").glob("*.toml")))
+    return projection, policies
+
+
+def gather(
+    engine: Engine,
+    request: ReportRequest,
+    *,
+    projection: ProjectionResult | None = None,
+    step: StepFn | None = None,
+    generated: str = "",
+) -> ReportData:
+    """Read the book and theses from ``engine``, run what ``request`` names, assemble.
+
+    A ``projection`` already run (the web app's cached job) is used instead of running
+    ``request.projection`` again.
+    """
+    from conviction.app.book import last_recorded_day, open_book
+    from conviction.app.runs import backtest_lines, compare_policies, project_book
+    from conviction.io.policy_toml import read_policy
+    from conviction.io.prices import read_price_csv
+    from conviction.io.projection_toml import Overrides
+    from conviction.store.theses_tables import read_theses
+
+    book = open_book(engine).book
+    with engine.connect() as conn:
+        stored = read_theses(conn)
+    as_of = request.as_of or book.meta.as_of or last_recorded_day(book)
+    if as_of is None:
+        raise DataError("the book has no transactions or marks to report on")
+    benchmark = None
+    if request.benchmark is not None:
+        benchmark = read_price_csv(request.benchmark)
+        benchmark.name = request.benchmark_name or request.benchmark.stem
+    if projection is None and request.projection is not None:
+
+        def on_paths(done: int, total: int) -> None:
+            if step is not None:
+                step("projection", done, total)
+
+        projection = project_book(
+            book,
+            request.projection,
+            as_of=as_of,
+            overrides=Overrides(paths=request.paths, seed=request.seed),
+            progress=on_paths,
+        ).result
+
+    def on_policies(done: int, total: int) -> None:
+        if step is not None:
+            step("policies", done, total)
+
+    lines = backtest_lines(book, request.policies, progress=on_policies)
+    outcomes: list[PolicyOutcome] = []
+    if request.projection is not None and request.policies:
+        n = (
+            request.compare_paths
+            if request.paths is None
+            else min(request.paths, request.compare_paths)
+        )
+
+        def on_compare(done: int, total: int) -> None:
+            if step is not None:
+                step("compare", done, total)
+
+        compared = compare_policies(
+            book,
+            request.projection,
+            [read_policy(f) for f in request.policies],
+            as_of=as_of,
+            overrides=Overrides(paths=n, seed=request.seed),
+            progress=on_compare,
+        )
+        outcomes = [policy_outcome(s) for s in compared.summaries]
+
+    def on_data(done: int, total: int, what: str) -> None:
+        if step is not None:
+            step("report", done, total)
+
+    return report_data(
+        book,
+        as_of,
+        theses=stored.theses,
+        scorecards=stored.scorecards,
+        settings=stored.review,
+        benchmark=benchmark,
+        projection=projection,
+        projection_name=request.projection.name if request.projection else None,
+        policies=lines,
+        outcomes=outcomes,
+        generated=generated,
+        progress=on_data,
+    )
