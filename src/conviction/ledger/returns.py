@@ -9,7 +9,6 @@ value on an actual/365 calendar (the XIRR convention of spreadsheets).
 from __future__ import annotations
 
 import numpy as np
-from scipy.optimize import brentq
 
 from conviction._typing import Float64Array
 
@@ -36,6 +35,8 @@ def twr(value: Float64Array, flows: Float64Array) -> Float64Array:
 def irr(days: np.ndarray, amounts: Float64Array) -> float:
     """Annual internal rate of return of dated cash flows (investor's view: money paid in is
     negative, money received and the final value positive). NaN when it does not exist."""
+    from scipy.optimize import brentq  # SciPy costs a quarter second: only when solving
+
     days = np.asarray(days).astype("datetime64[D]")
     amounts = np.asarray(amounts, dtype=float)
     keep = amounts != 0

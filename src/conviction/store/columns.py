@@ -24,11 +24,6 @@ from sqlalchemy import Engine
 
 __all__ = ["read_columns"]
 
-#: Rows per Arrow batch. SQLite's driver infers each column's type from its first batch,
-#: so a column that is NULL in the first rows and REAL later would fail: one batch for the
-#: whole result lets it see every value.
-_ONE_BATCH = str(10**9)
-
 
 def read_columns(
     engine: Engine, sql: str, columns: Sequence[str], kinds: dict[str, str]
@@ -44,7 +39,15 @@ def read_columns(
     try:
         cursor = connection.cursor()
         if engine.dialect.name == "sqlite":
-            cursor.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": _ONE_BATCH})
+            # SQLite's driver infers each column's type from its first batch, so a column
+            # that is NULL in the first rows and REAL later would fail: one batch for the
+            # whole result lets it see every value. Sized to the result (the driver
+            # reserves memory for a whole batch: a fixed huge size would reserve hundreds
+            # of GB of address space, and then fork() fails).
+            cursor.execute(f"SELECT count(*) FROM ({sql})")
+            rows = int(cursor.fetchone()[0])
+            batch = str(max(1024, rows + rows // 8))  # room for rows added meanwhile
+            cursor.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": batch})
         cursor.execute(sql)
         table = cursor.fetch_arrow_table()
         cursor.close()
