@@ -1,27 +1,39 @@
 """Tax lots: replay trades in date order, matching each sale to lots by the account's method.
 
-One small function per lot method behind a dispatch table (after Beancount's
-``booking_method.py``). A lot is (id, opened, quantity, cost); cost is the total paid in
-the company's currency including fees, and also in the account's currency at the rate of
-the day it was bought. Splits multiply quantities and leave costs alone.
+A lot is (id, opened, quantity, cost); cost is the total paid in the company's currency
+including fees, and also in the account's currency at the rate of the day it was bought.
+Splits multiply quantities and leave costs alone. Methods: fifo, lifo, hifo (highest unit
+cost first, ties older first), average (one pooled lot) and specific (the ``lot`` column
+names lots as ``id`` or ``id:qty;id2:qty2``; no lot named: fifo).
 
-The replay is the one sequential part of the ledger (lot matching depends on order); it
-runs once per query over plain tuples, and everything after it is arrays.
+The matching itself runs over arrays in ``lot_kernels`` (numba, one pass per (account,
+company)); ``replay`` turns a transactions table into those arrays and hands back a
+``Replay`` whose ``Lot``/``Sale`` objects are built from them only when first asked for
+(``Replay.arrays`` holds them as arrays).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
+from conviction._typing import IntArray
 from conviction.book.model import Account
-from conviction.errors import LedgerError
+from conviction.ledger.lot_kernels import (
+    FIFO,
+    METHOD_CODES,
+    ReplayArrays,
+    action_codes,
+    replay_arrays,
+)
 
-__all__ = ["Lot", "LotMatch", "Replay", "Sale", "replay"]
+__all__ = ["Lot", "LotMatch", "Replay", "ReplayArrays", "Sale", "replay", "replay_arrays"]
 
 _EPS = 1e-9
 
@@ -80,107 +92,124 @@ class Sale:
         return self.proceeds_account - self.cost_account
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Replay:
-    """The state after replaying a book's trades up to a date."""
+    """The state after replaying a book's trades up to a date.
 
-    lots: tuple[Lot, ...]
-    sales: tuple[Sale, ...]
-    dividends: Mapping[tuple[str, str], float] = field(default_factory=dict)
-    dividends_account: Mapping[tuple[str, str], float] = field(default_factory=dict)
+    ``arrays`` holds the result as arrays (codes into ``account_ids``/``company_ids``);
+    ``lots``, ``sales`` and the dividend mappings are built from them on first use.
+    """
+
+    arrays: ReplayArrays
+    account_ids: Sequence[str]
+    company_ids: Sequence[str]
+    files: npt.NDArray[np.object_]  # per transaction row, for Sale.file/line
+    lines: IntArray
+
+    @cached_property
+    def lots(self) -> tuple[Lot, ...]:
+        la = self.arrays.lots
+        return tuple(
+            Lot(*fields)
+            for fields in zip(
+                la.lot_id.tolist(),
+                _names(self.account_ids, la.account),
+                _names(self.company_ids, la.company),
+                _dates(la.opened),
+                la.quantity.tolist(),
+                la.cost.tolist(),
+                la.cost_account.tolist(),
+                strict=True,
+            )
+        )
+
+    @cached_property
+    def sales(self) -> tuple[Sale, ...]:
+        sa, ma = self.arrays.sales, self.arrays.matches
+        matches = [
+            LotMatch(*fields)
+            for fields in zip(
+                ma.lot_id.tolist(),
+                _dates(ma.opened),
+                ma.quantity.tolist(),
+                ma.cost.tolist(),
+                ma.cost_account.tolist(),
+                strict=True,
+            )
+        ]
+        first = sa.first_match.tolist()
+        stop = (sa.first_match + sa.n_matches).tolist()
+        return tuple(
+            Sale(*fields)
+            for fields in zip(
+                _dates(sa.day),
+                _names(self.account_ids, sa.account),
+                _names(self.company_ids, sa.company),
+                sa.quantity.tolist(),
+                sa.proceeds.tolist(),
+                sa.proceeds_account.tolist(),
+                sa.cost.tolist(),
+                sa.cost_account.tolist(),
+                [tuple(matches[a:b]) for a, b in zip(first, stop, strict=True)],
+                [str(f) for f in self.files[sa.row].tolist()],
+                self.lines[sa.row].tolist(),
+                sa.rate.tolist(),
+                strict=True,
+            )
+        )
+
+    @cached_property
+    def dividends(self) -> Mapping[tuple[str, str], float]:
+        amounts: list[float] = self.arrays.dividends.amount.tolist()
+        return dict(zip(self._dividend_keys, amounts, strict=True))
+
+    @cached_property
+    def dividends_account(self) -> Mapping[tuple[str, str], float]:
+        amounts: list[float] = self.arrays.dividends.amount_account.tolist()
+        return dict(zip(self._dividend_keys, amounts, strict=True))
+
+    @cached_property
+    def _dividend_keys(self) -> list[tuple[str, str]]:
+        d = self.arrays.dividends
+        acc, com = _names(self.account_ids, d.account), _names(self.company_ids, d.company)
+        return list(zip(acc, com, strict=True))
 
     def open_quantity(self, account: str, company: str) -> float:
-        return sum(
-            lot.quantity for lot in self.lots if lot.account == account and lot.company == company
-        )
+        la = self.arrays.lots
+        acc, com = _code(self.account_ids, account), _code(self.company_ids, company)
+        mine = (la.account == acc) & (la.company == com)
+        quantities: list[float] = la.quantity[mine].tolist()
+        return sum(quantities, 0.0)  # in lot order, as a sum over the lots would
 
 
-# --- lot methods: which lots a sale of `quantity` consumes, in order ---------------------
-
-Picker = Callable[[list[Lot], float, str, str, int], list[tuple[Lot, float]]]
-
-
-def _take_in_order(lots: list[Lot], quantity: float) -> list[tuple[Lot, float]]:
-    taken: list[tuple[Lot, float]] = []
-    remaining = quantity
-    for lot in lots:
-        if remaining <= _EPS:
-            break
-        q = min(lot.quantity, remaining)
-        taken.append((lot, q))
-        remaining -= q
-    return taken
+def _names(ids: Sequence[str], codes: IntArray) -> list[str]:
+    table = np.array([*ids, ""], dtype=object)  # code -1: none
+    out: list[str] = table[codes].tolist()
+    return out
 
 
-def _fifo(
-    lots: list[Lot], quantity: float, spec: str, file: str, line: int
-) -> list[tuple[Lot, float]]:
-    return _take_in_order(lots, quantity)
+def _code(ids: Sequence[str], name: str) -> int:
+    try:
+        return list(ids).index(name)
+    except ValueError:
+        return -2  # matches no row's code
 
 
-def _lifo(
-    lots: list[Lot], quantity: float, spec: str, file: str, line: int
-) -> list[tuple[Lot, float]]:
-    return _take_in_order(lots[::-1], quantity)
+def _dates(days: IntArray) -> list[dt.date]:
+    out: list[dt.date] = days.astype("datetime64[D]").astype(object).tolist()
+    return out
 
 
-def _hifo(
-    lots: list[Lot], quantity: float, spec: str, file: str, line: int
-) -> list[tuple[Lot, float]]:
-    # Highest unit cost first; ties by age (older first) so the choice is deterministic.
-    return _take_in_order(sorted(lots, key=lambda lot: -lot.unit_cost), quantity)
-
-
-def _specific(
-    lots: list[Lot], quantity: float, spec: str, file: str, line: int
-) -> list[tuple[Lot, float]]:
-    if not spec:
-        return _take_in_order(lots, quantity)  # no lot named: first in, first out
-    by_id = {lot.id: lot for lot in lots}
-    taken: list[tuple[Lot, float]] = []
-    parts = [p.strip() for p in spec.split(";") if p.strip()]
-    for part in parts:
-        lot_id, _, qty_text = part.partition(":")
-        lot = by_id.get(lot_id.strip())
-        if lot is None:
-            raise LedgerError(
-                f"lot {lot_id.strip()!r} does not exist or is already sold",
-                file=file,
-                line=line,
-                field="lot",
-            )
-        try:
-            q = float(qty_text) if qty_text else min(lot.quantity, quantity)
-        except ValueError:
-            raise LedgerError(
-                f"expected 'lot:quantity', got {part!r}", file=file, line=line, field="lot"
-            ) from None
-        if q > lot.quantity + _EPS:
-            raise LedgerError(
-                f"lot {lot.id!r} holds {lot.quantity:g}, cannot sell {q:g} from it",
-                file=file,
-                line=line,
-                field="lot",
-            )
-        taken.append((lot, q))
-    total = sum(q for _, q in taken)
-    if abs(total - quantity) > 1e-6 * max(1.0, quantity):
-        raise LedgerError(
-            f"named lots add up to {total:g} but the sale is {quantity:g}",
-            file=file,
-            line=line,
-            field="lot",
-        )
-    return taken
-
-
-_PICKERS: dict[str, Picker] = {
-    "fifo": _fifo,
-    "lifo": _lifo,
-    "hifo": _hifo,
-    "specific": _specific,
-    "average": _fifo,  # an average-cost account holds one pooled lot, so any order is the same
-}
+def _factorize(values: npt.NDArray[np.object_]) -> tuple[IntArray, list[str]]:
+    """Codes in order of first appearance, with "" (no account; cash rows) as -1."""
+    raw, uniques = pd.factorize(values)
+    ids = [str(u) for u in uniques]
+    codes = raw.astype(np.int64)
+    if "" in ids:
+        k = ids.index("")
+        codes = np.where(codes == k, -1, codes - (codes > k))
+        del ids[k]
+    return codes, ids
 
 
 def replay(
@@ -194,117 +223,47 @@ def replay(
 
     ``to_account_rate[i]`` converts row i's company currency into its account's currency
     (1.0 when they are the same); None means a single-currency book.
-    Raises ``LedgerError`` naming the row for a sale larger than the position.
+    Raises ``LedgerError`` naming the row for a sale larger than the position, or for
+    named lots (specific) that do not exist, hold too little or do not add up to the sale.
     """
     tx = transactions
+    day = tx["date"].to_numpy().astype("datetime64[D]").astype(np.int64)
+    until_row = len(tx)
     if until is not None:
-        cutoff = np.datetime64(until, "D")
-        tx = tx[tx["date"].to_numpy() <= cutoff]
-    n = len(tx)
-    rates = np.ones(n) if to_account_rate is None else np.asarray(to_account_rate)[:n]
-    book: dict[tuple[str, str], list[Lot]] = {}
-    holders: dict[str, set[str]] = {}
-    sales: list[Sale] = []
-    dividends: dict[tuple[str, str], float] = {}
-    dividends_account: dict[tuple[str, str], float] = {}
-    lot_seq: dict[tuple[str, str], int] = {}
-    splits_done: set[tuple[object, str]] = set()
-    position: dict[tuple[str, str], float] = {}
-
-    columns = (
-        tx["date"].to_numpy().astype("datetime64[D]").astype(object),  # datetime.date, at C speed
-        tx["account"].to_numpy(),
-        tx["company"].to_numpy(),
-        tx["action"].to_numpy(),
-        tx["quantity"].to_numpy(dtype=float),
-        tx["price"].to_numpy(dtype=float),
-        tx["fees"].to_numpy(dtype=float),
-        tx["lot"].to_numpy(),
-        tx["file"].to_numpy(),
-        tx["line"].to_numpy(),
-        rates,
+        keep = day <= np.datetime64(until, "D").astype(np.int64)
+        until_row = int(np.count_nonzero(keep))
+        if not keep[:until_row].all():  # not date-sorted after all: filter the rows
+            tx, day = tx[keep], day[keep]
+    if to_account_rate is None:
+        rates = np.ones(until_row)
+    else:  # the first rates, as the rows before ``until`` are the first rows
+        rates = np.asarray(to_account_rate, dtype=np.float64)[:until_row]
+    account, account_ids = _factorize(tx["account"].to_numpy(dtype=object))
+    company, company_ids = _factorize(tx["company"].to_numpy(dtype=object))
+    # an account the mapping lacks can only appear on rows that need no method
+    method = np.array(
+        [METHOD_CODES[accounts[a].lot_method] if a in accounts else FIFO for a in account_ids],
+        dtype=np.int64,
     )
-    for date64, acc, com, action, qty, price, fees, lot_spec, file, line, rate in zip(
-        *columns, strict=True
-    ):
-        if action == "buy":
-            key = (acc, com)
-            cost = qty * price + fees
-            seq = lot_seq.get(key, 0) + 1
-            lot_seq[key] = seq
-            lots = book.setdefault(key, [])
-            holders.setdefault(com, set()).add(acc)
-            position[key] = position.get(key, 0.0) + qty
-            if accounts[acc].lot_method == "average" and lots:
-                pooled = lots[0]
-                pooled.quantity += qty
-                pooled.cost += cost
-                pooled.cost_account += cost * rate
-                continue
-            lot_id = lot_spec or f"{com}-{seq}"
-            date = date64
-            lots.append(Lot(lot_id, acc, com, date, float(qty), float(cost), float(cost * rate)))
-        elif action == "sell":
-            key = (acc, com)
-            lots = book.get(key, [])
-            held = position.get(key, 0.0)
-            if qty > held + 1e-9 * max(1.0, held):
-                raise LedgerError(
-                    f"sale of {qty:g} {com} is larger than the position of {held:g} in {acc}",
-                    file=file,
-                    line=int(line),
-                    field="quantity",
-                )
-            method = accounts[acc].lot_method
-            taken = _PICKERS[method](lots, float(qty), str(lot_spec), str(file), int(line))
-            matches: list[LotMatch] = []
-            cost = cost_account = 0.0
-            for lot, q in taken:
-                share = q / lot.quantity
-                c, ca = lot.cost * share, lot.cost_account * share
-                matches.append(LotMatch(lot.id, lot.opened, q, c, ca))
-                lot.quantity -= q
-                lot.cost -= c
-                lot.cost_account -= ca
-                cost += c
-                cost_account += ca
-            for lot, _ in taken:
-                if lot.quantity <= _EPS:
-                    lots.remove(lot)
-            position[key] = held - qty
-            proceeds = qty * price - fees
-            sales.append(
-                Sale(
-                    date64,
-                    acc,
-                    com,
-                    float(qty),
-                    float(proceeds),
-                    float(proceeds * rate),
-                    cost,
-                    cost_account,
-                    tuple(matches),
-                    str(file),
-                    int(line),
-                    float(rate),
-                )
-            )
-        elif action == "split":
-            # A split is a company event: it applies once, to every holder, whichever
-            # account (if any) the row names.
-            if (date64, com) in splits_done:
-                continue
-            splits_done.add((date64, com))
-            for holder in holders.get(com, ()):
-                for lot in book.get((holder, com), []):
-                    lot.quantity *= qty
-                if (holder, com) in position:
-                    position[holder, com] *= qty
-        elif action == "dividend":
-            key = (acc, com)
-            amount = qty * price - fees
-            dividends[key] = dividends.get(key, 0.0) + amount
-            dividends_account[key] = dividends_account.get(key, 0.0) + amount * rate
-    # Each replay builds its own lots, and nothing changes them once it returns.
-    open_lots = tuple(lot for lots in book.values() for lot in lots)
-    return Replay(open_lots, tuple(sales), dividends, dividends_account)
+    files = tx["file"].to_numpy(dtype=object)
+    lines = tx["line"].to_numpy(dtype=np.int64)
+    arrays = replay_arrays(
+        day,
+        account,
+        company,
+        action_codes(tx["action"].to_numpy(dtype=object)),
+        tx["quantity"].to_numpy(dtype=np.float64),
+        tx["price"].to_numpy(dtype=np.float64),
+        tx["fees"].to_numpy(dtype=np.float64),
+        rates,
+        method,
+        tx["lot"].to_numpy(dtype=object),
+        len(account_ids),
+        len(company_ids),
+        until_row,
+        account_ids=account_ids,
+        company_ids=company_ids,
+        file=files,
+        line=lines,
+    )
+    return Replay(arrays, account_ids, company_ids, files, lines)
