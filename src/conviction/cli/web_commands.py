@@ -66,7 +66,7 @@ def serve_command(
     import uvicorn
 
     from conviction.app.report import folder_inputs
-    from conviction.store import connect
+    from conviction.store import connect_for_writing
     from conviction.web import create_app
 
     root = workspace.resolve()
@@ -89,7 +89,7 @@ def serve_command(
         found, files = folder_inputs(source)
         projection = rel(found, "--from")
         policies = tuple(str(rel(p, "--from")) for p in files)
-    engine = connect(settings.db_url)
+    engine = connect_for_writing(settings.db_url)
     token, printable = server_token(root, renew=new_token)
     web = create_app(
         engine,
