@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import pandas as pd
 
@@ -146,6 +147,10 @@ class Book:
     transactions: pd.DataFrame = field(default_factory=lambda: _empty(TRANSACTION_COLUMNS))
     marks: pd.DataFrame = field(default_factory=lambda: _empty(MARK_COLUMNS))
     fx: pd.DataFrame = field(default_factory=lambda: _empty(FX_COLUMNS))
+    #: What the ledger derives from this book, kept with it (``conviction.ledger.index``):
+    #: a book is frozen, so every answer about it can share one index. Not part of the
+    #: book's value: ``replace()`` gives a new book with an empty memo.
+    memo: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def currency(self) -> str:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -92,8 +92,13 @@ def index_book(book: Book) -> BookIndex:
 
 
 def as_index(book: Book | BookIndex) -> BookIndex:
-    """The index of a book, or the index itself."""
-    return book if isinstance(book, BookIndex) else index_book(book)
+    """The index of a book (built on first use and kept with the book), or the index."""
+    if isinstance(book, BookIndex):
+        return book
+    ix = book.memo.get("index")
+    if ix is None:
+        ix = book.memo.setdefault("index", index_book(book))
+    return cast(BookIndex, ix)
 
 
 def _replay(ix: BookIndex, until: int, currency: str | None) -> ReplayArrays:
