@@ -9,15 +9,27 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from conviction.book.model import Book
 from conviction.errors import FormatError
 from conviction.ledger.history import Freq, HistoryReport
 from conviction.ledger.status import BookStatus
 from conviction.theses.model import Scorecard, Thesis
+
+if TYPE_CHECKING:
+    from conviction.ledger.gains import GainsReport
+    from conviction.ledger.private import PrivateReport
 from conviction.theses.triggers import Review, ReviewSettings
 
-__all__ = ["book_history", "book_reviews", "book_status", "currency_code"]
+__all__ = [
+    "book_gains",
+    "book_history",
+    "book_private",
+    "book_reviews",
+    "book_status",
+    "currency_code",
+]
 
 
 def currency_code(currency: str | None, *, field: str = "currency") -> str | None:
@@ -99,3 +111,34 @@ def book_reviews(
         settings=settings,
         accounts=ids,
     )
+
+
+def book_gains(
+    book: Book,
+    *,
+    year: int | None = None,
+    accounts: Sequence[str] | None = None,
+    field: str = "account",
+) -> GainsReport:
+    """Realised gains per sale and by tax year (``conviction gains``)."""
+    from conviction.app.book import check_accounts
+    from conviction.ledger.gains import realized_gains
+
+    return realized_gains(book, year=year, accounts=check_accounts(book, accounts, field=field))
+
+
+def book_private(
+    book: Book,
+    as_of: dt.date | None = None,
+    *,
+    currency: str | None = None,
+    accounts: Sequence[str] | None = None,
+    fields: tuple[str, str] = ("account", "currency"),
+) -> PrivateReport:
+    """Paid-in, distributed, residual, multiples and IRR of the private holdings."""
+    from conviction.app.book import as_of_date, check_accounts
+    from conviction.ledger.private import private_measures
+
+    ids = check_accounts(book, accounts, field=fields[0])
+    code = currency_code(currency, field=fields[1])
+    return private_measures(book, as_of_date(book, as_of), currency=code, accounts=ids)

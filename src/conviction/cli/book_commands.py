@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -294,16 +294,6 @@ def _money(x: float) -> str:
 
 def _pct(x: float) -> str:
     return "n/a" if not math.isfinite(x) else f"{100 * x:.1f}%"
-
-
-def _check_accounts(accounts: Any, wanted: list[str] | None) -> None:
-    from conviction.errors import ReferenceError_
-
-    for a in wanted or []:
-        if a not in accounts:
-            raise ReferenceError_(
-                f"unknown account {a!r} (known: {', '.join(accounts)})", field="--account"
-            )
 
 
 _STARTER_TOML = """\

@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
 import typer
 
 from conviction.cli.app import app, out, parse_date, print_json, settings
-from conviction.cli.book_commands import _check_accounts, _money, _pct
+from conviction.cli.book_commands import _money, _pct
 
-if TYPE_CHECKING:
-    from conviction.ledger.gains import GainsReport
-    from conviction.ledger.private import PrivateLine, PrivateReport
-
-__all__ = ["gains_payload", "private_payload"]
+__all__ = ["gains", "private_command"]
 
 JSON = typer.Option(False, "--json", help="Print JSON for programs instead of tables.")
 
@@ -27,15 +21,16 @@ def gains(
     """Realised gains per sale, with the lots consumed and short/long term, by tax year."""
     from rich.table import Table
 
-    from conviction.ledger.gains import realized_gains
+    from conviction.app.reads import book_gains
     from conviction.store import connect
     from conviction.store import read_book as read_stored_book
 
     book = read_stored_book(connect(settings.db_url))
-    _check_accounts(book.accounts, account)
-    report = realized_gains(book, year=year, accounts=account or None)
+    report = book_gains(book, year=year, accounts=account, field="--account")
     if as_json:
-        print_json(gains_payload(report))
+        from conviction.app.answers import to_json
+
+        print_json(to_json(report))
         return
     span = f"in {year}" if year is not None else "in every year"
     out.print(
@@ -96,20 +91,22 @@ def private_command(
     """Private holdings: paid-in, distributed, residual, TVPI, DPI, RVPI, IRR, and the mark."""
     from rich.table import Table
 
-    from conviction.ledger.private import private_measures
+    from conviction.app.reads import book_private
     from conviction.store import connect
     from conviction.store import read_book as read_stored_book
 
     book = read_stored_book(connect(settings.db_url))
-    _check_accounts(book.accounts, account)
-    report = private_measures(
+    report = book_private(
         book,
         parse_date(as_of, "--as-of"),
-        currency=currency.upper() if currency else None,
-        accounts=account or None,
+        currency=currency,
+        accounts=account,
+        fields=("--account", "--currency"),
     )
     if as_json:
-        print_json(private_payload(report))
+        from conviction.app.answers import to_json
+
+        print_json(to_json(report))
         return
     if not report.holdings:
         out.print("no private holdings (a company is private with public = false)")
@@ -145,88 +142,6 @@ def private_command(
                 str(line.mark_source),
             )
     out.print(t)
-
-
-def gains_payload(report: GainsReport) -> dict[str, Any]:
-    """The JSON shape of ``conviction gains --json`` (docs/currencies.md)."""
-    return {
-        "long_term_days": report.long_term_days,
-        "sales": [
-            {
-                "date": s.date,
-                "account": s.account,
-                "company": s.company,
-                "currency": s.currency,
-                "quantity": s.quantity,
-                "proceeds": s.proceeds,
-                "cost": s.cost,
-                "gain": s.gain,
-                "short_term": s.short_term,
-                "long_term": s.long_term,
-                "file": s.file,
-                "line": s.line,
-                "lots": [
-                    {
-                        "lot": lot.lot,
-                        "opened": lot.opened,
-                        "quantity": lot.quantity,
-                        "cost": lot.cost,
-                        "proceeds": lot.proceeds,
-                        "gain": lot.gain,
-                        "holding_days": lot.holding_days,
-                        "term": lot.term,
-                    }
-                    for lot in s.lots
-                ],
-            }
-            for s in report.sales
-        ],
-        "totals": [
-            {
-                "year": y.year,
-                "account": y.account,
-                "currency": y.currency,
-                "sales": y.sales,
-                "proceeds": y.proceeds,
-                "cost": y.cost,
-                "short_term": y.short_term,
-                "long_term": y.long_term,
-                "gain": y.gain,
-            }
-            for y in report.totals
-        ],
-    }
-
-
-def private_payload(report: PrivateReport) -> dict[str, Any]:
-    """The JSON shape of ``conviction private --json`` (docs/currencies.md)."""
-
-    def one(line: PrivateLine) -> dict[str, Any]:
-        return {
-            "company": line.company,
-            "paid_in": line.paid_in,
-            "distributed": line.distributed,
-            "residual": line.residual,
-            "tvpi": line.tvpi,
-            "dpi": line.dpi,
-            "rvpi": line.rvpi,
-            "irr": line.irr,
-            "first_flow": line.first_flow,
-            "mark": {
-                "date": line.mark_date,
-                "age_days": line.mark_age_days,
-                "kind": line.mark_kind,
-                "grade": line.mark_grade,
-                "source": line.mark_source,
-            },
-        }
-
-    return {
-        "as_of": report.as_of,
-        "currency": report.currency,
-        "holdings": [one(line) for line in report.holdings],
-        "total": None if report.total is None else one(report.total),
-    }
 
 
 def _qty(x: float) -> str:
