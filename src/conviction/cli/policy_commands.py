@@ -2,25 +2,20 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import typer
 
 from conviction.cli.app import JSON, app, err, out, parse_date, print_json, settings
 from conviction.errors import FormatError
 
-if TYPE_CHECKING:
-    from conviction.policies.history import Backtest
-    from conviction.policies.summary import Outcome, SimulationSummary
-
 #: conviction.policies.history.DEFAULT_MAX_GAP_DAYS, written out so that the module (and
 #: `conviction backtest --help`) need not import pandas; tests/cli/test_startup.py checks it.
 DEFAULT_MAX_GAP_DAYS = 7
 
-__all__ = ["backtest_command", "backtest_payload", "compare_command", "compare_payload"]
+__all__ = ["backtest_command", "compare_command"]
 
 
 @app.command("backtest")
@@ -59,91 +54,14 @@ def backtest_command(
         max_gap_days=max_gap,
         fields=("--start", "--end", "--max-gap"),
     )
-    payload = backtest_payload(result)
+    from conviction.app.answers import to_json
+    from conviction.app.policy_answers import backtest_report
+
+    payload = to_json(backtest_report(result))
     if as_json:
         print_json(payload)
     else:
         _print_backtest(payload)
-
-
-def _stats(result: Backtest, column: str) -> dict[str, Any]:
-    """Return statistics of one account (or the total) from its time-weighted returns."""
-    import numpy as np
-
-    from conviction.analytics import cagr, max_drawdown, sharpe, volatility
-
-    returns = result.run.returns()[column].dropna()
-    days = (result.inputs.end - result.inputs.start).days
-    growth = float(np.prod(1.0 + returns.to_numpy()))
-    stats: dict[str, Any] = {
-        "twr": growth - 1.0,
-        "cagr_calendar": growth ** (365.25 / days) - 1.0 if days > 0 and growth > 0 else None,
-        "max_drawdown": float(max_drawdown(returns)) if len(returns) else 0.0,
-    }
-    if result.daily:  # quantstats' conventions: 252 observations a year, rf = 0
-        stats["cagr_252"] = float(cagr(returns))
-        stats["volatility_252"] = float(volatility(returns))
-        stats["sharpe_252"] = float(sharpe(returns))
-    return stats
-
-
-def backtest_payload(result: Backtest) -> dict[str, Any]:
-    """The JSON shape of ``conviction backtest --json`` (documented in docs/policies.md)."""
-    run, hold, inputs = result.run, result.hold, result.inputs
-    kinds = dict(zip(inputs.setup.accounts, inputs.setup.kinds, strict=True))
-    accounts: list[dict[str, Any]] = []
-    for j, name in enumerate((*run.accounts, "total")):
-        if name == "total":
-            start, final, held = (
-                run.initial_values[0].sum(),
-                run.final_values[0].sum(),
-                hold.final_values[0].sum(),
-            )
-            trades, costs = run.n_trades[0].sum(), run.costs[0].sum()
-            flows = run.inflows[0].sum() - run.outflows[0].sum()
-        else:
-            start, final, held = (
-                run.initial_values[0, j],
-                run.final_values[0, j],
-                hold.final_values[0, j],
-            )
-            trades, costs = run.n_trades[0, j], run.costs[0, j]
-            flows = run.inflows[0, j] - run.outflows[0, j]
-        accounts.append(
-            {
-                "account": name,
-                "kind": kinds.get(name, ""),
-                "start_value": float(start),
-                "end_value": float(final),
-                "end_value_if_held": float(held),
-                "vs_hold": float(final - held),
-                "net_flows": float(flows),
-                "trades": int(trades),
-                "costs": float(costs),
-                **_stats(result, name),
-            }
-        )
-    trades = run.trade_frame()
-    trades["date"] = trades["date"].dt.date
-    values = run.value_frame()
-    return {
-        "policy": run.policy,
-        "start": inputs.start,
-        "end": inputs.end,
-        "steps": int(inputs.setup.dates.size),
-        "daily": result.daily,
-        "companies": list(inputs.setup.companies),
-        "conventions": {
-            "cagr_calendar": "time-weighted, (1 + TWR) ** (365.25 / calendar days) - 1",
-            "cagr_252": "quantstats 0.0.86: 252 observations a year, rf = 0 (daily steps only)",
-        },
-        "accounts": accounts,
-        "trades": trades.drop(columns=["path"]).to_dict(orient="records"),
-        "series": [
-            {"date": day.date(), **{str(k): float(v) for k, v in row.items()}}
-            for day, row in zip(values.index, values.to_dict("records"), strict=True)
-        ],
-    }
 
 
 def _money(x: float, sign: bool = False) -> str:
@@ -267,64 +185,14 @@ def compare_command(
             )
     else:
         compared = compare_policies(book, path, policies, as_of=day, overrides=overrides)
-    payload = compare_payload(
-        compared.summaries, compared.as_of, compared.seed, compared.config, compared.not_projected
-    )
+    from conviction.app.answers import to_json
+    from conviction.app.policy_answers import comparison_report
+
+    payload = to_json(comparison_report(compared))
     if as_json:
         print_json(payload)
     else:
         _print_compare(payload)
-
-
-def _outcome(o: Outcome) -> dict[str, Any]:
-    return {
-        "name": o.name,
-        "paths": o.paths,
-        "median_multiple": o.median,
-        "mean_log_multiple": o.mean_log,
-        "percentiles": {str(k): v for k, v in o.percentiles.items()},
-        "prob_target": {f"{k:g}": v for k, v in o.prob_target.items()},
-        "prob_loss": o.prob_loss,
-        "worst_decile": o.worst_decile,
-        "worst_decile_mean": o.worst_decile_mean,
-        "median_cagr": o.median_cagr,
-        "median_max_drawdown": o.median_max_drawdown,
-    }
-
-
-def compare_payload(
-    summaries: tuple[SimulationSummary, ...],
-    as_of: dt.date,
-    seed: int | None,
-    config: str,
-    flat: tuple[str, ...],
-) -> dict[str, Any]:
-    """The JSON shape of ``conviction compare --json`` (documented in docs/policies.md)."""
-    first = summaries[0]
-    return {
-        "as_of": as_of,
-        "config": config,
-        "seed": seed,
-        "paths": first.paths,
-        "years": first.years,
-        "target_multiple": first.targets[0],
-        "not_projected": list(flat),
-        "conventions": {
-            "multiple": "(final value + withdrawn) / (value today + contributed), cash included",
-            "median_cagr": "median multiple ** (1 / years) - 1",
-            "max_drawdown": "of the value at each step (monthly), flows included",
-        },
-        "policies": [
-            {
-                "policy": s.policy,
-                "book": _outcome(s.book),
-                "accounts": [_outcome(a) for a in s.accounts],
-                "median_costs": s.median_costs,
-                "median_trades": s.median_trades,
-            }
-            for s in summaries
-        ],
-    }
 
 
 def _print_compare(payload: dict[str, Any]) -> None:

@@ -1,0 +1,260 @@
+"""The answers of ``conviction backtest`` and ``conviction compare``, as result objects.
+
+A backtest (``policies.history.Backtest``) and a comparison (``app.runs.Comparison``) hold
+arrays and engine state; these frozen dataclasses are what a person or a program reads of
+them (documented in docs/policies.md), serialised like every answer by ``app.answers``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from conviction.app.runs import Comparison
+    from conviction.policies.history import Backtest
+    from conviction.policies.summary import Outcome
+
+__all__ = [
+    "BacktestAccount",
+    "BacktestReport",
+    "ComparedPolicy",
+    "ComparisonReport",
+    "OutcomeLine",
+    "TradeLine",
+    "backtest_report",
+    "comparison_report",
+]
+
+BACKTEST_CONVENTIONS = {
+    "cagr_calendar": "time-weighted, (1 + TWR) ** (365.25 / calendar days) - 1",
+    "cagr_252": "quantstats 0.0.86: 252 observations a year, rf = 0 (daily steps only)",
+}
+COMPARE_CONVENTIONS = {
+    "multiple": "(final value + withdrawn) / (value today + contributed), cash included",
+    "median_cagr": "median multiple ** (1 / years) - 1",
+    "max_drawdown": "of the value at each step (monthly), flows included",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class BacktestAccount:
+    """One account (or ``total``) over the backtest, next to holding its start."""
+
+    account: str
+    kind: str
+    start_value: float
+    end_value: float
+    end_value_if_held: float
+    vs_hold: float
+    net_flows: float
+    trades: int
+    costs: float
+    twr: float
+    cagr_calendar: float | None
+    max_drawdown: float
+    cagr_252: float | None = None  # the three: daily steps only
+    volatility_252: float | None = None
+    sharpe_252: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TradeLine:
+    date: dt.date
+    account: str
+    company: str
+    action: str
+    quantity: float
+    price: float
+    value: float
+    cost: float
+    rule: str
+
+
+@dataclass(frozen=True)
+class BacktestReport:
+    """``series`` rows are ``{"date": "YYYY-MM-DD", "<account>": value, ..., "total": ...}``."""
+
+    policy: str
+    start: dt.date
+    end: dt.date
+    steps: int
+    daily: bool
+    companies: tuple[str, ...]
+    conventions: dict[str, str]
+    accounts: tuple[BacktestAccount, ...]
+    trades: tuple[TradeLine, ...]
+    series: tuple[dict[str, str | float], ...]
+
+
+def _stats(result: Backtest, column: str) -> dict[str, float | None]:
+    """Return statistics of one account (or the total) from its time-weighted returns."""
+    import numpy as np
+
+    from conviction.analytics import cagr, max_drawdown, sharpe, volatility
+
+    returns = result.run.returns()[column].dropna()
+    days = (result.inputs.end - result.inputs.start).days
+    growth = float(np.prod(1.0 + returns.to_numpy()))
+    stats: dict[str, float | None] = {
+        "twr": growth - 1.0,
+        "cagr_calendar": growth ** (365.25 / days) - 1.0 if days > 0 and growth > 0 else None,
+        "max_drawdown": float(max_drawdown(returns)) if len(returns) else 0.0,
+    }
+    if result.daily:  # quantstats' conventions: 252 observations a year, rf = 0
+        stats["cagr_252"] = float(cagr(returns))
+        stats["volatility_252"] = float(volatility(returns))
+        stats["sharpe_252"] = float(sharpe(returns))
+    return stats
+
+
+def backtest_report(result: Backtest) -> BacktestReport:
+    """What ``conviction backtest`` answers about a backtest."""
+    run, hold, inputs = result.run, result.hold, result.inputs
+    kinds = dict(zip(inputs.setup.accounts, inputs.setup.kinds, strict=True))
+    accounts = []
+    for j, name in enumerate((*run.accounts, "total")):
+        if name == "total":
+            start, final = run.initial_values[0].sum(), run.final_values[0].sum()
+            held = hold.final_values[0].sum()
+            trades, costs = run.n_trades[0].sum(), run.costs[0].sum()
+            flows = run.inflows[0].sum() - run.outflows[0].sum()
+        else:
+            start, final = run.initial_values[0, j], run.final_values[0, j]
+            held = hold.final_values[0, j]
+            trades, costs = run.n_trades[0, j], run.costs[0, j]
+            flows = run.inflows[0, j] - run.outflows[0, j]
+        stats = _stats(result, name)
+        accounts.append(
+            BacktestAccount(
+                account=name,
+                kind=kinds.get(name, ""),
+                start_value=float(start),
+                end_value=float(final),
+                end_value_if_held=float(held),
+                vs_hold=float(final - held),
+                net_flows=float(flows),
+                trades=int(trades),
+                costs=float(costs),
+                twr=float(stats["twr"] or 0.0),
+                cagr_calendar=stats["cagr_calendar"],
+                max_drawdown=float(stats["max_drawdown"] or 0.0),
+                cagr_252=stats.get("cagr_252"),
+                volatility_252=stats.get("volatility_252"),
+                sharpe_252=stats.get("sharpe_252"),
+            )
+        )
+    frame = run.trade_frame()
+    trades = tuple(
+        TradeLine(
+            date=day.date(),
+            account=str(r["account"]),
+            company=str(r["company"]),
+            action=str(r["action"]),
+            quantity=float(r["quantity"]),
+            price=float(r["price"]),
+            value=float(r["value"]),
+            cost=float(r["cost"]),
+            rule=str(r["rule"]),
+        )
+        for day, r in zip(frame["date"], frame.to_dict("records"), strict=True)
+    )
+    values = run.value_frame()
+    series: list[dict[str, str | float]] = []
+    for day, row in zip(values.index, values.to_dict("records"), strict=True):
+        line: dict[str, str | float] = {"date": day.date().isoformat()}
+        line.update((str(k), float(v)) for k, v in row.items())
+        series.append(line)
+    return BacktestReport(
+        policy=run.policy,
+        start=inputs.start,
+        end=inputs.end,
+        steps=int(inputs.setup.dates.size),
+        daily=result.daily,
+        companies=tuple(inputs.setup.companies),
+        conventions=dict(BACKTEST_CONVENTIONS),
+        accounts=tuple(accounts),
+        trades=trades,
+        series=tuple(series),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class OutcomeLine:
+    """The distribution of one multiple (the whole book's or one account's) over paths."""
+
+    name: str
+    paths: int
+    median_multiple: float
+    mean_log_multiple: float
+    percentiles: dict[str, float]  # "5", "10", "25", "50", "75", "95"
+    prob_target: dict[str, float]  # target multiple as text ("5") -> probability
+    prob_loss: float
+    worst_decile: float
+    worst_decile_mean: float
+    median_cagr: float
+    median_max_drawdown: float
+
+
+@dataclass(frozen=True, slots=True)
+class ComparedPolicy:
+    policy: str
+    book: OutcomeLine
+    accounts: tuple[OutcomeLine, ...]
+    median_costs: float  # trading costs as a fraction of the book's value today
+    median_trades: float
+
+
+@dataclass(frozen=True)
+class ComparisonReport:
+    as_of: dt.date
+    config: str
+    seed: int | None
+    paths: int
+    years: float
+    target_multiple: float
+    not_projected: tuple[str, ...]
+    conventions: dict[str, str]
+    policies: tuple[ComparedPolicy, ...]
+
+
+def _outcome(o: Outcome) -> OutcomeLine:
+    return OutcomeLine(
+        name=o.name,
+        paths=o.paths,
+        median_multiple=o.median,
+        mean_log_multiple=o.mean_log,
+        percentiles={str(k): v for k, v in o.percentiles.items()},
+        prob_target={f"{k:g}": v for k, v in o.prob_target.items()},
+        prob_loss=o.prob_loss,
+        worst_decile=o.worst_decile,
+        worst_decile_mean=o.worst_decile_mean,
+        median_cagr=o.median_cagr,
+        median_max_drawdown=o.median_max_drawdown,
+    )
+
+
+def comparison_report(comparison: Comparison) -> ComparisonReport:
+    """What ``conviction compare`` answers about policies run on the same paths."""
+    first = comparison.summaries[0]
+    return ComparisonReport(
+        as_of=comparison.as_of,
+        config=comparison.config,
+        seed=comparison.seed,
+        paths=first.paths,
+        years=first.years,
+        target_multiple=first.targets[0],
+        not_projected=comparison.not_projected,
+        conventions=dict(COMPARE_CONVENTIONS),
+        policies=tuple(
+            ComparedPolicy(
+                policy=s.policy,
+                book=_outcome(s.book),
+                accounts=tuple(_outcome(a) for a in s.accounts),
+                median_costs=s.median_costs,
+                median_trades=s.median_trades,
+            )
+            for s in comparison.summaries
+        ),
+    )
