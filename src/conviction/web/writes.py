@@ -4,7 +4,8 @@ Each request is one database transaction. Its rows are checked as the CSV reader
 a file (the request models), then against the stored book (ids that exist, no mark
 stored twice), and then the whole book *with* the new rows is validated the way a load
 is (``validate_book``: no sale beyond a position, specific lots that exist). Only then are
-the rows inserted, so a refused request changes nothing. Rows remember where they came
+the rows inserted (``conviction.store.appends``: the store writes, this module checks), so
+a refused request changes nothing. Rows remember where they came
 from: ``source``/``origin`` ``"api"``, ``line`` their position in the request (1-based).
 """
 
@@ -16,8 +17,7 @@ from dataclasses import replace
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Engine, insert
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Engine
 
 from conviction._typing import DEFAULT_GRADE
 from conviction.book.model import TRANSACTION_COLUMNS, Book
@@ -27,10 +27,9 @@ from conviction.errors import (
     InputError,
     LedgerError,
     ReferenceError_,
-    StoreError,
 )
 from conviction.store import count_rows, read_book
-from conviction.store.tables import MarkRow, TransactionRow
+from conviction.store.appends import NewMark, NewTransaction, append_marks, append_transactions
 from conviction.web.schemas import MarkIn, TransactionIn
 
 __all__ = ["ORIGIN", "add_marks", "add_transactions"]
@@ -63,25 +62,24 @@ def add_transactions(
                 field=f"transactions[{i}]",
             )
         _validate(book, frame)
-        conn.execute(
-            insert(TransactionRow),
+        append_transactions(
+            conn,
             [
-                {
-                    "date": r.date,
-                    "account_id": r.account or None,
-                    "company_id": r.company or None,
-                    "action": r.action,
-                    "quantity": r.quantity,
-                    "price": r.price,
-                    "fees": r.fees,
-                    "currency": r.currency or None,
-                    "fx_rate": r.fx_rate,
-                    "lot": r.lot or None,
-                    "source": ORIGIN,
-                    "line": i + 1,
-                }
-                for i, r in enumerate(rows)
+                NewTransaction(
+                    date=r.date,
+                    account=r.account,
+                    company=r.company,
+                    action=r.action,
+                    quantity=r.quantity,
+                    price=r.price,
+                    fees=r.fees,
+                    currency=r.currency,
+                    fx_rate=r.fx_rate,
+                    lot=r.lot,
+                )
+                for r in rows
             ],
+            origin=ORIGIN,
         )
         return count_rows(conn)
 
@@ -161,23 +159,16 @@ def add_marks(engine: Engine, rows: Sequence[MarkIn], lock: threading.Lock) -> d
                     field=f"{where}.date",
                 )
             seen[key] = i
-        try:
-            conn.execute(
-                insert(MarkRow),
-                [
-                    {
-                        "date": r.date,
-                        "company_id": r.company,
-                        "price": r.price,
-                        "kind": r.kind,
-                        "source": r.source,
-                        "grade": r.grade or DEFAULT_GRADE[r.kind],
-                        "origin": ORIGIN,
-                        "line": i + 1,
-                    }
-                    for i, r in enumerate(rows)
-                ],
+        marks = [
+            NewMark(
+                date=r.date,
+                company=r.company,
+                price=r.price,
+                kind=r.kind,
+                source=r.source,
+                grade=r.grade or DEFAULT_GRADE[r.kind],
             )
-        except IntegrityError as exc:  # a concurrent writer got there first
-            raise StoreError(f"the database refused the marks: {exc.orig}") from None
+            for r in rows
+        ]
+        append_marks(conn, marks, origin=ORIGIN)
         return count_rows(conn)
