@@ -439,3 +439,33 @@ def test_the_write_path_sets_wal_and_migrates(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert journal_mode(path) == "wal"
     assert schema(path)[-1] == (HEAD_REVISION,)
+
+
+def test_a_write_command_writes_and_upgrades_an_older_schema(older_db: Path) -> None:
+    """``thesis update`` is a write: it takes the write path, so an older schema is brought
+    up to date first (after `conviction load` has stored the theses again)."""
+    before = fingerprint(older_db)
+    assert run(older_db, "load", str(EXAMPLE)).returncode == 0
+    assert schema(older_db)[-1] == (HEAD_REVISION,)
+    update = [
+        "thesis",
+        "update",
+        "tesla",
+        "--milestone",
+        "ai5-chip",
+        "--status",
+        "slipped",
+        "--evidence",
+        "samples late",
+        "--date",
+        "2026-01-15",
+        "--json",
+    ]
+    result = run(older_db, *update)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["status"] == "slipped"
+    assert fingerprint(older_db) != before
+    shown = run(older_db, "thesis", "show", "tesla", "--json")
+    assert shown.returncode == 0, shown.stderr
+    (chip,) = (m for m in json.loads(shown.stdout)["milestones"] if m["id"] == "ai5-chip")
+    assert chip["history"][-1]["status"] == "slipped"
