@@ -1,0 +1,97 @@
+"""The application layer's defaults and checks, shared by the CLI and the web app."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from conviction.app.book import (
+    UnknownId,
+    as_of_date,
+    check_accounts,
+    history_period,
+    last_recorded_day,
+    open_book,
+)
+from conviction.app.reads import book_history, book_status, currency_code
+from conviction.app.runs import backtest_book, projection_file, unique_names
+from conviction.book.model import Book
+from conviction.cli import app as cli
+from conviction.errors import FormatError
+from conviction.io.book_reader import read_book
+from conviction.io.policy_toml import read_policy
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "baron"
+
+
+@pytest.fixture(scope="module")
+def book() -> Book:
+    return read_book(EXAMPLE)
+
+
+def test_open_book_reads_the_stored_book(tmp_path: Path, book: Book) -> None:
+    url = f"sqlite:///{tmp_path / 'b.db'}"
+    loaded = CliRunner().invoke(cli, ["--db", url, "load", str(EXAMPLE)])
+    assert loaded.exit_code == 0, loaded.output
+    opened = open_book(url)
+    assert opened.as_of == book.meta.as_of
+    assert set(opened.book.accounts) == set(book.accounts)
+    assert len(opened.book.transactions) == len(book.transactions)
+    opened.engine.dispose()
+
+
+def test_unknown_account_names_the_field_and_the_known_ids(book: Book) -> None:
+    assert check_accounts(book, None) is None
+    assert check_accounts(book, ["ron"]) == ("ron",)
+    with pytest.raises(UnknownId) as caught:
+        check_accounts(book, ["ron", "nobody"], field="--account")
+    err = caught.value
+    assert (err.field, err.what, err.key) == ("--account", "account", "nobody")
+    assert "ron" in str(err) and set(err.known) == set(book.accounts)
+
+
+def test_dates_default_to_the_books(book: Book) -> None:
+    assert as_of_date(book) == book.meta.as_of
+    assert as_of_date(book, dt.date(2020, 1, 2)) == dt.date(2020, 1, 2)
+    last = last_recorded_day(book)
+    assert last is not None and book.meta.as_of is not None and last <= book.meta.as_of
+
+
+def test_history_period_defaults_and_errors(book: Book) -> None:
+    period = history_period(book)
+    first_trade = book.transactions["date"].min().date()
+    assert period.start == first_trade and period.end == book.meta.as_of
+    with pytest.raises(FormatError) as caught:
+        history_period(book, dt.date(2025, 1, 2), dt.date(2024, 1, 2))
+    assert caught.value.field == "start"
+    with pytest.raises(FormatError) as caught:  # a weekend: no business day to value
+        history_period(book, dt.date(2025, 11, 8), dt.date(2025, 11, 9), fields=("--start", "e"))
+    assert caught.value.field == "--start"
+
+
+def test_reads_check_their_inputs(book: Book) -> None:
+    assert currency_code(" usd ") == "USD" and currency_code(None) is None
+    with pytest.raises(FormatError) as caught:
+        book_status(book, currency="XYZ", fields=("--account", "--currency"))
+    assert caught.value.field == "--currency"
+    with pytest.raises(FormatError) as caught:
+        book_history(book, freq="W")
+    assert caught.value.field == "freq"
+    st = book_status(book, currency="usd", accounts=["ron"])
+    assert st.currency == "USD" and [a.account for a in st.by_account] == ["ron"]
+
+
+def test_runs_check_their_inputs(book: Book, tmp_path: Path) -> None:
+    with pytest.raises(FormatError) as caught:
+        projection_file(tmp_path / "missing.toml")
+    assert caught.value.field == "--config"
+    assert projection_file(EXAMPLE) == EXAMPLE / "projection.toml"
+    hold = read_policy(EXAMPLE / "policies" / "hold.toml")
+    with pytest.raises(FormatError) as caught:
+        backtest_book(book, hold, max_gap_days=-1)
+    assert caught.value.field == "max_gap"
+    names = [p.name for p in unique_names([hold, hold, hold])]
+    assert names == ["hold", "hold#2", "hold#3"]
