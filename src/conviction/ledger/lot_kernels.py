@@ -31,7 +31,7 @@ same source, so the two are twins; the tests compare them).
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -91,10 +91,9 @@ _EPS = 1e-9
 
 def action_codes(actions: ObjectArray | pd.Series[Any]) -> npt.NDArray[np.int8]:
     """Action strings -> BUY, SELL, SPLIT, DIVIDEND; anything else (cash rows) OTHER."""
-    codes: npt.NDArray[np.int8] = (
-        pd.Series(actions, dtype=object).map(_ACTIONS).fillna(OTHER).to_numpy(dtype=np.int8)
-    )
-    return codes
+    raw, names = pd.factorize(actions)  # a handful of names: map those, not the rows
+    table = np.array([_ACTIONS.get(str(a), OTHER) for a in names] + [OTHER], dtype=np.int8)
+    return table[raw]
 
 
 # --- results ------------------------------------------------------------------------------
@@ -233,10 +232,12 @@ def _kernel(
     d_amt: Any,
     d_amta: Any,
     d_first: Any,
+    open_slots: Any,
+    counts: Any,
     err: Any,
     err_val: Any,
-) -> int:
-    """Replay every key; returns the number of matches written (err[0] != 0 on error)."""
+) -> None:
+    """Replay every key. Writes counts = (matches, open lots) and, on error, err[0] != 0."""
     n = grp.shape[0]
     # counting sort of rows by key (stable), lot slots per key, sale index per sell row
     start = np.zeros(n_groups + 1, np.int64)
@@ -262,6 +263,19 @@ def _kernel(
         if g >= 0:
             order[fill[g]] = r
             fill[g] += 1
+    # the rows' numbers in key order, so that each key reads memory in sequence
+    m_rows = order.shape[0]
+    g_act = np.empty(m_rows, np.int8)
+    g_q, g_p, g_f, g_rate = np.empty(m_rows), np.empty(m_rows), np.empty(m_rows), np.empty(m_rows)
+    for k in range(m_rows):
+        r = order[k]
+        g_act[k], g_q[k], g_p[k], g_f[k], g_rate[k] = (
+            action[r],
+            quantity[r],
+            price[r],
+            fees[r],
+            rate[r],
+        )
     max_parts = 0
     for k in range(part_ptr.shape[0] - 1):
         max_parts = max(max_parts, part_ptr[k + 1] - part_ptr[k])
@@ -300,10 +314,10 @@ def _kernel(
                             l_qty[j] *= ratio
                     position *= ratio
                 sp += 1
-            act = action[r]
-            q = quantity[r]
+            act = g_act[k]
+            q = g_q[k]
             if act == BUY:
-                cost = q * price[r] + fees[r]
+                cost = q * g_p[k] + g_f[k]
                 seq += 1
                 bought = True
                 position += q
@@ -311,13 +325,13 @@ def _kernel(
                     j = base + head
                     l_qty[j] += q
                     l_cost[j] += cost
-                    l_costa[j] += cost * rate[r]
+                    l_costa[j] += cost * g_rate[k]
                     continue
                 j = base + n_lots
                 l_row[j] = r
                 l_qty[j] = q
                 l_cost[j] = cost
-                l_costa[j] = cost * rate[r]
+                l_costa[j] = cost * g_rate[k]
                 l_seq[j] = seq
                 alive[j] = True
                 if first_buy[g] < 0:
@@ -433,11 +447,11 @@ def _kernel(
                 s_cost[s], s_costa[s] = cost_sum, costa_sum
                 s_count[s] = n_m - s_first[s]
             elif act == DIVIDEND:
-                amount = q * price[r] - fees[r]
+                amount = q * g_p[k] - g_f[k]
                 if d_first[g] < 0:
                     d_first[g] = r
                 d_amt[g] += amount
-                d_amta[g] += amount * rate[r]
+                d_amta[g] += amount * g_rate[k]
         if not failed and bought:  # the company's splits after the key's last row
             while sp < sp_end:
                 ratio = split_ratio[sp]
@@ -445,7 +459,15 @@ def _kernel(
                     if alive[j]:
                         l_qty[j] *= ratio
                 sp += 1
-    return n_m
+    # open lots: keys in order of their first buy (a key with none has no lots)
+    n_open = 0
+    for g in np.argsort(first_buy):
+        if first_buy[g] >= 0:
+            for j in range(lot_start[g], lot_start[g + 1]):
+                if alive[j]:
+                    open_slots[n_open] = j
+                    n_open += 1
+    counts[0], counts[1] = n_m, n_open
 
 
 if HAVE_NUMBA:
@@ -487,6 +509,7 @@ def replay_arrays(
     company_ids: Sequence[str],
     file: ObjectArray | None = None,
     line: IntArray | None = None,
+    where: Callable[[int], tuple[str | None, int | None]] | None = None,
     backend: str = "auto",
 ) -> ReplayArrays:
     """Replay rows [0, until_row) (rows in date order) and return lots, sales, matches and
@@ -495,9 +518,10 @@ def replay_arrays(
     ``account``/``company`` are codes into ``account_ids``/``company_ids`` (-1: none),
     ``action`` holds BUY, SELL, SPLIT, DIVIDEND, OTHER, ``method`` the lot method code of
     each account, ``lot`` the lot column ('' none). ``rate`` converts a row's company
-    currency into its account's. ``file``/``line`` locate a failing row in the
-    ``LedgerError`` (raised for a sale larger than the position, field "quantity", or a bad
-    specific-lot spec, field "lot"). ``backend``: "auto", "numba" or "python".
+    currency into its account's. Raises ``LedgerError`` for a sale larger than the
+    position (field "quantity") or a bad specific-lot spec (field "lot"), at the file and
+    line that ``file``/``line`` or ``where(row) -> (file, line)`` give.
+    ``backend``: "auto", "numba" or "python" (the kernel's plain-Python twin).
     """
     global _warned
     if backend not in ("auto", "numba", "python"):
@@ -558,24 +582,27 @@ def replay_arrays(
     m_qty, m_cost, m_costa = np.zeros(cap), np.zeros(cap), np.zeros(cap)
     d_amt, d_amta = np.zeros(n_groups), np.zeros(n_groups)
     d_first = np.full(n_groups, -1, np.int64)
+    open_slots = np.zeros(n_buys, np.int64)
+    counts = np.zeros(2, np.int64)
     err = np.zeros(3, np.int64)
     err_val = np.zeros(2)
-    n_m = kernel(
+    kernel(
         grp, n_groups, account, company, action, quantity, price, fees, rate, method,
         name, spec, part_ptr, part_name, part_kind, part_qty,
         split_ptr, split_rows, split_ratio,
         l_row, l_qty, l_cost, l_costa, l_seq, alive, first_buy,
         s_cost, s_costa, s_first, s_count,
         m_slot, m_qty, m_cost, m_costa,
-        d_amt, d_amta, d_first, err, err_val,
+        d_amt, d_amta, d_first, open_slots, counts, err, err_val,
     )  # fmt: skip
     if err[0] != _OK:
+        locate = where or _locator(file, line)
         _raise(err, err_val, quantity, account, company, account_ids, company_ids,
-               parts_text, part_name, file, line)  # fmt: skip
+               parts_text, locate)  # fmt: skip
 
     # open lots: keys in order of their first buy, lots in opening order
-    slots = np.flatnonzero(alive)
-    slots = slots[np.argsort(first_buy[grp[l_row[slots]]], kind="stable")]
+    n_m, n_open = int(counts[0]), int(counts[1])
+    slots = open_slots[:n_open]
     lr = l_row[slots]
     lots = LotArrays(
         account=account[lr],
@@ -659,8 +686,8 @@ def _specs(
         return name, spec, np.zeros(1, np.int64), empty, np.zeros(0, np.int8), np.zeros(0), []
     # the buys of the keys that sell by name, with their ids (given, or company-seq)
     buys = np.flatnonzero((action == BUY) & np.isin(key, key[rows]))
-    seq = pd.Series(np.ones(buys.size, np.int64)).groupby(key[buys]).cumsum()
-    ids = _lot_ids(lot[buys], company[buys], seq.to_numpy(dtype=np.int64), company_ids)
+    seq = np.asarray(pd.Series(np.ones(buys.size, np.int64)).groupby(key[buys]).cumsum(), np.int64)
+    ids = _lot_ids(lot[buys], company[buys], seq, company_ids)
     codes: dict[str, int] = {}
     name[buys] = [codes.setdefault(i, len(codes)) for i in ids.tolist()]
     ptr = [0]
@@ -690,6 +717,15 @@ def _specs(
     )
 
 
+def _locator(
+    file: ObjectArray | None, line: IntArray | None
+) -> Callable[[int], tuple[str | None, int | None]]:
+    def where(r: int) -> tuple[str | None, int | None]:
+        return (None if file is None else str(file[r]), None if line is None else int(line[r]))
+
+    return where
+
+
 def _raise(
     err: IntArray,
     err_val: Float64Array,
@@ -699,22 +735,18 @@ def _raise(
     account_ids: Sequence[str],
     company_ids: Sequence[str],
     parts_text: list[str],
-    part_name: IntArray,
-    file: ObjectArray | None,
-    line: IntArray | None,
+    where: Callable[[int], tuple[str | None, int | None]],
 ) -> None:
     code, r, p = int(err[0]), int(err[1]), int(err[2])
-    where: dict[str, Any] = {
-        "file": None if file is None else str(file[r]),
-        "line": None if line is None else int(line[r]),
-    }
+    file, line = where(r)
     if code == _OVERSELL:
         acc = account_ids[account[r]] if account[r] >= 0 else ""
         com = company_ids[company[r]] if company[r] >= 0 else ""
         raise LedgerError(
             f"sale of {quantity[r]:g} {com} is larger than the position of {err_val[0]:g} in {acc}",
             field="quantity",
-            **where,
+            file=file,
+            line=line,
         )
     part = parts_text[p] if p >= 0 else ""
     lot_id = part.partition(":")[0].strip()
@@ -726,4 +758,4 @@ def _raise(
         message = f"lot {lot_id!r} holds {err_val[0]:g}, cannot sell {err_val[1]:g} from it"
     else:
         message = f"named lots add up to {err_val[0]:g} but the sale is {err_val[1]:g}"
-    raise LedgerError(message, field="lot", **where)
+    raise LedgerError(message, file=file, line=line, field="lot")

@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
-import numpy.typing as npt
 import pandas as pd
 
 from conviction._typing import IntArray
@@ -103,7 +102,7 @@ class Replay:
     arrays: ReplayArrays
     account_ids: Sequence[str]
     company_ids: Sequence[str]
-    files: npt.NDArray[np.object_]  # per transaction row, for Sale.file/line
+    files: pd.Series[str]  # per transaction row, for Sale.file/line
     lines: IntArray
 
     @cached_property
@@ -151,7 +150,7 @@ class Replay:
                 sa.cost.tolist(),
                 sa.cost_account.tolist(),
                 [tuple(matches[a:b]) for a, b in zip(first, stop, strict=True)],
-                [str(f) for f in self.files[sa.row].tolist()],
+                [str(f) for f in self.files.iloc[sa.row].tolist()],
                 self.lines[sa.row].tolist(),
                 sa.rate.tolist(),
                 strict=True,
@@ -200,9 +199,9 @@ def _dates(days: IntArray) -> list[dt.date]:
     return out
 
 
-def _factorize(values: npt.NDArray[np.object_]) -> tuple[IntArray, list[str]]:
+def _factorize(values: pd.Series[str]) -> tuple[IntArray, list[str]]:
     """Codes in order of first appearance, with "" (no account; cash rows) as -1."""
-    raw, uniques = pd.factorize(values)
+    raw, uniques = pd.factorize(values)  # on the column itself: fast for Arrow strings
     ids = [str(u) for u in uniques]
     codes = raw.astype(np.int64)
     if "" in ids:
@@ -238,32 +237,39 @@ def replay(
         rates = np.ones(until_row)
     else:  # the first rates, as the rows before ``until`` are the first rows
         rates = np.asarray(to_account_rate, dtype=np.float64)[:until_row]
-    account, account_ids = _factorize(tx["account"].to_numpy(dtype=object))
-    company, company_ids = _factorize(tx["company"].to_numpy(dtype=object))
+    account, account_ids = _factorize(tx["account"])
+    company, company_ids = _factorize(tx["company"])
     # an account the mapping lacks can only appear on rows that need no method
     method = np.array(
         [METHOD_CODES[accounts[a].lot_method] if a in accounts else FIFO for a in account_ids],
         dtype=np.int64,
     )
-    files = tx["file"].to_numpy(dtype=object)
+    files = tx["file"]
     lines = tx["line"].to_numpy(dtype=np.int64)
+    # the lot column is nearly all empty: convert only the rest out of Arrow strings
+    named = (tx["lot"] != "").to_numpy(dtype=bool)
+    lot = np.full(len(tx), "", dtype=object)
+    lot[named] = tx["lot"][named].to_numpy(dtype=object)
+
+    def where(row: int) -> tuple[str | None, int | None]:
+        return str(files.iloc[row]), int(lines[row])
+
     arrays = replay_arrays(
         day,
         account,
         company,
-        action_codes(tx["action"].to_numpy(dtype=object)),
+        action_codes(tx["action"]),
         tx["quantity"].to_numpy(dtype=np.float64),
         tx["price"].to_numpy(dtype=np.float64),
         tx["fees"].to_numpy(dtype=np.float64),
         rates,
         method,
-        tx["lot"].to_numpy(dtype=object),
+        lot,
         len(account_ids),
         len(company_ids),
         until_row,
         account_ids=account_ids,
         company_ids=company_ids,
-        file=files,
-        line=lines,
+        where=where,
     )
     return Replay(arrays, account_ids, company_ids, files, lines)
