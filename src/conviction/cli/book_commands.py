@@ -258,15 +258,24 @@ def _print_status(result: BookStatus, name: str) -> None:
     for p in result.by_person:
         t.add_row(p.name, _money(p.value), _pct(p.weight), _money(p.gain))
     out.print(t)
-    t = Table(title="by account")
+    # A fund's thousand accounts make a table nobody reads (and rich takes seconds to lay
+    # it out): the largest ones, and how to see the rest.
+    shown = list(result.by_account)
+    if len(shown) > ACCOUNT_ROWS:
+        shown = sorted(shown, key=lambda a: -a.value)[:ACCOUNT_ROWS]
+    hidden = len(result.by_account) - len(shown)
+    title = "by account" if not hidden else f"by account (the {len(shown)} largest)"
+    t = Table(title=title)
     for col in ("account", "kind", "value", "cash", "gain", "largest weights"):
         t.add_column(
             col, justify="left" if col in ("account", "kind", "largest weights") else "right"
         )
-    for a in result.by_account:
+    for a in shown:
         weights = ", ".join(f"{c} {_pct(w)}" for c, w in list(a.weights.items())[:3])
         t.add_row(a.account, a.kind, _money(a.value), _money(a.cash), _money(a.gain), weights)
     out.print(t)
+    if hidden:
+        out.print(f"{hidden} more accounts: see them with --account ID or --json", highlight=False)
     if result.stale_marks:
         t = Table(title="stale marks (valued at the last earlier mark)")
         for col in ("company", "last mark", "age (days)", "kind", "grade"):
@@ -281,6 +290,10 @@ def _print_status(result: BookStatus, name: str) -> None:
         for r in result.stale_rates:
             t.add_row(r.pair, str(r.last_rate_date), str(r.age_days), f"{r.rate:g}", r.source)
         out.print(t)
+
+
+#: Accounts listed in the status table (all of them are in --json).
+ACCOUNT_ROWS = 20
 
 
 def _money(x: float) -> str:

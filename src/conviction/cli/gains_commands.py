@@ -37,11 +37,19 @@ def gains(
         f"realised gains {span}, in each account's currency; long-term = held more than "
         f"{report.long_term_days} days"
     )
-    t = Table(title="sales (a line per sale, then one per lot it consumed)")
+    # A fund's year can hold tens of thousands of sales: a terminal shows the largest
+    # gains and losses (rich lays a table out in seconds per thousand rows); --json has all.
+    sales = list(report.sales)
+    if len(sales) > SALE_ROWS:
+        sales = sorted(sales, key=lambda s: -abs(s.gain))[:SALE_ROWS]
+    title = "sales (a line per sale, then one per lot it consumed)"
+    if len(sales) < len(report.sales):
+        title = f"the {len(sales)} sales with the largest gains or losses, of {len(report.sales)}"
+    t = Table(title=title)
     t.add_column("sale / lot (opened)", no_wrap=True)
     for col in ("days", "term", "quantity", "proceeds", "cost", "gain"):
         t.add_column(col, justify="left" if col == "term" else "right")
-    for s in report.sales:
+    for s in sales:
         t.add_row(
             f"{s.date} {s.account} {s.company}",
             "",
@@ -62,11 +70,19 @@ def gains(
                 _money(lot.gain),
             )
     out.print(t)
-    t = Table(title="totals by tax year")
+    if len(sales) < len(report.sales):
+        out.print(f"every sale and lot: --json ({len(report.sales)} sales)", highlight=False)
+    totals = list(report.totals)
+    if len(totals) > SALE_ROWS:
+        totals = sorted(totals, key=lambda y: -abs(y.gain))[:SALE_ROWS]
+    title = "totals by tax year"
+    if len(totals) < len(report.totals):
+        title += f" (the {len(totals)} largest of {len(report.totals)} account-years)"
+    t = Table(title=title)
     for col in ("year", "account", "currency", "sales", "proceeds", "cost", "short", "long"):
         t.add_column(col, justify="left" if col in ("account", "currency") else "right")
     t.add_column("total", justify="right")
-    for y in report.totals:
+    for y in totals:
         t.add_row(
             str(y.year),
             y.account,
@@ -79,6 +95,10 @@ def gains(
             _money(y.gain),
         )
     out.print(t)
+
+
+#: Rows of the sales and totals tables (every one of them is in --json).
+SALE_ROWS = 30
 
 
 @app.command("private")
