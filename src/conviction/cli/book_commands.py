@@ -157,7 +157,11 @@ def history(
     if foreign:  # the same returns in each account's own currency
         for col in ("base", "TWR base", "IRR base"):
             table.add_column(col, justify="right")
-    for s in report.accounts:
+    lines = list(report.accounts)
+    if len(lines) > ACCOUNT_ROWS:  # as in status: the largest, and where the rest are
+        lines = sorted(lines, key=lambda s: -s.end_value)[:ACCOUNT_ROWS]
+        table.title = f"{table.title}: the {len(lines)} largest of {len(report.accounts)}"
+    for s in lines:
         base = s.base
         extra = [base.currency, _pct(base.twr), _pct(base.irr)] if foreign else []
         table.add_row(
@@ -175,13 +179,21 @@ def history(
             f"[yellow]note:[/yellow] on {report.stale_fx_days} of {report.days} days no "
             "exchange rate was stored; the last earlier rate was used"
         )
+    if len(lines) < len(report.accounts):
+        out.print("every account and day: --json or --account ID", highlight=False)
     t2 = Table(title="value at month ends" if report.freq == "M" else "value by day")
     t2.add_column("date")
-    names = [s.account for s in report.accounts]
+    names = [s.account for s in lines][:SERIES_COLUMNS]
     for a in names:
         t2.add_column(a, justify="right")
+    everyone = [s.account for s in report.accounts]
+    if len(names) < len(everyone):
+        t2.add_column("all accounts", justify="right")
     for row in report.series[-24:]:
-        t2.add_row(str(row["date"]), *(_money(float(row[a])) for a in names))
+        cells = [_money(float(row[a])) for a in names]
+        if len(names) < len(everyone):
+            cells.append(_money(sum(float(row[a]) for a in everyone)))
+        t2.add_row(str(row["date"]), *cells)
     out.print(t2)
 
 
@@ -292,8 +304,10 @@ def _print_status(result: BookStatus, name: str) -> None:
         out.print(t)
 
 
-#: Accounts listed in the status table (all of them are in --json).
+#: Accounts listed in the status and history tables (all of them are in --json), and
+#: accounts given a column of their own in history's value table.
 ACCOUNT_ROWS = 20
+SERIES_COLUMNS = 6
 
 
 def _money(x: float) -> str:
