@@ -188,7 +188,7 @@ def history(
         t2.add_column(a, justify="right")
     everyone = [s.account for s in report.accounts]
     if len(names) < len(everyone):
-        t2.add_column("all accounts", justify="right")
+        t2.add_column("total", justify="right")
     for row in report.series[-24:]:
         cells = [_money(float(row[a])) for a in names]
         if len(names) < len(everyone):
