@@ -58,7 +58,7 @@ class AppContext:
 
     def book(self) -> Book:
         """The stored book, read again only when its fingerprint changed."""
-        from conviction.store import read_book
+        from conviction.app.book import open_book
 
         key = self.fingerprint(theses=False)
         with self._cache_lock:
@@ -66,7 +66,7 @@ class AppContext:
             if cached is not None and cached[0] == key:
                 book: Book = cached[1]
                 return book
-        fresh = read_book(self.engine)
+        fresh = open_book(self.engine).book
         with self._cache_lock:
             self._cache.clear()  # everything derived from the old book goes too
             self._cache["book"] = (key, fresh)
