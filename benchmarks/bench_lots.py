@@ -128,13 +128,13 @@ def main() -> None:
     rates = np.full(len(tx), 1.1)
     results: dict[str, Any] = {"rows": len(tx), "actions": counts}
     print(f"{len(tx):,} rows: {counts}")
-    print(f"{'method':8} {'replay':26} {'wall s':>8} {'cpu s':>8} {'old/new':>8}")
+    print(f"{'method':8} {'replay':26} {'wall s':>8} {'cpu s':>8} {'old/new wall':>13} {'cpu':>6}")
     for i, method in enumerate(("fifo", "hifo", "average")):
         rows = run_method(tx, rates, method, first=i == 0)
-        old_wall = rows["old (row by row)"][0]
+        old_wall, old_cpu = rows["old (row by row)"]
         for label, (w, c) in rows.items():
-            ratio = "" if label.startswith("old") else f"{old_wall / w:8.1f}"
-            print(f"{method:8} {label:26} {w:8.3f} {c:8.3f} {ratio:>8}")
+            ratio = "" if label.startswith("old") else f"{old_wall / w:13.1f} {old_cpu / c:6.1f}"
+            print(f"{method:8} {label:26} {w:8.3f} {c:8.3f} {ratio}")
         results[method] = {k: {"wall_s": w, "cpu_s": c} for k, (w, c) in rows.items()}
     print(json.dumps(results))
 

@@ -531,6 +531,8 @@ def replay_arrays(
     if backend == "auto" and not HAVE_NUMBA and not _warned:  # pragma: no cover
         warnings.warn("numba is not available: the lot replay runs in Python", stacklevel=2)
         _warned = True
+    if len(method) < n_accounts:
+        raise ValueError(f"method has {len(method)} entries for {n_accounts} accounts")
     kernel = _compiled if HAVE_NUMBA and backend != "python" else _kernel
     n = len(day) if until_row is None else int(until_row)
     account = np.ascontiguousarray(account[:n], dtype=np.int64)

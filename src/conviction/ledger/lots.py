@@ -18,6 +18,7 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from itertools import starmap
 
 import numpy as np
 import pandas as pd
@@ -109,51 +110,62 @@ class Replay:
     def lots(self) -> tuple[Lot, ...]:
         la = self.arrays.lots
         return tuple(
-            Lot(*fields)
-            for fields in zip(
-                la.lot_id.tolist(),
-                _names(self.account_ids, la.account),
-                _names(self.company_ids, la.company),
-                _dates(la.opened),
-                la.quantity.tolist(),
-                la.cost.tolist(),
-                la.cost_account.tolist(),
-                strict=True,
+            starmap(
+                Lot,
+                zip(
+                    la.lot_id.tolist(),
+                    _names(self.account_ids, la.account),
+                    _names(self.company_ids, la.company),
+                    _dates(la.opened),
+                    la.quantity.tolist(),
+                    la.cost.tolist(),
+                    la.cost_account.tolist(),
+                    strict=True,
+                ),
             )
         )
 
     @cached_property
     def sales(self) -> tuple[Sale, ...]:
         sa, ma = self.arrays.sales, self.arrays.matches
-        matches = [
-            LotMatch(*fields)
-            for fields in zip(
-                ma.lot_id.tolist(),
-                _dates(ma.opened),
-                ma.quantity.tolist(),
-                ma.cost.tolist(),
-                ma.cost_account.tolist(),
-                strict=True,
+        matches = list(
+            starmap(
+                LotMatch,
+                zip(
+                    ma.lot_id.tolist(),
+                    _dates(ma.opened),
+                    ma.quantity.tolist(),
+                    ma.cost.tolist(),
+                    ma.cost_account.tolist(),
+                    strict=True,
+                ),
             )
-        ]
+        )
         first = sa.first_match.tolist()
         stop = (sa.first_match + sa.n_matches).tolist()
+        # most sales use one lot: (m,) is much cheaper than tuple(matches[a:b])
+        taken = [
+            (matches[a],) if b - a == 1 else tuple(matches[a:b])
+            for a, b in zip(first, stop, strict=True)
+        ]
         return tuple(
-            Sale(*fields)
-            for fields in zip(
-                _dates(sa.day),
-                _names(self.account_ids, sa.account),
-                _names(self.company_ids, sa.company),
-                sa.quantity.tolist(),
-                sa.proceeds.tolist(),
-                sa.proceeds_account.tolist(),
-                sa.cost.tolist(),
-                sa.cost_account.tolist(),
-                [tuple(matches[a:b]) for a, b in zip(first, stop, strict=True)],
-                [str(f) for f in self.files.iloc[sa.row].tolist()],
-                self.lines[sa.row].tolist(),
-                sa.rate.tolist(),
-                strict=True,
+            starmap(
+                Sale,
+                zip(
+                    _dates(sa.day),
+                    _names(self.account_ids, sa.account),
+                    _names(self.company_ids, sa.company),
+                    sa.quantity.tolist(),
+                    sa.proceeds.tolist(),
+                    sa.proceeds_account.tolist(),
+                    sa.cost.tolist(),
+                    sa.cost_account.tolist(),
+                    taken,
+                    list(map(str, self.files.iloc[sa.row].tolist())),
+                    self.lines[sa.row].tolist(),
+                    sa.rate.tolist(),
+                    strict=True,
+                ),
             )
         )
 
