@@ -22,7 +22,10 @@ from collections.abc import Sequence
 __all__ = ["KERNEL_MODULES", "main", "warm"]
 
 #: The modules whose ``warm()`` compiles their numba kernels.
-KERNEL_MODULES: tuple[str, ...] = ("conviction.projection.kernels",)
+KERNEL_MODULES: tuple[str, ...] = (
+    "conviction.projection.kernels",
+    "conviction.ledger.holdings",
+)
 
 
 def warm(modules: Sequence[str] = KERNEL_MODULES) -> dict[str, float]:

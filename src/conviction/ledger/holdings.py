@@ -12,18 +12,21 @@ cube, in chunks of accounts; it is the fallback without numba and the tests' ora
 
 from __future__ import annotations
 
+import functools
+import importlib.util
+from typing import Any
+
 import numpy as np
 
 from conviction._typing import Float64Array, IntArray
 
 __all__ = ["HAVE_NUMBA", "holdings_value", "warm"]
 
-try:  # numba is a dependency, but the ledger must still run where it cannot be imported
-    import numba
+HAVE_NUMBA = importlib.util.find_spec("numba") is not None
 
-    HAVE_NUMBA = True
-except ImportError:  # pragma: no cover - exercised only without numba
-    HAVE_NUMBA = False
+#: Below this many cells (days × accounts × companies) the NumPy cube is as fast as the
+#: loop, and a small book does not pay numba's import and cache load (about half a second).
+NUMBA_CELLS = 2_000_000
 
 
 def _loop(
@@ -46,8 +49,11 @@ def _loop(
     return out
 
 
-if HAVE_NUMBA:
-    _kernel = numba.njit(cache=True, nogil=True)(_loop)
+@functools.cache
+def _kernel() -> Any:
+    import numba  # only for books big enough to need it (see NUMBA_CELLS)
+
+    return numba.njit(cache=True, nogil=True)(_loop)
 
 
 def holdings_value(
@@ -66,9 +72,13 @@ def holdings_value(
     shares; ``price`` is (days, companies) per original share, NaN-free."""
     if backend not in ("auto", "numba", "numpy"):
         raise ValueError(f"backend must be 'auto', 'numba' or 'numpy', got {backend!r}")
-    if backend != "numpy" and HAVE_NUMBA:
+    cells = price.shape[0] * n_accounts * price.shape[1]
+    if HAVE_NUMBA and (backend == "numba" or (backend == "auto" and cells >= NUMBA_CELLS)):
         args = (day.astype(np.int64), account.astype(np.int64), company.astype(np.int64))
-        return _kernel(*args, shares.astype(np.float64), price.astype(np.float64), n_accounts)  # type: ignore[no-any-return]
+        out: Float64Array = _kernel()(
+            *args, shares.astype(np.float64), price.astype(np.float64), n_accounts
+        )
+        return out
     return _cube(day, account, company, shares, price, n_accounts, chunk)
 
 
@@ -99,4 +109,4 @@ def warm() -> None:
     """Compile the kernel into numba's on-disk cache (``conviction.warmup``)."""
     if HAVE_NUMBA:
         one = np.zeros(1, dtype=np.int64)
-        holdings_value(one, one, one, np.ones(1), np.ones((1, 1)), 1)
+        holdings_value(one, one, one, np.ones(1), np.ones((1, 1)), 1, backend="numba")
