@@ -94,7 +94,8 @@ def test_a_bad_spec_fails_the_job_with_its_location(
     done = _wait(client, r.json()["id"])
     assert done["status"] == "failed"
     with pytest.raises(InputError) as raised:  # what the reader says of the same file
-        read_projection(ws / "sub" / "bad.toml", book=read_book(client.app.state.ctx.engine))
+        engine = client.app.state.ctx.engine  # type: ignore[attr-defined]
+        read_projection(ws / "sub" / "bad.toml", book=read_book(engine))
     assert done["error"]["field"] == raised.value.field is not None
     assert done["error"]["line"] == raised.value.line is not None
     assert done["error"]["message"] == raised.value.message
