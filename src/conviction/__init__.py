@@ -24,9 +24,9 @@ if TYPE_CHECKING:
         FormatError,
         InputError,
         LedgerError,
-        ReferenceError_,
         SpecError,
         StoreError,
+        UnknownIdError,
     )
     from conviction.io import read_book, read_price_csv
     from conviction.ledger import (
@@ -61,7 +61,7 @@ _WHERE = {
             "FormatError",
             "InputError",
             "LedgerError",
-            "ReferenceError_",
+            "UnknownIdError",
             "SpecError",
             "StoreError",
         ],
@@ -128,9 +128,9 @@ __all__ = [
     "Link",
     "Person",
     "PrivateReport",
-    "ReferenceError_",
     "SpecError",
     "StoreError",
+    "UnknownIdError",
     "ValueHistory",
     "__version__",
     "account_returns",

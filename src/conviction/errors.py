@@ -3,13 +3,20 @@
 Every error a user can cause says where: the file, the line and the field, when known.
 
     ConvictionError
-    ├── InputError            bad input from a file or a command line (carries file, line, field)
+    ├── InputError            bad input from a file, a command line or a request (carries file,
+    │   │                     line, field)
     │   ├── FormatError       malformed TOML/CSV, wrong type, missing key, bad date or number
-    │   ├── ReferenceError_   an id that names nothing (unknown account, company, person, ticker)
-    │   └── LedgerError       input that is well formed but impossible (sale larger than position)
-    ├── SpecError             a model or policy specification that cannot run (not PSD, cycle)
-    ├── DataError             data missing where a computation needs it (no price on a date)
-    └── StoreError            the database refused or is at the wrong schema version
+    │   ├── UnknownIdError    an id that names nothing (unknown account, company, person, thesis,
+    │   │                     milestone, ticker, driver)
+    │   ├── LedgerError       input that is well formed but impossible (sale larger than position)
+    │   └── SpecError         a model or policy specification that cannot run (not PSD, cycle)
+    ├── DataError             data missing where a computation needs it (no price on a date, no
+    │                         book in the database yet)
+    └── StoreError            the database refused, or its schema revision is not the one this
+                              code reads (older: run ``conviction init``; unknown)
+
+``conviction.app.book.UnknownId`` is an ``UnknownIdError`` that also carries what kind of id,
+the id and the ids the book does hold.
 
 The library raises; only the CLI and the web app turn errors into messages and exit codes.
 """
@@ -24,9 +31,9 @@ __all__ = [
     "FormatError",
     "InputError",
     "LedgerError",
-    "ReferenceError_",
     "SpecError",
     "StoreError",
+    "UnknownIdError",
 ]
 
 
@@ -80,7 +87,7 @@ class FormatError(InputError):
     """Malformed input: syntax, a wrong type, a missing key, a bad date or number."""
 
 
-class ReferenceError_(InputError):
+class UnknownIdError(InputError):
     """An identifier that refers to nothing known (an unknown account, company, person)."""
 
 
@@ -97,4 +104,4 @@ class DataError(ConvictionError):
 
 
 class StoreError(ConvictionError):
-    """The database refused an operation or is at an unexpected schema version."""
+    """The database refused an operation, or is at a schema revision this code does not read."""

@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from conviction.cli import app
-from conviction.errors import FormatError, InputError, LedgerError, ReferenceError_
+from conviction.errors import FormatError, InputError, LedgerError, UnknownIdError
 from conviction.io import read_book
 from conviction.store import connect, count_rows
 
@@ -23,8 +23,8 @@ TX_CASES = [
     ("2024-13-01,me,a,buy,1,1,0\n", FormatError, 4, "date", "expected a date"),
     ("2024-01-04,me,a,buy,ten,1,0\n", FormatError, 4, "quantity", "expected a number"),
     ("2024-01-04,me,a,buy,1,1.2.3,0\n", FormatError, 4, "price", "expected a number"),
-    ("2024-01-04,nobody,a,buy,1,1,0\n", ReferenceError_, 4, "account", "unknown account"),
-    ("2024-01-04,me,zzz,buy,1,1,0\n", ReferenceError_, 4, "company", "unknown company"),
+    ("2024-01-04,nobody,a,buy,1,1,0\n", UnknownIdError, 4, "account", "unknown account"),
+    ("2024-01-04,me,zzz,buy,1,1,0\n", UnknownIdError, 4, "company", "unknown company"),
     ("2024-01-04,me,a,buy,-5,1,0\n", FormatError, 4, "quantity", "must be positive"),
     ("2024-01-04,me,a,buy,0,1,0\n", FormatError, 4, "quantity", "must be positive"),
     ("2024-01-04,me,a,sell,11,1,0\n", LedgerError, 4, "quantity", "larger than the position"),
@@ -67,7 +67,7 @@ def test_bad_transactions(
 
 
 MARK_CASES = [
-    ("2024-01-04,zzz,1,close,x\n", ReferenceError_, 3, "company", "unknown company"),
+    ("2024-01-04,zzz,1,close,x\n", UnknownIdError, 3, "company", "unknown company"),
     ("2024-01-04,a,-1,close,x\n", FormatError, 3, "price", "must be positive"),
     ("2024-01-04,a,1,guess,x\n", FormatError, 3, "kind", "not one of"),
     ("2024-01-03,a,11,close,x\n", FormatError, 3, "date", "duplicate mark"),
@@ -127,7 +127,7 @@ def test_toml_unknown_person_and_currency(tmp_path: Path) -> None:
     path.write_text(
         '[book]\nname = "x"\n\n[[company]]\nid = "c"\nname = "C"\nkey_people = ["ghost"]\n'
     )
-    with pytest.raises(ReferenceError_, match="unknown person 'ghost'") as info:
+    with pytest.raises(UnknownIdError, match="unknown person 'ghost'") as info:
         read_book(path)
     assert info.value.line == 7 and info.value.field == "company[0].key_people"
     path.write_text('[book]\nname = "x"\ncurrency = "XYZ"\n')

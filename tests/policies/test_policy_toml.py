@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conviction.errors import FormatError, InputError, ReferenceError_, SpecError
+from conviction.errors import FormatError, InputError, SpecError, UnknownIdError
 from conviction.io.policy_toml import read_policy, read_policy_text
 from conviction.policies import (
     AddOnDrawdown,
@@ -202,9 +202,9 @@ def test_binding_to_a_book_checks_ids() -> None:
     dates = np.arange("2024-01-01", "2024-01-03", dtype="datetime64[D]")
     setup = Setup(("tesla",), ("ron",), ("personal",), dates)
     policy = Policy("p", (TrimToCap(cap=0.5, accounts=("partners",)),), source="p.toml")
-    with pytest.raises(ReferenceError_) as info:
+    with pytest.raises(UnknownIdError) as info:
         PolicyEngine(policy, setup)
     assert info.value.field == "rules[0].accounts" and info.value.file == "p.toml"
     policy = Policy("p", (Rebalance(targets=(("spacex", 0.5),)),), source="p.toml")
-    with pytest.raises(ReferenceError_, match="unknown company 'spacex'"):
+    with pytest.raises(UnknownIdError, match="unknown company 'spacex'"):
         PolicyEngine(policy, setup)

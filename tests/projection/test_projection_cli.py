@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from conviction.cli import app
-from conviction.errors import FormatError, ReferenceError_
+from conviction.errors import FormatError, UnknownIdError
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "baron"
@@ -104,7 +104,7 @@ def test_missing_config_names_the_file(baron: str, tmp_path: Path) -> None:
 def test_bad_config_names_file_line_and_key(baron: str, tmp_path: Path) -> None:
     bad = tmp_path / "p.toml"
     bad.write_text(CONFIG.read_text().replace('people = ["musk"]', 'people = ["elon"]'))
-    with pytest.raises(ReferenceError_, match="unknown person 'elon'") as info:
+    with pytest.raises(UnknownIdError, match="unknown person 'elon'") as info:
         invoke(baron, "project", "--config", str(bad))
     err = info.value
     assert err.file == str(bad)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from conviction.errors import FormatError, ReferenceError_, SpecError
+from conviction.errors import FormatError, SpecError, UnknownIdError
 from conviction.projection import DriverCorrelation, DriverModel, DriverSpec
 
 N = 200_000
@@ -141,7 +141,7 @@ def test_bad_models() -> None:
     fixed = DriverSpec("k", "fixed", value=1.0)
     with pytest.raises(SpecError, match="not random"):
         DriverModel((x, fixed), (DriverCorrelation("x", "k", 0.5),))
-    with pytest.raises(ReferenceError_, match="unknown driver 'z'"):
+    with pytest.raises(UnknownIdError, match="unknown driver 'z'"):
         DriverModel((x,), (DriverCorrelation("x", "z", 0.5),))
     y = DriverSpec("y", "uniform", low=0.0, high=1.0)
     z = DriverSpec("z", "uniform", low=0.0, high=1.0)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from conviction.errors import FormatError, InputError, ReferenceError_, SpecError
+from conviction.errors import FormatError, InputError, SpecError, UnknownIdError
 from conviction.projection import (
     AssetSpec,
     CorrelationSpec,
@@ -59,19 +59,19 @@ def _a(cid: str = "a", **kw: object) -> AssetSpec:
         (lambda: ProjectionSpec(assets=(_a(), _a())), SpecError, "projection.asset[a]"),
         (
             lambda: ProjectionSpec(assets=(_a(),), correlations=(CorrelationSpec("a", "zz", 0.1),)),
-            ReferenceError_,
+            UnknownIdError,
             "projection.correlation[a,zz]",
         ),
         (
             lambda: ProjectionSpec(
                 assets=(_a(),), jumps=(JumpSpec("j", 0.1, 0.5, people=("musk",)),)
             ),
-            ReferenceError_,
+            UnknownIdError,
             "projection.jump[j].people",
         ),
         (
             lambda: ProjectionSpec(assets=(_a(model="driver", driver="v"),)),
-            ReferenceError_,
+            UnknownIdError,
             "projection.asset[a].driver",
         ),
     ],

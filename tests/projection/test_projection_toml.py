@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from conviction.book.model import Book, BookMeta, Company, Person
-from conviction.errors import FormatError, InputError, ReferenceError_, SpecError
+from conviction.errors import FormatError, InputError, SpecError, UnknownIdError
 from conviction.io.projection_toml import Overrides, read_projection
 from conviction.projection import Projection
 
@@ -180,7 +180,7 @@ def test_unknown_company(tmp_path: Path) -> None:
     msg = _bad(
         tmp_path,
         _replace('company = "spacex"', 'company = "spacx"'),
-        ReferenceError_,
+        UnknownIdError,
         'company = "spacx"',
         "projection.asset[2].company",
     )
@@ -191,7 +191,7 @@ def test_unknown_person(tmp_path: Path) -> None:
     msg = _bad(
         tmp_path,
         _replace('people = ["musk"]', 'people = ["elon"]'),
-        ReferenceError_,
+        UnknownIdError,
         "people =",
         "projection.jump[1].people",
     )
@@ -202,7 +202,7 @@ def test_a_person_of_no_projected_company(tmp_path: Path) -> None:
     _bad(
         tmp_path,
         _replace('people = ["musk"]', 'people = ["cook"]'),
-        ReferenceError_,
+        UnknownIdError,
         "people =",
         "projection.jump[key-person].people",
     )
@@ -217,7 +217,7 @@ def test_correlation_to_a_company_not_projected(tmp_path: Path) -> None:
     _bad(
         tmp_path,
         _replace('b = "spacex"', 'b = "apple"'),
-        ReferenceError_,
+        UnknownIdError,
         'b = "apple"',
         "projection.correlation[1].b",
     )

@@ -16,7 +16,7 @@ import pytest
 from typer.testing import CliRunner
 
 from conviction.cli import app
-from conviction.errors import FormatError, ReferenceError_
+from conviction.errors import FormatError, UnknownIdError
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "baron"
@@ -104,7 +104,7 @@ def test_review_of_one_account(db: str) -> None:
     found = run(db, "review", "--as-of", on.isoformat(), "--account", "ron", "--json")
     assert {(r["trigger"], r["subject"]) for r in found} == expected_review(db, on, ("ron",))
     result = runner.invoke(app, ["--db", db, "review", "--account", "nobody"])
-    assert isinstance(result.exception, ReferenceError_)
+    assert isinstance(result.exception, UnknownIdError)
 
 
 def test_people(db: str) -> None:
@@ -139,7 +139,7 @@ def test_thesis_list_and_show(db: str) -> None:
     assert "Optimus V3 unit cost under $20,000" in text
     assert "theses on" in run(db, "thesis", "list")
     result = runner.invoke(app, ["--db", db, "thesis", "show", "nope"])
-    assert isinstance(result.exception, ReferenceError_)
+    assert isinstance(result.exception, UnknownIdError)
 
 
 def test_update_keeps_history_and_drives_the_triggers(db: str) -> None:
@@ -176,8 +176,8 @@ def test_update_keeps_history_and_drives_the_triggers(db: str) -> None:
 @pytest.mark.parametrize(
     ("args", "error", "field"),
     [
-        (["nope", "--milestone", "grok-5", "--status", "hit"], ReferenceError_, "thesis"),
-        (["xai", "--milestone", "grok-9", "--status", "hit"], ReferenceError_, "milestone"),
+        (["nope", "--milestone", "grok-5", "--status", "hit"], UnknownIdError, "thesis"),
+        (["xai", "--milestone", "grok-9", "--status", "hit"], UnknownIdError, "milestone"),
         (["xai", "--milestone", "grok-5", "--status", "done"], FormatError, "status"),
         (
             ["xai", "--milestone", "grok-5", "--status", "hit", "--date", "2026-13-01"],

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from conviction.errors import FormatError, ReferenceError_
+from conviction.errors import FormatError, UnknownIdError
 from conviction.theses import (
     Evidence,
     Milestone,
@@ -78,7 +78,7 @@ def test_metric_target() -> None:
 @pytest.mark.parametrize(
     ("kwargs", "error", "field"),
     [
-        ({"milestone_id": "nope"}, ReferenceError_, "milestone"),
+        ({"milestone_id": "nope"}, UnknownIdError, "milestone"),
         ({"status": "done"}, FormatError, "status"),
         ({"evidence": "  "}, FormatError, "evidence"),
         ({"on": D(2025, 1, 1)}, FormatError, "date"),

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, func, select
 
-from conviction.errors import FormatError, ReferenceError_, StoreError
+from conviction.errors import FormatError, StoreError, UnknownIdError
 from conviction.io.theses_toml import ThesesFile, read_theses
 from conviction.store import connect_for_writing
 from conviction.store import theses_tables as store
@@ -145,8 +145,8 @@ def test_same_day_update_comes_after_the_file_entry(engine: Engine, example: The
 @pytest.mark.parametrize(
     ("thesis", "milestone", "status", "error", "field"),
     [
-        ("nope", "grok-5", "hit", ReferenceError_, "thesis"),
-        ("xai", "grok-9", "hit", ReferenceError_, "milestone"),
+        ("nope", "grok-5", "hit", UnknownIdError, "thesis"),
+        ("xai", "grok-9", "hit", UnknownIdError, "milestone"),
         ("xai", "grok-5", "done", FormatError, "status"),
     ],
 )
@@ -196,5 +196,5 @@ def test_add_score_keeps_history(engine: Engine, example: ThesesFile) -> None:
         store.add_score(conn, "musk", "execution", 6, on=D(2026, 3, 1))
     with pytest.raises(FormatError), engine.begin() as conn:
         store.add_score(conn, "musk", "charisma", 3, on=D(2026, 3, 1))
-    with pytest.raises(ReferenceError_), engine.begin() as conn:
+    with pytest.raises(UnknownIdError), engine.begin() as conn:
         store.add_score(conn, "bezos", "execution", 3, on=D(2026, 3, 1), known_people=["musk"])

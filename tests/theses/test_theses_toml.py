@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from conviction.errors import FormatError, InputError, ReferenceError_
+from conviction.errors import FormatError, InputError, UnknownIdError
 from conviction.io.theses_toml import parse_metric, read_theses, read_theses_file
 from conviction.theses import PILLARS, ReviewSettings
 
@@ -187,7 +187,7 @@ BAD = [
     (
         'company = "tesla"',
         'company = "rivian"',
-        ReferenceError_,
+        UnknownIdError,
         "thesis[0].company",
         'company = "rivian"',
         1,
@@ -195,7 +195,7 @@ BAD = [
     (
         'person = "musk"\ndate = 2026',
         'person = "bezos"\ndate = 2026',
-        ReferenceError_,
+        UnknownIdError,
         "scorecard[1].person",
         'person = "bezos"',
         1,

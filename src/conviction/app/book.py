@@ -15,7 +15,7 @@ import numpy as np
 from sqlalchemy import Engine
 
 from conviction.book.model import Book
-from conviction.errors import DataError, FormatError, ReferenceError_
+from conviction.errors import DataError, FormatError, UnknownIdError
 
 __all__ = [
     "OpenBook",
@@ -51,7 +51,7 @@ def open_book(engine_or_url: Engine | str) -> OpenBook:
     return OpenBook(book=read_book(engine), engine=engine)
 
 
-class UnknownId(ReferenceError_):
+class UnknownId(UnknownIdError):
     """An id the book does not hold: what kind, the id, and the ids it does hold."""
 
     def __init__(self, what: str, key: str, known: Sequence[str], *, field: str) -> None:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from conviction.cli.app import JSON, HelpGroup, app, err, out, parse_date, print_json, settings
-from conviction.errors import DataError, ReferenceError_
+from conviction.errors import DataError, UnknownIdError
 from conviction.report.payloads import (
     MILESTONE_STATUSES,
     milestone_entry_payload,
@@ -296,7 +296,7 @@ def _find(theses: tuple[Thesis, ...], thesis_id: str) -> Thesis:
         if t.id == thesis_id:
             return t
     known = ", ".join(t.id for t in theses) or "none"
-    raise ReferenceError_(f"no thesis {thesis_id!r} (known: {known})", field="ID")
+    raise UnknownIdError(f"no thesis {thesis_id!r} (known: {known})", field="ID")
 
 
 def _maybe_book(engine: Any) -> Book | None:

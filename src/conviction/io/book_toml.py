@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from conviction.book.currencies import is_currency
 from conviction.book.model import Account, BookMeta, Company, Link, Person
-from conviction.errors import FormatError, ReferenceError_
+from conviction.errors import FormatError, UnknownIdError
 from conviction.io.toml_lines import locate
 
 __all__ = ["BookFile", "read_book_toml", "toml_error_line"]
@@ -173,7 +173,7 @@ def _located(exc: ValidationError, text: str, path: Path) -> FormatError:
 def _build(doc: _Document, text: str, path: Path) -> BookFile:
     book_currency = doc.book.currency
 
-    def fail(msg: str, table: str, index: int, key: str, cls: type = ReferenceError_) -> None:
+    def fail(msg: str, table: str, index: int, key: str, cls: type = UnknownIdError) -> None:
         raise cls(
             msg,
             file=path,
@@ -235,7 +235,7 @@ def _build(doc: _Document, text: str, path: Path) -> BookFile:
     prices: dict[str, Path] = {}
     for company, file in doc.book.prices.items():
         if company not in companies:
-            raise ReferenceError_(
+            raise UnknownIdError(
                 f"price file for unknown company {company!r}",
                 file=path,
                 line=locate(text, "book", None, "prices"),

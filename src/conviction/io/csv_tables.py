@@ -16,7 +16,7 @@ import pandas as pd
 from conviction._typing import ACTIONS, DEFAULT_GRADE, MARK_GRADES, MARK_KINDS, BoolArray
 from conviction.book.currencies import ISO_4217
 from conviction.book.model import FX_COLUMNS, MARK_COLUMNS, TRANSACTION_COLUMNS, Account
-from conviction.errors import FormatError, ReferenceError_
+from conviction.errors import FormatError, UnknownIdError
 
 __all__ = ["read_fx_csv", "read_marks_csv", "read_transactions_csv"]
 
@@ -113,7 +113,7 @@ class _Table:
         unknown = ~values.isin(list(ids)).to_numpy()
         if where is not None:
             unknown &= where
-        self.fail(unknown, column, f"unknown {what} {{value!r}}", ReferenceError_)
+        self.fail(unknown, column, f"unknown {what} {{value!r}}", UnknownIdError)
 
     def no_duplicates(self, columns: list[str], what: str) -> None:
         dup = self.frame.duplicated(subset=columns, keep="first").to_numpy()

@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from conviction.book.model import Book
-from conviction.errors import FormatError, InputError, ReferenceError_
+from conviction.errors import FormatError, InputError, UnknownIdError
 from conviction.io.prices import read_price_csv
 from conviction.io.toml_lines import locate
 from conviction.projection.drivers import DriverCorrelation, DriverModel, DriverSpec
@@ -253,7 +253,7 @@ def _resolve(r: _Reader, book: Book | None, name: str, table: str, i: int, key: 
         if company.ticker and company.ticker.upper() == name.upper():
             return cid
     known = ", ".join(sorted(book.companies))
-    raise r.error(ReferenceError_, f"unknown company '{name}' (known: {known})", table, i, key)
+    raise r.error(UnknownIdError, f"unknown company '{name}' (known: {known})", table, i, key)
 
 
 def _assets(
@@ -369,7 +369,7 @@ def _correlations(
             cid = _resolve(r, book, r.get(row, table, i, key, str, required=True), table, i, key)
             if cid not in ids:
                 raise r.error(
-                    ReferenceError_, f"company '{cid}' is not a projected asset", table, i, key
+                    UnknownIdError, f"company '{cid}' is not a projected asset", table, i, key
                 )
             pair.append(cid)
         try:
@@ -393,7 +393,7 @@ def _jumps(
                 if pid not in book.persons:
                     known = ", ".join(sorted(book.persons))
                     raise r.error(
-                        ReferenceError_,
+                        UnknownIdError,
                         f"unknown person '{pid}' (known: {known})",
                         table,
                         i,
@@ -404,7 +404,7 @@ def _jumps(
             cid = _resolve(r, book, name, table, i, "companies")
             if cid not in ids:
                 raise r.error(
-                    ReferenceError_,
+                    UnknownIdError,
                     f"company '{cid}' is not a projected asset",
                     table,
                     i,

@@ -20,7 +20,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from conviction.errors import FormatError, InputError, ReferenceError_
+from conviction.errors import FormatError, InputError, UnknownIdError
 from conviction.io.book_reader import find_book_toml
 from conviction.io.toml_lines import locate
 from conviction.theses.model import (
@@ -334,7 +334,7 @@ def _scorecards(doc: _Doc, person_ids: set[str]) -> list[PillarScore]:
             raise doc.from_validation(exc, ("scorecard", i)) from None
         if card.person not in person_ids:
             raise doc.error(
-                ReferenceError_,
+                UnknownIdError,
                 f"unknown person {card.person!r} (not a [[person]] id of the book)",
                 ("scorecard", i, "person"),
             )
@@ -387,13 +387,13 @@ def _thesis(doc: _Doc, i: int, t: _Thesis, company_ids: set[str], person_ids: se
         raise doc.error(FormatError, "give exactly one of 'company' or 'person'", (*loc, "company"))
     if t.company is not None and t.company not in company_ids:
         raise doc.error(
-            ReferenceError_,
+            UnknownIdError,
             f"unknown company {t.company!r} (not a [[company]] id of the book)",
             (*loc, "company"),
         )
     if t.person is not None and t.person not in person_ids:
         raise doc.error(
-            ReferenceError_,
+            UnknownIdError,
             f"unknown person {t.person!r} (not a [[person]] id of the book)",
             (*loc, "person"),
         )

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from conviction._typing import AccountKind, BoolArray, DateArray, Float64Array
-from conviction.errors import ReferenceError_
+from conviction.errors import UnknownIdError
 from conviction.policies.results import PolicyRun, TradeLog
 from conviction.policies.rules import (
     BoundRule,
@@ -106,7 +106,7 @@ class PolicyEngine:
             known = set(self.setup.accounts)
             for name in rule.accounts:
                 if name not in known:
-                    raise ReferenceError_(
+                    raise UnknownIdError(
                         f"unknown account {name!r}",
                         file=self.policy.source,
                         field=f"rules[{index}].accounts",
@@ -118,7 +118,7 @@ class PolicyEngine:
         try:
             return self.setup.companies.index(name)
         except ValueError:
-            raise ReferenceError_(
+            raise UnknownIdError(
                 f"unknown company {name!r}", file=self.policy.source, field=f"rules[{index}].{key}"
             ) from None
 

@@ -18,7 +18,7 @@ import numpy as np
 from scipy import special
 
 from conviction._typing import Float64Array
-from conviction.errors import FormatError, ReferenceError_, SpecError
+from conviction.errors import FormatError, SpecError, UnknownIdError
 from conviction.projection.correlation import correlation_factor, correlation_matrix
 from conviction.projection.expr import Expr, parse
 
@@ -197,7 +197,7 @@ class DriverModel:
         for c in self.correlations:
             for name in (c.a, c.b):
                 if name not in by_name:
-                    raise ReferenceError_(
+                    raise UnknownIdError(
                         f"unknown driver {name!r}", field=f"driver_correlation[{c.a},{c.b}]"
                     )
                 if not by_name[name].is_random:

@@ -16,7 +16,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Literal
 
-from conviction.errors import FormatError, ReferenceError_, SpecError
+from conviction.errors import FormatError, SpecError, UnknownIdError
 from conviction.projection.drivers import DriverModel
 
 __all__ = [
@@ -226,7 +226,7 @@ class ProjectionSpec:
         for c in self.correlations:
             for cid in (c.a, c.b):
                 if cid not in seen:
-                    raise ReferenceError_(
+                    raise UnknownIdError(
                         f"unknown company {cid!r} (not a projected asset)",
                         field=f"projection.correlation[{c.a},{c.b}]",
                     )
@@ -234,13 +234,13 @@ class ProjectionSpec:
         for j in self.jumps:
             for cid in j.companies:
                 if cid not in seen:
-                    raise ReferenceError_(
+                    raise UnknownIdError(
                         f"unknown company {cid!r} (not a projected asset)",
                         field=f"projection.jump[{j.name}].companies",
                     )
             for pid in j.people:
                 if pid not in people:
-                    raise ReferenceError_(
+                    raise UnknownIdError(
                         f"person {pid!r} is a key person of no projected company",
                         field=f"projection.jump[{j.name}].people",
                     )
@@ -253,7 +253,7 @@ class ProjectionSpec:
         for a in self.assets:
             known = self.drivers.names if self.drivers is not None else frozenset()
             if a.model == "driver" and a.driver not in known:
-                raise ReferenceError_(
+                raise UnknownIdError(
                     f"unknown driver {a.driver!r}", field=f"projection.asset[{a.company}].driver"
                 )
 

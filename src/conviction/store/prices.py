@@ -9,7 +9,7 @@ import pandas as pd
 from sqlalchemy import Connection, delete, insert
 
 from conviction.book.model import Book
-from conviction.errors import ReferenceError_
+from conviction.errors import UnknownIdError
 from conviction.ledger.prices import split_factors
 from conviction.store.tables import FxRow, MarkRow
 
@@ -57,7 +57,7 @@ def store_fetched(conn: Connection, book: Book, fetched: dict[str, pd.Series]) -
         else:
             company = by_ticker.get(ticker.upper())
             if company is None:
-                raise ReferenceError_(
+                raise UnknownIdError(
                     f"unknown ticker {ticker!r}: no company in the book has it", field="ticker"
                 )
             factors = split_factors(book, [company], days)[:, 0]

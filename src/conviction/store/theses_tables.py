@@ -37,7 +37,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from conviction.errors import FormatError, ReferenceError_, StoreError
+from conviction.errors import FormatError, StoreError, UnknownIdError
 from conviction.io.theses_toml import ThesesFile
 from conviction.io.theses_toml import read_theses as read_theses_toml
 from conviction.store.tables import Base
@@ -405,14 +405,14 @@ def update_thesis(
 ) -> MilestoneEntry:
     """Add a dated state to one milestone; returns the new entry.
 
-    Checks everything before writing, so a bad update changes nothing: ``ReferenceError_``
+    Checks everything before writing, so a bad update changes nothing: ``UnknownIdError``
     for an unknown thesis or milestone, ``FormatError`` for a bad status, empty evidence,
     or a date before the thesis opened.
     """
     row = conn.execute(select(ThesisRow.id).where(ThesisRow.id == thesis_id)).first()
     if row is None:
         known = conn.execute(select(ThesisRow.id).order_by(ThesisRow.position)).scalars().all()
-        raise ReferenceError_(
+        raise UnknownIdError(
             f"no thesis {thesis_id!r} (known: {', '.join(known) or 'none'})", field="thesis"
         )
     (thesis,) = (t for t in read_theses(conn).theses if t.id == thesis_id)
@@ -444,7 +444,7 @@ def add_score(
 ) -> PillarScore:
     """Add a dated score of one person on one pillar (a new row; older scores stay)."""
     if known_people is not None and person not in known_people:
-        raise ReferenceError_(f"unknown person {person!r}", field="person")
+        raise UnknownIdError(f"unknown person {person!r}", field="person")
     if pillar not in PILLARS:
         raise FormatError(
             f"unknown pillar {pillar!r} (expected one of {', '.join(PILLARS)})", field="pillar"

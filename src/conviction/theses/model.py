@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Literal, TypeAlias
 
-from conviction.errors import FormatError, ReferenceError_
+from conviction.errors import FormatError, UnknownIdError
 
 __all__ = [
     "OPS",
@@ -210,7 +210,7 @@ class Thesis:
             if m.id == milestone_id:
                 return m
         known = ", ".join(m.id for m in self.milestones) or "none"
-        raise ReferenceError_(
+        raise UnknownIdError(
             f"thesis {self.id!r} has no milestone {milestone_id!r} (known: {known})",
             field="milestone",
         )
@@ -235,7 +235,7 @@ def update_milestone(
     """Record a new state of one milestone; returns the new thesis and the new entry.
 
     The due date carries over unless given (a slip usually moves it). Raises
-    ``ReferenceError_`` for an unknown milestone and ``FormatError`` for a status not in
+    ``UnknownIdError`` for an unknown milestone and ``FormatError`` for a status not in
     ``STATUSES``, an empty evidence text, or a date or due date before the thesis opened.
     """
     milestone = thesis.milestone(milestone_id)

@@ -26,7 +26,7 @@ from conviction.errors import (
     FormatError,
     InputError,
     LedgerError,
-    ReferenceError_,
+    UnknownIdError,
 )
 from conviction.store import count_rows, read_book
 from conviction.store.appends import NewMark, NewTransaction, append_marks, append_transactions
@@ -49,9 +49,9 @@ def add_transactions(
         for i, r in enumerate(rows):
             where = f"transactions[{i}]"
             if r.account and r.account not in book.accounts:
-                raise ReferenceError_(f"unknown account {r.account!r}", field=f"{where}.account")
+                raise UnknownIdError(f"unknown account {r.account!r}", field=f"{where}.account")
             if r.company and r.company not in book.companies:
-                raise ReferenceError_(f"unknown company {r.company!r}", field=f"{where}.company")
+                raise UnknownIdError(f"unknown company {r.company!r}", field=f"{where}.company")
         frame = _transaction_frame(rows)
         key = ["date", "account", "company", "action", "quantity", "price", "lot"]
         dup = frame[key].astype(str).duplicated().to_numpy()
@@ -146,7 +146,7 @@ def add_marks(engine: Engine, rows: Sequence[MarkIn], lock: threading.Lock) -> d
         for i, r in enumerate(rows):
             where = f"marks[{i}]"
             if r.company not in book.companies:
-                raise ReferenceError_(f"unknown company {r.company!r}", field=f"{where}.company")
+                raise UnknownIdError(f"unknown company {r.company!r}", field=f"{where}.company")
             key = (r.date.isoformat(), r.company, r.kind)
             if key in seen:
                 raise FormatError(
