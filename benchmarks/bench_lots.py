@@ -32,6 +32,7 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from lot_oracle import replay as old_replay  # noqa: E402
 
+from conviction._typing import LotMethod  # noqa: E402
 from conviction.book.model import Account  # noqa: E402
 from conviction.ledger.lots import replay as new_replay  # noqa: E402
 
@@ -100,7 +101,7 @@ def objects(state: Any) -> Any:
 
 
 def run_method(
-    tx: pd.DataFrame, rates: np.ndarray, method: str, first: bool
+    tx: pd.DataFrame, rates: np.ndarray, method: LotMethod, first: bool
 ) -> dict[str, tuple[float, float]]:
     """(wall, cpu) seconds of each replay of one book under one lot method."""
     accounts = {f"a{i}": Account(f"a{i}", f"A{i}", lot_method=method) for i in range(1000)}
@@ -129,7 +130,8 @@ def main() -> None:
     results: dict[str, Any] = {"rows": len(tx), "actions": counts}
     print(f"{len(tx):,} rows: {counts}")
     print(f"{'method':8} {'replay':26} {'wall s':>8} {'cpu s':>8} {'old/new wall':>13} {'cpu':>6}")
-    for i, method in enumerate(("fifo", "hifo", "average")):
+    methods: tuple[LotMethod, ...] = ("fifo", "hifo", "average")
+    for i, method in enumerate(methods):
         rows = run_method(tx, rates, method, first=i == 0)
         old_wall, old_cpu = rows["old (row by row)"]
         for label, (w, c) in rows.items():

@@ -132,10 +132,8 @@ def _book(keys: list[Key], ops: list[Op], *, bad: bool) -> tuple[pd.DataFrame, n
 
 def _live(lots: list[list[Any]], name: str) -> list[Any] | None:
     """The lot a spec's name resolves to: the last live one of that name."""
-    for lot in reversed(lots):
-        if lot[0] == name and lot[1] > 1e-9:
-            return lot
-    return None
+    live = [lot for lot in lots if lot[0] == name and lot[1] > 1e-9]
+    return live[-1] if live else None
 
 
 def _spec(lots: list[list[Any]], pick: int, amount: int) -> tuple[str, float]:
@@ -157,17 +155,17 @@ def _spec(lots: list[list[Any]], pick: int, amount: int) -> tuple[str, float]:
 
 def _consume(lots: list[list[Any]], spec: str, q: float) -> None:
     if not spec:  # fifo
-        for lot in lots:
-            take = min(lot[1], q)
-            lot[1] -= take
+        for held in lots:
+            take = min(held[1], q)
+            held[1] -= take
             q -= take
     else:
         for part in spec.split(";"):
             name, _, text = part.partition(":")
-            lot = _live(lots, name)
-            if lot is not None:
+            named = _live(lots, name)
+            if named is not None:
                 with contextlib.suppress(ValueError):
-                    lot[1] -= float(text) if text else lot[1]
+                    named[1] -= float(text) if text else named[1]
     lots[:] = [lot for lot in lots if lot[1] > 1e-9]
 
 
@@ -237,8 +235,8 @@ def test_replay_matches_the_row_by_row_oracle(
 
 
 def _kernel_inputs(tx: pd.DataFrame, rates: np.ndarray) -> dict[str, Any]:
-    account = pd.Index(ACCOUNT_IDS).get_indexer(tx["account"]).astype(np.int64)
-    company = pd.Index(COMPANIES).get_indexer(tx["company"]).astype(np.int64)
+    account = pd.Index(ACCOUNT_IDS).get_indexer(pd.Index(tx["account"])).astype(np.int64)
+    company = pd.Index(COMPANIES).get_indexer(pd.Index(tx["company"])).astype(np.int64)
     methods = [lot_kernels.METHOD_CODES[a.lot_method] for a in ACCOUNTS.values()]
     return {
         "day": tx["date"].to_numpy().astype("datetime64[D]").astype(np.int64),
