@@ -130,3 +130,22 @@ def test_history_rows_carry_each_account() -> None:
     assert not any(
         isinstance(v, float) and math.isnan(v) for r in doc["series"] for v in r.values()
     )
+
+
+def test_the_projection_answer_is_the_cores_document() -> None:
+    """``ProjectionResult.to_dict`` (the core's, for notebooks) and the answer agree."""
+    from conviction.app.projection_answers import projection_report
+    from conviction.app.runs import project_book
+    from conviction.io.projection_toml import Overrides
+
+    book = read_book(EXAMPLE)
+    run = project_book(book, EXAMPLE / "projection.toml", overrides=Overrides(paths=2000))
+    doc = to_json(projection_report(run))
+    core = json.loads(json.dumps(run.result.to_dict()))
+    assert doc.pop("terminal").pop("mean_note") == core["terminal"].pop("mean_note", None)
+    assert {k: doc[k] for k in core if k != "terminal"} == {
+        k: v for k, v in core.items() if k != "terminal"
+    }
+    extra = set(doc) - set(core)
+    assert extra == {"as_of", "currency", "config", "not_projected", "cash_not_projected"}
+    assert doc["as_of"] == str(book.meta.as_of) and doc["not_projected"] == []

@@ -81,17 +81,10 @@ def project_command(
         run = project_book(book, path, as_of=day, overrides=overrides, runner=runner)
     elapsed = time.perf_counter() - started
     if as_json:
-        payload = run.result.to_dict()
-        payload.update(
-            {
-                "as_of": run.as_of,
-                "currency": run.currency,
-                "config": run.config,
-                "not_projected": list(run.not_projected),
-                "cash_not_projected": run.cash_not_projected,
-            }
-        )
-        print_json(payload)
+        from conviction.app.answers import to_json
+        from conviction.app.projection_answers import projection_report
+
+        print_json(to_json(projection_report(run)))
         return
     _print(
         run.result,

@@ -12,6 +12,8 @@ from typing import Any
 
 from fastapi import APIRouter, Response, status
 
+from conviction.app.answers import answer
+from conviction.app.projection_answers import projection_report
 from conviction.report.payloads import milestone_entry_payload
 from conviction.web.api import AUTH_ERRORS, ERRORS, WRITE, Ctx, not_found
 from conviction.web.context import AppContext
@@ -49,7 +51,7 @@ def job_out(ctx: AppContext, job: Job, *, cached: bool = False, result: bool = T
         if job.error is None
         else ErrorOut.model_validate({**job.error, "file": ctx.relative(job.error.get("file"))}),
         request=job.request,
-        result=job.result.to_dict() if (done and result) else None,
+        result=answer(projection_report(job.result)) if (done and result) else None,
         links={"self": f"/api/v1/projections/{job.id}", "page": f"/projection?job={job.id}"},
     )
 
@@ -74,9 +76,7 @@ def start_projection(ctx: AppContext, body: ProjectionIn) -> tuple[Job, bool]:
 
     def work(progress: Any) -> Any:
         overrides = Overrides(paths=body.paths, seed=body.seed)
-        return project_book(
-            book, spec, as_of=body.as_of, overrides=overrides, progress=progress
-        ).result
+        return project_book(book, spec, as_of=body.as_of, overrides=overrides, progress=progress)
 
     return ctx.jobs.submit(key, request, work)
 

@@ -210,7 +210,7 @@ def projection_page(
     fig = None
     result = None
     if found is not None and found.status == "done":
-        result = found.result
+        result = found.result.result  # the job's ProjectedBook holds the engine's result
         d = _data(ctx)
         fig = figure_html(
             figures.fan_figure(
@@ -317,7 +317,7 @@ def report_page(ctx: Ctx) -> HTMLResponse:
         done = [
             j for j in ctx.jobs.jobs() if j.status == "done" and j.request["spec"] == ctx.projection
         ]
-        projection = done[-1].result if done else None
+        projection = done[-1].result.result if done else None
     lines = ctx.cached("policies", lambda: _policy_lines(ctx))
     full = replace(d, projection=projection, projection_name=ctx.projection, policies=tuple(lines))
     return HTMLResponse(render_report(full))

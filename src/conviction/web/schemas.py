@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from conviction._typing import ACTIONS, MARK_GRADES, MARK_KINDS
+from conviction.app.answers import answer_model
+from conviction.app.projection_answers import ProjectionReport
 from conviction.book.currencies import ISO_4217
 from conviction.theses.model import STATUSES
 
@@ -233,6 +235,12 @@ class BookOut(_Out):
     rows: dict[str, int]
 
 
+if TYPE_CHECKING:
+    ProjectionOut = BaseModel
+else:  # generated from the result class, as every answer (conviction.app.answers)
+    ProjectionOut = answer_model(ProjectionReport)
+
+
 class JobOut(_Out):
     """A projection job: its state, its progress, and its result once done."""
 
@@ -244,7 +252,7 @@ class JobOut(_Out):
     cached: bool = False
     error: ErrorOut | None = None
     request: dict[str, Any]
-    result: dict[str, Any] | None = None
+    result: ProjectionOut | None = None
     links: dict[str, str]
 
 
