@@ -56,20 +56,25 @@ class BookIndex:
         """How many rows (a prefix: rows are in date order) fall on or before ``day``."""
         if day is None:
             return int(self.trades.day.size)
-        return int(np.searchsorted(self.trades.day, np.datetime64(day, "D"), side="right"))
+        when = np.asarray([day], dtype="datetime64[D]")
+        return int(np.searchsorted(self.trades.day, when, side="right")[0])
 
     def rates_into(self, currency: str) -> Float64Array:
         """Per row, the rate from its company's currency into ``currency`` on its day (kept
         as the row traded at where ``currency`` is its account's)."""
-        return self.memo(
+        rates: Float64Array = self.memo(
             ("rates_into", currency),
             lambda: rates_into(self.book, self.trades, self.companies, currency, self.fx),
         )
+        return rates
 
     def replay(self, until: int, currency: str | None = None) -> ReplayArrays:
         """The lots after rows ``[0, until)``, costs in ``currency`` at the rates paid
         (None: each account's own currency)."""
-        return self.memo(("replay", until, currency), lambda: _replay(self, until, currency))
+        state: ReplayArrays = self.memo(
+            ("replay", until, currency), lambda: _replay(self, until, currency)
+        )
+        return state
 
     def memo(self, key: Any, compute: Any) -> Any:
         """``compute()`` once per key for this index (a pure function of the index)."""

@@ -166,8 +166,8 @@ def status(
     where = {a: i for i, a in enumerate(ix.accounts)}
     wanted = np.zeros(n_a + 1, dtype=bool)  # [-1]: rows of no account (splits)
     wanted[[where[a] for a in account_ids]] = True
-    day = np.datetime64(as_of, "D")
-    until = ix.rows_until(day)
+    day = np.asarray([as_of], dtype="datetime64[D]")  # the one valuation day, as an array
+    until = ix.rows_until(as_of)
     # Replayed with rates into the status currency, each lot's `cost_account` is its cost
     # in that currency at the rates it was paid at (pooled average-cost lots included).
     state = ix.replay(until, currency)
@@ -177,9 +177,9 @@ def status(
     held[lots.company[mine]] = True
     to_ccy = np.ones(n_c)
     for j in np.flatnonzero(held):
-        to_ccy[j] = ix.fx.rate(book.companies[companies[j]].currency, currency, day[None]).rates[0]
-    marked = ix.marks.lookup(day[None], companies)
-    factor = split_factors(book, companies, day[None], ix.splits)[0]
+        to_ccy[j] = ix.fx.rate(book.companies[companies[j]].currency, currency, day).rates[0]
+    marked = ix.marks.lookup(day, companies)
+    factor = split_factors(book, companies, day, ix.splits)[0]
     local_price = marked.price[0] / factor  # per share as traded, company currency
     price_today = local_price * to_ccy  # in the status currency
 
@@ -330,7 +330,7 @@ def status(
 
 
 def _cash(
-    ix: BookIndex, until: int, day: np.datetime64, currency: str
+    ix: BookIndex, until: int, day: np.ndarray, currency: str
 ) -> tuple[Float64Array, bool]:
     """Each account's cash on ``day`` in ``currency`` (rows ``[0, until)``), and whether a
     rate it or a holding needed was carried forward from an earlier day."""
@@ -341,12 +341,12 @@ def _cash(
     for code in np.unique(ta.settle_code[:until][live]):
         sel = live & (ta.settle_code[:until] == code)
         per = np.bincount(ta.account[:until][sel], ta.settle_amount[:until][sel], minlength=n_a)
-        series = ix.fx.rate(ta.currencies[int(code)], currency, day[None])
+        series = ix.fx.rate(ta.currencies[int(code)], currency, day)
         out += per * series.rates[0]
         stale |= bool(series.stale[0])
     traded = np.unique(ta.company[ta.company >= 0])
     for ccy in {ix.book.companies[ix.companies[j]].currency for j in traded} - {currency}:
-        stale |= bool(ix.fx.rate(ccy, currency, day[None]).stale[0])
+        stale |= bool(ix.fx.rate(ccy, currency, day).stale[0])
     return out, stale
 
 

@@ -95,6 +95,8 @@ def _convert(column: Any, kind: str) -> np.ndarray | pd.Series:
         # SQLite stores ISO text: convert each distinct date once
         encoded = pc.dictionary_encode(column).combine_chunks()
         distinct = np.array(encoded.dictionary.to_pylist(), dtype="datetime64[D]")
-        return distinct[encoded.indices.to_numpy(zero_copy_only=False)]
+        codes = np.asarray(encoded.indices.to_numpy(zero_copy_only=False), dtype=np.int64)
+        return distinct[codes]
     # kept as Arrow strings: pandas' own text dtype, with no Python object per value
-    return pd.Series(pc.fill_null(pc.cast(column, pa.string()), ""), dtype="str")
+    text: pd.Series = pd.Series(pc.fill_null(pc.cast(column, pa.string()), ""), dtype="str")
+    return text
