@@ -51,7 +51,9 @@ def stats_command(
         series, bench, kind="prices", periods=periods, rf=rf, desmooth=method, lags=lags
     )
     if as_json:
-        print_json(result.to_dict())
+        from conviction.app.answers import to_json
+
+        print_json(to_json(result))
         return
     _print_tables(result)
 

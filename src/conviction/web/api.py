@@ -11,13 +11,14 @@ import numpy as np
 import pandas as pd
 from fastapi import APIRouter, Depends, HTTPException, Query, status
 
+from conviction.analytics.summary import StatsResult
 from conviction.app.answers import answer, answer_model, to_json
-from conviction.app.book import UnknownId, as_of_date, check_accounts
+from conviction.app.book import UnknownId, as_of_date, check_accounts, history_period
 from conviction.app.reads import book_history, book_reviews, book_status
 from conviction.book.model import Book
 from conviction.ledger.history import HistoryReport
 from conviction.ledger.status import BookStatus
-from conviction.ledger.valuation import business_days, value_history
+from conviction.ledger.valuation import value_history
 from conviction.report.payloads import scores_payload, thesis_payload
 from conviction.theses.triggers import Review
 from conviction.web.auth import require_token
@@ -153,14 +154,14 @@ def get_history(
     return answer(report)
 
 
-@router.get("/stats", responses=ERRORS)
+@router.get("/stats", response_model=answer_model(StatsResult), responses=ERRORS)
 def get_stats(
     ctx: Ctx,
     account: Accounts = None,
     benchmark: Annotated[
         str | None, Query(description="A price CSV in the workspace (relative path).")
     ] = None,
-) -> dict[str, Any]:
+) -> Any:
     """Return statistics of the book's (or the accounts') daily time-weighted returns:
     CAGR, volatility, Sharpe, drawdowns, rolling 1/3/5/10-year windows (252 days a year,
     quantstats' conventions), and against a benchmark when one is given."""
@@ -173,13 +174,11 @@ def get_stats(
     bench = None
     if benchmark is not None:
         bench = read_price_csv(inside(ctx.workspace, benchmark, suffix=".csv"))
-    days_tx = book.transactions["date"].to_numpy().astype("datetime64[D]")
-    days = business_days(days_tx.min(), _date_of(book, None))
+    days = history_period(book).days  # first trade to the book's date (409 without trades)
     vh = value_history(book, days, accounts=accounts)
     index = np.cumprod(1.0 + time_weighted_returns(vh.value.sum(axis=1), vh.flows.sum(axis=1)))
     series = pd.Series(index, index=pd.DatetimeIndex(days), name="book")
-    result = summarize(series, bench, kind="prices", name="book").to_dict()
-    return _clean(result)  # type: ignore[no-any-return]
+    return answer(summarize(series, bench, kind="prices", name="book"))
 
 
 def _records(frame: pd.DataFrame, columns: list[str]) -> list[dict[str, Any]]:
