@@ -25,6 +25,7 @@ __all__ = ["KERNEL_MODULES", "main", "warm"]
 KERNEL_MODULES: tuple[str, ...] = (
     "conviction.projection.kernels",
     "conviction.ledger.holdings",
+    "conviction.ledger.lot_kernels",
 )
 
 

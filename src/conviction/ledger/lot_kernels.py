@@ -30,6 +30,8 @@ same source, so the two are twins; the tests compare them).
 
 from __future__ import annotations
 
+import functools
+import importlib.util
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -63,14 +65,15 @@ __all__ = [
     "SaleArrays",
     "action_codes",
     "replay_arrays",
+    "warm",
 ]
 
-try:  # numba is a dependency, but the replay must still run where it cannot be imported
-    import numba
+# numba is a dependency, but the replay must still run where it cannot be imported
+HAVE_NUMBA = importlib.util.find_spec("numba") is not None
 
-    HAVE_NUMBA = True
-except ImportError:  # pragma: no cover - exercised only without numba
-    HAVE_NUMBA = False
+#: Below this many rows the plain-Python kernel takes milliseconds, and a small book does
+#: not pay numba's import and cache load (about half a second of every command).
+NUMBA_ROWS = 20_000
 
 ObjectArray = npt.NDArray[np.object_]
 
@@ -470,8 +473,11 @@ def _kernel(
     counts[0], counts[1] = n_m, n_open
 
 
-if HAVE_NUMBA:
-    _compiled = numba.njit(cache=True, error_model="numpy")(_kernel)
+@functools.cache
+def _compiled() -> Any:
+    import numba  # only for books big enough to need it (see NUMBA_ROWS)
+
+    return numba.njit(cache=True, error_model="numpy")(_kernel)
 
 
 # --- the boundary -------------------------------------------------------------------------
@@ -521,7 +527,8 @@ def replay_arrays(
     currency into its account's. Raises ``LedgerError`` for a sale larger than the
     position (field "quantity") or a bad specific-lot spec (field "lot"), at the file and
     line that ``file``/``line`` or ``where(row) -> (file, line)`` give.
-    ``backend``: "auto", "numba" or "python" (the kernel's plain-Python twin).
+    ``backend``: "auto" (numba from ``NUMBA_ROWS`` rows on), "numba" or "python" (the
+    kernel's plain-Python twin).
     """
     global _warned
     if backend not in ("auto", "numba", "python"):
@@ -533,8 +540,9 @@ def replay_arrays(
         _warned = True
     if len(method) < n_accounts:
         raise ValueError(f"method has {len(method)} entries for {n_accounts} accounts")
-    kernel = _compiled if HAVE_NUMBA and backend != "python" else _kernel
     n = len(day) if until_row is None else int(until_row)
+    fast = backend == "numba" or (backend == "auto" and n >= NUMBA_ROWS)
+    kernel = _compiled() if HAVE_NUMBA and fast else _kernel
     account = np.ascontiguousarray(account[:n], dtype=np.int64)
     company = np.ascontiguousarray(company[:n], dtype=np.int64)
     action = np.ascontiguousarray(action[:n], dtype=np.int8)
@@ -761,3 +769,15 @@ def _raise(
     else:
         message = f"named lots add up to {err_val[0]:g} but the sale is {err_val[1]:g}"
     raise LedgerError(message, file=file, line=line, field="lot")
+
+
+def warm() -> None:
+    """Compile the kernel into numba's on-disk cache (``conviction.warmup``)."""
+    if not HAVE_NUMBA:  # pragma: no cover - exercised only without numba
+        return
+    one = np.zeros(1, dtype=np.int64)
+    replay_arrays(
+        one, one, one, np.array([BUY], dtype=np.int8), np.ones(1), np.ones(1), np.zeros(1),
+        np.ones(1), np.array([FIFO]), np.array([""], dtype=object), 1, 1,
+        account_ids=["a"], company_ids=["c"], backend="numba",
+    )  # fmt: skip
