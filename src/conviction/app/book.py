@@ -14,14 +14,16 @@ from dataclasses import dataclass
 import numpy as np
 from sqlalchemy import Engine
 
-from conviction.book.model import Book
+from conviction.book.model import Account, Book, Company, Person
 from conviction.errors import DataError, FormatError, UnknownIdError
 
 __all__ = [
+    "BookReference",
     "OpenBook",
     "Period",
     "UnknownId",
     "as_of_date",
+    "book_reference",
     "check_accounts",
     "history_period",
     "last_recorded_day",
@@ -122,3 +124,34 @@ def history_period(
             field=fields[0],
         )
     return Period(first, last, days)
+
+
+@dataclass(frozen=True)
+class BookReference:
+    """The reference data of a stored book (``GET /api/v1/book``): people, companies and
+    accounts as the book's TOML declares them, and the rows of each stored table."""
+
+    name: str
+    currency: str
+    as_of: dt.date | None
+    persons: tuple[Person, ...]
+    companies: tuple[Company, ...]
+    accounts: tuple[Account, ...]
+    rows: dict[str, int]
+
+
+def book_reference(opened: OpenBook) -> BookReference:
+    from conviction.store import count_rows
+
+    book = opened.book
+    with opened.engine.connect() as conn:
+        rows = count_rows(conn)
+    return BookReference(
+        name=book.meta.name,
+        currency=book.currency,
+        as_of=book.meta.as_of,
+        persons=tuple(book.persons.values()),
+        companies=tuple(book.companies.values()),
+        accounts=tuple(book.accounts.values()),
+        rows=dict(rows),
+    )

@@ -13,7 +13,15 @@ from fastapi import APIRouter, Depends, HTTPException, Query, status
 
 from conviction.analytics.summary import StatsResult
 from conviction.app.answers import answer, answer_model, to_json
-from conviction.app.book import UnknownId, as_of_date, check_accounts, history_period
+from conviction.app.book import (
+    BookReference,
+    OpenBook,
+    UnknownId,
+    as_of_date,
+    book_reference,
+    check_accounts,
+    history_period,
+)
 from conviction.app.reads import book_history, book_reviews, book_status
 from conviction.book.model import Book
 from conviction.ledger.history import HistoryReport
@@ -24,7 +32,7 @@ from conviction.theses.triggers import Review
 from conviction.web.auth import require_token
 from conviction.web.context import AppContext, context
 from conviction.web.paths import inside
-from conviction.web.schemas import BookOut, ErrorResponse, finite
+from conviction.web.schemas import ErrorResponse, finite
 
 __all__ = ["not_found", "router"]
 
@@ -76,46 +84,10 @@ def _status(ctx: AppContext, book: Book, on: dt.date) -> BookStatus:
 # --- reads ----------------------------------------------------------------------------------------
 
 
-@router.get("/book", response_model=BookOut, responses=ERRORS)
-def get_book(ctx: Ctx) -> BookOut:
+@router.get("/book", response_model=answer_model(BookReference), responses=ERRORS)
+def get_book(ctx: Ctx) -> Any:
     """Reference data of the stored book: people, companies, accounts; row counts."""
-    from conviction.store import count_rows
-
-    book = ctx.book()
-    with ctx.engine.connect() as conn:
-        rows = count_rows(conn)
-    return BookOut.model_validate(
-        {
-            "name": book.meta.name,
-            "currency": book.currency,
-            "as_of": book.meta.as_of,
-            "persons": [{"id": p.id, "name": p.name} for p in book.persons.values()],
-            "companies": [
-                {
-                    "id": c.id,
-                    "name": c.name,
-                    "public": c.public,
-                    "ticker": c.ticker,
-                    "currency": c.currency,
-                    "key_people": list(c.key_people),
-                    "themes": list(c.themes),
-                }
-                for c in book.companies.values()
-            ],
-            "accounts": [
-                {
-                    "id": a.id,
-                    "name": a.name,
-                    "kind": a.kind,
-                    "currency": a.currency,
-                    "max_weight": a.max_weight,
-                    "lot_method": a.lot_method,
-                }
-                for a in book.accounts.values()
-            ],
-            "rows": rows,
-        }
-    )
+    return answer(book_reference(OpenBook(ctx.book(), ctx.engine)))
 
 
 @router.get("/status", response_model=answer_model(BookStatus), responses=ERRORS)

@@ -9,7 +9,7 @@ row in a file would load.
 The answers of the reads (status, history, reviews...) have no model here: their models
 are generated from the core's result classes by ``conviction.app.answers``, the same
 serializer that writes the CLI's ``--json``. What stays here: the request bodies, and the
-responses that belong to the web app alone (errors, writes, jobs, the book's index).
+responses that belong to the web app alone (errors, writes, jobs).
 """
 
 from __future__ import annotations
@@ -28,9 +28,6 @@ from conviction.theses.model import STATUSES
 
 __all__ = [
     "MAX_ROWS",
-    "AccountOut",
-    "BookOut",
-    "CompanyOut",
     "ErrorOut",
     "ErrorResponse",
     "IssueOut",
@@ -39,7 +36,6 @@ __all__ = [
     "MarksIn",
     "MilestoneEntryOut",
     "MilestoneUpdateIn",
-    "PersonOut",
     "ProjectionIn",
     "TransactionIn",
     "TransactionsIn",
@@ -199,40 +195,6 @@ class MilestoneEntryOut(_Out):
     source: str
     value: float | None
     origin: str
-
-
-class PersonOut(_Out):
-    id: str
-    name: str
-
-
-class CompanyOut(_Out):
-    id: str
-    name: str
-    public: bool
-    ticker: str | None
-    currency: str
-    key_people: list[str]
-    themes: list[str]
-
-
-class AccountOut(_Out):
-    id: str
-    name: str
-    kind: str
-    currency: str
-    max_weight: float | None
-    lot_method: str
-
-
-class BookOut(_Out):
-    name: str
-    currency: str
-    as_of: dt.date | None
-    persons: list[PersonOut]
-    companies: list[CompanyOut]
-    accounts: list[AccountOut]
-    rows: dict[str, int]
 
 
 if TYPE_CHECKING:
