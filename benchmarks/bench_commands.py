@@ -89,6 +89,30 @@ print(json.dumps(out))
 """
 
 
+WEB = """
+import json, sys, time
+from fastapi.testclient import TestClient
+from conviction.store import connect_for_writing
+from conviction.web.app import create_app
+app = create_app(connect_for_writing(sys.argv[1]), "bench-token-0123456789", sys.argv[2])
+client = TestClient(app)
+paths = ["/api/v1/book", "/api/v1/status", "/api/v1/history", "/api/v1/reviews",
+         "/api/v1/companies/c001", "/api/v1/accounts/a0001", "/", "/company/c001",
+         "/account/a0001", "/theses"]
+out = {}
+for path in paths:
+    times = []
+    for _ in range(3):
+        t = time.perf_counter()
+        r = client.get(path)
+        times.append(time.perf_counter() - t)
+        if r.status_code != 200:
+            raise SystemExit(f"{path}: {r.status_code} {r.text[:300]}")
+    out[path] = {"first_s": times[0], "after_s": max(times[1:])}
+print(json.dumps(out))
+"""
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true")
@@ -147,6 +171,14 @@ def measure(url: str, db: Path, repeat: int) -> None:
     )
     figures = json.loads(inner.stdout.strip().splitlines()[-1])
     print("\nin process (s): " + ", ".join(f"{k} {v:.2f}" for k, v in figures.items()))
+    web = subprocess.run(
+        [sys.executable, "-c", WEB, url, str(db.parent)], check=True, capture_output=True, text=True
+    )
+    pages = json.loads(web.stdout.strip().splitlines()[-1])
+    print(f"\n{'web read':<26} {'first s':>8} {'after s':>8}  bar: at most 1 s after the first")
+    for path, t in pages.items():
+        verdict = "ok" if t["after_s"] <= 1.0 else "MISSED"
+        print(f"{path:<26} {t['first_s']:8.2f} {t['after_s']:8.2f}  {verdict}")
 
 
 if __name__ == "__main__":
