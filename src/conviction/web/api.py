@@ -12,7 +12,7 @@ import pandas as pd
 from fastapi import APIRouter, Depends, HTTPException, Query, status
 
 from conviction.analytics.summary import StatsResult
-from conviction.app.answers import answer, answer_model, to_json
+from conviction.app.answers import answer, answer_model
 from conviction.app.book import (
     BookReference,
     OpenBook,
@@ -22,17 +22,25 @@ from conviction.app.book import (
     check_accounts,
     history_period,
 )
+from conviction.app.details import (
+    AccountDetail,
+    CompanyDetail,
+    PersonDetail,
+    account_detail,
+    company_detail,
+    person_detail,
+)
 from conviction.app.reads import book_history, book_reviews, book_status
 from conviction.book.model import Book
 from conviction.ledger.history import HistoryReport
 from conviction.ledger.status import BookStatus
 from conviction.ledger.valuation import value_history
-from conviction.report.payloads import scores_payload, thesis_payload
+from conviction.report.payloads import thesis_payload
 from conviction.theses.triggers import Review
 from conviction.web.auth import require_token
 from conviction.web.context import AppContext, context
 from conviction.web.paths import inside
-from conviction.web.schemas import ErrorResponse, finite
+from conviction.web.schemas import ErrorResponse
 
 __all__ = ["not_found", "router"]
 
@@ -153,28 +161,6 @@ def get_stats(
     return answer(summarize(series, bench, kind="prices", name="book"))
 
 
-def _records(frame: pd.DataFrame, columns: list[str]) -> list[dict[str, Any]]:
-    """Rows of a book table as JSON-ready dicts (dates as ISO text, NaN as null)."""
-    out = frame[columns].copy()
-    if "date" in out:
-        out["date"] = np.datetime_as_string(out["date"].to_numpy().astype("datetime64[D]"))
-    rows: list[dict[str, Any]] = _clean(out.to_dict(orient="records"))
-    return rows
-
-
-def _clean(value: Any) -> Any:
-    """JSON-safe: NaN and infinities become null, dates ISO text."""
-    if isinstance(value, dict):
-        return {str(k): _clean(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_clean(v) for v in value]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float):
-        return finite(value)
-    return value
-
-
 @router.get("/reviews", response_model=list[answer_model(Review)], responses=ERRORS)  # type: ignore[misc]
 def get_reviews(ctx: Ctx, as_of: AsOf = None, account: Accounts = None) -> Any:
     """Which theses, positions and people need a look on the date, and why."""
@@ -212,90 +198,33 @@ def get_thesis(ctx: Ctx, thesis_id: str, as_of: AsOf = None) -> dict[str, Any]:
     return thesis_payload(theses[thesis_id], _date_of(ctx.book(), as_of), full=True)
 
 
-@router.get("/companies/{company_id}", responses=ERRORS)
-def get_company(ctx: Ctx, company_id: str, as_of: AsOf = None) -> dict[str, Any]:
+@router.get("/companies/{company_id}", response_model=answer_model(CompanyDetail), responses=ERRORS)
+def get_company(ctx: Ctx, company_id: str, as_of: AsOf = None) -> Any:
     """One company: its line of the status, who holds it, its marks, its theses."""
     book = ctx.book()
     if company_id not in book.companies:
         raise not_found("company", company_id, book.companies)
-    c = book.companies[company_id]
-    on = _date_of(book, as_of)
-    st = _status(ctx, book, on)
-    line = next((x for x in st.by_company if x.company == company_id), None)
-    marks = book.marks[book.marks["company"] == company_id]
-    return {
-        "id": c.id,
-        "name": c.name,
-        "public": c.public,
-        "ticker": c.ticker,
-        "currency": c.currency,
-        "key_people": list(c.key_people),
-        "themes": list(c.themes),
-        "links": [{"to": link.to, "kind": link.kind} for link in c.links],
-        "status": None if line is None else to_json(line),
-        "holdings": {
-            a.account: a.weights.get(company_id, 0.0)
-            for a in st.by_account
-            if company_id in a.weights
-        },
-        "marks": _records(marks, ["date", "price", "kind", "grade", "source"]),
-        "theses": [
-            thesis_payload(t, on, full=False)
-            for t in ctx.theses().theses
-            if t.subject_kind == "company" and t.subject == company_id
-        ],
-    }
+    st = _status(ctx, book, _date_of(book, as_of))
+    return answer(company_detail(book, st, company_id, theses=ctx.theses().theses))
 
 
-@router.get("/persons/{person_id}", responses=ERRORS)
-def get_person(ctx: Ctx, person_id: str, as_of: AsOf = None) -> dict[str, Any]:
+@router.get("/persons/{person_id}", response_model=answer_model(PersonDetail), responses=ERRORS)
+def get_person(ctx: Ctx, person_id: str, as_of: AsOf = None) -> Any:
     """One key person: companies, weight in the book, four-pillar scores in force."""
     book = ctx.book()
     if person_id not in book.persons:
         raise not_found("person", person_id, book.persons)
-    on = _date_of(book, as_of)
-    st = _status(ctx, book, on)
-    line = next((p for p in st.by_person if p.name == person_id), None)
+    st = _status(ctx, book, _date_of(book, as_of))
     stored = ctx.theses()
-    card = next((c for c in stored.scorecards if c.person == person_id), None)
-    return {
-        "id": person_id,
-        "name": book.persons[person_id].name,
-        "companies": [c.id for c in book.companies.values() if person_id in c.key_people],
-        "value": None if line is None else line.value,
-        "weight": None if line is None else finite(line.weight),
-        "gain": None if line is None else line.gain,
-        "scores": scores_payload(card, on),
-        "theses": [
-            thesis_payload(t, on, full=False)
-            for t in stored.theses
-            if t.subject_kind == "person" and t.subject == person_id
-        ],
-    }
+    detail = person_detail(book, st, person_id, theses=stored.theses, scorecards=stored.scorecards)
+    return answer(detail)
 
 
-@router.get("/accounts/{account_id}", responses=ERRORS)
-def get_account(ctx: Ctx, account_id: str, as_of: AsOf = None) -> dict[str, Any]:
+@router.get("/accounts/{account_id}", response_model=answer_model(AccountDetail), responses=ERRORS)
+def get_account(ctx: Ctx, account_id: str, as_of: AsOf = None) -> Any:
     """One account: value, cash, gain, weights, and its transactions."""
     book = ctx.book()
     if account_id not in book.accounts:
         raise not_found("account", account_id, book.accounts)
-    a = book.accounts[account_id]
-    on = _date_of(book, as_of)
-    line = next(x for x in _status(ctx, book, on).by_account if x.account == account_id)
-    tx = book.transactions[book.transactions["account"] == account_id]
-    return {
-        "id": a.id,
-        "name": a.name,
-        "kind": a.kind,
-        "currency": a.currency,
-        "max_weight": a.max_weight,
-        "lot_method": a.lot_method,
-        "status": to_json(line),
-        "transactions": [
-            {**r, "file": ctx.relative(r["file"]) if "/" in r["file"] else r["file"]}
-            for r in _records(
-                tx, ["date", "company", "action", "quantity", "price", "fees", "file", "line"]
-            )
-        ],
-    }
+    st = _status(ctx, book, _date_of(book, as_of))
+    return answer(account_detail(book, st, account_id, relative=ctx.relative))

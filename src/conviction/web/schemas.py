@@ -15,7 +15,6 @@ responses that belong to the web app alone (errors, writes, jobs).
 from __future__ import annotations
 
 import datetime as dt
-import math
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
@@ -216,8 +215,3 @@ class JobOut(_Out):
     request: dict[str, Any]
     result: ProjectionOut | None = None
     links: dict[str, str]
-
-
-def finite(x: float | None) -> float | None:
-    """JSON has no NaN: missing numbers are null."""
-    return None if x is None or not math.isfinite(x) else float(x)
