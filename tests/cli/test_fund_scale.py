@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from conviction.cli import app
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
-from bench_book import make_book
+from bench_book import make_book  # type: ignore[import-not-found]  # the benchmark's own generator
 
 
 def _run(db_url: str, *args: str) -> str:

@@ -329,9 +329,7 @@ def status(
     )
 
 
-def _cash(
-    ix: BookIndex, until: int, day: np.ndarray, currency: str
-) -> tuple[Float64Array, bool]:
+def _cash(ix: BookIndex, until: int, day: np.ndarray, currency: str) -> tuple[Float64Array, bool]:
     """Each account's cash on ``day`` in ``currency`` (rows ``[0, until)``), and whether a
     rate it or a holding needed was carried forward from an earlier day."""
     ta, n_a = ix.trades, len(ix.accounts)
