@@ -12,7 +12,7 @@ import pytest
 
 from conviction.io import read_book
 from conviction.ledger import status
-from conviction.ledger.account_returns import account_returns
+from conviction.ledger.returns_by_account import account_returns
 from conviction.ledger.valuation import business_days
 
 YEN = Path(__file__).resolve().parents[1] / "examples" / "yen-holder"

@@ -5,9 +5,9 @@ use, so importing a package (or one light module of it) does not import all of i
         from conviction.report.render import render_report
     __getattr__ = lazy_exports(__name__, {"conviction.report.render": ("render_report",)})
 
-A name that is also a submodule's name (``conviction.ledger.status``, the function, and
-``conviction/ledger/status.py``) must stay an eager import: once the submodule is imported,
-Python sets the package attribute to the module and ``__getattr__`` is no longer asked.
+A name that is also a submodule's name (a function ``pkg.thing`` beside ``pkg/thing.py``) is
+refused: once the submodule is imported, Python sets the package attribute to the module and
+``__getattr__`` is no longer asked. (The ledger's modules are named so that none clashes.)
 """
 
 from __future__ import annotations

@@ -16,8 +16,8 @@ from pydantic import ValidationError
 from conviction._typing import Float64Array
 from conviction.app.answers import answer, answer_model, array_json, to_json
 from conviction.io.book_reader import read_book
+from conviction.ledger.book_status import BookStatus, status
 from conviction.ledger.history import HistoryReport, history_report
-from conviction.ledger.status import BookStatus, status
 from conviction.ledger.valuation import business_days
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "baron"

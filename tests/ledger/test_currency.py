@@ -16,9 +16,9 @@ import pytest
 from conviction.book.model import Book
 from conviction.io import read_book
 from conviction.ledger import status
-from conviction.ledger.account_returns import account_returns
 from conviction.ledger.gains import realized_gains
 from conviction.ledger.returns import irr
+from conviction.ledger.returns_by_account import account_returns
 from conviction.ledger.valuation import value_history
 
 BOOK = """\

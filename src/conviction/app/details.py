@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from conviction.book.model import Book, Link
-from conviction.ledger.status import AccountLine, BookStatus, CompanyLine
+from conviction.ledger.book_status import AccountLine, BookStatus, CompanyLine
 from conviction.theses.model import Scorecard, Thesis
 
 __all__ = [

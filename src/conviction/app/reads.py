@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING
 
 from conviction.book.model import Book
 from conviction.errors import FormatError
+from conviction.ledger.book_status import BookStatus
 from conviction.ledger.history import Freq, HistoryReport
-from conviction.ledger.status import BookStatus
 from conviction.theses.model import Scorecard, Thesis
 
 if TYPE_CHECKING:
@@ -55,7 +55,7 @@ def book_status(
     """The status on ``as_of`` (default: the book's date, else today); ``fields`` name the
     account and currency inputs in errors."""
     from conviction.app.book import as_of_date, check_accounts
-    from conviction.ledger.status import status
+    from conviction.ledger.book_status import status
 
     ids = check_accounts(book, accounts, field=fields[0])
     code = currency_code(currency, field=fields[1])

@@ -13,7 +13,7 @@ from conviction.cli.app import JSON, HelpGroup, app, err, out, parse_date, print
 from conviction.errors import FormatError
 
 if TYPE_CHECKING:
-    from conviction.ledger.status import BookStatus
+    from conviction.ledger.book_status import BookStatus
 
 # The store, the readers and rich tables are imported inside the commands, so that
 # `conviction load --help` imports neither pandas nor SQLAlchemy.

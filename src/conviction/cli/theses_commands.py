@@ -75,7 +75,7 @@ def people(
     """Key people: their companies, their weight in the book, their four-pillar scores."""
     from rich.table import Table
 
-    from conviction.ledger.status import status
+    from conviction.ledger.book_status import status
     from conviction.store import connect
     from conviction.store import read_book as read_stored_book
     from conviction.store.theses_tables import read_theses

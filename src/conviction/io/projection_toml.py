@@ -164,7 +164,7 @@ def read_projection(
     overrides: Overrides | None = None,
 ) -> ProjectionSpec:
     """The projection in ``path``, checked; ``start_values`` (company id -> value today, e.g.
-    from ``conviction.ledger.status``) weight the companies, default 1 each; an asset's own
+    from ``conviction.ledger.book_status``) weight the companies, default 1 each; an asset's own
     ``start_value`` wins. Companies in the file that the book does not hold start at 0."""
     path = Path(path)
     try:

@@ -1,15 +1,15 @@
 """The ledger: lots, valuation on any date, P&L, attribution and concentration (pure).
 
-Lots (and their numba kernels), gains and private measures are imported on first use;
-``status`` and ``account_returns`` are also submodule names, so they are imported here.
+Lots (and their numba kernels), gains and private measures are imported on first use.
+No function here shares its name with a submodule (``status`` lives in ``book_status``,
+``account_returns`` in ``returns_by_account``), so ``conviction.ledger.status`` is always
+the function.
 """
 
 from typing import TYPE_CHECKING
 
 from conviction._lazy import lazy_exports
-from conviction.ledger.account_returns import AccountReturn, AccountReturns, account_returns
-from conviction.ledger.fx import FxRates
-from conviction.ledger.status import (
+from conviction.ledger.book_status import (
     AccountLine,
     BookStatus,
     CompanyLine,
@@ -17,6 +17,8 @@ from conviction.ledger.status import (
     StaleMark,
     status,
 )
+from conviction.ledger.fx import FxRates
+from conviction.ledger.returns_by_account import AccountReturn, AccountReturns, account_returns
 from conviction.ledger.valuation import (
     ValueHistory,
     business_days,

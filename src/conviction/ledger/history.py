@@ -15,7 +15,7 @@ from typing import Literal
 import numpy as np
 
 from conviction.book.model import Book
-from conviction.ledger.account_returns import AccountReturn, account_returns
+from conviction.ledger.returns_by_account import AccountReturn, account_returns
 
 __all__ = ["Freq", "HistoryLine", "HistoryReport", "history_report", "sample_rows"]
 

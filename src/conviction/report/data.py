@@ -24,8 +24,8 @@ from conviction._typing import Float64Array
 from conviction.analytics import DAILY, RollingSummary, StatsResult, rolling_cagr, summarize
 from conviction.book.model import Book
 from conviction.errors import DataError
+from conviction.ledger.book_status import BookStatus, status
 from conviction.ledger.returns import time_weighted_returns
-from conviction.ledger.status import BookStatus, status
 from conviction.ledger.valuation import business_days, value_history
 from conviction.policies.history import Backtest
 from conviction.policies.summary import SimulationSummary

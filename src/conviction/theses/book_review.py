@@ -3,7 +3,7 @@
 ``triggers`` takes plain inputs; this module derives them from a :class:`Book` with the
 ledger (still pure: no files, no database), so the CLI and the web app run one review.
 
-- weights by company and by person: ``ledger.status`` on the date (value of all accounts,
+- weights by company and by person: ``ledger.book_status`` on the date (value of all accounts,
   or of ``accounts``, cash included in the total), the same figures ``conviction status``
   shows;
 - prices: ``ledger.price_history`` on every date a price was observed up to the date
@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from conviction.book.model import Book
-from conviction.ledger.status import BookStatus, status
+from conviction.ledger.book_status import BookStatus, status
 from conviction.ledger.valuation import price_history
 from conviction.theses.model import Scorecard, Thesis
 from conviction.theses.triggers import Review, ReviewSettings, review

@@ -32,8 +32,8 @@ from conviction.app.details import (
 )
 from conviction.app.reads import book_history, book_reviews, book_status
 from conviction.book.model import Book
+from conviction.ledger.book_status import BookStatus
 from conviction.ledger.history import HistoryReport
-from conviction.ledger.status import BookStatus
 from conviction.ledger.valuation import value_history
 from conviction.report.payloads import thesis_payload
 from conviction.theses.triggers import Review
