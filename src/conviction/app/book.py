@@ -28,6 +28,7 @@ __all__ = [
     "history_period",
     "last_recorded_day",
     "open_book",
+    "report_date",
 ]
 
 
@@ -77,6 +78,15 @@ def check_accounts(
 def as_of_date(book: Book, as_of: dt.date | None = None) -> dt.date:
     """The date of a status or review: the one given, else the book's, else today."""
     return as_of or book.meta.as_of or dt.date.today()
+
+
+def report_date(book: Book, as_of: dt.date | None = None) -> dt.date:
+    """The date of a report or dashboard: the one given, else the book's, else the last day
+    anything was recorded (a report of an empty future day would show nothing)."""
+    on = as_of or book.meta.as_of or last_recorded_day(book)
+    if on is None:
+        raise DataError("the book has no transactions or marks to report on")
+    return on
 
 
 def last_recorded_day(book: Book) -> dt.date | None:

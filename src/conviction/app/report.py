@@ -15,7 +15,6 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from conviction.errors import DataError
 from conviction.projection.result import ProjectionResult
 from conviction.report.data import PolicyOutcome, ReportData, policy_outcome, report_data
 
@@ -66,7 +65,7 @@ def gather(
     A ``projection`` already run (the web app's cached job) is used instead of running
     ``request.projection`` again.
     """
-    from conviction.app.book import last_recorded_day, open_book
+    from conviction.app.book import open_book, report_date
     from conviction.app.runs import backtest_lines, compare_policies, project_book
     from conviction.io.policy_toml import read_policy
     from conviction.io.prices import read_price_csv
@@ -76,9 +75,7 @@ def gather(
     book = open_book(engine).book
     with engine.connect() as conn:
         stored = read_theses(conn)
-    as_of = request.as_of or book.meta.as_of or last_recorded_day(book)
-    if as_of is None:
-        raise DataError("the book has no transactions or marks to report on")
+    as_of = report_date(book, request.as_of)
     benchmark = None
     if request.benchmark is not None:
         benchmark = read_price_csv(request.benchmark)

@@ -48,10 +48,13 @@ def _data(ctx: AppContext) -> ReportData:
     from conviction.report.data import report_data
 
     def make() -> ReportData:
+        from conviction.app.book import report_date
+
         book = ctx.book()
         stored = ctx.theses()
         return report_data(
             book,
+            report_date(book),
             theses=stored.theses,
             scorecards=stored.scorecards,
             settings=stored.review,
