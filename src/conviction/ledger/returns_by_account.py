@@ -64,11 +64,13 @@ def account_returns(
     currency = currency or book.currency
     ids = tuple(accounts if accounts is not None else book.accounts)
     report = value_history(ix, days, currency=currency, accounts=ids)
-    base_value = report.value.copy()
-    base_flows = report.flows.copy()
     stale = report.stale_fx.copy()
     base_ccy = np.array([book.accounts[a].currency for a in ids], dtype=object)
-    for ccy in sorted(set(base_ccy) - {currency}):
+    others = sorted(set(base_ccy) - {currency})
+    # the base-currency grids are the reporting ones unless some account keeps another
+    base_value = report.value.copy() if others else report.value
+    base_flows = report.flows.copy() if others else report.flows
+    for ccy in others:
         cols = np.flatnonzero(base_ccy == ccy)
         vh = value_history(ix, days, currency=str(ccy), accounts=[ids[j] for j in cols])
         base_value[:, cols] = vh.value
