@@ -7,9 +7,11 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import event
 from typer.testing import CliRunner
 
 from conviction.cli import app as cli
@@ -51,3 +53,23 @@ def test_the_index_is_built_once_per_book_state(fund: TestClient) -> None:
     again = fund.get("/api/v1/status")
     assert again.json() == first.json()
     assert ctx.book() is book and book.memo["index"] is index
+
+
+def test_a_read_request_reads_the_book_state_once(fund: TestClient) -> None:
+    """The dashboard asks for the book and two cached answers: the row counts behind the
+    book-state key are read once per kind of key, not once per question."""
+    engine = fund.app.state.ctx.engine  # type: ignore[attr-defined]
+    assert fund.get("/").status_code == 200  # warm: answers cached for this state
+    statements: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if "max(" in statement.lower():
+            statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        assert fund.get("/").status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    # one state without the theses (the book: 3 tables), one with them (5 tables)
+    assert 0 < len(statements) <= 8

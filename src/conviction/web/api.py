@@ -128,10 +128,15 @@ def get_history(
     """Value of each account by day or month end, with TWR and IRR (``conviction history``)."""
     book = ctx.book()
     accounts = _accounts(book, account)
-    report = book_history(
-        book, start=start, end=end, freq=freq, currency=currency, accounts=accounts
+    key = f"history:{accounts}:{start}:{end}:{freq}:{currency}"
+    return ctx.cached(
+        key,
+        lambda: answer(
+            book_history(
+                book, start=start, end=end, freq=freq, currency=currency, accounts=accounts
+            )
+        ),
     )
-    return answer(report)
 
 
 @router.get("/stats", response_model=answer_model(StatsResult), responses=ERRORS)

@@ -107,6 +107,7 @@ def create_app(
     app.add_middleware(BodyLimit, limit=max_body)
     app.add_middleware(WriteGuard, token=ctx.token)
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(OneStatePerRead)
     return app
 
 
@@ -184,6 +185,23 @@ async def _send_json(send: Send, code: int, body: dict[str, Any], headers: Any =
         }
     )
     await send({"type": "http.response.body", "body": data})
+
+
+class OneStatePerRead:
+    """A GET (or HEAD) request reads the book's state once and answers from it
+    (``context.one_state_per_request``)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        from conviction.web.context import one_state_per_request
+
+        if scope["type"] != "http" or scope.get("method") not in ("GET", "HEAD"):
+            await self.app(scope, receive, send)
+            return
+        with one_state_per_request():
+            await self.app(scope, receive, send)
 
 
 class BodyLimit:

@@ -7,6 +7,9 @@ two apps (two databases, two tests) never share state.
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,7 +23,24 @@ from conviction.store.tables import BookRow, FxRow, MarkRow, TransactionRow
 from conviction.web.auth import Token
 from conviction.web.jobs import JobRunner
 
-__all__ = ["AppContext", "context"]
+__all__ = ["AppContext", "context", "one_state_per_request"]
+
+#: The book-state fingerprints already read during the current GET request. A request asks
+#: for the book and for several cached answers, each keyed on the state: reading the row
+#: counts once per request (about 30 ms a table at a million rows) instead of once per
+#: question, and answering the whole request from one state. Set by
+#: ``one_state_per_request`` (writes are never given one: they change the state).
+_REQUEST_STATE: ContextVar[dict[bool, str] | None] = ContextVar("book_state", default=None)
+
+
+@contextmanager
+def one_state_per_request() -> Iterator[None]:
+    """Within this block, ``AppContext.fingerprint`` reads the database once per kind."""
+    token = _REQUEST_STATE.set({})
+    try:
+        yield
+    finally:
+        _REQUEST_STATE.reset(token)
 
 
 @dataclass
@@ -43,6 +63,9 @@ class AppContext:
         """Changes whenever the book's rows change (here or in another process): row
         counts and highest ids of the big tables, and the book's date; with ``theses``,
         the theses' and scores' rows too (a projection does not depend on them)."""
+        seen = _REQUEST_STATE.get()
+        if seen is not None and theses in seen:
+            return seen[theses]
         from conviction.store.theses_tables import MilestoneEntryRow, ScoreEntryRow, ThesisRow
 
         tables: list[Any] = [TransactionRow, MarkRow, FxRow]
@@ -54,7 +77,10 @@ class AppContext:
             parts.append(select(func.count()).select_from(ThesisRow))
         with self.engine.connect() as conn:
             values = [tuple(conn.execute(q).first() or ()) for q in parts]
-        return repr(values)
+        state = repr(values)
+        if seen is not None:
+            seen[theses] = state
+        return state
 
     def book(self) -> Book:
         """The stored book, read again only when its fingerprint changed."""
