@@ -14,12 +14,14 @@ argument types the library calls it with.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import sys
+import threading
 import time
 from collections.abc import Sequence
 
-__all__ = ["KERNEL_MODULES", "main", "warm"]
+__all__ = ["KERNEL_MODULES", "main", "warm", "warm_in_background"]
 
 #: The modules whose ``warm()`` compiles their numba kernels.
 KERNEL_MODULES: tuple[str, ...] = (
@@ -37,6 +39,23 @@ def warm(modules: Sequence[str] = KERNEL_MODULES) -> dict[str, float]:
         importlib.import_module(name).warm()
         took[name] = time.perf_counter() - started
     return took
+
+
+def warm_in_background(modules: Sequence[str]) -> threading.Thread:
+    """Load the kernels of ``modules`` on a daemon thread, and return it.
+
+    For a command about to read a large book: the database read runs in C without the
+    GIL, so numba's import and cache load (about a second) happen beside it instead of
+    after it. A failure here is not the command's: the kernel then loads on first call.
+    """
+
+    def load() -> None:
+        with contextlib.suppress(Exception):  # the first real call loads (and reports) it
+            warm(modules)
+
+    thread = threading.Thread(target=load, name="conviction-warm-up", daemon=True)
+    thread.start()
+    return thread
 
 
 def main(argv: Sequence[str] | None = None) -> int:

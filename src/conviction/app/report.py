@@ -65,14 +65,14 @@ def gather(
     A ``projection`` already run (the web app's cached job) is used instead of running
     ``request.projection`` again.
     """
-    from conviction.app.book import open_book, report_date
+    from conviction.app.book import HOLDINGS, LOTS, open_book, report_date
     from conviction.app.runs import backtest_lines, compare_policies, project_book
     from conviction.io.policy_toml import read_policy
     from conviction.io.prices import read_price_csv
     from conviction.io.projection_toml import Overrides
     from conviction.store.theses_tables import read_theses
 
-    book = open_book(engine).book
+    book = open_book(engine, kernels=(*LOTS, *HOLDINGS)).book
     with engine.connect() as conn:
         stored = read_theses(conn)
     as_of = report_date(book, request.as_of)

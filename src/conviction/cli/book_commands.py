@@ -95,11 +95,10 @@ def status_command(
     as_json: bool = JSON,
 ) -> None:
     """Value, gains, attribution and concentration on a date."""
-    from conviction.store import connect
-    from conviction.store import read_book as read_stored_book
-
-    book = read_stored_book(connect(settings.db_url))
+    from conviction.app.book import LOTS, open_book
     from conviction.app.reads import book_status
+
+    book = open_book(settings.db_url, kernels=LOTS).book
 
     result = book_status(
         book,
@@ -128,11 +127,10 @@ def history(
     """Daily value of each account with time- and money-weighted returns."""
     from rich.table import Table
 
-    from conviction.store import connect
-    from conviction.store import read_book as read_stored_book
-
-    book = read_stored_book(connect(settings.db_url))
+    from conviction.app.book import HOLDINGS, open_book
     from conviction.app.reads import book_history
+
+    book = open_book(settings.db_url, kernels=HOLDINGS).book
 
     report = book_history(
         book,

@@ -21,11 +21,10 @@ def gains(
     """Realised gains per sale, with the lots consumed and short/long term, by tax year."""
     from rich.table import Table
 
+    from conviction.app.book import LOTS, open_book
     from conviction.app.reads import book_gains
-    from conviction.store import connect
-    from conviction.store import read_book as read_stored_book
 
-    book = read_stored_book(connect(settings.db_url))
+    book = open_book(settings.db_url, kernels=LOTS).book
     report = book_gains(book, year=year, accounts=account, field="--account")
     if as_json:
         from conviction.app.answers import to_json

@@ -249,13 +249,13 @@ def review_command(
     as_json: bool = JSON,
 ) -> None:
     """Which theses, positions and people need a look on the date, and why."""
+    from conviction.app.book import LOTS, open_book
+    from conviction.app.reads import book_reviews
     from conviction.store import connect
-    from conviction.store import read_book as read_stored_book
     from conviction.store.theses_tables import read_theses
 
     engine = connect(settings.db_url)
-    book = read_stored_book(engine)
-    from conviction.app.reads import book_reviews
+    book = open_book(engine, kernels=LOTS).book
 
     on = _as_of(as_of, book)
     with engine.connect() as conn:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import importlib.util
+import threading
 from typing import Any
 
 import numpy as np
@@ -49,8 +50,17 @@ def _loop(
     return out
 
 
-@functools.cache
+_COMPILE = threading.Lock()
+
+
 def _kernel() -> Any:
+    """The kernel's numba dispatcher, made once (a warm-up thread may be making it)."""
+    with _COMPILE:
+        return _kernel_dispatcher()
+
+
+@functools.cache
+def _kernel_dispatcher() -> Any:
     import numba  # only for books big enough to need it (see NUMBA_CELLS)
 
     return numba.njit(cache=True, nogil=True)(_loop)

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import functools
 import importlib.util
+import threading
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -473,8 +474,17 @@ def _kernel(
     counts[0], counts[1] = n_m, n_open
 
 
-@functools.cache
+_COMPILE = threading.Lock()
+
+
 def _compiled() -> Any:
+    """The kernel's numba dispatcher, made once (a warm-up thread may be making it)."""
+    with _COMPILE:
+        return _compiled_dispatcher()
+
+
+@functools.cache
+def _compiled_dispatcher() -> Any:
     import numba  # only for books big enough to need it (see NUMBA_ROWS)
 
     return numba.njit(cache=True, error_model="numpy")(_kernel)
