@@ -144,3 +144,16 @@ def test_warm_up_calls_each_kernel_module(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setitem(sys.modules, fake.__name__, fake)
     assert list(warmup.warm([fake.__name__])) == [fake.__name__]
     assert calls == ["warm"]
+
+
+def test_kernels_load_on_a_background_thread() -> None:
+    """What open_book does for a large book: the kernels load beside the read, once."""
+    from conviction.ledger import holdings
+    from conviction.warmup import warm_in_background
+
+    thread = warm_in_background(["conviction.ledger.holdings"])
+    assert thread.daemon and thread.name == "conviction-warm-up"
+    thread.join(timeout=300)
+    assert not thread.is_alive()
+    if holdings.HAVE_NUMBA:
+        assert holdings._kernel() is holdings._kernel()  # one dispatcher, made once
