@@ -110,11 +110,10 @@ def private_command(
     """Private holdings: paid-in, distributed, residual, TVPI, DPI, RVPI, IRR, and the mark."""
     from rich.table import Table
 
+    from conviction.app.book import open_book
     from conviction.app.reads import book_private
-    from conviction.store import connect
-    from conviction.store import read_book as read_stored_book
 
-    book = read_stored_book(connect(settings.db_url))
+    book = open_book(settings.db_url).book
     report = book_private(
         book,
         parse_date(as_of, "--as-of"),

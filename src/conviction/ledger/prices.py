@@ -181,5 +181,8 @@ def marked_prices(
     book: Book | MarkIndex, days: np.ndarray, companies: Sequence[str] | None = None
 ) -> MarkedPrices:
     """Last mark on or before each day for each company, per original share."""
-    index = book if isinstance(book, MarkIndex) else mark_index(book)
-    return index.lookup(days, companies)
+    if isinstance(book, MarkIndex):
+        return book.lookup(days, companies)
+    from conviction.ledger.index import as_index  # the index imports this module
+
+    return as_index(book).marks.lookup(days, companies)  # the book's own, built once
