@@ -1,7 +1,10 @@
 """Read the book TOML: ``[book]``, ``[[person]]``, ``[[company]]``, ``[[account]]``.
 
-Validated with pydantic (unknown keys are errors, so a typo cannot pass silently); every
-error names the file, the line and the key.
+Validated with pydantic in strict mode (unknown keys are errors, so a typo cannot pass
+silently; a value of the wrong type is an error, not coerced: ``public = "yes"`` is not a
+boolean, ``as_of = "2025-11-14"`` is text, not a TOML date; an integer is a number). Ids,
+names and dates are held to the ranges of ``conviction.io.limits``. Every error names the
+file, the line and the key.
 """
 
 from __future__ import annotations
@@ -11,20 +14,56 @@ import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from conviction.book.currencies import is_currency
 from conviction.book.model import Account, BookMeta, Company, Link, Person
 from conviction.errors import FormatError, UnknownIdError
+from conviction.io.limits import MAX_ID, MAX_NAME, MAX_TICKER, date_error
 from conviction.io.toml_lines import locate
 
-__all__ = ["BookFile", "read_book_toml", "toml_error_line"]
+__all__ = ["BookFile", "read_book_toml", "toml_error_line", "type_error_message"]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=False)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
+
+
+Id = Annotated[str, Field(min_length=1, max_length=MAX_ID)]
+Name = Annotated[str, Field(max_length=MAX_NAME)]
+
+#: What a TOML value of each pydantic type must look like, for the error messages.
+_EXPECTED = {
+    "bool_type": "true or false",
+    "int_type": "a whole number",
+    "float_type": "a number",
+    "finite_number": "a finite number",
+    "string_type": "text in quotes",
+    "date_type": "a TOML date like 2025-11-14 (not in quotes)",
+    "list_type": "a list",
+    "dict_type": "a table",
+    "model_type": "a table",
+}
+
+
+def type_error_message(error: Any, key: str | None) -> str | None:
+    """A message for a value of the wrong type or length (None for other errors)."""
+    kind = error["type"]
+    what = f"'{key}'" if key else "value"
+    if kind in _EXPECTED:
+        return f"{what} must be {_EXPECTED[kind]}, got {error.get('input')!r}"
+    if kind == "string_too_long":
+        limit = error.get("ctx", {}).get("max_length")
+        return f"{what} is longer than {limit} characters"
+    return None
+
+
+def _in_range(value: dt.date | None) -> dt.date | None:
+    if value is not None and (why := date_error(value)) is not None:
+        raise ValueError(why)
+    return value
 
 
 def _currency(value: str) -> str:
@@ -35,7 +74,7 @@ def _currency(value: str) -> str:
 
 
 class _BookTable(_Strict):
-    name: str
+    name: Name
     currency: str = "USD"
     as_of: dt.date | None = None
     long_term_days: int = Field(default=365, gt=0)
@@ -47,23 +86,24 @@ class _BookTable(_Strict):
     projections: list[str] = Field(default_factory=list)
 
     _cur = field_validator("currency")(_currency)
+    _as_of = field_validator("as_of")(_in_range)
 
 
 class _PersonTable(_Strict):
-    id: str = Field(min_length=1)
-    name: str
+    id: Id
+    name: Name
 
 
 class _LinkTable(_Strict):
     to: str
-    kind: str = "related"
+    kind: str = Field(default="related", max_length=60)
 
 
 class _CompanyTable(_Strict):
-    id: str = Field(min_length=1)
-    name: str
+    id: Id
+    name: Name
     public: bool = True
-    ticker: str | None = None
+    ticker: str | None = Field(default=None, max_length=MAX_TICKER)
     currency: str | None = None
     key_people: list[str] = Field(default_factory=list)
     key_people_weights: list[float] = Field(default_factory=list)
@@ -84,8 +124,8 @@ class _CompanyTable(_Strict):
 
 
 class _AccountTable(_Strict):
-    id: str = Field(min_length=1)
-    name: str
+    id: Id
+    name: Name
     kind: Literal["client", "fund", "personal"] = "client"
     currency: str | None = None
     max_weight: float | None = Field(default=None, gt=0, le=1)
@@ -160,11 +200,13 @@ def _located(exc: ValidationError, text: str, path: Path) -> FormatError:
     key = loc[2] if index is not None and len(loc) > 2 else (loc[1] if len(loc) > 1 else None)
     if key is not None and key.isdigit():
         key = None
-    message = first["msg"]
+    message = str(first["msg"]).removeprefix("Value error, ")
     if first["type"] == "missing":
         message = f"missing required key '{key}'" if key else f"missing required table [{table}]"
     elif first["type"] == "extra_forbidden":
         message = f"unknown key '{key}'"
+    else:
+        message = type_error_message(first, key or table) or message
     line = locate(text, table, index, key) if table else None
     where = f"{table}[{index}].{key}" if index is not None else ".".join(loc)
     return FormatError(message, file=path, line=line, field=where)

@@ -17,6 +17,7 @@ from conviction._typing import ACTIONS, DEFAULT_GRADE, MARK_GRADES, MARK_KINDS, 
 from conviction.book.currencies import ISO_4217
 from conviction.book.model import FX_COLUMNS, MARK_COLUMNS, TRANSACTION_COLUMNS, Account
 from conviction.errors import FormatError, UnknownIdError
+from conviction.io.limits import MAX_DATE, MAX_LOT, MAX_MAGNITUDE, MIN_DATE
 
 __all__ = ["read_fx_csv", "read_marks_csv", "read_transactions_csv"]
 
@@ -72,6 +73,11 @@ class _Table:
         dates = pd.to_datetime(raw, format="%Y-%m-%d", errors="coerce")
         self.fail(dates.isna().to_numpy(), column, "expected a date YYYY-MM-DD, got {value!r}")
         days = dates.to_numpy().astype("datetime64[D]")
+        self.fail(
+            (days < np.datetime64(MIN_DATE, "D")) | (days > np.datetime64(MAX_DATE, "D")),
+            column,
+            f"date {{value}} is outside {MIN_DATE.isoformat()}..{MAX_DATE.isoformat()}",
+        )
         steps = np.diff(days.astype(np.int64))
         bad = np.flatnonzero(steps < 0)
         if bad.size:
@@ -87,6 +93,10 @@ class _Table:
         self.fail(values.isna().to_numpy() & ~empty, column, "expected a number, got {value!r}")
         finite = np.isfinite(values.to_numpy(dtype=float)) | empty
         self.fail(~finite, column, "expected a finite number, got {value!r}")
+        huge = (np.abs(values.to_numpy(dtype=float)) >= MAX_MAGNITUDE) & ~empty
+        self.fail(
+            huge, column, f"{{value}} is too large (magnitude must be below {MAX_MAGNITUDE:g})"
+        )
         if required is not None:
             self.fail(required & empty, column, "a number is required here")
         return values.astype(float)
@@ -190,6 +200,12 @@ def read_transactions_csv(
     )
     fx_rate = t.numbers("fx_rate")
     t.fail((fx_rate <= 0).to_numpy(), "fx_rate", "fx_rate must be positive, got {value}")
+    lot = t.text("lot")
+    t.fail(
+        (lot.str.len() > MAX_LOT).to_numpy(),
+        "lot",
+        f"lot label is longer than {MAX_LOT} characters",
+    )
     t.no_duplicates(
         ["date", "account", "company", "action", "quantity", "price", "lot"], "transaction"
     )
@@ -204,7 +220,7 @@ def read_transactions_csv(
             "fees": fees.to_numpy(),
             "currency": currency.to_numpy(dtype=object),
             "fx_rate": fx_rate.to_numpy(),
-            "lot": t.text("lot").to_numpy(dtype=object),
+            "lot": lot.to_numpy(dtype=object),
             "file": str(path),
             "line": t.lines(),
         },
