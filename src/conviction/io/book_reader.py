@@ -16,6 +16,7 @@ from conviction.errors import FormatError, LedgerError
 from conviction.io.book_toml import BookFile, read_book_toml
 from conviction.io.csv_tables import read_fx_csv, read_marks_csv, read_transactions_csv
 from conviction.io.prices import read_price_csv
+from conviction.io.text_files import read_text_file
 from conviction.ledger.fx import FxRates
 from conviction.ledger.lots import replay
 from conviction.ledger.valuation import TradeArrays, trade_arrays
@@ -26,13 +27,11 @@ __all__ = ["find_book_toml", "read_book", "validate_book"]
 def find_book_toml(path: str | Path) -> Path:
     """The book TOML at ``path``, or the one ``book.toml`` (or [book] TOML) in a folder."""
     path = Path(path)
-    if path.is_file():
-        return path
-    if not path.exists():
-        raise FormatError("no such file or folder", file=path)
-    if (path / "book.toml").is_file():
+    if not path.is_dir():
+        return path  # a file, or whatever it is: reading it says what is wrong
+    if (path / "book.toml").exists() or (path / "book.toml").is_symlink():
         return path / "book.toml"
-    candidates = [p for p in sorted(path.glob("*.toml")) if "[book]" in p.read_text("utf-8")]
+    candidates = [p for p in sorted(path.glob("*.toml")) if "[book]" in read_text_file(p)]
     if len(candidates) != 1:
         found = ", ".join(p.name for p in candidates) or "none"
         raise FormatError(

@@ -22,6 +22,7 @@ from conviction.book.currencies import is_currency
 from conviction.book.model import Account, BookMeta, Company, Link, Person
 from conviction.errors import FormatError, UnknownIdError
 from conviction.io.limits import MAX_ID, MAX_NAME, MAX_TICKER, date_error
+from conviction.io.text_files import read_text_file
 from conviction.io.toml_lines import locate
 
 __all__ = ["BookFile", "read_book_toml", "toml_error_line", "type_error_message"]
@@ -168,10 +169,7 @@ class BookFile:
 def read_book_toml(path: str | Path) -> BookFile:
     """Parse and validate a book TOML file."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise FormatError("file not found", file=path) from None
+    text = read_text_file(path)
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

@@ -7,6 +7,9 @@ and the field. Nothing is partially accepted: a table either reads whole or rais
 
 from __future__ import annotations
 
+import csv
+import io
+import re
 from collections.abc import Collection, Mapping
 from pathlib import Path
 
@@ -18,6 +21,7 @@ from conviction.book.currencies import ISO_4217
 from conviction.book.model import FX_COLUMNS, MARK_COLUMNS, TRANSACTION_COLUMNS, Account
 from conviction.errors import FormatError, UnknownIdError
 from conviction.io.limits import MAX_DATE, MAX_LOT, MAX_MAGNITUDE, MIN_DATE
+from conviction.io.text_files import read_text_file
 
 __all__ = ["read_fx_csv", "read_marks_csv", "read_transactions_csv"]
 
@@ -30,11 +34,12 @@ class _Table:
 
     def __init__(self, path: Path, required: tuple[str, ...], optional: tuple[str, ...]) -> None:
         self.path = path
+        text = read_text_file(path)
         try:
-            frame = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
-        except FileNotFoundError:
-            raise FormatError("file not found", file=path) from None
-        except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+            frame = pd.read_csv(
+                io.StringIO(text), dtype=str, keep_default_na=False, skipinitialspace=True
+            )
+        except pd.errors.ParserError as exc:
             raise FormatError(f"not a readable CSV file ({exc})", file=path) from None
         except pd.errors.EmptyDataError:
             raise FormatError("empty file (expected a header line)", file=path, line=1) from None
@@ -56,6 +61,7 @@ class _Table:
                 frame[column] = ""
         self.frame = frame
         self.n = len(frame)
+        self.line_of = record_lines(text, self.n)
 
     def text(self, column: str) -> pd.Series:
         return self.frame[column].str.strip()
@@ -66,7 +72,8 @@ class _Table:
         if bad.size:
             i = int(bad[0])
             value = self.frame[column].iloc[i]
-            raise cls(message.format(value=value), file=self.path, line=i + 2, field=column)
+            line = int(self.line_of[i])
+            raise cls(message.format(value=value), file=self.path, line=line, field=column)
 
     def dates(self, column: str = "date") -> pd.Series:
         raw = self.text(column)
@@ -132,16 +139,37 @@ class _Table:
             i = int(bad[0])
             first = self.frame[columns].iloc[:i]
             same = (first == self.frame[columns].iloc[i]).all(axis=1).to_numpy()
-            earlier = int(np.flatnonzero(same)[0]) + 2
+            earlier = int(self.line_of[int(np.flatnonzero(same)[0])])
             raise FormatError(
                 f"duplicate {what}: same as line {earlier}",
                 file=self.path,
-                line=i + 2,
+                line=int(self.line_of[i]),
                 field=columns[0],
             )
 
     def lines(self) -> np.ndarray:
-        return np.arange(2, self.n + 2, dtype=np.int64)
+        return self.line_of
+
+
+_BLANK_LINE = re.compile(r"(?:^|\n)[ \t]*\r?\n")
+
+
+def record_lines(text: str, n: int) -> np.ndarray:
+    """The physical line (1-based, as in an editor) where each of the ``n`` data rows of
+    the CSV ``text`` starts: blank lines (which the reader skips) and newlines inside
+    quoted fields are counted."""
+    if '"' not in text and not _BLANK_LINE.search(text):
+        return np.arange(2, n + 2, dtype=np.int64)  # one row a line after the header
+    starts: list[int] = []
+    reader = csv.reader(io.StringIO(text, newline=""))
+    before = 0
+    for row in reader:
+        if len(row) > 1 or (row and row[0].strip()):
+            starts.append(before + 1)
+        before = reader.line_num
+    if len(starts) != n + 1:  # not read as pandas read it: fall back to one row a line
+        return np.arange(2, n + 2, dtype=np.int64)
+    return np.asarray(starts[1:], dtype=np.int64)
 
 
 def read_transactions_csv(

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from conviction.errors import FormatError, SpecError
+from conviction.io.text_files import read_text_file
 from conviction.io.toml_lines import locate
 from conviction.policies.spec import RULE_TYPES, Costs, Policy, Rule
 
@@ -43,12 +44,7 @@ _DATES = ("start", "end")
 def read_policy(path: str | Path) -> Policy:
     """The policy in ``path``; its name defaults to the file's stem."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise FormatError("file not found", file=path) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise FormatError(f"cannot read the file ({exc})", file=path) from None
+    text = read_text_file(path)
     return read_policy_text(text, file=path, default_name=path.stem)
 
 

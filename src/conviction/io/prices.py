@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from conviction.errors import FormatError
+from conviction.io.csv_tables import record_lines
+from conviction.io.text_files import read_text_file
 
 __all__ = ["read_price_csv"]
 
@@ -21,12 +24,14 @@ def read_price_csv(path: str | Path, *, column: str | None = None) -> pd.Series:
     Lines are counted as in an editor: the header is line 1.
     """
     path = Path(path)
+    text = read_text_file(path)
     try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except FileNotFoundError:
-        raise FormatError("file not found", file=path) from None
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    except pd.errors.ParserError as exc:
         raise FormatError(f"not a readable CSV file ({exc})", file=path) from None
+    except pd.errors.EmptyDataError:
+        raise FormatError("empty file (expected a header line)", file=path, line=1) from None
+    line_of = record_lines(text, len(frame))
     frame.columns = [str(c).strip().lower() for c in frame.columns]
     if "date" not in frame.columns:
         raise FormatError("missing column 'date'", file=path, line=1, field="date")
@@ -43,7 +48,7 @@ def read_price_csv(path: str | Path, *, column: str | None = None) -> pd.Series:
         raise FormatError(
             f"expected a date YYYY-MM-DD, got {frame['date'].iloc[i]!r}",
             file=path,
-            line=i + 2,
+            line=int(line_of[i]),
             field="date",
         )
     values = pd.to_numeric(frame[column].str.strip(), errors="coerce")
@@ -53,7 +58,7 @@ def read_price_csv(path: str | Path, *, column: str | None = None) -> pd.Series:
         raise FormatError(
             f"expected a positive number, got {frame[column].iloc[i]!r}",
             file=path,
-            line=i + 2,
+            line=int(line_of[i]),
             field=column,
         )
     order = dates.to_numpy()
@@ -65,7 +70,7 @@ def read_price_csv(path: str | Path, *, column: str | None = None) -> pd.Series:
         raise FormatError(
             f"{what} date {frame['date'].iloc[i]} (dates must be strictly increasing)",
             file=path,
-            line=i + 2,
+            line=int(line_of[i]),
             field="date",
         )
     return pd.Series(

@@ -33,6 +33,7 @@ import pandas as pd
 from conviction.book.model import Book
 from conviction.errors import FormatError, InputError, UnknownIdError
 from conviction.io.prices import read_price_csv
+from conviction.io.text_files import read_text_file
 from conviction.io.toml_lines import locate
 from conviction.projection.drivers import DriverCorrelation, DriverModel, DriverSpec
 from conviction.projection.spec import (
@@ -167,10 +168,7 @@ def read_projection(
     from ``conviction.ledger.book_status``) weight the companies, default 1 each; an asset's own
     ``start_value`` wins. Companies in the file that the book does not hold start at 0."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise FormatError("file not found", file=path) from None
+    text = read_text_file(path)
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

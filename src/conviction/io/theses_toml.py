@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from conviction.errors import FormatError, InputError, UnknownIdError
 from conviction.io.book_reader import find_book_toml
+from conviction.io.text_files import read_text_file
 from conviction.io.toml_lines import locate
 from conviction.theses.model import (
     PILLARS,
@@ -227,10 +228,7 @@ class _Doc:
 
 
 def _load(path: Path) -> _Doc:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise FormatError("file not found", file=path) from None
+    text = read_text_file(path)
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

@@ -2,7 +2,10 @@
 
 Request models are strict about types (a quantity is a JSON number, not the text "5"; a
 date is the text ``YYYY-MM-DD``) and forbid unknown keys, so a typo is an error rather
-than a silently ignored field. The rules of a row are those of the CSV readers in
+than a silently ignored field. Their ranges are those of ``conviction.io.limits``, the
+same constants the file readers use: numbers finite and below 1e15 in magnitude, dates
+1900-01-01..2199-12-31, ids and names no longer than their database columns (the OpenAPI
+schema shows each bound). The rules of a row are those of the CSV readers in
 ``conviction.io.csv_tables``: a write through the API is accepted exactly when the same
 row in a file would load.
 
@@ -17,12 +20,28 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    model_validator,
+)
 
 from conviction._typing import ACTIONS, MARK_GRADES, MARK_KINDS
 from conviction.app.answers import answer_model
 from conviction.app.projection_answers import ProjectionReport
 from conviction.book.currencies import ISO_4217
+from conviction.io.limits import (
+    MAX_DATE,
+    MAX_ID,
+    MAX_LOT,
+    MAX_MAGNITUDE,
+    MAX_NAME,
+    MIN_DATE,
+    date_error,
+)
 from conviction.theses.model import STATUSES
 
 __all__ = [
@@ -57,9 +76,28 @@ def _iso_date(value: Any) -> Any:
         raise ValueError(f"expected a date YYYY-MM-DD, got {value!r}") from None
 
 
-IsoDate = Annotated[dt.date, BeforeValidator(_iso_date)]
-Number = Annotated[float, Field(strict=True, allow_inf_nan=False)]
-Text = Annotated[str, Field(strict=True, max_length=200)]
+def _in_range(value: dt.date) -> dt.date:
+    if (why := date_error(value)) is not None:
+        raise ValueError(why)
+    return value
+
+
+IsoDate = Annotated[
+    dt.date,
+    BeforeValidator(_iso_date),
+    AfterValidator(_in_range),
+    Field(
+        description=f"a date YYYY-MM-DD from {MIN_DATE.isoformat()} to {MAX_DATE.isoformat()}",
+        json_schema_extra={"x-minimum": MIN_DATE.isoformat(), "x-maximum": MAX_DATE.isoformat()},
+    ),
+]
+Number = Annotated[
+    float, Field(strict=True, allow_inf_nan=False, gt=-MAX_MAGNITUDE, lt=MAX_MAGNITUDE)
+]
+Positive = Annotated[float, Field(strict=True, allow_inf_nan=False, gt=0, lt=MAX_MAGNITUDE)]
+NonNegative = Annotated[float, Field(strict=True, allow_inf_nan=False, ge=0, lt=MAX_MAGNITUDE)]
+Text = Annotated[str, Field(strict=True, max_length=MAX_NAME)]
+Id = Annotated[str, Field(strict=True, max_length=MAX_ID)]
 LongText = Annotated[str, Field(strict=True, max_length=4000)]
 
 
@@ -81,17 +119,17 @@ class TransactionIn(_In):
     """One row of ``transactions.csv``."""
 
     date: IsoDate
-    account: Text = ""
-    company: Text = ""
+    account: Id = ""
+    company: Id = ""
     action: Literal[ACTIONS]  # type: ignore[valid-type]
-    quantity: Number = Field(gt=0)
-    price: Number | None = Field(default=None, gt=0)
-    fees: Number = Field(default=0.0, ge=0)
+    quantity: Positive
+    price: Positive | None = None
+    fees: NonNegative = 0.0
     currency: Annotated[
         Text, BeforeValidator(lambda v: _currency(v) if isinstance(v, str) else v)
     ] = ""
-    fx_rate: Number | None = Field(default=None, gt=0)
-    lot: Text = ""
+    fx_rate: Positive | None = None
+    lot: Annotated[str, Field(strict=True, max_length=MAX_LOT)] = ""
 
     @model_validator(mode="after")
     def _rules(self) -> TransactionIn:
@@ -115,8 +153,8 @@ class MarkIn(_In):
     """One row of ``marks.csv``: a price of one company on one date, with its source."""
 
     date: IsoDate
-    company: Text
-    price: Number = Field(gt=0)
+    company: Id
+    price: Positive
     kind: Literal[MARK_KINDS]  # type: ignore[valid-type]
     source: LongText = ""
     grade: Literal[MARK_GRADES] | None = None  # type: ignore[valid-type]
