@@ -94,7 +94,10 @@ import json, sys, time
 from fastapi.testclient import TestClient
 from conviction.store import connect_for_writing
 from conviction.web.app import create_app
-app = create_app(connect_for_writing(sys.argv[1]), "bench-token-0123456789", sys.argv[2])
+app = create_app(
+    connect_for_writing(sys.argv[1]), "bench-token-0123456789", sys.argv[2],
+    allowed_hosts=["testserver"],
+)
 client = TestClient(app)
 paths = ["/api/v1/book", "/api/v1/status", "/api/v1/history", "/api/v1/reviews",
          "/api/v1/companies/c001", "/api/v1/accounts/a0001", "/", "/company/c001",

@@ -75,7 +75,7 @@ def bench_example(tmp: Path, repeat: int) -> dict[str, Any]:
     )
     out["report bytes"] = len(html.encode("utf-8"))
 
-    app = create_app(engine, "benchmark-token-0123456789", ROOT)
+    app = create_app(engine, "benchmark-token-0123456789", ROOT, allowed_hosts=["testserver"])
     with TestClient(app) as client:
         client.get("/")  # warm the cache
         for path in ("/api/v1/status", "/api/v1/history", "/api/v1/reviews", "/", "/theses"):

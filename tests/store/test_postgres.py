@@ -252,7 +252,7 @@ def test_a_web_write_on_postgres_matches_sqlite(pg_db: str, db_url: str, example
     for url in (pg_db, db_url):
         load(url, example_dir)
         engine = connect_for_writing(url)
-        with TestClient(create_app(engine, TOKEN, ROOT)) as client:
+        with TestClient(create_app(engine, TOKEN, ROOT, allowed_hosts=["testserver"])) as client:
             r = client.post("/api/v1/transactions", json={"transactions": [BUY]}, headers=AUTH)
             assert r.status_code in (200, 201), r.text
             status_after = client.get("/api/v1/status").json()

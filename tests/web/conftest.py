@@ -22,6 +22,8 @@ ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "baron"
 TOKEN = "test-token-0123456789abcdef"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
+#: The hosts a test app answers to: the local names and TestClient's "testserver".
+TEST_HOSTS = ("127.0.0.1", "localhost", "::1", "testserver")
 
 
 @pytest.fixture(scope="session")
@@ -54,7 +56,7 @@ def db_url(db_path: Path) -> str:
 def client(db_url: str) -> Iterator[TestClient]:
     """An app over a fresh copy of the example; the workspace is the repository."""
     engine = connect_for_writing(db_url)
-    with TestClient(create_app(engine, TOKEN, ROOT)) as c:
+    with TestClient(create_app(engine, TOKEN, ROOT, allowed_hosts=TEST_HOSTS)) as c:
         yield c
     engine.dispose()
 

@@ -32,7 +32,7 @@ def fund(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     result = CliRunner().invoke(cli, ["--db", url, "load", str(folder)])
     assert result.exit_code == 0, result.output
     engine = connect_for_writing(url)
-    with TestClient(create_app(engine, TOKEN, folder)) as client:
+    with TestClient(create_app(engine, TOKEN, folder, allowed_hosts=["testserver"])) as client:
         yield client
     engine.dispose()
 

@@ -80,7 +80,9 @@ def workspace(tmp_path: Path, db_url: str) -> Iterator[tuple[TestClient, Path]]:
     (tmp_path / "outside.toml").write_text((ROOT / SPEC).read_text("utf-8"), encoding="utf-8")
     os.symlink(tmp_path / "outside.toml", ws / "link.toml")
     engine = connect_for_writing(db_url)
-    with TestClient(create_app(engine, "test-token-0123456789abcdef", ws)) as c:
+    with TestClient(
+        create_app(engine, "test-token-0123456789abcdef", ws, allowed_hosts=["testserver"])
+    ) as c:
         yield c, ws
     engine.dispose()
 

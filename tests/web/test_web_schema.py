@@ -55,7 +55,7 @@ VARIANTS: dict[str, list[dict[str, Any]]] = {
 def app(baron_template: Path) -> Iterator[FastAPI]:
     """One app over the example for the whole module: these tests only read."""
     engine = connect(f"sqlite:///{baron_template}")
-    yield create_app(engine, TOKEN, ROOT)
+    yield create_app(engine, TOKEN, ROOT, allowed_hosts=["testserver"])
     engine.dispose()
 
 

@@ -14,20 +14,27 @@ from conviction.errors import FormatError
 if TYPE_CHECKING:
     from conviction.web.auth import Token
 
-__all__ = ["TOKEN_FILE", "serve_command", "server_token"]
+__all__ = ["TOKEN_FILE", "allowed_hosts", "serve_command", "server_token"]
 
 #: Where the hash of a generated token is kept, inside the workspace (never the token).
 TOKEN_FILE = Path(".conviction") / "token.sha256"
 
 
 def server_token(workspace: Path, *, renew: bool = False) -> tuple[Token, str | None]:
-    """The write token: ``$CONVICTION_TOKEN``; else the one generated at the first start
+    """The write token: ``$CONVICTION_TOKEN``, exactly as given (refused unless it passes
+    :func:`conviction.web.auth.check_token`: 16+ visible ASCII characters, 8+ distinct,
+    nothing around it); else the one generated at the first start
     (its hash kept in ``.conviction/token.sha256``); else a new one. Returns the token
     (or its hash holder) and, when it was just generated, the token to print once."""
     from conviction.web.auth import Token, new_token
 
     given = os.environ.get("CONVICTION_TOKEN")
-    if given:
+    if given == "":
+        raise FormatError(
+            "is set but empty: give a token, or unset it to use the generated one",
+            field="CONVICTION_TOKEN",
+        )
+    if given is not None:
         try:
             return Token.of(given), None
         except ValueError as exc:
@@ -45,6 +52,23 @@ def server_token(workspace: Path, *, renew: bool = False) -> tuple[Token, str | 
     return token, fresh
 
 
+def allowed_hosts(host: str, extra: list[str]) -> tuple[str, ...]:
+    """The names the server answers to: the local ones, the address it binds, and each
+    ``--allow-host`` (a name, or an address; no port, no scheme, no spaces)."""
+    from conviction.web.app import LOCAL_HOSTS, host_name
+
+    names = [*LOCAL_HOSTS, host]
+    for given in extra:
+        name = host_name(given)
+        if not name or any(c in name for c in " /\\@?#,") or name != given.strip().lower():
+            raise FormatError(
+                f"expected a host name or address without port or scheme, got {given!r}",
+                field="--allow-host",
+            )
+        names.append(name)
+    return tuple(dict.fromkeys(host_name(n) for n in names))
+
+
 @app.command("serve")
 def serve_command(
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
@@ -60,6 +84,13 @@ def serve_command(
     ),
     new_token: bool = typer.Option(
         False, "--new-token", help="Generate a new write token (the old one stops working)."
+    ),
+    allow_host: list[str] = typer.Option(
+        [],
+        "--allow-host",
+        help="Also answer requests whose Host header names NAME (repeatable); "
+        "127.0.0.1, localhost, ::1 and --host are always allowed.",
+        metavar="NAME",
     ),
 ) -> None:
     """Serve the dashboard and the REST API (/api/v1, OpenAPI at /api/v1/openapi.json)."""
@@ -98,6 +129,7 @@ def serve_command(
         projection=projection,
         policies=policies,
         benchmark=rel(benchmark, "--benchmark"),
+        allowed_hosts=allowed_hosts(host, allow_host),
     )
     if printable is not None:
         err.print(

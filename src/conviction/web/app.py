@@ -2,6 +2,9 @@
 
 Nothing is created at import: no engine, no app, no settings. Guards, outermost first:
 
+- the ``Host`` header must name an allowed host (``allowed_hosts``; by default
+  127.0.0.1, localhost and ::1), else 400: a page on another site whose name was made to
+  resolve to this machine (DNS rebinding) cannot read or write through the browser;
 - security headers on every answer (a Content-Security-Policy that allows scripts and
   styles from this server only, so a page can load nothing from the network);
 - writes (POST, PUT, PATCH, DELETE under ``/api/v1``) need the bearer token: checked
@@ -34,7 +37,7 @@ from conviction.errors import ConvictionError, DataError, InputError, StoreError
 from conviction.web.auth import Token
 from conviction.web.context import AppContext
 
-__all__ = ["DEFAULT_MAX_BODY", "create_app"]
+__all__ = ["DEFAULT_MAX_BODY", "LOCAL_HOSTS", "create_app"]
 
 #: Largest request body accepted (bytes): ten thousand rows of JSON fit easily.
 DEFAULT_MAX_BODY = 2_000_000
@@ -46,6 +49,8 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 _WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+#: Hosts every app answers to (the ``Host`` header, port ignored).
+LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 CSP = (
     "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
     "img-src 'self' data: blob:; connect-src 'self'; font-src 'self' data:; object-src 'none'; "
@@ -62,13 +67,15 @@ def create_app(
     policies: tuple[str, ...] = (),
     benchmark: str | None = None,
     max_body: int = DEFAULT_MAX_BODY,
+    allowed_hosts: tuple[str, ...] | list[str] | None = None,
 ) -> FastAPI:
     """A web app over the book in ``engine``.
 
     ``token`` guards every write (the token itself, or a :class:`Token` holding its
     hash). Files named in requests must lie in ``workspace``; ``projection``,
     ``policies`` and ``benchmark`` (paths relative to it) are what the pages show by
-    default.
+    default. A request whose ``Host`` (port ignored, any case) is not in
+    ``allowed_hosts`` (default :data:`LOCAL_HOSTS`) answers 400.
     """
     from conviction.web import api, api_writes, pages
 
@@ -108,6 +115,8 @@ def create_app(
     app.add_middleware(WriteGuard, token=ctx.token)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(OneStatePerRead)
+    hosts = LOCAL_HOSTS if allowed_hosts is None else tuple(allowed_hosts)
+    app.add_middleware(HostGuard, hosts=hosts)
     return app
 
 
@@ -185,6 +194,38 @@ async def _send_json(send: Send, code: int, body: dict[str, Any], headers: Any =
         }
     )
     await send({"type": "http.response.body", "body": data})
+
+
+def host_name(value: str) -> str:
+    """The host of a ``Host`` header without its port, lower case: ``[::1]:8000`` → ``::1``."""
+    value = value.strip().lower()
+    if value.startswith("["):
+        end = value.find("]")
+        return value[1:end] if end > 0 else value
+    if value.count(":") == 1:
+        return value.partition(":")[0]
+    return value  # a bare IPv6 address, or a name without a port
+
+
+class HostGuard:
+    """400 for a request whose ``Host`` is not one of ``hosts`` (or has none)."""
+
+    def __init__(self, app: ASGIApp, hosts: tuple[str, ...]) -> None:
+        self.app = app
+        self.hosts = frozenset(host_name(h) for h in hosts)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            given = dict(scope.get("headers", ())).get(b"host", b"").decode("latin-1")
+            if host_name(given) not in self.hosts:
+                shown = given[:100] if given else "none"
+                message = (
+                    f"host {shown!r} is not served here; start the server with "
+                    "--allow-host NAME to answer to that name"
+                )
+                await _send_json(send, 400, {"detail": {"message": message}})
+                return
+        await self.app(scope, receive, send)
 
 
 class OneStatePerRead:

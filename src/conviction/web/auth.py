@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-__all__ = ["Token", "new_token", "require_token"]
+__all__ = ["MIN_DISTINCT", "MIN_LENGTH", "Token", "check_token", "new_token", "require_token"]
 
 
 def _digest(text: str) -> str:
@@ -30,12 +30,36 @@ class Token:
 
     @classmethod
     def of(cls, token: str) -> Token:
-        if len(token) < 16:
-            raise ValueError("a token needs at least 16 characters")
+        """The token exactly as given, once it passes :func:`check_token`."""
+        check_token(token)
         return cls(_digest(token))
 
     def verify(self, candidate: str) -> bool:
         return hmac.compare_digest(_digest(candidate), self.sha256)
+
+
+#: The rule a write token must pass (``CONVICTION_TOKEN``, ``create_app``'s ``token``).
+MIN_LENGTH = 16
+MIN_DISTINCT = 8
+
+
+def check_token(token: str) -> None:
+    """Refuse (``ValueError``, never showing the token) a token that is not taken exactly
+    as given or is too easy to guess. The rule: at least 16 characters; visible ASCII
+    only (``!`` to ``~``: no spaces, tabs, newlines or other whitespace anywhere, so none
+    around it either, and nothing a header could not carry); at least 8 distinct
+    characters (so not all one character, nor ``abababab...``)."""
+    if token != token.strip():
+        raise ValueError("the token has whitespace around it: give it exactly, without")
+    if len(token) < MIN_LENGTH:
+        raise ValueError(f"a token needs at least {MIN_LENGTH} characters, got {len(token)}")
+    if not all("!" <= c <= "~" for c in token):
+        raise ValueError("a token may hold only visible ASCII characters (no spaces)")
+    if len(set(token)) < MIN_DISTINCT:
+        raise ValueError(
+            f"a token needs at least {MIN_DISTINCT} different characters, "
+            f"got {len(set(token))}: use a random one (conviction serve makes one)"
+        )
 
 
 def new_token() -> str:

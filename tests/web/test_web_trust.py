@@ -1,0 +1,141 @@
+"""Issue 12, the server trusts no one: the Host allow-list (DNS rebinding), the token taken
+exactly as given, a CSP without inline scripts, ids with any character, idempotent writes.
+A real app over a real SQLite copy of the example, through TestClient; no mocks."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from conviction.cli import app as cli
+from conviction.cli.web_commands import allowed_hosts
+from conviction.errors import FormatError
+from conviction.store import connect_for_writing
+from conviction.web import create_app
+from conviction.web.auth import Token, check_token, new_token
+
+ROOT = Path(__file__).resolve().parents[2]
+TOKEN = "test-token-0123456789abcdef"
+
+
+@pytest.fixture
+def local(db_url: str) -> Iterator[TestClient]:
+    """An app with the default allow-list, reached as http://127.0.0.1:8000."""
+    engine = connect_for_writing(db_url)
+    with TestClient(create_app(engine, TOKEN, ROOT), base_url="http://127.0.0.1:8000") as c:
+        yield c
+    engine.dispose()
+
+
+# --- 1. Host allow-list ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1:8000", "localhost", "LOCALHOST:1", "[::1]:8000"])
+def test_the_local_names_are_served(local: TestClient, host: str) -> None:
+    r = local.get("/api/v1/book", headers={"Host": host})
+    assert r.status_code == 200, r.text
+
+
+@pytest.mark.parametrize(
+    "host", ["evil.example", "evil.example:8000", "127.0.0.1.evil.example", "testserver", ""]
+)
+def test_another_host_is_refused_before_anything_runs(
+    local: TestClient, host: str, auth: dict[str, str], snapshot: object
+) -> None:
+    before = snapshot()  # type: ignore[operator]
+    for method, path in (("GET", "/"), ("GET", "/api/v1/status"), ("POST", "/api/v1/theses")):
+        r = local.request(method, path, headers={"Host": host, **auth}, json={"theses": []})
+        assert r.status_code == 400, (method, path, r.text)
+        assert "--allow-host" in r.json()["detail"]["message"]
+    assert snapshot() == before  # type: ignore[operator]
+
+
+def test_allowed_hosts_are_the_ones_given(db_url: str) -> None:
+    engine = connect_for_writing(db_url)
+    app = create_app(engine, TOKEN, ROOT, allowed_hosts=["book.lan"])
+    with TestClient(app, base_url="http://book.lan:8000") as c:
+        assert c.get("/api/v1/book").status_code == 200
+        assert c.get("/api/v1/book", headers={"Host": "localhost"}).status_code == 400
+    engine.dispose()
+
+
+def test_serve_allows_the_bound_address_and_each_allow_host() -> None:
+    hosts = allowed_hosts("192.168.1.5", ["Book.LAN", "nas"])
+    assert hosts == ("127.0.0.1", "localhost", "::1", "192.168.1.5", "book.lan", "nas")
+    for bad in ("book.lan:8000", "http://book.lan", "a b", ""):
+        with pytest.raises(FormatError) as raised:
+            allowed_hosts("127.0.0.1", [bad])
+        assert raised.value.field == "--allow-host"
+
+
+def test_serve_refuses_a_bad_allow_host(db_url: str, tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        cli,
+        ["--db", db_url, "serve", "--workspace", str(tmp_path), "--allow-host", "x:80"],
+        env={"CONVICTION_TOKEN": TOKEN},
+    )
+    assert isinstance(result.exception, FormatError)  # main() answers it with exit 2
+    assert result.exception.field == "--allow-host"
+
+
+# --- 2. the token exactly as given ---------------------------------------------------------------
+
+WEAK = [
+    " " * 16,
+    "a" * 16,
+    "abababababababab",  # two distinct characters
+    "abcdefg" * 3,  # seven distinct
+    " test-token-0123456789abcdef",
+    "test-token-0123456789abcdef\n",
+    "test-token-0123456789abcdef ",
+    "\ttest-token-0123456789abcdef",
+    "test token 0123456789abcdef",  # a space inside
+    "tést-token-0123456789abcdef",  # not ASCII: no header carries it as given
+    "short-0123",
+    "",
+]
+
+
+@pytest.mark.parametrize("weak", WEAK)
+def test_a_weak_or_padded_token_is_refused(weak: str, tmp_path: Path) -> None:
+    with pytest.raises(ValueError) as raised:
+        Token.of(weak)
+    assert weak.strip() == "" or weak.strip() not in str(raised.value)  # never shown
+    with pytest.raises(ValueError):
+        create_app(connect_for_writing(f"sqlite:///{tmp_path / 'x.db'}"), weak, tmp_path)
+
+
+def test_good_tokens_pass_the_rule() -> None:
+    for good in (TOKEN, "from-the-environment-123", "0123456789abcdef", new_token()):
+        check_token(good)
+        assert Token.of(good).verify(good)
+        assert not Token.of(good).verify(good + " ")
+
+
+def _serve_with_token(db_url: str, workspace: Path, token: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "CONVICTION_TOKEN": token, "COLUMNS": "200"}
+    cli_args = ["--db", db_url, "serve", "--port", "1", "--workspace", str(workspace)]
+    return subprocess.run(
+        [sys.executable, "-c", "from conviction.cli import main; main()", *cli_args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+
+
+@pytest.mark.parametrize("weak", [" test-token-0123456789abcdef", "a" * 16, ""])
+def test_serve_refuses_a_weak_token_at_start_with_exit_2(
+    db_url: str, tmp_path: Path, weak: str
+) -> None:
+    done = _serve_with_token(db_url, tmp_path, weak)
+    assert done.returncode == 2, (done.stdout, done.stderr)
+    assert "CONVICTION_TOKEN" in done.stderr
+    assert "Traceback" not in done.stderr and "serving" not in done.stderr
