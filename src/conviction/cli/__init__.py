@@ -34,20 +34,24 @@ EXIT_DATA = 3
 EXIT_STORE = 4
 
 
+def _fail(prefix: str, exc: ConvictionError, code: int) -> None:
+    """Print ``prefix: message`` (the message literally: user text is not rich markup)."""
+    from conviction.cli.app import styled
+
+    err.print(styled((prefix, "red"), " ", str(exc)), highlight=False)
+    sys.exit(code)
+
+
 def main() -> None:
     from conviction.errors import DataError, StoreError
 
     try:
         app()  # usage errors exit 2 from inside; our own errors come out here
     except InputError as exc:
-        err.print(f"[red]error:[/red] {exc}", highlight=False)
-        sys.exit(EXIT_INPUT)
+        _fail("error:", exc, EXIT_INPUT)
     except DataError as exc:
-        err.print(f"[red]error:[/red] {exc}", highlight=False)
-        sys.exit(EXIT_DATA)
+        _fail("error:", exc, EXIT_DATA)
     except StoreError as exc:
-        err.print(f"[red]database error:[/red] {exc}", highlight=False)
-        sys.exit(EXIT_STORE)
+        _fail("database error:", exc, EXIT_STORE)
     except ConvictionError as exc:
-        err.print(f"[red]error:[/red] {exc}", highlight=False)
-        sys.exit(1)
+        _fail("error:", exc, 1)

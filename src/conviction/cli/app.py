@@ -8,6 +8,12 @@ them pandas, SciPy, numba, SQLAlchemy...) are imported only when their command r
 root ``--help`` lists the commands from :data:`COMMANDS`, which tests/cli/test_startup.py
 checks against what each module registers. The rich consoles ``out`` and ``err`` are made
 on first use.
+
+User text (ids, names, sources, file paths, error messages) is printed as it is, never read
+as rich markup: an id ``[/red]`` would crash a print and ``[book]`` would vanish from a
+message. ``out`` reads no markup at all (table cells and titles included); ``err`` prints
+user text only through :func:`styled` (plain strings literal, ``(text, style)`` pairs
+styled).
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ from conviction.errors import FormatError
 
 if TYPE_CHECKING:
     from rich.console import Console
+    from rich.text import Text
     from typer import _click as click
 
     out: Console
@@ -221,10 +228,19 @@ def __getattr__(name: str) -> Any:
     if name in ("out", "err"):
         from rich.console import Console
 
-        console = Console(stderr=name == "err", soft_wrap=True)
+        # out reads no markup: its tables and lines are full of user text
+        console = Console(stderr=name == "err", soft_wrap=True, markup=name == "err")
         globals()[name] = console
         return console
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def styled(*parts: str | tuple[str, str]) -> Text:
+    """A line to print: plain strings exactly as they are (never rich markup), ``(text,
+    style)`` pairs in that style, e.g. ``styled(("error:", "red"), " ", message)``."""
+    from rich.text import Text
+
+    return Text.assemble(*parts)
 
 
 DEFAULT_DB = "sqlite:///conviction.db"

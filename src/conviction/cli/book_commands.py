@@ -9,7 +9,17 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from conviction.cli.app import JSON, HelpGroup, app, err, out, parse_date, print_json, settings
+from conviction.cli.app import (
+    JSON,
+    HelpGroup,
+    app,
+    err,
+    out,
+    parse_date,
+    print_json,
+    settings,
+    styled,
+)
 from conviction.errors import FormatError
 
 if TYPE_CHECKING:
@@ -29,7 +39,7 @@ def init(
     from conviction.store import connect_for_writing
 
     connect_for_writing(settings.db_url)
-    err.print(f"database ready: {settings.db_url}")
+    err.print(styled(f"database ready: {settings.db_url}"))
     if folder is not None:
         folder.mkdir(parents=True, exist_ok=True)
         files = {
@@ -42,7 +52,7 @@ def init(
                 raise FormatError("already exists; init does not overwrite", file=folder / name)
         for name, text in files.items():
             (folder / name).write_text(text, encoding="utf-8")
-        err.print(f"starter book written to {folder}/")
+        err.print(styled(f"starter book written to {folder}/"))
 
 
 @app.command()
@@ -60,7 +70,7 @@ def load(
     engine = connect_for_writing(settings.db_url)
     # Progress on stderr (shown only on a terminal): stdout stays clean for --json.
     with Progress(
-        TextColumn("{task.description}"),
+        TextColumn("{task.description}", markup=False),
         BarColumn(),
         TextColumn("{task.completed}/{task.total}"),
         TimeElapsedColumn(),
@@ -174,8 +184,11 @@ def history(
     out.print(table)
     if report.stale_fx_days:
         err.print(
-            f"[yellow]note:[/yellow] on {report.stale_fx_days} of {report.days} days no "
-            "exchange rate was stored; the last earlier rate was used"
+            styled(
+                ("note:", "yellow"),
+                f" on {report.stale_fx_days} of {report.days} days no exchange rate was "
+                "stored; the last earlier rate was used",
+            )
         )
     if len(lines) < len(report.accounts):
         out.print("every account and day: --json or --account ID", highlight=False)
@@ -232,9 +245,12 @@ def _print_status(result: BookStatus, name: str) -> None:
 
     ccy = result.currency
     out.print(
-        f"[bold]{name}[/bold] on {result.as_of} ({ccy}): total value "
-        f"{_money(result.total_value)}, cash {_money(result.cash)}, total gain "
-        f"{_money(result.total_gain)}, HHI {result.hhi:.3f}"
+        styled(
+            (name, "bold"),
+            f" on {result.as_of} ({ccy}): total value {_money(result.total_value)}, cash "
+            f"{_money(result.cash)}, total gain {_money(result.total_gain)}, "
+            f"HHI {result.hhi:.3f}",
+        )
     )
     # the price/currency split matters only where some holding trades in another currency
     foreign = any(c.local_currency != ccy for c in result.by_company)

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from conviction.cli.app import app, err, out, print_json, settings
+from conviction.cli.app import app, err, out, print_json, settings, styled
 from conviction.errors import FormatError
 
 if TYPE_CHECKING:
@@ -138,14 +138,20 @@ def _print(
 
     labels = [f"p{q:g}" for q in r.percentiles]
     out.print(
-        f"[bold]Projection[/bold] {path}: {len(r.companies)} companies worth "
-        f"{_money(r.start_value) + f' {ccy}'} on {as_of}, {r.years} years, {r.paths:,} paths "
-        f"({r.steps_per_year} steps a year), seed {r.seed}"
+        styled(
+            ("Projection", "bold"),
+            f" {path}: {len(r.companies)} companies worth {_money(r.start_value)} {ccy} on "
+            f"{as_of}, {r.years} years, {r.paths:,} paths ({r.steps_per_year} steps a year), "
+            f"seed {r.seed}",
+        )
     )
     out.print(
-        f"P(value >= {r.target_multiple:g}x in {r.years} years) = "
-        f"[bold]{_pct(r.prob_target)}[/bold] ± {_pct(r.prob_target_se)} (1 s.e.); "
-        f"the target needs {_pct(r.required_cagr)} a year"
+        styled(
+            f"P(value >= {r.target_multiple:g}x in {r.years} years) = ",
+            (_pct(r.prob_target), "bold"),
+            f" ± {_pct(r.prob_target_se)} (1 s.e.); "
+            f"the target needs {_pct(r.required_cagr)} a year",
+        )
     )
     t = Table(title=f"In {r.years} years ({ccy})", title_justify="left")
     t.add_column("")
@@ -190,4 +196,4 @@ def _print(
         notes.append("held but not in the projection file: " + ", ".join(left_out))
     notes.append(f"{r.backend} kernel, {r.summary} percentiles, {elapsed:.1f} s")
     for note in notes:
-        out.print(f"[dim]note: {note}[/dim]")
+        out.print(styled((f"note: {note}", "dim")))

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from conviction.cli.app import app, err, out, print_json
+from conviction.cli.app import app, err, out, print_json, styled
 from conviction.errors import InputError
 
 if TYPE_CHECKING:
@@ -72,8 +72,10 @@ def _print_tables(res: StatsResult) -> None:
     from conviction.analytics.stale import GAP_DAYS_LIMIT, ZERO_SHARE_LIMIT
 
     out.print(
-        f"[bold]{res.name}[/bold]  {res.start} to {res.end}: {res.observations:,} returns, "
-        f"{res.years:.2f} years"
+        styled(
+            (str(res.name), "bold"),
+            f"  {res.start} to {res.end}: {res.observations:,} returns, {res.years:.2f} years",
+        )
     )
     out.print(f"Year convention: {res.year_convention}.")
     main = Table("metric", "value", title="Returns and risk")
@@ -154,4 +156,4 @@ def _print_tables(res: StatsResult) -> None:
 
 
 def _warn(message: str) -> None:
-    err.print(f"[yellow]warning:[/yellow] {message}", highlight=False)
+    err.print(styled(("warning:", "yellow"), " ", message), highlight=False)

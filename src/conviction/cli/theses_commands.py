@@ -7,7 +7,17 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from conviction.cli.app import JSON, HelpGroup, app, err, out, parse_date, print_json, settings
+from conviction.cli.app import (
+    JSON,
+    HelpGroup,
+    app,
+    err,
+    out,
+    parse_date,
+    print_json,
+    settings,
+    styled,
+)
 from conviction.errors import DataError, UnknownIdError
 from conviction.report.payloads import (
     MILESTONE_STATUSES,
@@ -116,10 +126,12 @@ def people(
     if evidence:
         for r in rows:
             for p, s in r["scores"].items():
-                out.print(f"[bold]{r['id']} · {p} {s['score']:g}[/bold] ({s['date']})")
+                line = styled((f"{r['id']} · {p} {s['score']:g}", "bold"), f" ({s['date']})")
+                out.print(line)
                 for e in s["evidence"]:
                     out.print(
-                        f"  - {e['text']} [dim]({e['date']}; {e['source']})[/dim]", highlight=False
+                        styled(f"  - {e['text']} ", (f"({e['date']}; {e['source']})", "dim")),
+                        highlight=False,
                     )
 
 
@@ -176,17 +188,20 @@ def thesis_show(
         print_json(payload)
         return
     out.print(
-        f"[bold]{thesis.id}[/bold] · {thesis.subject_kind} {thesis.subject} · "
-        f"opened {thesis.opened} · horizon {thesis.horizon} · as of {on}"
+        styled(
+            (thesis.id, "bold"),
+            f" · {thesis.subject_kind} {thesis.subject} · "
+            f"opened {thesis.opened} · horizon {thesis.horizon} · as of {on}",
+        )
     )
     out.print(thesis.statement, highlight=False)
     if thesis.kill_criteria:
-        out.print("[bold]kill criteria[/bold]")
+        out.print(styled(("kill criteria", "bold")))
         for k in thesis.kill_criteria:
             out.print(f"  - {k}", highlight=False)
     for m in payload["milestones"]:
-        target = f" [dim]target {m['target']}[/dim]" if m["target"] else ""
-        out.print(f"\n[bold]{m['id']}[/bold]: {m['title']}{target}", highlight=False)
+        target = (f" target {m['target']}", "dim") if m["target"] else ""
+        out.print(styled("\n", (m["id"], "bold"), f": {m['title']}", target), highlight=False)
         table = Table(show_header=True, box=None, padding=(0, 1))
         for col in ("date", "status", "due", "value", "evidence", "origin"):
             table.add_column(col)
@@ -306,5 +321,5 @@ def _maybe_book(engine: Any) -> Book | None:
     try:
         return read_stored_book(engine)
     except DataError:
-        err.print("[yellow]no book loaded; dates default to today[/yellow]")
+        err.print(styled(("no book loaded; dates default to today", "yellow")))
         return None
