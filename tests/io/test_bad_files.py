@@ -248,3 +248,13 @@ def test_price_file_lines_are_physical(tmp_path: Path) -> None:
     with pytest.raises(FormatError, match="expected a positive number") as info:
         read_price_csv(path)
     assert (info.value.line, info.value.field) == (4, "close")
+
+
+def test_price_file_mark_clash_names_the_physical_line(write_book: Callable[..., Path]) -> None:
+    book = write_book(GOOD, MARKS)
+    text = book.read_text()
+    book.write_text(text.replace("\n[[person]]", '\n[book.prices]\na = "a.csv"\n\n[[person]]', 1))
+    (book.parent / "a.csv").write_text("date,close\n\n2024-01-02,9\n\n2024-01-03,10\n")
+    with pytest.raises(FormatError, match="given twice") as info:
+        read_book(book)
+    assert (info.value.file, info.value.line) == (str(book.parent / "a.csv"), 5)

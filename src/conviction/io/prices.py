@@ -21,7 +21,7 @@ def read_price_csv(path: str | Path, *, column: str | None = None) -> pd.Series:
     Uses ``adj_close`` when the file has it with values, else ``close`` (or ``column``).
     Raises ``FormatError`` naming file, line and field for a missing column, a bad date or
     number, a non-positive price, or dates that are duplicated or out of order.
-    Lines are counted as in an editor: the header is line 1.
+    Lines are counted as in an editor: the header is line 1, blank lines count.
     """
     path = Path(path)
     text = read_text_file(path)
@@ -73,8 +73,10 @@ def read_price_csv(path: str | Path, *, column: str | None = None) -> pd.Series:
             line=int(line_of[i]),
             field="date",
         )
-    return pd.Series(
+    series = pd.Series(
         values.to_numpy(dtype=float),
         index=pd.DatetimeIndex(dates, name="date"),
         name=path.stem,
     )
+    series.attrs["lines"] = line_of  # the physical line of each price, for later errors
+    return series
