@@ -21,14 +21,17 @@ on error.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
+import math
 import re
 import tomllib
 from pathlib import Path
 from typing import Any
 
 from conviction.errors import FormatError, SpecError
+from conviction.io.limits import MAX_MAGNITUDE, date_error
 from conviction.io.text_files import read_text_file
 from conviction.io.toml_lines import locate
 from conviction.policies.spec import RULE_TYPES, Costs, Policy, Rule
@@ -237,18 +240,28 @@ class _Reader:
     def number(self, value: Any, table: str, key: str, index: int | None = None) -> float:
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise self.fail(f"expected a number, got {value!r}", table, key, index)
+        if not math.isfinite(value) or abs(value) >= MAX_MAGNITUDE:
+            raise self.fail(
+                f"expected a finite number below {MAX_MAGNITUDE:g} in magnitude, got {value!r}",
+                table,
+                key,
+                index,
+            )
         return float(value)
 
     def date(self, value: Any, table: str, key: str, index: int | None = None) -> dt.date | None:
         if value is None:
             return None
+        date: dt.date | None = None
         if isinstance(value, dt.datetime):
-            return value.date()
-        if isinstance(value, dt.date):
-            return value
-        if isinstance(value, str):
-            try:
-                return dt.date.fromisoformat(value)
-            except ValueError:
-                pass
-        raise self.fail(f"expected a date YYYY-MM-DD, got {value!r}", table, key, index)
+            date = value.date()
+        elif isinstance(value, dt.date):
+            date = value
+        elif isinstance(value, str):
+            with contextlib.suppress(ValueError):
+                date = dt.date.fromisoformat(value)
+        if date is None:
+            raise self.fail(f"expected a date YYYY-MM-DD, got {value!r}", table, key, index)
+        if (why := date_error(date)) is not None:
+            raise self.fail(why, table, key, index)
+        return date

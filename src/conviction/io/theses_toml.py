@@ -16,12 +16,21 @@ import tomllib
 from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+)
 
 from conviction.errors import FormatError, InputError, UnknownIdError
 from conviction.io.book_reader import find_book_toml
+from conviction.io.book_toml import type_error_message
+from conviction.io.limits import date_error
 from conviction.io.text_files import read_text_file
 from conviction.io.toml_lines import locate
 from conviction.theses.model import (
@@ -56,7 +65,19 @@ class ThesesFile:
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Strict: TOML has real booleans, numbers and dates, so text is never coerced into one
+    # (an integer is still a number).
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
+
+
+def _in_range(value: dt.date) -> dt.date:
+    if (why := date_error(value)) is not None:
+        raise ValueError(why)
+    return value
+
+
+#: A TOML date within the range of ``conviction.io.limits``.
+Date = Annotated[dt.date, AfterValidator(_in_range)]
 
 
 def _status(value: str) -> str:
@@ -67,7 +88,7 @@ def _status(value: str) -> str:
 
 class _Evidence(_Strict):
     text: str = Field(min_length=1)
-    date: dt.date | None = None
+    date: Date | None = None
     source: str | None = None
 
 
@@ -85,18 +106,18 @@ class _Pillar(_Strict):
 
 class _Scorecard(BaseModel):
     # Pillars are the extra keys; they are checked by name in _scorecards.
-    model_config = ConfigDict(extra="allow", frozen=True)
+    model_config = ConfigDict(extra="allow", frozen=True, strict=True, allow_inf_nan=False)
     person: str = Field(min_length=1)
-    date: dt.date
+    date: Date
     source: str = ""
 
 
 class _Update(_Strict):
-    date: dt.date
+    date: Date
     status: str
     evidence: str = Field(min_length=1)
     source: str = ""
-    due: dt.date | None = None
+    due: Date | None = None
     value: float | None = None
 
     _st = field_validator("status")(_status)
@@ -105,11 +126,11 @@ class _Update(_Strict):
 class _Milestone(_Strict):
     id: str = Field(min_length=1)
     title: str = Field(min_length=1)
-    due: dt.date
+    due: Date
     status: str = "pending"
     evidence: str = ""
     source: str = ""
-    date: dt.date | None = None
+    date: Date | None = None
     metric: str | None = None
     value: float | None = None
     update: list[_Update] = Field(default_factory=list)
@@ -122,8 +143,8 @@ class _Thesis(_Strict):
     company: str | None = None
     person: str | None = None
     statement: str = Field(min_length=1)
-    opened: dt.date
-    horizon: dt.date
+    opened: Date
+    horizon: Date
     kill_criteria: list[str] = Field(default_factory=list)
     milestone: list[_Milestone] = Field(default_factory=list)
 
@@ -221,6 +242,9 @@ class _Doc:
             message = f"missing required key '{loc[-1]}'"
         elif first["type"] == "extra_forbidden":
             message = f"unknown key '{loc[-1]}'"
+        else:
+            key = next((str(p) for p in reversed(loc) if isinstance(p, str)), None)
+            message = type_error_message(first, key) or message
         return self.error(FormatError, message, loc)
 
 
