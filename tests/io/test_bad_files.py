@@ -258,3 +258,11 @@ def test_price_file_mark_clash_names_the_physical_line(write_book: Callable[...,
     with pytest.raises(FormatError, match="given twice") as info:
         read_book(book)
     assert (info.value.file, info.value.line) == (str(book.parent / "a.csv"), 5)
+
+
+def test_record_lines_count_blank_and_quoted_lines() -> None:
+    from conviction.io.csv_tables import record_lines
+
+    assert record_lines("a,b\n1,2\n3,4\n", 2).tolist() == [2, 3]
+    assert record_lines("\n \r\na,b\r\n1,2\r\n\r\n3,4\r\n", 2).tolist() == [4, 6]
+    assert record_lines('a,b\n"x\n\ny",2\n  \n3,4', 2).tolist() == [2, 6]

@@ -151,14 +151,15 @@ class _Table:
         return self.line_of
 
 
-_BLANK_LINE = re.compile(r"(?:^|\n)[ \t]*\r?\n")
+_BLANK_LINE = re.compile(r"\n[ \t]*\r?\n")  # a blank line after the first
+_BLANK_FIRST = re.compile(r"[ \t]*\r?\n")
 
 
 def record_lines(text: str, n: int) -> np.ndarray:
     """The physical line (1-based, as in an editor) where each of the ``n`` data rows of
     the CSV ``text`` starts: blank lines (which the reader skips) and newlines inside
     quoted fields are counted."""
-    if '"' not in text and not _BLANK_LINE.search(text):
+    if '"' not in text and not _BLANK_FIRST.match(text) and not _BLANK_LINE.search(text):
         return np.arange(2, n + 2, dtype=np.int64)  # one row a line after the header
     starts: list[int] = []
     reader = csv.reader(io.StringIO(text, newline=""))
