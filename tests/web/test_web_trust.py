@@ -5,10 +5,12 @@ A real app over a real SQLite copy of the example, through TestClient; no mocks.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -139,3 +141,50 @@ def test_serve_refuses_a_weak_token_at_start_with_exit_2(
     assert done.returncode == 2, (done.stdout, done.stderr)
     assert "CONVICTION_TOKEN" in done.stderr
     assert "Traceback" not in done.stderr and "serving" not in done.stderr
+
+
+# --- 3. CSP: inline scripts by nonce only ---------------------------------------------------------
+
+SCRIPT_TAG = re.compile(r"<script\b([^>]*)>", re.IGNORECASE)
+
+
+def _csp_nonce(r: Any) -> str:
+    csp = r.headers["content-security-policy"]
+    script_src = next(d for d in csp.split(";") if d.strip().startswith("script-src"))
+    assert "'unsafe-inline'" not in script_src and "'unsafe-eval'" not in script_src
+    found = re.search(r"'nonce-([A-Za-z0-9_-]{20,})'", script_src)
+    assert found, csp
+    return found[1]
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/", "/company/tesla", "/person/musk", "/account/ron", "/policies", "/theses", "/report"],
+)
+def test_every_script_of_a_page_carries_this_answers_nonce(client: TestClient, path: str) -> None:
+    first, second = client.get(path), client.get(path)
+    assert first.status_code == second.status_code == 200
+    nonce = _csp_nonce(first)
+    assert nonce != _csp_nonce(second)  # new for each answer, also for a cached figure
+    tags = SCRIPT_TAG.findall(first.text)
+    assert tags, path
+    assert "&lt;script" not in first.text
+    inline = len([t for t in tags if "src=" not in t])
+    bundle = 1 if path == "/report" else 0  # the report carries plotly.js inline
+    assert first.text.count("Plotly.newPlot(") == inline - bundle
+    assert all(f'nonce="{nonce}"' in attrs for attrs in tags), (path, tags)
+    assert nonce not in second.text
+    outside_scripts = re.sub(r"<script\b.*?</script>", "", first.text, flags=re.DOTALL)
+    assert not re.search(r"<[a-z][^>]*\son[a-z]+\s*=", outside_scripts)  # no onclick=...
+
+
+def test_the_nonce_is_on_every_answer_and_the_file_report_has_none(
+    client: TestClient, tmp_path: Path, db_url: str
+) -> None:
+    for path in ("/api/v1/book", "/no/such/page", "/static/app.js"):
+        _csp_nonce(client.get(path))
+    out = tmp_path / "report.html"
+    result = CliRunner().invoke(cli, ["--db", db_url, "report", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    text = out.read_text("utf-8")
+    assert "nonce=" not in text and "Plotly.newPlot" in text  # the file works offline as before

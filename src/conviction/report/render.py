@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go  # type: ignore[import-untyped]
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from conviction.report import figures
 from conviction.report.data import ReportData
@@ -77,8 +77,10 @@ def environment(*extra: PackageLoader) -> Environment:
     return env
 
 
-def figure_html(fig: go.Figure, div_id: str) -> Markup:
-    """One figure as a ``<div>`` plus its inline drawing script (plotly.js not included)."""
+def figure_html(fig: go.Figure, div_id: str, *, nonce: str | None = None) -> Markup:
+    """One figure as a ``<div>`` plus its inline drawing script (plotly.js not included).
+    ``nonce``: written on the script (``<script nonce=...>``), for a page served with a
+    Content-Security-Policy that allows inline scripts by nonce only."""
     html = fig.to_html(
         full_html=False,
         include_plotlyjs=False,
@@ -86,6 +88,8 @@ def figure_html(fig: go.Figure, div_id: str) -> Markup:
         div_id=div_id,
         config=PLOT_CONFIG,
     )
+    if nonce is not None:  # the first <script is plotly's own: the data is JSON-escaped
+        html = html.replace("<script", f'<script nonce="{escape(nonce)}"', 1)
     return Markup(html)
 
 

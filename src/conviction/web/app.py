@@ -6,7 +6,8 @@ Nothing is created at import: no engine, no app, no settings. Guards, outermost 
   127.0.0.1, localhost and ::1), else 400: a page on another site whose name was made to
   resolve to this machine (DNS rebinding) cannot read or write through the browser;
 - security headers on every answer (a Content-Security-Policy that allows scripts and
-  styles from this server only, so a page can load nothing from the network);
+  styles from this server only, so a page can load nothing from the network; inline
+  scripts only with the answer's own nonce);
 - writes (POST, PUT, PATCH, DELETE under ``/api/v1``) need the bearer token: checked
   before the body is read, so a write without it answers 401 and nothing happens;
 - bodies larger than ``max_body`` bytes answer 413, whether announced by Content-Length
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import html
 import json
+import secrets
 from collections.abc import Awaitable, Callable, MutableMapping
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -51,10 +53,13 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 _WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 #: Hosts every app answers to (the ``Host`` header, port ignored).
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
+#: The Content-Security-Policy; ``{nonce}`` is new for each answer (``csp_nonce`` in the
+#: request's state): an inline script runs only if the server wrote that nonce on it.
 CSP = (
-    "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
-    "img-src 'self' data: blob:; connect-src 'self'; font-src 'self' data:; object-src 'none'; "
-    "base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+    "default-src 'self'; script-src 'self' 'nonce-{nonce}'; "
+    "style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self'; "
+    "font-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
+    "form-action 'self'"
 )
 
 
@@ -321,7 +326,10 @@ class WriteGuard:
 
 
 class SecurityHeaders:
-    """Headers that keep pages to this server: CSP, no sniffing, no referrer, no framing."""
+    """Headers that keep pages to this server: CSP, no sniffing, no referrer, no framing.
+
+    Each request gets a fresh nonce (``secrets.token_urlsafe``), put in the request's
+    state as ``csp_nonce`` for the pages to write on their inline scripts."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -330,12 +338,15 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        nonce = secrets.token_urlsafe(18)
+        scope.setdefault("state", {})["csp_nonce"] = nonce
+        csp = CSP.format(nonce=nonce).encode()
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
                 headers += [
-                    (b"content-security-policy", CSP.encode()),
+                    (b"content-security-policy", csp),
                     (b"x-content-type-options", b"nosniff"),
                     (b"referrer-policy", b"no-referrer"),
                     (b"x-frame-options", b"DENY"),

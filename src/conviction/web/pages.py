@@ -9,12 +9,14 @@ through the REST API with the token the user types in.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Annotated, Any
 
 import numpy as np
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, PackageLoader
+from markupsafe import Markup, escape
 
 from conviction.report import figures
 from conviction.report.data import PolicyLine, ReportData
@@ -37,10 +39,35 @@ def _env(request: Request) -> Environment:
     return env  # type: ignore[no-any-return]
 
 
+def _nonce(request: Request) -> str:
+    """This answer's CSP nonce (``SecurityHeaders`` makes one per request)."""
+    nonce: str = request.scope.get("state", {}).get("csp_nonce", "")
+    return nonce
+
+
 def _page(request: Request, name: str, **values: Any) -> HTMLResponse:
     ctx: AppContext = request.app.state.ctx
-    html = _env(request).get_template(name).render(request=request, ctx=ctx, **values)
+    template = _env(request).get_template(name)
+    html = template.render(request=request, ctx=ctx, csp_nonce=_nonce(request), **values)
     return HTMLResponse(html)
+
+
+def _with_nonce(figure: Markup, nonce: str) -> Markup:
+    """A figure drawn (and cached) without a nonce, with this answer's nonce on its script
+    (as ``figure_html(..., nonce=...)`` writes it)."""
+    tagged = str(figure).replace("<script", f'<script nonce="{escape(nonce)}"', 1)
+    return Markup(tagged)  # (Markup.replace would escape the new text)
+
+
+_SCRIPT = re.compile(r"<script\b([^>]*)>(.*?)</script>", re.DOTALL | re.IGNORECASE)
+
+
+def _nonce_every_script(document: str, nonce: str) -> str:
+    """The nonce on every script of a document the server wrote (the report): scanned left
+    to right, each match starts at a real ``<script`` tag (text is escaped, figure data
+    JSON-escaped) and runs to its ``</script>``."""
+    tag = f' nonce="{escape(nonce)}"'
+    return _SCRIPT.sub(lambda m: f"<script{tag}{m[1]}>{m[2]}</script>", document)
 
 
 def _data(ctx: AppContext) -> ReportData:
@@ -104,7 +131,10 @@ def dashboard(request: Request, ctx: Ctx) -> HTMLResponse:
         figs = report_figures(d)
         return {k: figure_html(figs[k], f"fig-{k}") for k in keep}
 
-    return _page(request, "dashboard.html.j2", d=d, fig=ctx.cached("dashboard-figures", draw))
+    drawn: dict[str, Markup] = ctx.cached("dashboard-figures", draw)
+    nonce = _nonce(request)
+    fig = {k: _with_nonce(v, nonce) for k, v in drawn.items()}
+    return _page(request, "dashboard.html.j2", d=d, fig=fig)
 
 
 @router.get("/company/{company_id}", response_class=HTMLResponse)
@@ -124,6 +154,7 @@ def company_page(request: Request, ctx: Ctx, company_id: str) -> HTMLResponse:
         fig = figure_html(
             figures.marks_figure(company.name, days, prices, list(marks["kind"]), company.currency),
             "fig-marks",
+            nonce=_nonce(request),
         )
     line = next((c for c in d.status.by_company if c.company == company_id), None)
     holders = {
@@ -163,6 +194,7 @@ def person_page(request: Request, ctx: Ctx, person_id: str) -> HTMLResponse:
             person_cap=d.settings.person_cap,
         ),
         "fig-person",
+        nonce=_nonce(request),
     )
     theses = [t for t in d.theses if t.subject_kind == "person" and t.subject == person_id]
     return _page(
@@ -189,6 +221,7 @@ def account_page(request: Request, ctx: Ctx, account_id: str) -> HTMLResponse:
     fig = figure_html(
         figures.value_figure(d.history.days, {account_id: d.history.values[:, j]}, d.currency),
         "fig-account",
+        nonce=_nonce(request),
     )
     line = next(a for a in d.status.by_account if a.account == account_id)
     tx = book.transactions[book.transactions["account"] == account_id]
@@ -228,6 +261,7 @@ def projection_page(
                 start_year=d.as_of.year,
             ),
             "fig-fan",
+            nonce=_nonce(request),
         )
     return _page(
         request,
@@ -263,6 +297,7 @@ def policies_page(request: Request, ctx: Ctx) -> HTMLResponse:
                 [(p.name, p.dates, p.total) for p in ran], currency=ctx.book().currency
             ),
             "fig-policies",
+            nonce=_nonce(request),
         )
     return _page(request, "policies.html.j2", lines=lines, fig=fig, files=ctx.policies)
 
@@ -300,14 +335,16 @@ def theses_page(
     )
     fig = None
     if stored.theses:
-        fig = figure_html(figures.milestones_figure(stored.theses, on), "fig-milestones")
+        fig = figure_html(
+            figures.milestones_figure(stored.theses, on), "fig-milestones", nonce=_nonce(request)
+        )
     return _page(
         request, "theses.html.j2", theses=stored.theses, reviews=reviews, as_of=on, fig=fig
     )
 
 
 @router.get("/report", response_class=HTMLResponse)
-def report_page(ctx: Ctx) -> HTMLResponse:
+def report_page(request: Request, ctx: Ctx) -> HTMLResponse:
     """The self-contained report (as ``conviction report`` writes it), with the configured
     policies and the configured projection when a job for it has finished."""
     from dataclasses import replace
@@ -323,7 +360,7 @@ def report_page(ctx: Ctx) -> HTMLResponse:
         projection = done[-1].result.result if done else None
     lines = ctx.cached("policies", lambda: _policy_lines(ctx))
     full = replace(d, projection=projection, projection_name=ctx.projection, policies=tuple(lines))
-    return HTMLResponse(render_report(full))
+    return HTMLResponse(_nonce_every_script(render_report(full), _nonce(request)))
 
 
 def _np_date(value: Any) -> str:
