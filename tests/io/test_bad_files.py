@@ -266,3 +266,12 @@ def test_record_lines_count_blank_and_quoted_lines() -> None:
     assert record_lines("a,b\n1,2\n3,4\n", 2).tolist() == [2, 3]
     assert record_lines("\n \r\na,b\r\n1,2\r\n\r\n3,4\r\n", 2).tolist() == [4, 6]
     assert record_lines('a,b\n"x\n\ny",2\n  \n3,4', 2).tolist() == [2, 6]
+
+
+def test_toml_lines_are_physical_lines(tmp_path: Path) -> None:
+    book = tmp_path / "book.toml"
+    text = '[book]\nname = "a \u2028 b \x85 c"\ncurrency = "USD"\r\nbogus = 1\n'
+    book.write_text(text, encoding="utf-8", newline="")
+    with pytest.raises(FormatError, match="unknown key 'bogus'") as info:
+        read_book(book)
+    assert info.value.line == 4

@@ -20,7 +20,7 @@ def locate(text: str, table: str, index: int | None = None, key: str | None = No
     Falls back to the table's header line when the key is absent (a missing key), and to
     None when the table itself is not found.
     """
-    lines = text.splitlines()
+    lines = text.split("\n")  # physical lines: splitlines() also splits at \f, \u2028...
     seen = -1
     start: int | None = None
     for number, line in enumerate(lines, start=1):
