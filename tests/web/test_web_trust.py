@@ -4,14 +4,18 @@ A real app over a real SQLite copy of the example, through TestClient; no mocks.
 
 from __future__ import annotations
 
+import html
 import os
 import re
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
@@ -188,3 +192,109 @@ def test_the_nonce_is_on_every_answer_and_the_file_report_has_none(
     assert result.exit_code == 0, result.output
     text = out.read_text("utf-8")
     assert "nonce=" not in text and "Plotly.newPlot" in text  # the file works offline as before
+
+
+# --- 4. ids with any character --------------------------------------------------------------------
+
+ODD_BOOK = """
+[book]
+name = "Odd ids"
+currency = "USD"
+as_of = 2024-06-28
+transactions = "transactions.csv"
+marks = "marks.csv"
+
+[[person]]
+id = "p/q r"
+name = "Odd Person"
+
+[[company]]
+id = "a/b c"
+name = "Slash Co"
+public = false
+key_people = ["p/q r"]
+links = [{ to = "x?y#z%25", kind = "partner" }]
+
+[[company]]
+id = "x?y#z%25"
+name = "Query Co"
+public = false
+
+[[account]]
+id = "acc/1 ?#"
+name = "Odd account"
+kind = "personal"
+"""
+ODD_IDS = {"company": ["a/b c", "x?y#z%25"], "person": ["p/q r"], "account": ["acc/1 ?#"]}
+API = {"company": "companies", "person": "persons", "account": "accounts"}
+
+
+@pytest.fixture
+def odd_server(tmp_path: Path) -> Iterator[str]:
+    """A book whose ids hold "/", "?", "#", "%" and spaces, loaded by the CLI and served by
+    a real uvicorn (TestClient decodes a path twice, so "%25" would not survive it)."""
+    import threading
+    import time
+
+    import uvicorn
+
+    book = tmp_path / "book"
+    book.mkdir()
+    (book / "book.toml").write_text(ODD_BOOK, encoding="utf-8")
+    (book / "transactions.csv").write_text(
+        "date,account,company,action,quantity,price,fees\n"
+        "2024-01-02,acc/1 ?#,,deposit,10000,,0\n"
+        "2024-01-02,acc/1 ?#,a/b c,buy,10,100,0\n"
+        "2024-01-03,acc/1 ?#,x?y#z%25,buy,5,100,0\n",
+        encoding="utf-8",
+    )
+    (book / "marks.csv").write_text(
+        "date,company,price,kind,source\n2024-01-02,a/b c,100,round,r\n"
+        "2024-01-03,x?y#z%25,100,round,r\n2024-06-28,a/b c,150,round,r\n",
+        encoding="utf-8",
+    )
+    url = f"sqlite:///{tmp_path / 'odd.db'}"
+    loaded = CliRunner().invoke(cli, ["--db", url, "load", str(book)])
+    assert loaded.exit_code == 0, loaded.output
+    engine = connect_for_writing(url)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    config = uvicorn.Config(create_app(engine, TOKEN, book), port=port, log_level="warning")
+    srv = uvicorn.Server(config)
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not srv.started:
+        assert time.monotonic() < deadline and thread.is_alive(), "uvicorn did not start"
+        time.sleep(0.02)
+    yield f"http://127.0.0.1:{port}"
+    srv.should_exit = True
+    thread.join(timeout=10)
+    engine.dispose()
+
+
+def test_ids_with_any_character_have_pages_and_api_answers(odd_server: str) -> None:
+    for kind, ids in ODD_IDS.items():
+        for key in ids:
+            page = httpx.get(f"{odd_server}/{kind}/{quote(key, safe='')}")
+            assert page.status_code == 200, (kind, key, page.text[:200])
+            assert html.escape(key) in page.text
+            api = httpx.get(f"{odd_server}/api/v1/{API[kind]}/{quote(key, safe='')}")
+            assert api.status_code == 200, (kind, key, api.text[:200])
+    gone = httpx.get(f"{odd_server}/api/v1/companies/{quote('a/b', safe='')}")
+    assert gone.status_code == 404
+
+
+def test_every_link_to_an_id_is_url_encoded_and_leads_to_its_page(odd_server: str) -> None:
+    seen: set[str] = set()
+    pages = ["/"] + [f"/{k}/{quote(i, safe='')}" for k, ids in ODD_IDS.items() for i in ids]
+    for path in pages:
+        text = httpx.get(odd_server + path).text
+        assert "/~" not in text
+        for link in re.findall(r'href="(/(?:company|person|account)/[^"]*)"', text):
+            seen.add(html.unescape(link))
+    expected = {f"/{k}/{quote(i, safe='')}" for k, ids in ODD_IDS.items() for i in ids}
+    assert seen == expected  # every id linked, each as one encoded path segment
+    for link in seen:
+        assert httpx.get(odd_server + link).status_code == 200, link

@@ -194,7 +194,7 @@ def get_theses(ctx: Ctx, as_of: AsOf = None) -> list[dict[str, Any]]:
     return [thesis_payload(t, on, full=False) for t in ctx.theses().theses]
 
 
-@router.get("/theses/{thesis_id}", responses=ERRORS)
+@router.get("/theses/{thesis_id:path}", responses=ERRORS)
 def get_thesis(ctx: Ctx, thesis_id: str, as_of: AsOf = None) -> dict[str, Any]:
     """One thesis: statement, kill criteria, milestones with their full history."""
     theses = {t.id: t for t in ctx.theses().theses}
@@ -203,7 +203,9 @@ def get_thesis(ctx: Ctx, thesis_id: str, as_of: AsOf = None) -> dict[str, Any]:
     return thesis_payload(theses[thesis_id], _date_of(ctx.book(), as_of), full=True)
 
 
-@router.get("/companies/{company_id}", response_model=answer_model(CompanyDetail), responses=ERRORS)
+@router.get(
+    "/companies/{company_id:path}", response_model=answer_model(CompanyDetail), responses=ERRORS
+)
 def get_company(ctx: Ctx, company_id: str, as_of: AsOf = None) -> Any:
     """One company: its line of the status, who holds it, its marks, its theses."""
     book = ctx.book()
@@ -213,7 +215,9 @@ def get_company(ctx: Ctx, company_id: str, as_of: AsOf = None) -> Any:
     return answer(company_detail(book, st, company_id, theses=ctx.theses().theses))
 
 
-@router.get("/persons/{person_id}", response_model=answer_model(PersonDetail), responses=ERRORS)
+@router.get(
+    "/persons/{person_id:path}", response_model=answer_model(PersonDetail), responses=ERRORS
+)
 def get_person(ctx: Ctx, person_id: str, as_of: AsOf = None) -> Any:
     """One key person: companies, weight in the book, four-pillar scores in force."""
     book = ctx.book()
@@ -225,7 +229,9 @@ def get_person(ctx: Ctx, person_id: str, as_of: AsOf = None) -> Any:
     return answer(detail)
 
 
-@router.get("/accounts/{account_id}", response_model=answer_model(AccountDetail), responses=ERRORS)
+@router.get(
+    "/accounts/{account_id:path}", response_model=answer_model(AccountDetail), responses=ERRORS
+)
 def get_account(ctx: Ctx, account_id: str, as_of: AsOf = None) -> Any:
     """One account: value, cash, gain, weights, and its transactions."""
     book = ctx.book()

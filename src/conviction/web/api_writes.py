@@ -146,7 +146,7 @@ def post_marks(ctx: Ctx, body: MarksIn) -> WriteOut:
 
 
 @router.post(
-    "/theses/{thesis_id}/milestones/{milestone_id}",
+    "/theses/{thesis_id:path}/milestones/{milestone_id:path}",
     response_model=MilestoneEntryOut,
     status_code=status.HTTP_201_CREATED,
     dependencies=WRITE,

@@ -9,8 +9,10 @@ through the REST API with the token the user types in.
 from __future__ import annotations
 
 import datetime as dt
+import html
 import re
 from typing import Annotated, Any
+from urllib.parse import quote
 
 import numpy as np
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
@@ -35,6 +37,8 @@ def _env(request: Request) -> Environment:
     if env is None:
         env = environment(PackageLoader("conviction.web", "templates"))
         env.filters["day"] = _np_date
+        env.filters["id_url"] = _id_url
+        env.globals["ID_LINK"] = _ID_LINK
         request.app.state.jinja = env
     return env  # type: ignore[no-any-return]
 
@@ -45,11 +49,28 @@ def _nonce(request: Request) -> str:
     return nonce
 
 
+def _id_url(value: Any) -> str:
+    """An id as one path segment: every character but letters, digits and ``_.-~``
+    percent-encoded (``a/b c`` → ``a%2Fb%20c``); the routes take ``{id:path}``."""
+    return quote(str(value), safe="")
+
+
+#: Link prefixes for the report's tables (``_tables.html.j2`` writes ``{{ link }}{{ id }}``,
+#: the id HTML-escaped but not URL-encoded): ``_encode_table_links`` turns each into
+#: ``/company/<encoded id>`` and so on once the page is drawn.
+_ID_LINK = {kind: f"/~{kind}/" for kind in ("company", "person", "account")}
+_TABLE_LINK = re.compile(r'href="/~(company|person|account)/([^"]*)"')
+
+
+def _encode_table_links(page: str) -> str:
+    return _TABLE_LINK.sub(lambda m: f'href="/{m[1]}/{escape(_id_url(html.unescape(m[2])))}"', page)
+
+
 def _page(request: Request, name: str, **values: Any) -> HTMLResponse:
     ctx: AppContext = request.app.state.ctx
     template = _env(request).get_template(name)
-    html = template.render(request=request, ctx=ctx, csp_nonce=_nonce(request), **values)
-    return HTMLResponse(html)
+    page = template.render(request=request, ctx=ctx, csp_nonce=_nonce(request), **values)
+    return HTMLResponse(_encode_table_links(page))
 
 
 def _with_nonce(figure: Markup, nonce: str) -> Markup:
@@ -137,7 +158,7 @@ def dashboard(request: Request, ctx: Ctx) -> HTMLResponse:
     return _page(request, "dashboard.html.j2", d=d, fig=fig)
 
 
-@router.get("/company/{company_id}", response_class=HTMLResponse)
+@router.get("/company/{company_id:path}", response_class=HTMLResponse)
 def company_page(request: Request, ctx: Ctx, company_id: str) -> HTMLResponse:
     from conviction.ledger.valuation import price_history
 
@@ -174,7 +195,7 @@ def company_page(request: Request, ctx: Ctx, company_id: str) -> HTMLResponse:
     )
 
 
-@router.get("/person/{person_id}", response_class=HTMLResponse)
+@router.get("/person/{person_id:path}", response_class=HTMLResponse)
 def person_page(request: Request, ctx: Ctx, person_id: str) -> HTMLResponse:
     book = ctx.book()
     if person_id not in book.persons:
@@ -211,7 +232,7 @@ def person_page(request: Request, ctx: Ctx, person_id: str) -> HTMLResponse:
     )
 
 
-@router.get("/account/{account_id}", response_class=HTMLResponse)
+@router.get("/account/{account_id:path}", response_class=HTMLResponse)
 def account_page(request: Request, ctx: Ctx, account_id: str) -> HTMLResponse:
     book = ctx.book()
     if account_id not in book.accounts:
