@@ -20,6 +20,7 @@ private companies (``public = false``) are marked every ``mark_every_years``.
 
 from __future__ import annotations
 
+import math
 import re
 import tomllib
 from collections.abc import Mapping
@@ -128,6 +129,10 @@ class _Reader:
         if (isinstance(value, bool) and bool not in kinds) or not isinstance(value, kinds):
             names = " or ".join(k.__name__.replace("str", "text") for k in kinds)
             raise self.error(FormatError, f"expected {names}, got {value!r}", table, index, key)
+        if isinstance(value, float) and not math.isfinite(value):
+            raise self.error(
+                FormatError, f"expected a finite number, got {value!r}", table, index, key
+            )
         return value
 
     def strings(self, tbl: Mapping[str, Any], table: str, index: int, key: str) -> list[str]:
