@@ -298,3 +298,79 @@ def test_the_bounds_are_inside_what_the_tables_hold() -> None:
     assert BookRow.__table__.c.name.type.length == MAX_NAME  # type: ignore[attr-defined]
     assert MIN_DATE.year >= 1678 and MAX_DATE.year <= 2261
     assert MAX_MAGNITUDE * 1e6 < 1e300
+
+
+# --- the other TOML files: theses, policies, projections -------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("line_text", "line", "field", "message"),
+    [
+        (
+            'opened = "2024-01-01"',
+            4,
+            "thesis[0].opened",
+            "'opened' must be a TOML date like 2025-11-14 (not in quotes), got '2024-01-01'",
+        ),
+        (
+            "opened = 1600-01-01",
+            4,
+            "thesis[0].opened",
+            "date 1600-01-01 is outside 1900-01-01..2199-12-31",
+        ),
+    ],
+)
+def test_theses_toml_is_strict(
+    tmp_path: Path, line_text: str, line: int, field: str, message: str
+) -> None:
+    from conviction.errors import FormatError
+    from conviction.io.theses_toml import read_theses_file
+
+    path = tmp_path / "theses.toml"
+    path.write_text(f'[[thesis]]\nid = "t"\nstatement = "s"\n{line_text}\nhorizon = 2026-01-01\n')
+    with pytest.raises(FormatError) as info:
+        read_theses_file(path, set(), set())
+    assert (info.value.line, info.value.field, info.value.message) == (line, field, message)
+
+
+@pytest.mark.parametrize(
+    ("head", "field", "words"),
+    [
+        (
+            "margin = inf",
+            "policy.margin",
+            "expected a finite number below 1e+15 in magnitude, got inf",
+        ),
+        ("margin = 1e308", "policy.margin", "expected a finite number below 1e+15 in magnitude"),
+        ("start = 1600-01-01", "policy.start", "date 1600-01-01 is outside 1900-01-01..2199-12-31"),
+    ],
+)
+def test_policy_numbers_and_dates_are_bounded(head: str, field: str, words: str) -> None:
+    from conviction.errors import FormatError
+    from conviction.io.policy_toml import read_policy_text
+
+    with pytest.raises(FormatError) as info:
+        read_policy_text(f'[policy]\n{head}\n[[rules]]\nrule = "hold"\n', file="p.toml")
+    assert (info.value.line, info.value.field) == (2, field)
+    assert words in info.value.message
+
+
+def test_projection_floats_are_finite(tmp_path: Path) -> None:
+    from conviction.errors import FormatError
+    from conviction.io.projection_toml import read_projection
+
+    example = Path(__file__).resolve().parents[2] / "examples" / "baron" / "projection.toml"
+    text = example.read_text()
+    assert text.count("target_multiple = 5.0 ") == 1
+    path = tmp_path / "projection.toml"
+    path.write_text(text.replace("target_multiple = 5.0 ", "target_multiple = nan "))
+    line = (
+        text.splitlines().index(
+            next(t for t in text.splitlines() if t.startswith("target_multiple"))
+        )
+        + 1
+    )
+    with pytest.raises(FormatError) as info:
+        read_projection(path)
+    assert (info.value.line, info.value.field) == (line, "projection.target_multiple")
+    assert info.value.message == "expected a finite number, got nan"
