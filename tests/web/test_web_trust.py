@@ -8,9 +8,10 @@ import html
 import os
 import re
 import socket
+import sqlite3
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -298,3 +299,91 @@ def test_every_link_to_an_id_is_url_encoded_and_leads_to_its_page(odd_server: st
     assert seen == expected  # every id linked, each as one encoded path segment
     for link in seen:
         assert httpx.get(odd_server + link).status_code == 200, link
+
+
+# --- 5. Idempotency-Key ---------------------------------------------------------------------------
+
+BUY = {
+    "date": "2025-11-14",
+    "account": "ron",
+    "company": "tesla",
+    "action": "buy",
+    "quantity": 1000,
+    "price": 404.35,
+}
+
+
+@pytest.fixture
+def stored(db_path: Path) -> Callable[[], int]:
+    """How many transactions the database holds."""
+
+    def count() -> int:
+        conn = sqlite3.connect(db_path)
+        try:
+            n: int = conn.execute("SELECT count(*) FROM transactions").fetchone()[0]
+            return n
+        finally:
+            conn.close()
+
+    return count
+
+
+def test_the_same_key_and_body_answer_the_first_answer_and_store_once(
+    client: TestClient, auth: dict[str, str], stored: Callable[[], int]
+) -> None:
+    before = stored()
+    headers = {**auth, "Idempotency-Key": "buy-tesla-2025-11-14"}
+    first = client.post("/api/v1/transactions", json={"transactions": [BUY]}, headers=headers)
+    assert first.status_code == 201, first.text
+    again = client.post("/api/v1/transactions", json={"transactions": [BUY]}, headers=headers)
+    assert again.status_code == 201 and again.content == first.content
+    assert again.headers["idempotent-replayed"] == "true"
+    assert "idempotent-replayed" not in first.headers
+    assert stored() == before + 1  # stored once
+    # without a key, the same request is a new write
+    plain = client.post("/api/v1/transactions", json={"transactions": [BUY]}, headers=auth)
+    assert plain.status_code == 201 and stored() == before + 2
+
+
+def test_the_same_key_with_another_body_is_409_naming_the_header(
+    client: TestClient, auth: dict[str, str], stored: Callable[[], int]
+) -> None:
+    headers = {**auth, "Idempotency-Key": "k-0001"}
+    assert client.post("/api/v1/transactions", json={"transactions": [BUY]}, headers=headers)
+    before = stored()
+    other = {**BUY, "quantity": 5}
+    r = client.post("/api/v1/transactions", json={"transactions": [other]}, headers=headers)
+    assert r.status_code == 409
+    assert "Idempotency-Key" in r.json()["detail"]["message"]
+    r = client.post("/api/v1/marks", json={"transactions": [BUY]}, headers=headers)
+    assert r.status_code == 409  # another path is another request
+    assert stored() == before
+
+
+def test_a_failed_or_unauthorised_write_keeps_no_key(
+    client: TestClient, auth: dict[str, str]
+) -> None:
+    key = {"Idempotency-Key": "k-0002"}
+    bad = client.post(
+        "/api/v1/transactions",
+        json={"transactions": [{**BUY, "company": "nope"}]},
+        headers={**auth, **key},
+    )
+    assert bad.status_code == 422
+    wrong = client.post(
+        "/api/v1/transactions",
+        json={"transactions": [BUY]},
+        headers={"Authorization": "Bearer wrong-token-0123456789", **key},
+    )
+    assert wrong.status_code == 401
+    good = client.post(
+        "/api/v1/transactions", json={"transactions": [BUY]}, headers={**auth, **key}
+    )
+    assert good.status_code == 201 and "idempotent-replayed" not in good.headers
+    for odd in ("", "x" * 201, "a key"):
+        r = client.post(
+            "/api/v1/transactions",
+            json={"transactions": [BUY]},
+            headers={**auth, "Idempotency-Key": odd},
+        )
+        assert r.status_code == 400 and r.json()["detail"]["field"] == "Idempotency-Key"

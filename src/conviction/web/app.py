@@ -11,7 +11,10 @@ Nothing is created at import: no engine, no app, no settings. Guards, outermost 
 - writes (POST, PUT, PATCH, DELETE under ``/api/v1``) need the bearer token: checked
   before the body is read, so a write without it answers 401 and nothing happens;
 - bodies larger than ``max_body`` bytes answer 413, whether announced by Content-Length
-  or streamed.
+  or streamed;
+- a POST under ``/api/v1`` with an ``Idempotency-Key`` header is done once: the same key
+  with the same request answers the first (2xx) answer again, a different request 409
+  (kept in memory, per app: see :class:`Idempotency`).
 
 Errors become JSON: ``{"detail": {"message", "field", "line", "file"}}``. Bad input is
 400 (malformed JSON, a path outside the workspace) or 422 (wrong types, values, ids in a
@@ -20,9 +23,12 @@ body), an unknown id in the path 404, data the book lacks 409, a database fault 
 
 from __future__ import annotations
 
+import hashlib
 import html
 import json
 import secrets
+import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, MutableMapping
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -115,7 +121,9 @@ def create_app(
     app.include_router(api_writes.router)
     app.include_router(pages.router)
     _errors(app)
-    # Added last = runs first: headers around everything, then the token, then the size.
+    # Added last = runs first: the host, headers around everything, then the token, then
+    # the size, then the idempotency key (it reads the body, counted by BodyLimit).
+    app.add_middleware(Idempotency)
     app.add_middleware(BodyLimit, limit=max_body)
     app.add_middleware(WriteGuard, token=ctx.token)
     app.add_middleware(SecurityHeaders)
@@ -355,3 +363,125 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, with_headers)
+
+
+class Idempotency:
+    """``Idempotency-Key`` on POST under ``/api/v1``: a retried write is done once.
+
+    The first request with a key runs; a 2xx answer is kept with a SHA-256 of the request
+    (method, path, query, body). The same key and the same request again get that answer
+    again (header ``Idempotent-Replayed: true``) and nothing is stored twice; the same key
+    with another request answers 409, as does the same key while its first request still
+    runs. An answer that is not 2xx is not kept (the key can be tried again). Keys are
+    1-200 visible ASCII characters. Kept in memory for this app only: ``max_keys`` (the
+    oldest go first) for ``ttl`` seconds, and lost when the server stops.
+    """
+
+    def __init__(self, app: ASGIApp, max_keys: int = 10_000, ttl: float = 86_400.0) -> None:
+        self.app = app
+        self.max_keys = max_keys
+        self.ttl = ttl
+        # key -> (request digest, stored-at, None while running or (status, headers, body))
+        self.seen: OrderedDict[str, tuple[str, float, tuple[int, list[Any], bytes] | None]] = (
+            OrderedDict()
+        )
+
+    def _forget_old(self, now: float) -> None:
+        while self.seen:
+            _, at, _ = next(iter(self.seen.values()))
+            if len(self.seen) <= self.max_keys and now - at < self.ttl:
+                break
+            self.seen.popitem(last=False)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] != "http"
+            or scope["method"] != "POST"
+            or not str(scope["path"]).startswith("/api/v1/")
+        ):
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers", ()))
+        raw_key = headers.get(b"idempotency-key")
+        if raw_key is None:
+            await self.app(scope, receive, send)
+            return
+        key = raw_key.decode("latin-1")
+        if not 0 < len(key) <= 200 or not all("!" <= c <= "~" for c in key):
+            text = "Idempotency-Key must be 1-200 visible ASCII characters"
+            await _send_json(send, 400, {"detail": {"message": text, "field": "Idempotency-Key"}})
+            return
+        chunks: list[bytes] = []
+        while True:  # the whole body, to compare requests (BodyLimit counts it)
+            message = await receive()
+            if message["type"] != "http.request":
+                return  # the client left (or the body was too large: 413 already sent)
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        digest = hashlib.sha256()
+        for part in (scope["method"], scope["path"], scope.get("query_string", b"")):
+            digest.update(part if isinstance(part, bytes) else str(part).encode())
+            digest.update(b"\0")
+        digest.update(body)
+        fingerprint = digest.hexdigest()
+        now = time.monotonic()
+        self._forget_old(now)
+        known = self.seen.get(key)
+        if known is not None:
+            if known[0] != fingerprint:
+                text = (
+                    "Idempotency-Key was already used for a different request: "
+                    "use a new key for a new request"
+                )
+                await _send_json(
+                    send, 409, {"detail": {"message": text, "field": "Idempotency-Key"}}
+                )
+                return
+            if known[2] is None:
+                text = "a request with this Idempotency-Key is still running: try again"
+                await _send_json(
+                    send, 409, {"detail": {"message": text, "field": "Idempotency-Key"}}
+                )
+                return
+            code, kept, data = known[2]
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": code,
+                    "headers": [*kept, (b"idempotent-replayed", b"true")],
+                }
+            )
+            await send({"type": "http.response.body", "body": data})
+            return
+        self.seen[key] = (fingerprint, now, None)
+        sent = False
+
+        async def replay() -> Message:
+            nonlocal sent
+            if not sent:
+                sent = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        answer: dict[str, Any] = {"status": 500, "headers": [], "body": []}
+
+        async def keep(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                answer["status"] = message["status"]
+                answer["headers"] = list(message.get("headers", []))
+            elif message["type"] == "http.response.body":
+                answer["body"].append(message.get("body", b""))
+            await send(message)
+
+        stored = False
+        try:
+            await self.app(scope, replay, keep)
+            if 200 <= answer["status"] < 300:
+                done = (answer["status"], answer["headers"], b"".join(answer["body"]))
+                self.seen[key] = (fingerprint, now, done)
+                stored = True
+        finally:
+            if not stored:
+                self.seen.pop(key, None)
