@@ -142,5 +142,7 @@ def serve_command(
         err.print(f"write token: the one generated at the first start ({root / TOKEN_FILE})")
     if host not in ("127.0.0.1", "localhost", "::1"):
         err.print(f"[yellow]listening on {host}: other machines can reach this server[/yellow]")
+        names = ", ".join(allowed_hosts(host, allow_host))
+        err.print(f"answering requests whose Host is one of: {names} (add more: --allow-host)")
     err.print(f"serving {settings.db_url} on http://{host}:{port}/ (workspace {root})")
     uvicorn.run(web, host=host, port=port, log_level="warning")
