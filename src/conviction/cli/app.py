@@ -228,8 +228,8 @@ def __getattr__(name: str) -> Any:
     if name in ("out", "err"):
         from rich.console import Console
 
-        # out reads no markup: its tables and lines are full of user text
-        console = Console(stderr=name == "err", soft_wrap=True, markup=name == "err")
+        # neither reads markup: their lines are full of user text (styled() for styles)
+        console = Console(stderr=name == "err", soft_wrap=True, markup=False)
         globals()[name] = console
         return console
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

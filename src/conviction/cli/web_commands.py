@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from conviction.cli.app import app, err, settings
+from conviction.cli.app import app, err, settings, styled
 from conviction.errors import FormatError
 
 if TYPE_CHECKING:
@@ -132,17 +132,17 @@ def serve_command(
         allowed_hosts=allowed_hosts(host, allow_host),
     )
     if printable is not None:
-        err.print(
-            "[bold]write token (shown once; its hash is kept in "
-            f"{root / TOKEN_FILE}):[/bold]\n{printable}",
-            highlight=False,
-            soft_wrap=True,
-        )
+        heading = f"write token (shown once; its hash is kept in {root / TOKEN_FILE}):"
+        err.print(styled((heading, "bold"), "\n", printable), highlight=False, soft_wrap=True)
     elif "CONVICTION_TOKEN" not in os.environ:
-        err.print(f"write token: the one generated at the first start ({root / TOKEN_FILE})")
+        line = f"write token: the one generated at the first start ({root / TOKEN_FILE})"
+        err.print(styled(line), highlight=False)
     if host not in ("127.0.0.1", "localhost", "::1"):
-        err.print(f"[yellow]listening on {host}: other machines can reach this server[/yellow]")
+        warning = f"listening on {host}: other machines can reach this server"
+        err.print(styled((warning, "yellow")), highlight=False)
         names = ", ".join(allowed_hosts(host, allow_host))
-        err.print(f"answering requests whose Host is one of: {names} (add more: --allow-host)")
-    err.print(f"serving {settings.db_url} on http://{host}:{port}/ (workspace {root})")
+        line = f"answering requests whose Host is one of: {names} (add more: --allow-host)"
+        err.print(styled(line), highlight=False)
+    line = f"serving {settings.db_url} on http://{host}:{port}/ (workspace {root})"
+    err.print(styled(line), highlight=False)
     uvicorn.run(web, host=host, port=port, log_level="warning")
