@@ -136,7 +136,7 @@ def _price_file_marks(company: str, file: Path) -> pd.DataFrame:
             "source": f"price file {file.name}",
             "grade": "A",
             "file": str(file),
-            "line": series.attrs.get("lines", np.arange(2, len(series) + 2)),
+            "line": np.asarray(series.attrs.get("lines", range(2, len(series) + 2))),
         },
         columns=list(MARK_COLUMNS),
     )

@@ -78,5 +78,8 @@ def read_price_csv(path: str | Path, *, column: str | None = None) -> pd.Series:
         index=pd.DatetimeIndex(dates, name="date"),
         name=path.stem,
     )
-    series.attrs["lines"] = line_of  # the physical line of each price, for later errors
+    # The physical line of each price, for later errors. A tuple, not an array: pandas
+    # compares attrs when it combines series (concat, alignment), and arrays of different
+    # lengths cannot be compared.
+    series.attrs["lines"] = tuple(int(n) for n in np.asarray(line_of).tolist())
     return series
