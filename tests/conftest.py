@@ -8,6 +8,9 @@ from pathlib import Path
 
 import pytest
 
+#: ``conviction ARGV`` as the installed script runs it: (exit code, stdout, stderr).
+ConvictionMain = Callable[[list[str]], tuple[int, str, str]]
+
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = ROOT.parent / "shared" / "data"
 EXAMPLE = ROOT / "examples" / "baron"
@@ -95,3 +98,26 @@ def write_book(tmp_path: Path) -> Callable[..., Path]:
         return d / "book.toml"
 
     return write
+
+
+@pytest.fixture
+def conviction_main(capsys: pytest.CaptureFixture[str]) -> ConvictionMain:
+    """Run ``conviction.cli.main`` (error mapping and exit codes included) in process."""
+    import sys
+
+    from conviction.cli import main
+
+    def run(argv: list[str]) -> tuple[int, str, str]:
+        old = sys.argv
+        sys.argv = ["conviction", *argv]
+        try:
+            main()
+            code = 0
+        except SystemExit as exc:
+            code = int(exc.code or 0)
+        finally:
+            sys.argv = old
+        captured = capsys.readouterr()
+        return code, captured.out, captured.err
+
+    return run

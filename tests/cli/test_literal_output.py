@@ -3,13 +3,16 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from typer.testing import CliRunner
 
-from conviction.cli import app, main
+from conviction.cli import app
+
+if TYPE_CHECKING:
+    from conftest import ConvictionMain  # the fixture's type (tests/conftest.py)
 
 BOOK = """\
 [book]
@@ -45,21 +48,6 @@ date,account,company,action,quantity,price,fees
 MARKS = "date,company,price,kind,source\n2024-12-30,[/red],15,close,[/bold] feed\n"
 
 
-def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    """``conviction ARGV`` through ``conviction.cli.main``, as the installed script runs it."""
-    old = sys.argv
-    sys.argv = ["conviction", *argv]
-    try:
-        main()
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    finally:
-        sys.argv = old
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
 @pytest.fixture
 def book(tmp_path: Path) -> Path:
     folder = tmp_path / "[red]book"
@@ -71,22 +59,22 @@ def book(tmp_path: Path) -> Path:
 
 
 def test_bracketed_ids_load_and_print_literally(
-    book: Path, db_url: str, capsys: pytest.CaptureFixture[str]
+    book: Path, db_url: str, conviction_main: ConvictionMain
 ) -> None:
-    code, out, err = run(["--db", db_url, "load", str(book)], capsys)
+    code, out, err = conviction_main(["--db", db_url, "load", str(book)])
     assert code == 0, err
     assert f"loaded {book / 'book.toml'}: " in out
 
-    code, out, err = run(["--db", db_url, "status"], capsys)
+    code, out, err = conviction_main(["--db", db_url, "status"])
     assert code == 0, err
     assert out.startswith("[bold]fund on 2024-12-31 (USD)")
     assert "│ [/red] " in out and "│ [/] " in out and "│ [p] " in out
 
-    code, out, err = run(["--db", db_url, "gains"], capsys)
+    code, out, err = conviction_main(["--db", db_url, "gains"])
     assert code == 0, err
     assert "[/red]" in out and "[/]" in out
 
-    code, out, err = run(["--db", db_url, "history"], capsys)
+    code, out, err = conviction_main(["--db", db_url, "history"])
     assert code == 0, err
     assert "[/]" in out
 
@@ -100,11 +88,11 @@ def test_cli_runner_sees_no_markup_errors(book: Path, db_url: str) -> None:
 
 
 def test_error_message_with_a_bracketed_id_prints_whole(
-    book: Path, db_url: str, capsys: pytest.CaptureFixture[str]
+    book: Path, db_url: str, conviction_main: ConvictionMain
 ) -> None:
     tx = book / "transactions.csv"
     tx.write_text(TRANSACTIONS + "2024-07-01,[/],[/red],sell,100,12,0\n", encoding="utf-8")
-    code, _, err = run(["--db", db_url, "load", str(book)], capsys)
+    code, _, err = conviction_main(["--db", db_url, "load", str(book)])
     assert code == 2
     assert err == (
         f"error: {tx}:5, field 'quantity': sale of 100 [/red] is larger than the position "
@@ -113,9 +101,9 @@ def test_error_message_with_a_bracketed_id_prints_whole(
 
 
 def test_bracketed_words_stay_in_messages(
-    tmp_path: Path, db_url: str, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, db_url: str, conviction_main: ConvictionMain
 ) -> None:
-    code, _, err = run(["--db", db_url, "load", str(tmp_path)], capsys)
+    code, _, err = conviction_main(["--db", db_url, "load", str(tmp_path)])
     assert code == 2
     assert err == (
         f"error: {tmp_path}: expected one book TOML (with a [book] table) here, found none\n"

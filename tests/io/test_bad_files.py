@@ -11,33 +11,21 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
-from conviction.cli import main
 from conviction.errors import FormatError, InputError
 from conviction.io import read_book, text_files
 from conviction.io.prices import read_price_csv
 from conviction.io.text_files import read_text_file
 
+if TYPE_CHECKING:
+    from conftest import ConvictionMain  # the fixture's type (tests/conftest.py)
+
 HEADER = "date,account,company,action,quantity,price,fees\n"
 GOOD = HEADER + "2024-01-02,me,,deposit,1000,,\n2024-01-03,me,a,buy,10,10,0\n"
 MARKS = "date,company,price,kind,source\n2024-01-03,a,10,close,x\n"
-
-
-def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    """``conviction ARGV`` through ``conviction.cli.main``, as the installed script runs it."""
-    old = sys.argv
-    sys.argv = ["conviction", *argv]
-    try:
-        main()
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    finally:
-        sys.argv = old
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 def dump(db_url: str) -> list[str]:
@@ -59,11 +47,11 @@ def point(book: Path, key: str, name: str) -> None:
 
 @pytest.fixture
 def loaded(
-    write_book: Callable[..., Path], db_url: str, capsys: pytest.CaptureFixture[str]
+    write_book: Callable[..., Path], db_url: str, conviction_main: ConvictionMain
 ) -> list[str]:
     """A good book in the database; its dump."""
     good = write_book(GOOD, MARKS, folder="good")
-    code, _, err = run(["--db", db_url, "load", str(good)], capsys)
+    code, _, err = conviction_main(["--db", db_url, "load", str(good)])
     assert code == 0, err
     return dump(db_url)
 
@@ -129,11 +117,11 @@ def test_unreadable_file_is_an_input_error(
     loaded: list[str],
     write_book: Callable[..., Path],
     db_url: str,
-    capsys: pytest.CaptureFixture[str],
+    conviction_main: ConvictionMain,
 ) -> None:
     book = write_book(GOOD, folder="bad")  # no marks: they would clash with the good book's
     where, message = CASES[case](book.parent)
-    code, out, err = run(["--db", db_url, "load", str(book.parent)], capsys)
+    code, out, err = conviction_main(["--db", db_url, "load", str(book.parent)])
     assert (code, err) == (2, f"error: {where}: {message}\n"), err
     assert "Traceback" not in out + err
     assert dump(db_url) == loaded
@@ -143,7 +131,7 @@ def test_permission_denied(
     loaded: list[str],
     write_book: Callable[..., Path],
     db_url: str,
-    capsys: pytest.CaptureFixture[str],
+    conviction_main: ConvictionMain,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # Tests run as root, where chmod 000 does not stop a read: the open itself is refused.
@@ -157,15 +145,13 @@ def test_permission_denied(
         return real_open(path, *args, **kwargs)  # type: ignore[call-overload]
 
     monkeypatch.setattr(text_files, "open", refusing_open, raising=False)
-    code, _, err = run(["--db", db_url, "load", str(book.parent)], capsys)
+    code, _, err = conviction_main(["--db", db_url, "load", str(book.parent)])
     assert (code, err) == (2, f"error: {locked}: permission denied: cannot read the file\n")
     assert dump(db_url) == loaded
 
 
-def test_missing_book_folder(
-    db_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    code, _, err = run(["--db", db_url, "load", str(tmp_path / "nowhere")], capsys)
+def test_missing_book_folder(db_url: str, tmp_path: Path, conviction_main: ConvictionMain) -> None:
+    code, _, err = conviction_main(["--db", db_url, "load", str(tmp_path / "nowhere")])
     assert (code, err) == (2, f"error: {tmp_path / 'nowhere'}: file not found\n")
 
 
@@ -189,7 +175,7 @@ def test_no_traceback_in_a_real_process(write_book: Callable[..., Path], db_url:
 
 
 def test_bom_accepted_in_book_toml_theses_and_csv(
-    write_book: Callable[..., Path], db_url: str, capsys: pytest.CaptureFixture[str]
+    write_book: Callable[..., Path], db_url: str, conviction_main: ConvictionMain
 ) -> None:
     book = write_book(GOOD, MARKS)
     point(book, "theses", "theses.toml")
@@ -198,7 +184,7 @@ def test_bom_accepted_in_book_toml_theses_and_csv(
     tx = book.parent / "transactions.csv"
     tx.write_text(tx.read_text(), encoding="utf-8-sig")
     assert book.read_bytes().startswith(b"\xef\xbb\xbf")
-    code, out, err = run(["--db", db_url, "load", str(book.parent)], capsys)
+    code, out, err = conviction_main(["--db", db_url, "load", str(book.parent)])
     assert code == 0, err
     assert "2 transactions" in out
 
