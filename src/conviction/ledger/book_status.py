@@ -355,7 +355,11 @@ def _effects(
     ``X_0 = paid / C`` the rate its cost was paid at (so they sum to ``V·X_t − paid``)."""
     with np.errstate(divide="ignore", invalid="ignore"):
         x0 = np.where(cost_local != 0, paid / cost_local, rate_now)
-    return (value_local - cost_local) * x0, value_local * (rate_now - x0)
+    price = (value_local - cost_local) * x0
+    # V·(X_t − X_0) written as the gain less the price effect: the same amount, but X_0 is
+    # a quotient with its own rounding, so this way the two effects add up to the gain
+    # ``V·X_t − paid`` to the last bit (a lot sold on its purchase day has no ~1e-13 left).
+    return price, value_local * rate_now - paid - price
 
 
 def _as_dict(series: pd.Series) -> dict[tuple[str, str], float]:
