@@ -8,14 +8,18 @@ what "no date given" means and on the error an unknown account id gets.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING
 
 import numpy as np
-from sqlalchemy import Engine
 
 from conviction.book.model import Account, Book, Company, Person
 from conviction.errors import DataError, FormatError, UnknownIdError
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 __all__ = [
     "HOLDINGS",
@@ -37,14 +41,22 @@ __all__ = [
 
 @dataclass(frozen=True, eq=False)
 class OpenBook:
-    """A book read from the store (later also its array index)."""
+    """A book read from the store, and where it came from (an engine, or a database URL)."""
 
     book: Book
-    engine: Engine
+    source: Engine | str
 
     @property
     def as_of(self) -> dt.date | None:
         return self.book.meta.as_of
+
+    @cached_property
+    def engine(self) -> Engine:
+        """A reading engine of the book's database (made on first use: a read that needs
+        none never imports SQLAlchemy)."""
+        from conviction.store import connect
+
+        return connect(self.source) if isinstance(self.source, str) else self.source
 
 
 #: The numba kernels each answer runs on a large book (``conviction.warmup``).
@@ -62,25 +74,20 @@ def open_book(engine_or_url: Engine | str, *, kernels: Sequence[str] = ()) -> Op
     ``HOLDINGS``). On a large book they load on a background thread while the book is
     read, which takes as long and leaves the interpreter free (about a second saved).
     """
-    from conviction.store import connect, read_book
+    from conviction.store.reading import read_book_at
 
-    if isinstance(engine_or_url, str):
-        engine_or_url = connect(engine_or_url)
-    engine = engine_or_url
-    if kernels and _transactions(engine) >= LARGE_BOOK_ROWS:
-        from conviction.warmup import warm_in_background
-
-        warm_in_background(kernels)
-    return OpenBook(book=read_book(engine), engine=engine)
+    book = read_book_at(engine_or_url, before_read=_warm_if_large(kernels))
+    return OpenBook(book=book, source=engine_or_url)
 
 
-def _transactions(engine: Engine) -> int:
-    from sqlalchemy import func, select
+def _warm_if_large(kernels: Sequence[str]) -> Callable[[int], None]:
+    def warm(transactions: int) -> None:
+        if kernels and transactions >= LARGE_BOOK_ROWS:
+            from conviction.warmup import warm_in_background
 
-    from conviction.store.tables import TransactionRow
+            warm_in_background(kernels)
 
-    with engine.connect() as conn:
-        return int(conn.execute(select(func.count()).select_from(TransactionRow)).scalar_one())
+    return warm
 
 
 class UnknownId(UnknownIdError):

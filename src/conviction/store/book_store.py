@@ -9,7 +9,7 @@ stay.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -19,15 +19,7 @@ from sqlalchemy import Connection, Engine, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from conviction.book.model import (
-    FX_COLUMNS,
-    MARK_COLUMNS,
-    TRANSACTION_COLUMNS,
-    Account,
     Book,
-    BookMeta,
-    Company,
-    Link,
-    Person,
 )
 from conviction.store.tables import (
     AccountRow,
@@ -186,175 +178,29 @@ def count_rows(conn: Connection) -> dict[str, int]:
 
 
 def read_book(source: Engine | Connection) -> Book:
-    """The book as stored, with tables sorted by date (file order within a date)."""
+    """The book as stored, with tables sorted by date (file order within a date).
+
+    From an ``Engine``, the large tables come through the columnar reader where it can;
+    from a ``Connection``, everything is read inside the caller's transaction.
+    """
+    from conviction.store.columns import column_reader
+    from conviction.store.reading import read_book_from
+
     if isinstance(source, Engine):
         with source.connect() as conn:
-            return _read_book(conn, source)
-    return _read_book(source, None)
+            return read_book_from(_driver(conn), columnar=column_reader(source))
+    return read_book_from(_driver(source))
 
 
-def _read_book(conn: Connection, engine: Engine | None) -> Book:
-    """With ``engine``, the large tables come through the columnar reader when it can."""
-    meta_row = conn.execute(select(BookRow).where(BookRow.id == 1)).mappings().first()
-    if meta_row is None:
-        from conviction.errors import DataError
-
-        raise DataError("the database holds no book yet: run `conviction load PATH` first")
-    meta = BookMeta(
-        name=meta_row["name"],
-        currency=meta_row["currency"],
-        as_of=meta_row["as_of"],
-        long_term_days=meta_row["long_term_days"],
-    )
-    persons = {
-        r.id: Person(r.id, r.name)
-        for r in conn.execute(select(PersonRow.id, PersonRow.name).order_by(PersonRow.id))
-    }
-    people: dict[str, list[tuple[int, str, float | None]]] = {}
-    for r in conn.execute(select(CompanyPersonRow.__table__)):
-        people.setdefault(r.company_id, []).append((r.position, r.person_id, r.weight))
-    links: dict[str, list[Link]] = {}
-    for r in conn.execute(select(CompanyLinkRow.__table__).order_by(CompanyLinkRow.to_id)):
-        links.setdefault(r.company_id, []).append(Link(r.to_id, r.kind))
-    companies: dict[str, Company] = {}
-    for r in conn.execute(select(CompanyRow.__table__).order_by(CompanyRow.id)):
-        mine = sorted(people.get(r.id, []))
-        weights = tuple(w for _, _, w in mine if w is not None)
-        companies[r.id] = Company(
-            id=r.id,
-            name=r.name,
-            public=bool(r.public),
-            ticker=r.ticker,
-            currency=r.currency,
-            key_people=tuple(p for _, p, _ in mine),
-            key_people_weights=weights if len(weights) == len(mine) else (),
-            themes=tuple(t for t in r.themes.split(",") if t),
-            links=tuple(links.get(r.id, [])),
-        )
-    accounts = {
-        r.id: Account(r.id, r.name, r.kind, r.currency, r.max_weight, r.lot_method)
-        for r in conn.execute(select(AccountRow.__table__).order_by(AccountRow.id))
-    }
-    tx = _read_table(
-        conn,
-        engine,
-        select(
-            TransactionRow.date,
-            TransactionRow.account_id.label("account"),
-            TransactionRow.company_id.label("company"),
-            TransactionRow.action,
-            TransactionRow.quantity,
-            TransactionRow.price,
-            TransactionRow.fees,
-            TransactionRow.currency,
-            TransactionRow.fx_rate,
-            TransactionRow.lot,
-            TransactionRow.source.label("file"),
-            TransactionRow.line,
-        ).order_by(TransactionRow.date, TransactionRow.id),
-        TRANSACTION_COLUMNS,
-    )
-    marks = _read_table(
-        conn,
-        engine,
-        select(
-            MarkRow.date,
-            MarkRow.company_id.label("company"),
-            MarkRow.price,
-            MarkRow.kind,
-            MarkRow.source,
-            MarkRow.grade,
-            MarkRow.origin.label("file"),
-            MarkRow.line,
-        ).order_by(MarkRow.date, MarkRow.id),
-        MARK_COLUMNS,
-    )
-    fx = _read_table(
-        conn,
-        engine,
-        select(
-            FxRow.date, FxRow.pair, FxRow.rate, FxRow.source, FxRow.origin.label("file"), FxRow.line
-        ).order_by(FxRow.date, FxRow.id),
-        FX_COLUMNS,
-    )
-    return Book(meta, persons, companies, accounts, tx, marks, fx)
+def _driver(conn: Connection) -> Any:
+    """The DB-API connection under ``conn`` (its transaction is ``conn``'s)."""
+    return conn.connection.dbapi_connection
 
 
 # --- helpers ----------------------------------------------------------------------------
 
-_TEXT = {
-    "account",
-    "company",
-    "action",
-    "currency",
-    "lot",
-    "file",
-    "source",
-    "grade",
-    "kind",
-    "pair",
-}
 _FLOAT = {"quantity", "price", "fees", "fx_rate", "rate"}
 _NULLABLE = {"account_id", "company_id", "currency", "lot", "grade"}
-
-
-def _read_table(
-    conn: Connection, engine: Engine | None, query: Any, columns: Sequence[str]
-) -> pd.DataFrame:
-    """A table's rows sorted by (date, id), as ``query`` (which orders them) gives them."""
-    if engine is not None:
-        from conviction.store.columns import read_columns
-
-        # The columnar read sorts in NumPy (stable on the id column it adds): cheaper than
-        # SQLite's ORDER BY over a million rows, which has no (date, id) index to use.
-        sql = str(
-            query.order_by(None)
-            .add_columns(query.selected_columns[0].table.c.id)
-            .compile(dialect=conn.dialect)
-        )
-        kinds = {c: _kind(c) for c in columns}
-        frame = read_columns(engine, sql, [*columns, "_id"], {**kinds, "_id": "int"})
-        if frame is not None:
-            day = frame["date"].to_numpy().astype("datetime64[D]").astype(np.int64)
-            ids = frame["_id"].to_numpy()
-            order = np.lexsort((ids, day))
-            if not (order == np.arange(order.size)).all():
-                frame = frame.take(order)
-            return frame.drop(columns="_id").reset_index(drop=True)
-    return _read_frame(conn, query, columns)
-
-
-def _kind(column: str) -> str:
-    if column == "date":
-        return "date"
-    if column in _FLOAT:
-        return "float"
-    return "int" if column == "line" else "text"
-
-
-def _read_frame(conn: Connection, query: Any, columns: Sequence[str]) -> pd.DataFrame:
-    # Raw driver rows: SQLAlchemy's per-value type processing costs seconds at a million rows,
-    # and the columns are converted below, whole, anyway.
-    sql = str(query.compile(dialect=conn.dialect))
-    cursor = conn.connection.cursor()  # the driver's own cursor: plain tuples, no Row objects
-    try:
-        cursor.execute(sql)
-        frame = pd.DataFrame(cursor.fetchall(), columns=list(columns))
-    finally:
-        cursor.close()
-    out: dict[str, Any] = {}
-    for c in columns:
-        col = frame[c]
-        if c == "date":
-            out[c] = pd.to_datetime(col.astype(str), format="%Y-%m-%d").to_numpy()
-            out[c] = out[c].astype("datetime64[D]")
-        elif c in _FLOAT:
-            out[c] = pd.to_numeric(col).to_numpy(dtype=float)
-        elif c == "line":
-            out[c] = col.fillna(0).to_numpy(dtype=np.int64)
-        else:
-            out[c] = col.fillna("").astype(str).to_numpy(dtype=object)
-    return pd.DataFrame(out, columns=list(columns))
 
 
 def _insert_frame(

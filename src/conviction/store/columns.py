@@ -6,39 +6,75 @@ SQLite and PostgreSQL drivers hand back Arrow columns instead, with no per-value
 object, so the whole table arrives in about half that time and converts to NumPy at C speed
 (measured in ``benchmarks/bench_commands.py``; figures in docs/benchmarks.md).
 
-Only an ``Engine`` read goes this way: it opens its own read-only connection, so it sees
-committed rows only. A read inside a caller's transaction (a load re-validating what it is
-about to commit) uses that transaction's connection instead (``book_store``). Where ADBC
-or its driver is not installed, or the database is another kind, ``read_columns`` returns
-None and the caller falls back to the DB-API cursor.
+Only a read of committed rows goes this way (``open_adbc`` opens a read-only connection of
+its own). A read inside a caller's transaction (a load re-validating what it is about to
+commit) uses that transaction's connection instead (``store.reading``). Where ADBC or its
+driver is not installed, or the database is another kind, ``open_adbc`` returns None and
+the caller falls back to the DB-API cursor.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Engine
 
-__all__ = ["read_columns"]
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+__all__ = ["ColumnReader", "column_reader", "sqlite_column_reader"]
+
+#: Runs a SELECT of the given columns (with their kinds) and returns the rows as a frame.
+ColumnReader = Callable[[str, Sequence[str], dict[str, str]], pd.DataFrame]
 
 
-def read_columns(
-    engine: Engine, sql: str, columns: Sequence[str], kinds: dict[str, str]
-) -> pd.DataFrame | None:
-    """Run ``sql`` (selecting ``columns``, in that order) and return its rows as a frame,
-    each column converted by its kind: "date", "float", "int" or "text" (NULL → "").
+def column_reader(engine: Engine) -> ColumnReader | None:
+    """The columnar reader of ``engine``'s committed rows; None where ADBC cannot read it."""
+    url = engine.url
+    name = engine.dialect.name
+    if name == "sqlite" and url.database not in (None, "", ":memory:"):
+        if str(url.database).startswith("file:"):
+            return None
+        return sqlite_column_reader(str(url.database))
+    if name == "postgresql":
+        try:
+            import adbc_driver_postgresql.dbapi as adbc_pg
+        except ImportError:
+            return None
+        plain = url.set(drivername="postgresql").render_as_string(hide_password=False)
+        return _reader(lambda: adbc_pg.connect(plain), "postgresql")
+    return None
 
-    None when the fast path is not available for this engine.
-    """
-    connection = _open(engine)
-    if connection is None:
+
+def sqlite_column_reader(filename: str) -> ColumnReader | None:
+    """The columnar reader of the SQLite file ``filename`` (opened read-only: a read must
+    never create, migrate or re-journal the file); None without ADBC's SQLite driver."""
+    try:
+        import adbc_driver_sqlite.dbapi as adbc_sqlite
+    except ImportError:
         return None
+    from conviction.store.sqlite_files import read_only_sqlite_uri
+
+    return _reader(lambda: adbc_sqlite.connect(read_only_sqlite_uri(filename)), "sqlite")
+
+
+def _reader(connect: Callable[[], Any], dialect: str) -> ColumnReader:
+    def read(sql: str, columns: Sequence[str], kinds: dict[str, str]) -> pd.DataFrame:
+        return _read_columns(connect(), dialect, sql, columns, kinds)
+
+    return read
+
+
+def _read_columns(
+    connection: Any, dialect: str, sql: str, columns: Sequence[str], kinds: dict[str, str]
+) -> pd.DataFrame:
+    """Run ``sql`` (selecting ``columns``, in that order) and return its rows as a frame,
+    each column converted by its kind: "date", "float", "int" or "text" (NULL → "")."""
     try:
         cursor = connection.cursor()
-        if engine.dialect.name == "sqlite":
+        if dialect == "sqlite":
             # SQLite's driver infers each column's type from its first batch, so a column
             # that is NULL in the first rows and REAL later would fail: one batch for the
             # whole result lets it see every value. Sized to the result (the driver
@@ -57,26 +93,6 @@ def read_columns(
         {name: _convert(table.column(i), kinds[name]) for i, name in enumerate(columns)},
         columns=list(columns),
     )
-
-
-def _open(engine: Engine) -> Any:
-    url = engine.url
-    try:
-        if engine.dialect.name == "sqlite" and url.database not in (None, "", ":memory:"):
-            import adbc_driver_sqlite.dbapi as adbc_sqlite
-
-            from conviction.store.engine import read_only_sqlite_uri
-
-            # read-only: a read must never create, migrate or re-journal the file
-            return adbc_sqlite.connect(read_only_sqlite_uri(str(url.database)))
-        if engine.dialect.name == "postgresql":
-            import adbc_driver_postgresql.dbapi as adbc_pg
-
-            plain = url.set(drivername="postgresql").render_as_string(hide_password=False)
-            return adbc_pg.connect(plain)
-    except ImportError:
-        return None
-    return None
 
 
 def _convert(column: Any, kind: str) -> np.ndarray | pd.Series:

@@ -18,7 +18,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.engine import URL, make_url
@@ -26,6 +25,8 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
 from conviction.errors import DataError, StoreError
+from conviction.store.revision import HEAD_REVISION, REVISIONS, check_revision, unknown_message
+from conviction.store.sqlite_files import read_only_sqlite_uri
 
 __all__ = [
     "HEAD_REVISION",
@@ -37,14 +38,6 @@ __all__ = [
 ]
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
-
-#: Every schema revision of ``migrations/versions``, oldest first; the last is the head.
-#: Kept by hand so that reads need not import Alembic; a test checks it against Alembic.
-REVISIONS = ("0001_book", "0002_theses")
-HEAD_REVISION = REVISIONS[-1]
-
-_UPGRADE_HINT = "run `conviction init` (or `conviction load PATH`) to upgrade it"
-_NO_BOOK = "holds no book yet: run `conviction load PATH` first"
 
 
 def connect(url: str) -> Engine:
@@ -65,7 +58,7 @@ def connect(url: str) -> Engine:
 
     def on_connect(dbapi_connection: Any, _record: object) -> None:
         try:
-            _check_revision(dbapi_connection, name, dbapi_error, where)
+            check_revision(dbapi_connection, name, dbapi_error, where)
             _read_only_session(dbapi_connection, name)
         except dbapi_error as exc:
             dbapi_connection.close()
@@ -103,7 +96,7 @@ def upgrade(engine: Engine) -> None:
             found = MigrationContext.configure(conn).get_current_heads()
             unknown = [r for r in found if r not in REVISIONS]
             if unknown:
-                raise StoreError(_unknown_message(_where(engine.url), unknown))
+                raise StoreError(unknown_message(_where(engine.url), unknown))
             config.attributes["connection"] = conn
             command.upgrade(config, "heads")
     except (SQLAlchemyError, CommandError) as exc:
@@ -148,45 +141,6 @@ def _sqlite_file(url: URL) -> Path | None:
     return Path(os.path.abspath(db))
 
 
-def read_only_sqlite_uri(filename: str) -> str:
-    """The ``file:`` URI that opens the SQLite file ``filename`` for reading only.
-
-    ``mode=ro`` always. A WAL database also needs its ``-shm`` file, which a read-only
-    connection creates when it is missing; in a folder this process may not write, and with
-    no ``-wal`` file to read (the whole database in the main file), ``immutable=1`` is added
-    so that SQLite reads the file without it. For every reader of the file (ADBC too).
-    """
-    path = os.path.abspath(filename)
-    uri = f"file:{quote(path, safe='/')}?mode=ro"
-    return f"{uri}&immutable=1" if _wal_unreadable_in_place(path, uri) else uri
-
-
-def _wal_unreadable_in_place(path: str, uri: str) -> bool:
-    import sqlite3
-
-    try:
-        with open(path, "rb") as fh:
-            header = fh.read(20)
-    except OSError:
-        return False
-    if header[18:20] != b"\x02\x02":  # not a WAL database: mode=ro always reads it
-        return False
-    wal = Path(f"{path}-wal")
-    if wal.exists() and wal.stat().st_size > 0:
-        return False  # rows in the log: immutable would not see them
-    conn = sqlite3.connect(uri, uri=True)
-    try:
-        conn.execute("SELECT 1 FROM sqlite_master LIMIT 1").close()
-        return False
-    except sqlite3.Error as exc:
-        return getattr(exc, "sqlite_errorname", "") in (
-            "SQLITE_READONLY_DIRECTORY",
-            "SQLITE_READONLY_CANTINIT",
-        )
-    finally:
-        conn.close()
-
-
 def _open_sqlite_read_only(where: str) -> Any:
     """The ``do_connect`` hook of a reading SQLite engine: open the file read-only."""
 
@@ -228,58 +182,3 @@ def _read_only_session(dbapi_connection: Any, dialect: str) -> None:
             dbapi_connection.commit()  # a SET rolled back would be undone
     finally:
         cursor.close()
-
-
-# --- the schema revision --------------------------------------------------------------------
-
-
-def _check_revision(
-    dbapi_connection: Any, dialect: str, dbapi_error: type[Exception], where: str
-) -> None:
-    """Raise unless the database is at ``HEAD_REVISION``: one SELECT when it is."""
-    cursor = dbapi_connection.cursor()
-    try:
-        try:
-            cursor.execute("SELECT version_num FROM alembic_version")
-            found = sorted({str(row[0]) for row in cursor.fetchall()})
-        except dbapi_error:
-            found = []
-        dbapi_connection.rollback()  # end the reading transaction (PostgreSQL aborted it)
-        if found == [HEAD_REVISION]:
-            return
-        if not found:
-            tables = _table_names(cursor, dialect)
-            dbapi_connection.rollback()
-            if "book" in tables:
-                raise StoreError(
-                    f"the database at {where} has conviction's tables but no schema revision "
-                    f"(no row in alembic_version): it was not made by `conviction init`"
-                )
-            raise DataError(f"the database at {where} {_NO_BOOK}")
-    finally:
-        cursor.close()
-    unknown = [r for r in found if r not in REVISIONS]
-    if unknown:
-        raise StoreError(_unknown_message(where, unknown))
-    raise StoreError(
-        f"the database at {where} has schema revision {', '.join(found)}, this conviction "
-        f"needs {HEAD_REVISION}: {_UPGRADE_HINT}"
-    )
-
-
-def _table_names(cursor: Any, dialect: str) -> set[str]:
-    if dialect == "sqlite":
-        cursor.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
-    else:
-        cursor.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"
-        )
-    return {str(row[0]) for row in cursor.fetchall()} - {"alembic_version"}
-
-
-def _unknown_message(where: str, unknown: list[str]) -> str:
-    return (
-        f"the database at {where} has schema revision {', '.join(unknown)}, which this "
-        f"conviction does not know (it knows {', '.join(REVISIONS)}): the database was "
-        "written by a newer conviction, or is not a conviction database"
-    )

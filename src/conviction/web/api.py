@@ -95,7 +95,7 @@ def _status(ctx: AppContext, book: Book, on: dt.date) -> BookStatus:
 @router.get("/book", response_model=answer_model(BookReference), responses=ERRORS)
 def get_book(ctx: Ctx) -> Any:
     """Reference data of the stored book: people, companies, accounts; row counts."""
-    return answer(book_reference(OpenBook(ctx.book(), ctx.engine)))
+    return answer(book_reference(OpenBook(ctx.book(), source=ctx.engine)))
 
 
 @router.get("/status", response_model=answer_model(BookStatus), responses=ERRORS)
