@@ -32,7 +32,7 @@ from conviction.ledger import status
 from conviction.store import connect, connect_for_writing, count_rows
 from conviction.store import read_book as read_stored
 from conviction.store.engine import HEAD_REVISION, MIGRATIONS, REVISIONS
-from conviction.store.loading import load_books
+from conviction.store.loading import load_book
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "test-token-0123456789abcdef"
@@ -119,7 +119,7 @@ def test_example_on_postgres_matches_sqlite(pg_url: str, example_dir: Path, db_u
     for url in (pg_url, db_url):
         engine = connect_for_writing(url)
         for _ in range(2):  # loading twice changes nothing
-            load_books(engine, [(example_dir / "book.toml", book)])
+            load_book(engine, example_dir / "book.toml", book)
         with engine.connect() as conn:
             assert count_rows(conn)["transactions"] == len(book.transactions)
         stored = read_stored(engine)
@@ -135,7 +135,7 @@ def test_failed_load_changes_nothing_on_postgres(
     pg_url: str, example_dir: Path, tmp_path: Path
 ) -> None:
     engine = connect_for_writing(pg_url)
-    load_books(engine, [(example_dir / "book.toml", read_book(example_dir))])
+    load_book(engine, example_dir / "book.toml", read_book(example_dir))
     with engine.connect() as conn:
         before = count_rows(conn)
     bad = tmp_path / "bad"
@@ -146,7 +146,7 @@ def test_failed_load_changes_nothing_on_postgres(
 
     with pytest.raises(LedgerError):
         book = read_book(bad)
-        load_books(engine, [(bad / "book.toml", book)])
+        load_book(engine, bad / "book.toml", book)
     with engine.connect() as conn:
         assert count_rows(conn) == before
     engine.dispose()
@@ -176,7 +176,7 @@ def cli_json(url: str, *args: str) -> Any:
 def load(url: str, example_dir: Path) -> None:
     """What ``conviction load`` does, with the engine closed after (no connection left)."""
     engine = connect_for_writing(url)
-    load_books(engine, [(example_dir / "book.toml", read_book(example_dir))])
+    load_book(engine, example_dir / "book.toml", read_book(example_dir))
     engine.dispose()
 
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, func, select
 
-from conviction.errors import FormatError, StoreError, UnknownIdError
+from conviction.errors import FormatError, UnknownIdError
 from conviction.io.theses_toml import ThesesFile, read_theses
 from conviction.store import connect_for_writing
 from conviction.store import theses_tables as store
@@ -168,14 +168,26 @@ def test_bad_update_changes_nothing(
     assert count(engine, store.MilestoneEntryRow) == before
 
 
-def test_a_thesis_id_from_another_file_is_refused(engine: Engine, example: ThesesFile) -> None:
+def test_theses_loaded_from_another_file_replace_the_stored_ones(
+    engine: Engine, example: ThesesFile
+) -> None:
+    """A database holds one book: its theses from a moved folder replace those of the old
+    path (they were refused as a clash before), and updates stay."""
     with engine.begin() as conn:
         store.write_theses(conn, example, ORIGIN)
-    before = count(engine, store.ThesisRow)
-    with pytest.raises(StoreError, match="already stored"), engine.begin() as conn:
+        thesis = example.theses[0]
+        store.update_thesis(
+            conn, thesis.id, thesis.milestones[0].id, status="hit", evidence="e", on=D(2026, 1, 1)
+        )
+    theses, entries = count(engine, store.ThesisRow), count(engine, store.MilestoneEntryRow)
+    with engine.begin() as conn:
         store.write_theses(conn, example, "/elsewhere/book.toml")
-    assert count(engine, store.ThesisRow) == before
+    assert count(engine, store.ThesisRow) == theses == len(example.theses)
     assert count(engine, store.ScoreEntryRow) == 4
+    assert count(engine, store.MilestoneEntryRow) == entries  # the update is kept
+    with engine.connect() as conn:
+        origins = {r[0] for r in conn.execute(select(store.ThesisRow.origin))}
+    assert origins == {"/elsewhere/book.toml"}
 
 
 def test_add_score_keeps_history(engine: Engine, example: ThesesFile) -> None:

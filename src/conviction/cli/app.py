@@ -51,7 +51,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "load": (
         "conviction.cli.book_commands",
-        "Load books into the database, all in one transaction (all or nothing).",
+        "Load a book into the database, in one transaction (all or nothing).",
     ),
     "status": (
         "conviction.cli.book_commands",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from contextlib import nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -57,42 +58,33 @@ def init(
 
 @app.command()
 def load(
-    paths: list[Path] = typer.Argument(..., help="Book TOML files, or folders holding one."),
+    path: Path = typer.Argument(..., help="The book's TOML file, or the folder holding it."),
+    replace: bool = typer.Option(
+        False, "--replace", help="Replace a book of another name stored in the database."
+    ),
     as_json: bool = JSON,
 ) -> None:
-    """Load books into the database, all in one transaction (all or nothing)."""
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+    """Load a book into the database, in one transaction (all or nothing).
 
+    The database then holds exactly what the book's files say; rows entered through the
+    API and fetched prices are kept. A database holds one book.
+    """
     from conviction.io.book_reader import find_book_toml, read_book
     from conviction.store import connect_for_writing
-    from conviction.store.loading import load_books
+    from conviction.store.loading import load_book
 
+    toml = find_book_toml(path)
+    book = read_book(path)
     engine = connect_for_writing(settings.db_url)
-    # Progress on stderr (shown only on a terminal): stdout stays clean for --json.
-    with Progress(
-        TextColumn("{task.description}", markup=False),
-        BarColumn(),
-        TextColumn("{task.completed}/{task.total}"),
-        TimeElapsedColumn(),
-        console=err,
-        transient=True,
-        disable=not err.is_terminal,
-    ) as bar:
-        task = bar.add_task("reading", total=len(paths) + 1)
-        books = []
-        for p in paths:
-            bar.update(task, description=f"reading {p}")
-            books.append((find_book_toml(p), read_book(p)))
-            bar.advance(task)
-        bar.update(task, description="writing to the database (one transaction)")
-        written = load_books(engine, books)
-        bar.advance(task)
+    # a spinner on stderr, only on a terminal: stdout stays clean for --json
+    busy = err.status("writing to the database (one transaction)")
+    with busy if err.is_terminal else nullcontext():
+        written = load_book(engine, toml, book, replace=replace)
     if as_json:
         print_json(written)
         return
-    for (toml, _), counts in zip(books, written["books"], strict=True):
-        parts = ", ".join(f"{v} {k}" for k, v in counts.items() if k != "book")
-        out.print(f"loaded {toml}: {parts}")
+    parts = ", ".join(f"{v} {k}" for k, v in written["book"].items() if k != "book")
+    out.print(f"loaded {toml}: {parts}")
     total = written["database"]
     out.print("database now holds " + ", ".join(f"{v} {k}" for k, v in total.items()))
 

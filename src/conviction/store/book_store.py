@@ -2,9 +2,15 @@
 
 ``write_book`` runs inside the caller's transaction (``with engine.begin() as conn``) and
 never commits: a load is one transaction, so a failure anywhere leaves the database as
-it was. Rows remember the file they came from; loading the same file again replaces its
-rows instead of adding them twice, and rows from other origins (the API, a price fetch)
-stay.
+it was.
+
+A database holds one book. After a load it holds exactly what the book's files say: every
+row loaded from a file before (from whatever file: renamed, emptied or dropped files
+included, and from a copy of the folder at another path) is replaced, and the people,
+companies and accounts the TOML no longer declares go. Rows entered through the API and
+fetched prices (their ``origin`` a tag, ``KEPT_ORIGINS``) are kept. A book of another name
+is refused unless the caller asks to replace the stored one (``load --replace``), so one
+book's load never overwrites another's name, currency or rows.
 """
 
 from __future__ import annotations
@@ -15,12 +21,13 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, Engine, delete, func, select
+from sqlalchemy import Connection, Engine, delete, func, select, true
 from sqlalchemy.dialects import postgresql, sqlite
 
 from conviction.book.model import (
     Book,
 )
+from conviction.errors import StoreError
 from conviction.store.tables import (
     AccountRow,
     BookRow,
@@ -33,16 +40,29 @@ from conviction.store.tables import (
     TransactionRow,
 )
 
-__all__ = ["LoadSummary", "count_rows", "read_book", "write_book"]
+__all__ = ["KEPT_ORIGINS", "LoadSummary", "count_rows", "read_book", "write_book"]
 
 _BATCH = 50_000
 
+#: Origins of rows no file of the book holds: a load keeps them (API writes, fetched prices).
+KEPT_ORIGINS = ("api", "yahoo")
 
-def write_book(conn: Connection, book: Book) -> dict[str, int]:
-    """Store ``book``: upsert its reference data, replace the rows of its source files.
+
+def write_book(conn: Connection, book: Book, *, replace: bool = False) -> dict[str, int]:
+    """Store ``book`` as the database's one book: its files' rows replace every row loaded
+    from files before; ``replace`` also drops another book stored there (and its API rows,
+    fetched prices and theses updates), which is refused otherwise.
 
     Returns how many rows of each table were written.
     """
+    stored = conn.execute(select(BookRow.name).where(BookRow.id == 1)).scalar_one_or_none()
+    if stored is not None and stored != book.meta.name and not replace:
+        raise StoreError(
+            f"the database holds the book {stored!r}, not {book.meta.name!r}: a database "
+            "holds one book. Load this one into another database (--db), or pass --replace "
+            f"to replace {stored!r} with it"
+        )
+    _clear(conn, book, everything=replace and stored != book.meta.name)
     _upsert(
         conn,
         BookRow,
@@ -74,9 +94,6 @@ def write_book(conn: Connection, book: Book) -> dict[str, int]:
         ],
         ["id"],
     )
-    ids = list(book.companies)
-    conn.execute(delete(CompanyPersonRow).where(CompanyPersonRow.company_id.in_(ids)))
-    conn.execute(delete(CompanyLinkRow).where(CompanyLinkRow.company_id.in_(ids)))
     people = [
         {
             "company_id": c.id,
@@ -111,12 +128,50 @@ def write_book(conn: Connection, book: Book) -> dict[str, int]:
         ["id"],
     )
     return {
-        "transactions": _replace_from_sources(
-            conn, TransactionRow, TransactionRow.source, book.transactions, _TRANSACTION_MAP
-        ),
-        "marks": _replace_from_sources(conn, MarkRow, MarkRow.origin, book.marks, _MARK_MAP),
-        "fx": _replace_from_sources(conn, FxRow, FxRow.origin, book.fx, _FX_MAP),
+        "transactions": _insert_frame(conn, TransactionRow, book.transactions, _TRANSACTION_MAP),
+        "marks": _insert_frame(conn, MarkRow, book.marks, _MARK_MAP),
+        "fx": _insert_frame(conn, FxRow, book.fx, _FX_MAP),
     }
+
+
+def _clear(conn: Connection, book: Book, *, everything: bool) -> None:
+    """Delete what the last load wrote (``everything``: the whole stored book), and the
+    reference rows ``book`` no longer declares. Refused (``StoreError``, nothing changed:
+    the caller's transaction rolls back) when a kept row refers to one of those."""
+    from conviction.store.theses_tables import clear_theses
+
+    for table, origin in _ROW_TABLES:
+        loaded = true() if everything else origin.not_in(KEPT_ORIGINS)
+        conn.execute(delete(table).where(loaded))
+    clear_theses(conn, updates=everything)
+    conn.execute(delete(CompanyPersonRow))
+    conn.execute(delete(CompanyLinkRow))
+    for origin, column, declared, what in (
+        (TransactionRow.source, TransactionRow.account_id, book.accounts, "account"),
+        (TransactionRow.source, TransactionRow.company_id, book.companies, "company"),
+        (MarkRow.origin, MarkRow.company_id, book.companies, "company"),
+    ):
+        kept = conn.execute(
+            select(column, origin)
+            .where(column.is_not(None), column.not_in(list(declared)))
+            .limit(1)
+        ).first()
+        if kept is not None:
+            raise StoreError(
+                f"rows stored from {kept[1]!r} (not from the book's files) refer to the {what} "
+                f"{kept[0]!r}, which the book no longer declares: declare it again, or load "
+                "with --replace to drop those rows"
+            )
+    conn.execute(delete(AccountRow).where(AccountRow.id.not_in(list(book.accounts))))
+    conn.execute(delete(CompanyRow).where(CompanyRow.id.not_in(list(book.companies))))
+    conn.execute(delete(PersonRow).where(PersonRow.id.not_in(list(book.persons))))
+
+
+_ROW_TABLES = (
+    (TransactionRow, TransactionRow.source),
+    (MarkRow, MarkRow.origin),
+    (FxRow, FxRow.origin),
+)
 
 
 #: Book table column -> database column, for each table a book writes.
@@ -152,15 +207,6 @@ _FX_MAP = {
     "file": "origin",
     "line": "line",
 }
-
-
-def _replace_from_sources(
-    conn: Connection, table: Any, origin: Any, frame: pd.DataFrame, mapping: dict[str, str]
-) -> int:
-    """Delete the rows that came from the files ``frame`` came from, then insert its rows."""
-    for file in _unique(_origin(f) for f in pd.unique(frame["file"])):
-        conn.execute(delete(table).where(origin == file))
-    return _insert_frame(conn, table, frame, mapping)
 
 
 def count_rows(conn: Connection) -> dict[str, int]:

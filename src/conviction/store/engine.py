@@ -19,9 +19,9 @@ import os
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Connection, Engine, create_engine, event, inspect
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
 from conviction.errors import DataError, StoreError
@@ -33,6 +33,8 @@ __all__ = [
     "REVISIONS",
     "connect",
     "connect_for_writing",
+    "lock_for_writing",
+    "place_of",
     "read_only_sqlite_uri",
     "upgrade",
 ]
@@ -48,7 +50,7 @@ def connect(url: str) -> Engine:
     connection) when the schema is older or unknown, ``DataError`` when there is no book.
     """
     parsed = _parse(url)
-    where = _where(parsed)
+    where = place_of(parsed)
     # no pool: a read holds no connection open after it (a command's reads leave nothing)
     engine = _create(parsed, url, poolclass=NullPool)
     if engine.dialect.name == "sqlite" and parsed.database not in (None, "", ":memory:"):
@@ -93,14 +95,47 @@ def upgrade(engine: Engine) -> None:
     config.set_main_option("script_location", str(MIGRATIONS))
     try:
         with engine.begin() as conn:
+            lock_for_writing(conn)  # two first loads of a new file: one migrates, one waits
             found = MigrationContext.configure(conn).get_current_heads()
             unknown = [r for r in found if r not in REVISIONS]
             if unknown:
-                raise StoreError(unknown_message(_where(engine.url), unknown))
+                raise StoreError(unknown_message(place_of(engine.url), unknown))
             config.attributes["connection"] = conn
             command.upgrade(config, "heads")
     except (SQLAlchemyError, CommandError) as exc:
-        raise StoreError(f"cannot migrate the database at {_where(engine.url)}: {exc}") from None
+        raise StoreError(f"cannot migrate the database at {place_of(engine.url)}: {exc}") from None
+
+
+#: The PostgreSQL advisory lock every load and migration takes (conviction's own number).
+_WRITE_LOCK = 0x636F6E76  # "conv"
+#: How long a load waits for another writer before it gives up (SQLite's driver default).
+LOCK_WAIT_S = 5
+
+BUSY = "another load or write is running on the database at {where}: try again when it ends"
+
+
+def lock_for_writing(conn: Connection) -> None:
+    """Make ``conn``'s transaction (begun here) hold the database's write lock, waiting up
+    to ``LOCK_WAIT_S`` for another writer: SQLite's ``BEGIN IMMEDIATE`` (the driver would
+    begin a deferred one, which a concurrent writer can invalidate), PostgreSQL's
+    transaction-scoped advisory lock. Raises ``StoreError`` (``BUSY``) after the wait."""
+    where = place_of(conn.engine.url)
+    try:
+        if conn.dialect.name == "sqlite":
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        elif conn.dialect.name == "postgresql":
+            conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{LOCK_WAIT_S}s'")
+            conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_WRITE_LOCK})")
+    except OperationalError as exc:
+        if is_busy(exc):
+            raise StoreError(BUSY.format(where=where)) from None
+        raise
+
+
+def is_busy(exc: OperationalError) -> bool:
+    """Whether the database refused ``exc``'s statement because another writer holds it."""
+    text = str(exc.orig).lower()
+    return "locked" in text or "busy" in text or "lock timeout" in text
 
 
 def has_book(engine: Engine) -> bool:
@@ -124,7 +159,7 @@ def _create(url: URL, given: str, **options: Any) -> Engine:
         raise StoreError(f"cannot use database URL {given!r}: {exc}") from None
 
 
-def _where(url: URL) -> str:
+def place_of(url: URL) -> str:
     """The database as a person names it: the file for SQLite, the URL without password."""
     if url.get_backend_name() == "sqlite":
         path = _sqlite_file(url)

@@ -1,4 +1,10 @@
-"""Loading books: one database transaction for all of them, validated as a whole."""
+"""Loading a book: one database transaction, validated as a whole, one load at a time.
+
+A load takes the database's write lock before it reads anything (``lock_for_writing``),
+so two loads never merge: the second waits for the first (a few seconds at most), then
+either goes on from what the first committed or is refused with a clear message, and
+nothing of it is written.
+"""
 
 from __future__ import annotations
 
@@ -6,38 +12,47 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from conviction.book.model import Book
 from conviction.errors import StoreError
 from conviction.store.book_store import count_rows, read_book, write_book
 
-__all__ = ["load_books"]
+__all__ = ["load_book"]
 
 
-def load_books(engine: Engine, books: list[tuple[Path, Book]]) -> dict[str, Any]:
-    """Write every book in one transaction; re-validate the stored whole when rows from
-    other origins (API writes, fetched prices, other books) share the database."""
+def load_book(engine: Engine, toml: Path, book: Book, *, replace: bool = False) -> dict[str, Any]:
+    """Store ``book`` (read from ``toml``) as the database's book, in one transaction.
+
+    ``replace``: replace a stored book of another name (refused otherwise). Returns the
+    rows written per table (``"book"``) and the rows the database then holds
+    (``"database"``).
+    """
+    from conviction.store.engine import BUSY, is_busy, place_of
+
     try:
-        return _load(engine, books)
+        return _load(engine, toml, book, replace=replace)
+    except OperationalError as exc:
+        if is_busy(exc):
+            raise StoreError(BUSY.format(where=place_of(engine.url))) from None
+        raise StoreError(f"the database refused the load, nothing was changed: {exc}") from None
     except SQLAlchemyError as exc:
         raise StoreError(f"the database refused the load, nothing was changed: {exc}") from None
 
 
-def _load(engine: Engine, books: list[tuple[Path, Book]]) -> dict[str, Any]:
+def _load(engine: Engine, toml: Path, book: Book, *, replace: bool) -> dict[str, Any]:
     from conviction.io.book_reader import validate_book
+    from conviction.store.engine import lock_for_writing
 
-    with engine.begin() as conn:
-        per_book = []
-        for toml, book in books:
-            counts = write_book(conn, book)
-            counts.update(_load_extras(conn, toml, book))
-            per_book.append(counts)
+    with engine.connect() as conn:
+        lock_for_writing(conn)
+        counts = write_book(conn, book, replace=replace)
+        counts.update(_load_extras(conn, toml, book))
         totals = count_rows(conn)
-        loaded = sum(len(b.transactions) for _, b in books)
-        if totals["transactions"] != loaded or len(books) > 1:
+        if totals["transactions"] != len(book.transactions):  # API rows beside the file's
             validate_book(read_book(conn))
-    return {"books": per_book, "database": totals}
+        conn.commit()
+    return {"book": counts, "database": totals}
 
 
 def _load_extras(conn: Any, toml: Path, book: Book) -> dict[str, int]:

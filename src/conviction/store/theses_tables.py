@@ -1,9 +1,9 @@
 """Scorecards, theses and milestones in the database, with history.
 
 Nothing is overwritten: a score or a milestone state is a dated row, and an update adds
-a row. Rows loaded from a file carry that file as ``origin``; loading the file again
-replaces exactly those rows, while rows added by ``conviction thesis update`` (origin
-``"update"``) are kept across reloads.
+a row. Rows loaded from a file carry that file as ``origin``; loading the book again
+replaces every row loaded from a file (a database holds one book), while rows added by
+``conviction thesis update`` (origin ``"update"``) are kept across reloads.
 
 No foreign keys point at the book's tables (person, company): a book reload replaces
 those rows, and the history kept here must survive it. Ids are checked when a file is
@@ -34,6 +34,7 @@ from sqlalchemy import (
     delete,
     insert,
     select,
+    true,
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -157,20 +158,30 @@ class ReviewSettingRow(Base):
 # --- writing --------------------------------------------------------------------------------
 
 
-def write_theses(conn: Conn, theses: ThesesFile, origin: str) -> dict[str, int]:
-    """Store what a file says, replacing the rows an earlier load of ``origin`` wrote.
+def clear_theses(conn: Conn, *, updates: bool = False) -> None:
+    """Delete the theses, scores and review settings loaded from files (every file: one
+    database holds one book); with ``updates``, the rows ``thesis update`` added too."""
 
-    Rows added by updates are kept. Raises ``StoreError`` when a thesis id is already
-    stored from another origin. Returns the number of rows written per table.
-    """
-    old_entries = select(ScoreEntryRow.id).where(ScoreEntryRow.origin == origin)
+    def loaded(column: Any) -> Any:
+        return true() if updates else column != UPDATE
+
+    old_entries = select(ScoreEntryRow.id).where(loaded(ScoreEntryRow.origin))
     conn.execute(delete(ScoreEvidenceRow).where(ScoreEvidenceRow.entry_id.in_(old_entries)))
-    conn.execute(delete(ScoreEntryRow).where(ScoreEntryRow.origin == origin))
-    conn.execute(delete(MilestoneEntryRow).where(MilestoneEntryRow.origin == origin))
-    old_theses = select(ThesisRow.id).where(ThesisRow.origin == origin)
+    conn.execute(delete(ScoreEntryRow).where(loaded(ScoreEntryRow.origin)))
+    conn.execute(delete(MilestoneEntryRow).where(loaded(MilestoneEntryRow.origin)))
+    old_theses = select(ThesisRow.id).where(loaded(ThesisRow.origin))
     conn.execute(delete(MilestoneRow).where(MilestoneRow.thesis_id.in_(old_theses)))
-    conn.execute(delete(ThesisRow).where(ThesisRow.origin == origin))
+    conn.execute(delete(ThesisRow).where(loaded(ThesisRow.origin)))
     conn.execute(delete(ReviewSettingRow))
+
+
+def write_theses(conn: Conn, theses: ThesesFile, origin: str) -> dict[str, int]:
+    """Store what a file says, replacing the rows an earlier load wrote (from this file or
+    any other: ``clear_theses``).
+
+    Rows added by updates are kept. Returns the number of rows written per table.
+    """
+    clear_theses(conn)
 
     ids = [t.id for t in theses.theses]
     clash = conn.execute(
