@@ -416,3 +416,34 @@ def test_too_many_rows_are_refused(client: TestClient, auth: dict[str, str]) -> 
     rows = [{**BUY, "quantity": i + 1} for i in range(MAX_ROWS + 1)]
     r = client.post("/api/v1/transactions", json={"transactions": rows}, headers=auth)
     assert r.status_code in (413, 422)
+
+
+def test_the_book_kept_after_a_write_is_the_one_stored(
+    client: TestClient, auth: dict[str, str], db_url: str
+) -> None:
+    """A write hands the app the book as stored after it (no re-read): it must be exactly
+    what reading the database gives, rows, order, files and lines included."""
+    import pandas as pd
+
+    from conviction.store import connect, read_book
+
+    ctx = client.app.state.ctx  # type: ignore[attr-defined]
+    client.get("/api/v1/status")  # the book is cached
+    deposit = {"date": "2025-11-14", "account": "ron", "action": "deposit", "quantity": 10.0}
+    buy = {"date": "2021-06-01", "account": "ron", "company": "tesla", "action": "buy",
+           "quantity": 1.0, "price": 600.0}  # fmt: skip
+    r = client.post("/api/v1/transactions", json={"transactions": [deposit, buy]}, headers=auth)
+    assert r.status_code == 201, r.text
+    mark = {"date": "2025-11-13", "company": "xai", "price": 100.0, "kind": "round"}
+    r = client.post("/api/v1/marks", json={"marks": [mark]}, headers=auth)
+    assert r.status_code == 201, r.text
+    kept = ctx.book()
+    stored = read_book(connect(db_url))
+    for name in ("transactions", "marks", "fx"):
+        pd.testing.assert_frame_equal(
+            getattr(kept, name).astype(object),
+            getattr(stored, name).astype(object),
+            check_dtype=False,
+        )
+    api = stored.transactions[stored.transactions["file"] == "api"]
+    assert api["line"].tolist() == [2, 1]  # sorted by date: the buy (line 2) first

@@ -55,10 +55,34 @@ STATUS_COLORS: dict[str, str] = {
 _HEIGHT = 380
 
 
+#: The look of plotly's "plotly_white" template, as plain layout settings. The template
+#: itself is copied into every figure (about 25 ms a figure to apply, 10 KB of JSON each):
+#: the dashboard redraws six figures after every write.
+_WHITE_AXIS = {
+    "gridcolor": "#EBF0F8",
+    "linecolor": "#EBF0F8",
+    "zerolinecolor": "#EBF0F8",
+    "zerolinewidth": 2,
+    "ticks": "",
+    "automargin": True,
+    "title": {"standoff": 15},
+}
+_WHITE = {
+    "template": "none",
+    "paper_bgcolor": "white",
+    "plot_bgcolor": "white",
+    "font": {"color": "#2a3f5f"},
+    "colorway": list(COLORS),
+    "hoverlabel": {"align": "left"},
+}
+
+
 def _layout(fig: go.Figure, title: str, *, height: int = _HEIGHT) -> go.Figure:
+    fig.update_layout(_WHITE)
+    fig.update_xaxes(_WHITE_AXIS)
+    fig.update_yaxes(_WHITE_AXIS)
     fig.update_layout(
         title={"text": title, "x": 0.01, "xanchor": "left"},
-        template="plotly_white",
         height=height,
         margin={"l": 60, "r": 20, "t": 60, "b": 40},
         legend={"orientation": "h", "y": -0.15},

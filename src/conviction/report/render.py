@@ -8,8 +8,8 @@ reader without JavaScript. Nothing here writes a file.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from functools import lru_cache
+from collections.abc import Callable, Sequence
+from functools import lru_cache, partial
 from typing import Any
 
 import numpy as np
@@ -93,30 +93,42 @@ def figure_html(fig: go.Figure, div_id: str, *, nonce: str | None = None) -> Mar
     return Markup(html)
 
 
-def report_figures(d: ReportData) -> dict[str, go.Figure]:
-    """Every figure of the report, by name (the template's ``fig.<name>``)."""
+def report_figures(d: ReportData, *, only: Sequence[str] | None = None) -> dict[str, go.Figure]:
+    """Every figure of the report, by name (the template's ``fig.<name>``); ``only``: just
+    these (the dashboard draws six: each figure costs tens of milliseconds in plotly)."""
+    draw = _figure_makers(d)
+    return {k: make() for k, make in draw.items() if only is None or k in only}
+
+
+def _figure_makers(d: ReportData) -> dict[str, Callable[[], go.Figure]]:
+    """How to draw each figure ``d`` has data for."""
     h = d.history
     st = d.status
-    out: dict[str, go.Figure] = {
-        "value": figures.value_figure(h.days, _largest_accounts(h.accounts, h.values), d.currency),
-        "growth": figures.growth_figure(h.days, h.index, h.benchmark_index, h.benchmark_name),
-        "drawdown": figures.drawdown_figure(
+    out: dict[str, Callable[[], go.Figure]] = {
+        "value": lambda: figures.value_figure(
+            h.days, _largest_accounts(h.accounts, h.values), d.currency
+        ),
+        "growth": lambda: figures.growth_figure(
+            h.days, h.index, h.benchmark_index, h.benchmark_name
+        ),
+        "drawdown": lambda: figures.drawdown_figure(
             h.days, h.drawdown, h.benchmark_drawdown, h.benchmark_name
         ),
-        "concentration": figures.concentration_figure(
+        "concentration": lambda: figures.concentration_figure(
             {d.company_names.get(c.company, c.company): c.weight for c in st.by_company},
             {d.person_names.get(p.name, p.name): p.weight for p in st.by_person},
             company_cap=d.settings.company_cap,
             person_cap=d.settings.person_cap,
         ),
-        "rolling": figures.rolling_figure(d.rolling, d.benchmark_rolling, h.benchmark_name),
+        "rolling": lambda: figures.rolling_figure(d.rolling, d.benchmark_rolling, h.benchmark_name),
     }
     for key, w, label in (
         ("waterfall_company", d.by_company, "by company"),
         ("waterfall_person", d.by_person, "by key person"),
     ):
         names = d.company_names if key.endswith("company") else d.person_names
-        out[key] = figures.waterfall_figure(
+        out[key] = partial(
+            figures.waterfall_figure,
             f"From money in to value today, {label}",
             w.start_label,
             w.start,
@@ -129,7 +141,8 @@ def report_figures(d: ReportData) -> dict[str, go.Figure]:
         )
     p = d.projection
     if p is not None:
-        out["fan"] = figures.fan_figure(
+        out["fan"] = partial(
+            figures.fan_figure,
             list(range(p.years + 1)),
             [float(q) for q in p.percentiles],
             p.fan * p.start_value,
@@ -142,12 +155,13 @@ def report_figures(d: ReportData) -> dict[str, go.Figure]:
         )
     ran = [x for x in d.policies if x.error is None]
     if ran:
-        out["policies"] = figures.policies_figure(
-            [(x.name, x.dates, x.total) for x in ran], currency=d.currency
+        out["policies"] = partial(
+            figures.policies_figure, [(x.name, x.dates, x.total) for x in ran], currency=d.currency
         )
     if d.outcomes:
         first = d.outcomes[0]
-        out["outcomes"] = figures.outcomes_figure(
+        out["outcomes"] = partial(
+            figures.outcomes_figure,
             [o.name for o in d.outcomes],
             [o.percentiles for o in d.outcomes],
             [o.prob_target for o in d.outcomes],
@@ -155,7 +169,7 @@ def report_figures(d: ReportData) -> dict[str, go.Figure]:
             years=first.years,
         )
     if d.theses:
-        out["milestones"] = figures.milestones_figure(d.theses, d.as_of)
+        out["milestones"] = partial(figures.milestones_figure, d.theses, d.as_of)
     return out
 
 

@@ -126,7 +126,7 @@ def post_transactions(ctx: Ctx, body: TransactionsIn) -> WriteOut:
     """Add transactions (rows of ``transactions.csv``): all or none, checked like a load."""
     from conviction.web.writes import add_transactions
 
-    counts = add_transactions(ctx.engine, body.transactions, ctx.write_lock)
+    counts = ctx.write_rows(lambda conn, book: add_transactions(conn, book, body.transactions))
     return WriteOut(added=len(body.transactions), database=counts)
 
 
@@ -141,7 +141,7 @@ def post_marks(ctx: Ctx, body: MarksIn) -> WriteOut:
     """Add marks (rows of ``marks.csv``): all or none."""
     from conviction.web.writes import add_marks
 
-    counts = add_marks(ctx.engine, body.marks, ctx.write_lock)
+    counts = ctx.write_rows(lambda conn, book: add_marks(conn, book, body.marks))
     return WriteOut(added=len(body.marks), database=counts)
 
 

@@ -23,6 +23,7 @@ body), an unknown id in the path 404, data the book lacks 409, a database fault 
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import html
 import json
@@ -241,12 +242,24 @@ class HostGuard:
         await self.app(scope, receive, send)
 
 
+#: How many reads are answered at once; the others wait their turn, writes never do.
+READ_SLOTS = 4
+
+
 class OneStatePerRead:
     """A GET (or HEAD) request reads the book's state once and answers from it
-    (``context.one_state_per_request``)."""
+    (``context.one_state_per_request``), and takes one of ``slots`` read slots first.
 
-    def __init__(self, app: ASGIApp) -> None:
+    Why the slots: answers are computed in Python threads, which share one interpreter
+    lock fairly. With twenty reads in flight, a write got a twenty-first of the CPU and
+    took seconds (measured in ``benchmarks/bench_web_load.py``). Reads waiting for a slot
+    cost nothing, so a few slots keep the CPU as busy and let a write through at once.
+    """
+
+    def __init__(self, app: ASGIApp, slots: int = READ_SLOTS) -> None:
         self.app = app
+        self.slots = slots
+        self._free: asyncio.Semaphore | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         from conviction.web.context import one_state_per_request
@@ -254,8 +267,11 @@ class OneStatePerRead:
         if scope["type"] != "http" or scope.get("method") not in ("GET", "HEAD"):
             await self.app(scope, receive, send)
             return
-        with one_state_per_request():
-            await self.app(scope, receive, send)
+        if self._free is None:
+            self._free = asyncio.Semaphore(self.slots)
+        async with self._free:
+            with one_state_per_request():
+                await self.app(scope, receive, send)
 
 
 class BodyLimit:

@@ -7,7 +7,7 @@ two apps (two databases, two tests) never share state.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import Request
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Connection, Engine, func, select
 
 from conviction.book.model import Book
 from conviction.io.theses_toml import ThesesFile
@@ -58,6 +58,8 @@ class AppContext:
     write_lock: threading.Lock = field(default_factory=threading.Lock)
     _cache: dict[Any, Any] = field(default_factory=dict)
     _cache_lock: threading.Lock = field(default_factory=threading.Lock)
+    _flights: dict[Any, threading.Lock] = field(default_factory=dict)
+    _last: dict[str, Any] = field(default_factory=dict)
 
     def fingerprint(self, *, theses: bool = True) -> str:
         """Changes whenever the book's rows change (here or in another process): row
@@ -66,49 +68,93 @@ class AppContext:
         seen = _REQUEST_STATE.get()
         if seen is not None and theses in seen:
             return seen[theses]
-        from conviction.store.theses_tables import MilestoneEntryRow, ScoreEntryRow, ThesisRow
-
-        tables: list[Any] = [TransactionRow, MarkRow, FxRow]
-        if theses:
-            tables += [MilestoneEntryRow, ScoreEntryRow]
-        parts: list[Any] = [select(func.count(), func.max(t.id)).select_from(t) for t in tables]
-        parts.append(select(BookRow.as_of, BookRow.currency).where(BookRow.id == 1))
-        if theses:
-            parts.append(select(func.count()).select_from(ThesisRow))
         with self.engine.connect() as conn:
-            values = [tuple(conn.execute(q).first() or ()) for q in parts]
-        state = repr(values)
+            state = _state(conn, theses=theses)
         if seen is not None:
             seen[theses] = state
         return state
+
+    def write_rows(self, change: Callable[[Connection, Book], Book]) -> dict[str, int]:
+        """Run ``change(conn, book)`` (a write of the book's rows, which returns the book as
+        stored after it) in one transaction that holds the database's write lock; returns
+        the row counts after.
+
+        ``book`` is the cached one when it is the stored state (no re-read per write), and
+        the book ``change`` returns becomes the cached book of the new state, so the reads
+        after a write do not read the database again either.
+        """
+        from conviction.store import count_rows, read_book
+        from conviction.store.engine import lock_for_writing
+
+        with self.write_lock, self.engine.connect() as conn:
+            lock_for_writing(conn)  # no other writer (a load, another server) until commit
+            before = _state(conn, theses=False)
+            with self._cache_lock:
+                cached = self._cache.get(("book", before))
+            after_book = change(conn, cached if cached is not None else read_book(conn))
+            after = _state(conn, theses=False)
+            counts = count_rows(conn)
+            conn.commit()
+        with self._cache_lock:
+            self._cache = {k: v for k, v in self._cache.items() if k[1] == after}
+            self._cache[("book", after)] = after_book
+        return counts
 
     def book(self) -> Book:
         """The stored book, read again only when its fingerprint changed."""
         from conviction.app.book import open_book
 
         key = self.fingerprint(theses=False)
-        with self._cache_lock:
-            cached = self._cache.get("book")
-            if cached is not None and cached[0] == key:
-                book: Book = cached[1]
-                return book
-        fresh = open_book(self.engine).book
-        with self._cache_lock:
-            self._cache.clear()  # everything derived from the old book goes too
-            self._cache["book"] = (key, fresh)
-        return fresh
+        book: Book = self._once(("book", key), lambda: open_book(self.engine).book)
+        return book
 
     def cached(self, name: str, make: Any) -> Any:
         """A value derived from the current book, computed once per book state."""
+        return self._once((name, self.fingerprint()), make)
+
+    def cached_or_last(self, name: str, make: Any) -> Any:
+        """Like ``cached``, for a page that takes long to draw: while another request draws
+        it for the current state, the last one drawn (of the state before) is given at once
+        instead of waiting. The API never answers this way: it is always of the current
+        state."""
         key = (name, self.fingerprint())
         with self._cache_lock:
             if key in self._cache:
                 return self._cache[key]
-        value = make()
+            drawing = any(k[0] == name for k in self._flights)
+            last = self._last.get(name)
+        if drawing and last is not None:
+            return last
+        value = self._once(key, make)
         with self._cache_lock:
-            if len(self._cache) > 64:  # states that are gone: keep the book only
-                self._cache = {"book": self._cache["book"]} if "book" in self._cache else {}
-            self._cache[key] = value
+            self._last[name] = value
+        return value
+
+    def _once(self, key: tuple[str, str], make: Any) -> Any:
+        """``make()`` once per key, however many requests ask at the same moment: the first
+        computes, the others wait for it (after a write every reader misses the cache at
+        once; computing the same answer twenty times over would starve the writes)."""
+        with self._cache_lock:
+            if key in self._cache:
+                return self._cache[key]
+            flight = self._flights.setdefault(key, threading.Lock())
+        with flight:
+            with self._cache_lock:
+                if key in self._cache:
+                    return self._cache[key]
+            try:
+                value = make()
+            except BaseException:
+                with self._cache_lock:
+                    self._flights.pop(key, None)
+                raise
+            with self._cache_lock:
+                self._flights.pop(key, None)
+                if key[0] == "book":  # a new book state: what came from the old one goes
+                    self._cache = {k: v for k, v in self._cache.items() if k[1] == key[1]}
+                elif len(self._cache) > 64:  # states that are gone: keep the books only
+                    self._cache = {k: v for k, v in self._cache.items() if k[0] == "book"}
+                self._cache[key] = value
         return value
 
     def theses(self) -> ThesesFile:
@@ -126,6 +172,20 @@ class AppContext:
             return str(p.resolve().relative_to(self.workspace.resolve()))
         except ValueError:
             return p.name
+
+
+def _state(conn: Connection, *, theses: bool) -> str:
+    """The book's state as ``AppContext.fingerprint`` describes it, read on ``conn``."""
+    from conviction.store.theses_tables import MilestoneEntryRow, ScoreEntryRow, ThesisRow
+
+    tables: list[Any] = [TransactionRow, MarkRow, FxRow]
+    if theses:
+        tables += [MilestoneEntryRow, ScoreEntryRow]
+    parts: list[Any] = [select(func.count(), func.max(t.id)).select_from(t) for t in tables]
+    parts.append(select(BookRow.as_of, BookRow.currency).where(BookRow.id == 1))
+    if theses:
+        parts.append(select(func.count()).select_from(ThesisRow))
+    return repr([tuple(conn.execute(q).first() or ()) for q in parts])
 
 
 def context(request: Request) -> AppContext:

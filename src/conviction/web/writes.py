@@ -11,16 +11,15 @@ from: ``source``/``origin`` ``"api"``, ``line`` their position in the request (1
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Sequence
 from dataclasses import replace
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Engine
+from sqlalchemy import Connection
 
 from conviction._typing import DEFAULT_GRADE
-from conviction.book.model import TRANSACTION_COLUMNS, Book
+from conviction.book.model import MARK_COLUMNS, TRANSACTION_COLUMNS, Book
 from conviction.errors import (
     DataError,
     FormatError,
@@ -28,7 +27,6 @@ from conviction.errors import (
     LedgerError,
     UnknownIdError,
 )
-from conviction.store import count_rows, read_book
 from conviction.store.appends import NewMark, NewTransaction, append_marks, append_transactions
 from conviction.web.schemas import MarkIn, TransactionIn
 
@@ -40,48 +38,56 @@ ORIGIN = "api"
 _REQUEST = "<request>"
 
 
-def add_transactions(
-    engine: Engine, rows: Sequence[TransactionIn], lock: threading.Lock
-) -> dict[str, int]:
-    """Add transactions (all or none); returns the database's row counts after."""
-    with lock, engine.begin() as conn:
-        book = read_book(conn)
-        for i, r in enumerate(rows):
-            where = f"transactions[{i}]"
-            if r.account and r.account not in book.accounts:
-                raise UnknownIdError(f"unknown account {r.account!r}", field=f"{where}.account")
-            if r.company and r.company not in book.companies:
-                raise UnknownIdError(f"unknown company {r.company!r}", field=f"{where}.company")
-        frame = _transaction_frame(rows)
-        key = ["date", "account", "company", "action", "quantity", "price", "lot"]
-        dup = frame[key].astype(str).duplicated().to_numpy()
-        if dup.any():
-            i = int(np.flatnonzero(dup)[0])
-            raise FormatError(
-                "duplicate transaction: the same row appears earlier in this request",
-                field=f"transactions[{i}]",
-            )
-        _validate(book, frame)
-        append_transactions(
-            conn,
-            [
-                NewTransaction(
-                    date=r.date,
-                    account=r.account,
-                    company=r.company,
-                    action=r.action,
-                    quantity=r.quantity,
-                    price=r.price,
-                    fees=r.fees,
-                    currency=r.currency,
-                    fx_rate=r.fx_rate,
-                    lot=r.lot,
-                )
-                for r in rows
-            ],
-            origin=ORIGIN,
+def add_transactions(conn: Connection, book: Book, rows: Sequence[TransactionIn]) -> Book:
+    """Add transactions (all or none) to ``book``, the one stored on ``conn`` (in the
+    caller's transaction); returns the book as stored after."""
+    for i, r in enumerate(rows):
+        where = f"transactions[{i}]"
+        if r.account and r.account not in book.accounts:
+            raise UnknownIdError(f"unknown account {r.account!r}", field=f"{where}.account")
+        if r.company and r.company not in book.companies:
+            raise UnknownIdError(f"unknown company {r.company!r}", field=f"{where}.company")
+    frame = _transaction_frame(rows)
+    key = ["date", "account", "company", "action", "quantity", "price", "lot"]
+    dup = frame[key].astype(str).duplicated().to_numpy()
+    if dup.any():
+        i = int(np.flatnonzero(dup)[0])
+        raise FormatError(
+            "duplicate transaction: the same row appears earlier in this request",
+            field=f"transactions[{i}]",
         )
-        return count_rows(conn)
+    combined = _validate(book, frame)
+    append_transactions(
+        conn,
+        [
+            NewTransaction(
+                date=r.date,
+                account=r.account,
+                company=r.company,
+                action=r.action,
+                quantity=r.quantity,
+                price=r.price,
+                fees=r.fees,
+                currency=r.currency,
+                fx_rate=r.fx_rate,
+                lot=r.lot,
+            )
+            for r in rows
+        ],
+        origin=ORIGIN,
+    )
+    return replace(book, transactions=_as_stored(combined))
+
+
+def _as_stored(frame: pd.DataFrame) -> pd.DataFrame:
+    """The rows of a request as the store gives them back: from "api", numbered from 1."""
+    mine = (frame["file"] == _REQUEST).to_numpy()
+    if not mine.any():
+        return frame
+    out = frame.copy()
+    out.loc[mine, "line"] = out.loc[mine, "line"].to_numpy() + 1
+    out.loc[mine, "file"] = ORIGIN
+    return out
 
 
 def _transaction_frame(rows: Sequence[TransactionIn]) -> pd.DataFrame:
@@ -105,8 +111,9 @@ def _transaction_frame(rows: Sequence[TransactionIn]) -> pd.DataFrame:
     )
 
 
-def _validate(book: Book, new: pd.DataFrame) -> None:
-    """The whole book with the new rows, validated as a load validates it."""
+def _validate(book: Book, new: pd.DataFrame) -> pd.DataFrame:
+    """The whole book with the new rows, validated as a load validates it; returns the
+    combined transactions, in the store's order (date, then the order rows were stored)."""
     from conviction.io.book_reader import validate_book
 
     tx = book.transactions.astype({"file": object})
@@ -127,48 +134,68 @@ def _validate(book: Book, new: pd.DataFrame) -> None:
         ) from None
     except DataError as exc:  # e.g. a currency with no rate to convert it
         raise LedgerError(str(exc), field="transactions") from None
+    return combined
 
 
-def add_marks(engine: Engine, rows: Sequence[MarkIn], lock: threading.Lock) -> dict[str, int]:
-    """Add marks (all or none); returns the database's row counts after."""
-    with lock, engine.begin() as conn:
-        book = read_book(conn)
-        stored = {
-            (str(d), c, k)
-            for d, c, k in zip(
-                book.marks["date"].to_numpy().astype("datetime64[D]"),
-                book.marks["company"],
-                book.marks["kind"],
-                strict=True,
+def add_marks(conn: Connection, book: Book, rows: Sequence[MarkIn]) -> Book:
+    """Add marks (all or none) to ``book``, the one stored on ``conn``; returns the book as
+    stored after."""
+    stored = {
+        (str(d), c, k)
+        for d, c, k in zip(
+            book.marks["date"].to_numpy().astype("datetime64[D]"),
+            book.marks["company"],
+            book.marks["kind"],
+            strict=True,
+        )
+    }
+    seen: dict[tuple[str, str, str], int] = {}
+    for i, r in enumerate(rows):
+        where = f"marks[{i}]"
+        if r.company not in book.companies:
+            raise UnknownIdError(f"unknown company {r.company!r}", field=f"{where}.company")
+        key = (r.date.isoformat(), r.company, r.kind)
+        if key in seen:
+            raise FormatError(
+                f"duplicate mark (same date, company and kind as marks[{seen[key]}])",
+                field=f"{where}.date",
             )
-        }
-        seen: dict[tuple[str, str, str], int] = {}
-        for i, r in enumerate(rows):
-            where = f"marks[{i}]"
-            if r.company not in book.companies:
-                raise UnknownIdError(f"unknown company {r.company!r}", field=f"{where}.company")
-            key = (r.date.isoformat(), r.company, r.kind)
-            if key in seen:
-                raise FormatError(
-                    f"duplicate mark (same date, company and kind as marks[{seen[key]}])",
-                    field=f"{where}.date",
-                )
-            if key in stored:
-                raise FormatError(
-                    f"a {r.kind} mark of {r.company} on {r.date} is already stored",
-                    field=f"{where}.date",
-                )
-            seen[key] = i
-        marks = [
-            NewMark(
-                date=r.date,
-                company=r.company,
-                price=r.price,
-                kind=r.kind,
-                source=r.source,
-                grade=r.grade or DEFAULT_GRADE[r.kind],
+        if key in stored:
+            raise FormatError(
+                f"a {r.kind} mark of {r.company} on {r.date} is already stored",
+                field=f"{where}.date",
             )
-            for r in rows
-        ]
-        append_marks(conn, marks, origin=ORIGIN)
-        return count_rows(conn)
+        seen[key] = i
+    marks = [
+        NewMark(
+            date=r.date,
+            company=r.company,
+            price=r.price,
+            kind=r.kind,
+            source=r.source,
+            grade=r.grade or DEFAULT_GRADE[r.kind],
+        )
+        for r in rows
+    ]
+    append_marks(conn, marks, origin=ORIGIN)
+    return replace(book, marks=_marks_after(book.marks, marks))
+
+
+def _marks_after(stored: pd.DataFrame, marks: Sequence[NewMark]) -> pd.DataFrame:
+    """The stored marks with ``marks`` appended, in the store's order (date, then id)."""
+    new = pd.DataFrame(
+        {
+            "date": np.array([m.date for m in marks], dtype="datetime64[D]"),
+            "company": [m.company for m in marks],
+            "price": [m.price for m in marks],
+            "kind": [m.kind for m in marks],
+            "source": [m.source for m in marks],
+            "grade": [m.grade for m in marks],
+            "file": ORIGIN,
+            "line": np.arange(1, len(marks) + 1, dtype=np.int64),
+        },
+        columns=list(MARK_COLUMNS),
+    )
+    both = pd.concat([stored.astype({"file": object}), new], ignore_index=True)
+    order = np.argsort(both["date"].to_numpy().astype("datetime64[D]"), kind="stable")
+    return both.iloc[order].reset_index(drop=True)
