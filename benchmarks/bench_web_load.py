@@ -144,8 +144,11 @@ def main() -> None:
         token = secrets.token_urlsafe(24)
         port = free_port()
         env = {**os.environ, "CONVICTION_TOKEN": token}
+        command = [CONVICTION, "--db", url, "serve", "--workspace", tmp, "--port", str(port)]
+        if os.environ.get("BENCH_SERVER"):  # another server command (debugging)
+            command = [sys.executable, os.environ["BENCH_SERVER"], url, tmp, str(port), token]
         server = subprocess.Popen(
-            [CONVICTION, "--db", url, "serve", "--workspace", tmp, "--port", str(port)],
+            command,
             env=env,
             stderr=subprocess.PIPE,
         )

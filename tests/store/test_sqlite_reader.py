@@ -47,9 +47,13 @@ def test_the_direct_read_is_the_engines_read(stored: Path) -> None:
 
 
 def test_a_large_book_reads_the_same_through_arrow_and_through_tuples(
-    stored: Path, tmp_path: Path
+    stored: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Past 5,000 rows the direct read takes ADBC's Arrow columns: the same frames."""
+    from conviction.store import engine
+    from conviction.store.columns import sqlite_column_reader
+
+    monkeypatch.setattr(engine, "writes_in_process", False)  # as in a read command's process
     path = tmp_path / "large.db"
     shutil.copy(stored, path)
     with sqlite3.connect(path) as conn:  # 60 copies of the example's rows, ids interleaved
@@ -61,12 +65,25 @@ def test_a_large_book_reads_the_same_through_arrow_and_through_tuples(
             " ALL SELECT k + 1 FROM r WHERE k < 59) SELECT k FROM r) n ORDER BY random()"
         )
     url = f"sqlite:///{path}"
+    assert sqlite_column_reader(str(path)) is not None  # ADBC's driver is installed
     direct = read_book_at(url)
     assert len(direct.transactions) == 116 * 60
     with sqlite3.connect(path) as conn:  # what SQLite's own ORDER BY gives
         lines = [r[0] for r in conn.execute("SELECT line FROM transactions ORDER BY date, id")]
     assert direct.transactions["line"].tolist() == lines
     assert_same_book(direct, read_stored(connect(url).connect()))
+
+
+def test_a_process_that_writes_never_reads_sqlite_through_adbc(stored: Path) -> None:
+    """ADBC's driver has its own copy of SQLite: beside this process's writes, two copies
+    would release each other's file locks. After ``connect_for_writing`` it is not used."""
+    from conviction.store import engine
+    from conviction.store.columns import column_reader, sqlite_column_reader
+
+    connect_for_writing(f"sqlite:///{stored}").dispose()
+    assert engine.writes_in_process
+    assert sqlite_column_reader(str(stored)) is None
+    assert column_reader(connect(f"sqlite:///{stored}")) is None
 
 
 def test_a_status_process_does_not_import_sqlalchemy(stored: Path) -> None:

@@ -50,7 +50,12 @@ def column_reader(engine: Engine) -> ColumnReader | None:
 
 def sqlite_column_reader(filename: str) -> ColumnReader | None:
     """The columnar reader of the SQLite file ``filename`` (opened read-only: a read must
-    never create, migrate or re-journal the file); None without ADBC's SQLite driver."""
+    never create, migrate or re-journal the file); None without ADBC's SQLite driver, and
+    in a process that writes a database (``engine.writes_in_process``: why there)."""
+    from conviction.store import engine
+
+    if engine.writes_in_process:
+        return None
     try:
         import adbc_driver_sqlite.dbapi as adbc_sqlite
     except ImportError:

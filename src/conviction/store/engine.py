@@ -73,9 +73,19 @@ def connect(url: str) -> Engine:
     return engine
 
 
+#: Set once this process has opened a database for writing (``connect_for_writing``).
+#: From then on SQLite is never read through ADBC in it: ADBC's driver carries its own copy
+#: of SQLite, and two copies in one process release each other's POSIX file locks, so a
+#: read through one while the other writes can see a WAL reset under it (the web server,
+#: reading through ADBC beside its own writes, died of SIGBUS under a mixed load).
+writes_in_process = False
+
+
 def connect_for_writing(url: str) -> Engine:
     """An engine that may write ``url``, with the schema migrated to the newest revision
     (on SQLite, in WAL mode). Only commands that change the database use it."""
+    global writes_in_process
+    writes_in_process = True
     engine = _create(_parse(url), url)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_write_pragmas)
