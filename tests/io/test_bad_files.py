@@ -6,6 +6,7 @@ BOM is accepted in every file, and line numbers are the file's physical lines.""
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
 import subprocess
 import sys
@@ -234,6 +235,26 @@ def test_price_file_lines_are_physical(tmp_path: Path) -> None:
     with pytest.raises(FormatError, match="expected a positive number") as info:
         read_price_csv(path)
     assert (info.value.line, info.value.field) == (4, "close")
+
+
+@pytest.mark.parametrize(
+    ("row", "field", "words"),
+    [
+        ("2024-01-03,1e15", "close", "below 1e+15"),
+        ("2024-01-03,1e308", "close", "below 1e+15"),
+        ("1850-01-02,10", "date", "outside 1900-01-01..2199-12-31"),
+        ("2250-01-02,10", "date", "outside 1900-01-01..2199-12-31"),
+        ("1600-01-01,10", "date", "1600-01-01 is outside 1900-01-01..2199-12-31"),
+    ],
+)
+def test_price_files_hold_the_same_ranges_as_the_book(
+    tmp_path: Path, row: str, field: str, words: str
+) -> None:
+    path = tmp_path / "p.csv"
+    path.write_text(f"date,close\n2024-01-02,1\n{row}\n")
+    with pytest.raises(FormatError, match=re.escape(words)) as info:
+        read_price_csv(path)
+    assert (info.value.line, info.value.field) == (3, field)
 
 
 def test_price_file_mark_clash_names_the_physical_line(write_book: Callable[..., Path]) -> None:

@@ -48,7 +48,7 @@ def test_full_format() -> None:
 [policy]
 name = "mix"
 start = 2015-01-02
-end = "2020-12-31"
+end = 2020-12-31
 margin = 0.25
 
 [[rules]]
@@ -208,3 +208,11 @@ def test_binding_to_a_book_checks_ids() -> None:
     policy = Policy("p", (Rebalance(targets=(("spacex", 0.5),)),), source="p.toml")
     with pytest.raises(UnknownIdError, match="unknown company 'spacex'"):
         PolicyEngine(policy, setup)
+
+
+def test_a_date_in_quotes_is_text_and_refused() -> None:
+    """As in the book, theses and projection files: TOML has dates, and a quoted one is text."""
+    text = '[policy]\nend = "2020-12-31"\n[[rules]]\nrule = "hold"\n'
+    with pytest.raises(FormatError, match="a date in quotes is text") as info:
+        read_policy_text(text, file="quoted.toml")
+    assert (info.value.line, info.value.field) == (2, "policy.end")

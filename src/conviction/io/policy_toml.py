@@ -21,7 +21,6 @@ on error.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import datetime as dt
 import math
@@ -252,16 +251,15 @@ class _Reader:
     def date(self, value: Any, table: str, key: str, index: int | None = None) -> dt.date | None:
         if value is None:
             return None
-        date: dt.date | None = None
-        if isinstance(value, dt.datetime):
-            date = value.date()
-        elif isinstance(value, dt.date):
-            date = value
-        elif isinstance(value, str):
-            with contextlib.suppress(ValueError):
-                date = dt.date.fromisoformat(value)
-        if date is None:
-            raise self.fail(f"expected a date YYYY-MM-DD, got {value!r}", table, key, index)
+        # a TOML date, as in every other file: a date in quotes is text (docs/formats.md)
+        if isinstance(value, dt.datetime) or not isinstance(value, dt.date):
+            hint = (
+                " (a date in quotes is text: write it without quotes)"
+                if isinstance(value, str)
+                else ""
+            )
+            raise self.fail(f"expected a date YYYY-MM-DD, got {value!r}{hint}", table, key, index)
+        date = value
         if (why := date_error(date)) is not None:
             raise self.fail(why, table, key, index)
         return date

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import pandas as pd
 
 from conviction.errors import FormatError
 from conviction.io.csv_tables import record_lines
+from conviction.io.limits import MAX_DATE, MAX_MAGNITUDE, MIN_DATE, date_error
 from conviction.io.text_files import read_text_file
 
 __all__ = ["read_price_csv"]
@@ -51,12 +53,24 @@ def read_price_csv(path: str | Path, *, column: str | None = None) -> pd.Series:
             line=int(line_of[i]),
             field="date",
         )
-    values = pd.to_numeric(frame[column].str.strip(), errors="coerce")
-    bad = np.flatnonzero(~np.isfinite(values.to_numpy(dtype=float)) | (values.to_numpy() <= 0))
+    days = dates.to_numpy().astype("datetime64[D]")
+    low, high = np.datetime64(MIN_DATE, "D"), np.datetime64(MAX_DATE, "D")
+    bad = np.flatnonzero((days < low) | (days > high))
     if bad.size:
         i = int(bad[0])
         raise FormatError(
-            f"expected a positive number, got {frame[column].iloc[i]!r}",
+            date_error(dt.date.fromisoformat(str(days[i]))) or "date out of range",
+            file=path,
+            line=int(line_of[i]),
+            field="date",
+        )
+    values = pd.to_numeric(frame[column].str.strip(), errors="coerce")
+    numbers = values.to_numpy(dtype=float)
+    bad = np.flatnonzero(~np.isfinite(numbers) | (numbers <= 0) | (numbers >= MAX_MAGNITUDE))
+    if bad.size:
+        i = int(bad[0])
+        raise FormatError(
+            f"expected a positive number below {MAX_MAGNITUDE:g}, got {frame[column].iloc[i]!r}",
             file=path,
             line=int(line_of[i]),
             field=column,

@@ -11,6 +11,7 @@ import math
 from collections.abc import Callable, Sequence
 from functools import lru_cache, partial
 from typing import Any
+from urllib.parse import quote
 
 import numpy as np
 import plotly.graph_objects as go  # type: ignore[import-untyped]
@@ -59,6 +60,12 @@ def num(x: Any, digits: int = 2) -> str:
     return f"{float(x):,.{digits}f}"
 
 
+def id_url(value: Any) -> str:
+    """An id as one URL path segment: every character but letters, digits and ``_.-~``
+    percent-encoded (``a/b c`` → ``a%2Fb%20c``); the web app's routes take ``{id:path}``."""
+    return quote(str(value), safe="")
+
+
 def environment(*extra: PackageLoader) -> Environment:
     """The Jinja2 environment of the report's templates (``extra`` loaders first, so the
     web app can add its pages and still use the report's tables)."""
@@ -71,7 +78,12 @@ def environment(*extra: PackageLoader) -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    filters: dict[str, Callable[..., str]] = {"money": money, "pct": pct, "num": num}
+    filters: dict[str, Callable[..., str]] = {
+        "money": money,
+        "pct": pct,
+        "num": num,
+        "id_url": id_url,
+    }
     env.filters.update(filters)
     env.globals.update(zip=zip, pillars=PILLARS)
     return env

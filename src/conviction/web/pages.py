@@ -9,11 +9,9 @@ through the REST API with the token the user types in.
 from __future__ import annotations
 
 import datetime as dt
-import html
 import re
 import secrets
 from typing import Annotated, Any
-from urllib.parse import quote
 
 import numpy as np
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
@@ -38,7 +36,6 @@ def _env(request: Request) -> Environment:
     if env is None:
         env = environment(PackageLoader("conviction.web", "templates"))
         env.filters["day"] = _np_date
-        env.filters["id_url"] = _id_url
         env.globals["ID_LINK"] = _ID_LINK
         request.app.state.jinja = env
     return env  # type: ignore[no-any-return]
@@ -50,21 +47,9 @@ def _nonce(request: Request) -> str:
     return nonce
 
 
-def _id_url(value: Any) -> str:
-    """An id as one path segment: every character but letters, digits and ``_.-~``
-    percent-encoded (``a/b c`` → ``a%2Fb%20c``); the routes take ``{id:path}``."""
-    return quote(str(value), safe="")
-
-
-#: Link prefixes for the report's tables (``_tables.html.j2`` writes ``{{ link }}{{ id }}``,
-#: the id HTML-escaped but not URL-encoded): ``_encode_table_links`` turns each into
-#: ``/company/<encoded id>`` and so on once the page is drawn.
-_ID_LINK = {kind: f"/~{kind}/" for kind in ("company", "person", "account")}
-_TABLE_LINK = re.compile(r'href="/~(company|person|account)/([^"]*)"')
-
-
-def _encode_table_links(page: str) -> str:
-    return _TABLE_LINK.sub(lambda m: f'href="/{m[1]}/{escape(_id_url(html.unescape(m[2])))}"', page)
+#: Link prefixes for the report's tables (``_tables.html.j2`` writes ``{{ link }}{{ id |
+#: id_url }}``).
+_ID_LINK = {kind: f"/{kind}/" for kind in ("company", "person", "account")}
 
 
 def _page(request: Request, name: str, *, nonce: str | None = None, **values: Any) -> HTMLResponse:
@@ -73,7 +58,7 @@ def _page(request: Request, name: str, *, nonce: str | None = None, **values: An
     template = _env(request).get_template(name)
     csp_nonce = _nonce(request) if nonce is None else nonce
     page = template.render(request=request, ctx=ctx, csp_nonce=csp_nonce, **values)
-    return HTMLResponse(_encode_table_links(page))
+    return HTMLResponse(page)
 
 
 def _with_nonce(figure: Markup, nonce: str) -> Markup:
