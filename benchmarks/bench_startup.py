@@ -89,8 +89,14 @@ def main() -> int:
                 measure([*CONVICTION, "status", "--help"], env, repeats),
             )
         )
+        # The floor of any command that reads a book here: importing pandas, measured beside
+        # the command in the same run (it varies by half between runs on a shared machine).
+        pandas = [sys.executable, "-c", "import pandas"]
+        rows.append(("python -c 'import pandas' (floor)", measure(pandas, env, repeats)))
         status = [*CONVICTION, "--db", db, "status", "--as-of", "2025-11-14", "--json"]
         rows.append(("conviction status --as-of 2025-11-14 --json", measure(status, env, repeats)))
+        table = [*CONVICTION, "--db", db, "status", "--as-of", "2025-11-14"]
+        rows.append(("conviction status --as-of 2025-11-14", measure(table, env, repeats)))
         project = [*CONVICTION, "--db", db, "project", "--json"]
         project += ["--config", str(EXAMPLE / "projection.toml"), "--paths", str(opts.paths)]
         label = f"conviction project --paths {opts.paths}"
