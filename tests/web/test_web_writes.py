@@ -447,3 +447,22 @@ def test_the_book_kept_after_a_write_is_the_one_stored(
         )
     api = stored.transactions[stored.transactions["file"] == "api"]
     assert api["line"].tolist() == [2, 1]  # sorted by date: the buy (line 2) first
+
+
+def test_a_milestone_update_leaves_the_book_answers_cached(
+    client: TestClient, auth: dict[str, str]
+) -> None:
+    """Writes invalidate only what they change: a milestone's new state changes the theses,
+    not the book, so the status and history answers stay as computed."""
+    ctx = client.app.state.ctx  # type: ignore[attr-defined]
+    first = client.get("/api/v1/status").content
+    client.get("/api/v1/history")
+    book_state = ctx.fingerprint(theses=False)
+    kept = {k for k in ctx._cache if k[0].startswith("json:")}
+    assert len(kept) == 2
+    update = {"status": "slipped", "evidence": "delayed", "date": "2025-11-14", "due": "2028-06-30"}
+    r = client.post("/api/v1/theses/tesla/milestones/ai5-chip", json=update, headers=auth)
+    assert r.status_code == 201, r.text
+    assert ctx.fingerprint(theses=False) == book_state
+    assert kept <= set(ctx._cache)  # the same cached answers, not recomputed
+    assert client.get("/api/v1/status").content == first

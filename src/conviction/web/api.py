@@ -85,7 +85,9 @@ def _date_of(book: Book, as_of: dt.date | None) -> dt.date:
 
 def _status(ctx: AppContext, book: Book, on: dt.date) -> BookStatus:
     """The whole book's status on a date, once per book state."""
-    st: BookStatus = ctx.cached(f"status:{on}:None:None", lambda: book_status(book, on))
+    st: BookStatus = ctx.cached(
+        f"status:{on}:None:None", lambda: book_status(book, on), theses=False
+    )
     return st
 
 
@@ -93,7 +95,9 @@ def _json(ctx: AppContext, key: str, make: Any) -> Response:
     """The answer ``make()`` gives, as JSON, computed and serialized once per book state:
     a repeated read sends the same bytes (validating and serializing a status again cost
     about 10 ms a request)."""
-    body: bytes = ctx.cached(f"json:{key}", lambda: answer(make()).model_dump_json().encode())
+    body: bytes = ctx.cached(
+        f"json:{key}", lambda: answer(make()).model_dump_json().encode(), theses=False
+    )
     return Response(body, media_type="application/json")
 
 

@@ -96,7 +96,7 @@ class AppContext:
             counts = count_rows(conn)
             conn.commit()
         with self._cache_lock:
-            self._cache = {k: v for k, v in self._cache.items() if k[1] == after}
+            self._cache = {k: v for k, v in self._cache.items() if _same_book(k, ("book", after))}
             self._cache[("book", after)] = after_book
         return counts
 
@@ -108,9 +108,11 @@ class AppContext:
         book: Book = self._once(("book", key), lambda: open_book(self.engine).book)
         return book
 
-    def cached(self, name: str, make: Any) -> Any:
-        """A value derived from the current book, computed once per book state."""
-        return self._once((name, self.fingerprint()), make)
+    def cached(self, name: str, make: Any, *, theses: bool = True) -> Any:
+        """A value derived from the current book, computed once per book state; with
+        ``theses=False``, for a value that does not depend on the theses (a milestone
+        update then leaves it cached)."""
+        return self._once((name, self.fingerprint(theses=theses)), make)
 
     def cached_or_last(self, name: str, make: Any) -> Any:
         """Like ``cached``, for a page that takes long to draw: while another request draws
@@ -151,7 +153,7 @@ class AppContext:
             with self._cache_lock:
                 self._flights.pop(key, None)
                 if key[0] == "book":  # a new book state: what came from the old one goes
-                    self._cache = {k: v for k, v in self._cache.items() if k[1] == key[1]}
+                    self._cache = {k: v for k, v in self._cache.items() if _same_book(k, key)}
                 elif len(self._cache) > 64:  # states that are gone: keep the books only
                     self._cache = {k: v for k, v in self._cache.items() if k[0] == "book"}
                 self._cache[key] = value
@@ -174,16 +176,25 @@ class AppContext:
             return p.name
 
 
+def _same_book(key: tuple[str, str], book: tuple[str, str]) -> bool:
+    """Whether the cache entry ``key`` was derived from the book state of ``book``'s key:
+    its fingerprint is that state, or that state with the theses' rows after it."""
+    return key[1] == book[1] or key[1].startswith(book[1].removesuffix("]") + ",")
+
+
 def _state(conn: Connection, *, theses: bool) -> str:
     """The book's state as ``AppContext.fingerprint`` describes it, read on ``conn``."""
     from conviction.store.theses_tables import MilestoneEntryRow, ScoreEntryRow, ThesisRow
 
+    # the book's parts first: the state with theses extends the state without them
     tables: list[Any] = [TransactionRow, MarkRow, FxRow]
-    if theses:
-        tables += [MilestoneEntryRow, ScoreEntryRow]
     parts: list[Any] = [select(func.count(), func.max(t.id)).select_from(t) for t in tables]
     parts.append(select(BookRow.as_of, BookRow.currency).where(BookRow.id == 1))
     if theses:
+        parts += [
+            select(func.count(), func.max(t.id)).select_from(t)
+            for t in (MilestoneEntryRow, ScoreEntryRow)
+        ]
         parts.append(select(func.count()).select_from(ThesisRow))
     return repr([tuple(conn.execute(q).first() or ()) for q in parts])
 
