@@ -36,7 +36,6 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlalchemy import Engine
@@ -163,9 +162,13 @@ def _errors(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         """JSON for the API; a small page for a person who followed a link."""
-        if request.url.path.startswith("/api/") or request.url.path.startswith("/static/"):
-            return await http_exception_handler(request, exc)
         detail = exc.detail if isinstance(exc.detail, dict) else {"message": str(exc.detail)}
+        if request.url.path.startswith("/api/") or request.url.path.startswith("/static/"):
+            # every 4xx body in the published shape (ErrorResponse), also FastAPI's own
+            # ("There was an error parsing the body" for a body that is not UTF-8)
+            return JSONResponse(
+                {"detail": detail}, status_code=exc.status_code, headers=exc.headers
+            )
         text = html.escape(str(detail.get("message", "")))
         page = (
             "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
