@@ -20,13 +20,35 @@ from conviction._typing import ACTIONS, DEFAULT_GRADE, MARK_GRADES, MARK_KINDS, 
 from conviction.book.currencies import ISO_4217
 from conviction.book.model import FX_COLUMNS, MARK_COLUMNS, TRANSACTION_COLUMNS, Account
 from conviction.errors import FormatError, UnknownIdError
-from conviction.io.limits import MAX_DATE, MAX_LOT, MAX_MAGNITUDE, MIN_DATE
+from conviction.io.limits import MAX_DATE, MAX_LOT, MAX_MAGNITUDE, MAX_SPLIT, MIN_DATE
 from conviction.io.text_files import read_text_file
 
 __all__ = ["read_fx_csv", "read_marks_csv", "read_transactions_csv"]
 
 _TRADE_ACTIONS = ("buy", "sell", "dividend", "split")
 _CASH_ACTIONS = ("deposit", "withdraw")
+
+
+def csv_parse_error(exc: Exception, path: Path, text: str) -> FormatError:
+    """The error of a CSV that does not parse, at the physical line of the first row with
+    more fields than the header (what pandas' parser refuses; its own line count takes a
+    quoted newline for none)."""
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader, [])
+        start = reader.line_num + 1
+        for row in reader:
+            if len(row) > len(header):
+                return FormatError(
+                    f"this row has {len(row)} fields, the header {len(header)} (a comma too "
+                    "many, or a text with a comma that is not in double quotes?)",
+                    file=path,
+                    line=start,
+                )
+            start = reader.line_num + 1
+    except csv.Error:  # Python's reader refuses what pandas' did: keep pandas' words
+        pass
+    return FormatError(f"not a readable CSV file ({exc})", file=path)
 
 
 class _Table:
@@ -40,7 +62,7 @@ class _Table:
                 io.StringIO(text), dtype=str, keep_default_na=False, skipinitialspace=True
             )
         except pd.errors.ParserError as exc:
-            raise FormatError(f"not a readable CSV file ({exc})", file=path) from None
+            raise csv_parse_error(exc, path, text) from None
         except pd.errors.EmptyDataError:
             raise FormatError("empty file (expected a header line)", file=path, line=1) from None
         frame.columns = [str(c).strip().lower() for c in frame.columns]
@@ -155,6 +177,24 @@ _BLANK_LINE = re.compile(r"\n[ \t]*\r?\n")  # a blank line after the first
 _BLANK_FIRST = re.compile(r"[ \t]*\r?\n")
 
 
+def _splits_in_range(t: _Table, company: pd.Series, ratio: pd.Series, is_split: BoolArray) -> None:
+    """All of a company's splits together stay within ``MAX_SPLIT`` squared either way (a
+    share count divided by a vanishing factor would be infinite)."""
+    rows = np.flatnonzero(is_split)
+    if not rows.size:
+        return
+    logs = pd.Series(np.log(ratio.to_numpy(dtype=float)[rows]), index=rows)
+    running = logs.groupby(company.to_numpy()[rows]).cumsum()
+    bound = 2 * np.log(MAX_SPLIT)
+    over = np.zeros(t.n, dtype=bool)
+    over[running.index[np.abs(running.to_numpy()) > bound]] = True
+    t.fail(
+        over,
+        "quantity",
+        f"this split takes the company's splits together beyond {MAX_SPLIT**2:g} either way",
+    )
+
+
 def record_lines(text: str, n: int) -> np.ndarray:
     """The physical line (1-based, as in an editor) where each of the ``n`` data rows of
     the CSV ``text`` starts: blank lines (which the reader skips) and newlines inside
@@ -164,10 +204,13 @@ def record_lines(text: str, n: int) -> np.ndarray:
     starts: list[int] = []
     reader = csv.reader(io.StringIO(text, newline=""))
     before = 0
-    for row in reader:
-        if len(row) > 1 or (row and row[0].strip()):
-            starts.append(before + 1)
-        before = reader.line_num
+    try:
+        for row in reader:
+            if len(row) > 1 or (row and row[0].strip()):
+                starts.append(before + 1)
+            before = reader.line_num
+    except csv.Error:  # what pandas read and Python's reader refuses (a field over 128 KiB)
+        starts = []
     if len(starts) != n + 1:  # not read as pandas read it: fall back to one row a line
         return np.arange(2, n + 2, dtype=np.int64)
     return np.asarray(starts[1:], dtype=np.int64)
@@ -216,6 +259,12 @@ def read_transactions_csv(
         "quantity",
         "quantity must be positive, got {value} (a sale is action 'sell', not a negative buy)",
     )
+    t.fail(
+        is_split & ((quantity < 1 / MAX_SPLIT) | (quantity > MAX_SPLIT)).to_numpy(),
+        "quantity",
+        f"a split's ratio must lie between 1/{MAX_SPLIT:g} and {MAX_SPLIT:g}, got {{value}}",
+    )
+    _splits_in_range(t, company, quantity, is_split)
     needs_price = action.isin(["buy", "sell", "dividend"]).to_numpy()
     price = t.numbers("price", required=needs_price)
     t.fail(needs_price & (price <= 0).to_numpy(), "price", "price must be positive, got {value}")

@@ -8,6 +8,8 @@
 * Dates lie in :data:`MIN_DATE` .. :data:`MAX_DATE` (1900-01-01 .. 2199-12-31): every
   day in it is a valid ``datetime64[ns]`` (1677..2262), so date arithmetic, calendars and
   the return solvers never overflow; nothing in a ledger is older or further out.
+* A split's ratio lies in 1/10,000 .. 10,000 (:data:`MAX_SPLIT`), and a company's
+  splits together in 1e-8 .. 1e8: the ledger divides share counts by the running factor.
 * Ids and names are no longer than the database columns that hold them
   (``conviction.store.tables``): PostgreSQL enforces those lengths, SQLite does not, so
   the readers refuse a longer one with a clear error rather than depend on the database.
@@ -23,6 +25,7 @@ __all__ = [
     "MAX_LOT",
     "MAX_MAGNITUDE",
     "MAX_NAME",
+    "MAX_SPLIT",
     "MAX_TICKER",
     "MIN_DATE",
     "date_error",
@@ -30,6 +33,10 @@ __all__ = [
 
 #: The largest magnitude of a quantity, price, fee, amount or FX rate (exclusive).
 MAX_MAGNITUDE = 1e15
+#: A split's ratio lies in 1/MAX_SPLIT .. MAX_SPLIT, and a company's splits together in
+#: the square of that range: a share count is divided by the running split factor, which
+#: must never vanish (a ratio of 1e-320 made share counts infinite).
+MAX_SPLIT = 1e4
 #: The earliest date accepted anywhere (a transaction, a mark, a rate, ``as_of``).
 MIN_DATE = dt.date(1900, 1, 1)
 #: The latest date accepted anywhere.

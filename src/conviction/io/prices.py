@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from conviction.errors import FormatError
-from conviction.io.csv_tables import record_lines
+from conviction.io.csv_tables import csv_parse_error, record_lines
 from conviction.io.limits import MAX_DATE, MAX_MAGNITUDE, MIN_DATE, date_error
 from conviction.io.text_files import read_text_file
 
@@ -30,7 +30,7 @@ def read_price_csv(path: str | Path, *, column: str | None = None) -> pd.Series:
     try:
         frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
     except pd.errors.ParserError as exc:
-        raise FormatError(f"not a readable CSV file ({exc})", file=path) from None
+        raise csv_parse_error(exc, path, text) from None
     except pd.errors.EmptyDataError:
         raise FormatError("empty file (expected a header line)", file=path, line=1) from None
     line_of = record_lines(text, len(frame))
