@@ -37,9 +37,10 @@ def init(
     ),
 ) -> None:
     """Create the database (or bring its schema up to date)."""
-    from conviction.store import connect_for_writing
+    from conviction.store.engine import writing
 
-    connect_for_writing(settings.db_url)
+    with writing(settings.db_url):
+        pass
     err.print(styled(f"database ready: {settings.db_url}"))
     if folder is not None:
         folder.mkdir(parents=True, exist_ok=True)
@@ -70,15 +71,14 @@ def load(
     API and fetched prices are kept. A database holds one book.
     """
     from conviction.io.book_reader import find_book_toml, read_book
-    from conviction.store import connect_for_writing
+    from conviction.store.engine import writing
     from conviction.store.loading import load_book
 
     toml = find_book_toml(path)
     book = read_book(path)
-    engine = connect_for_writing(settings.db_url)
     # a spinner on stderr, only on a terminal: stdout stays clean for --json
     busy = err.status("writing to the database (one transaction)")
-    with busy if err.is_terminal else nullcontext():
+    with writing(settings.db_url) as engine, busy if err.is_terminal else nullcontext():
         written = load_book(engine, toml, book, replace=replace)
     if as_json:
         print_json(written)
@@ -213,18 +213,17 @@ def prices_fetch(
 ) -> None:
     """Fetch daily closes and cache them in the database as marks (or FX rates)."""
     from conviction.io.yahoo import YahooSource
-    from conviction.store import connect_for_writing
     from conviction.store import read_book as read_stored_book
+    from conviction.store.engine import writing
     from conviction.store.prices import store_fetched
 
-    engine = connect_for_writing(settings.db_url)
-    book = read_stored_book(engine)
-    source = YahooSource()
-    fetched = {
-        t: source.history(t, parse_date(start, "--start") or dt.date(2000, 1, 1)) for t in tickers
-    }
-    with engine.begin() as conn:
-        counts = store_fetched(conn, book, fetched)
+    with writing(settings.db_url) as engine:
+        book = read_stored_book(engine)
+        source = YahooSource()
+        since = parse_date(start, "--start") or dt.date(2000, 1, 1)
+        fetched = {t: source.history(t, since) for t in tickers}
+        with engine.begin() as conn:
+            counts = store_fetched(conn, book, fetched)
     for ticker, n in counts.items():
         out.print(f"{ticker}: {n} closes stored")
 

@@ -231,13 +231,12 @@ def thesis_update(
     as_json: bool = JSON,
 ) -> None:
     """Record a new dated state of a milestone (earlier states are kept)."""
-    from conviction.store import connect_for_writing
+    from conviction.store.engine import writing
     from conviction.store.theses_tables import update_thesis
 
     on = parse_date(date, "--date") or dt.date.today()
     new_due = parse_date(due, "--due")
-    engine = connect_for_writing(settings.db_url)
-    with engine.begin() as conn:
+    with writing(settings.db_url) as engine, engine.begin() as conn:
         entry = update_thesis(
             conn,
             thesis_id,

@@ -16,6 +16,8 @@ and the one writer do not block each other.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +39,7 @@ __all__ = [
     "place_of",
     "read_only_sqlite_uri",
     "upgrade",
+    "writing",
 ]
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -91,6 +94,17 @@ def connect_for_writing(url: str) -> Engine:
         event.listen(engine, "connect", _sqlite_write_pragmas)
     upgrade(engine)
     return engine
+
+
+@contextmanager
+def writing(url: str) -> Iterator[Engine]:
+    """``connect_for_writing(url)`` for one command: its pooled connections are closed
+    when the block ends (a command run in process, as the tests run them, leaves none)."""
+    engine = connect_for_writing(url)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
 
 
 def upgrade(engine: Engine) -> None:
