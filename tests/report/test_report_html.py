@@ -103,8 +103,8 @@ class _Page(HTMLParser):
                 self.loads.append(("script", a["src"]))
             else:
                 self.inline_scripts += 1
-        if tag == "link" and a.get("href"):
-            self.loads.append((a.get("rel", "link"), a["href"]))
+        if tag == "link" and a.get("href") and not a["href"].startswith("data:"):
+            self.loads.append((a.get("rel", "link"), a["href"]))  # (data: loads nothing)
         if tag in ("img", "iframe", "embed", "source", "audio", "video") and a.get("src"):
             self.loads.append((tag, a["src"]))
         if tag in ("td", "th"):
