@@ -28,6 +28,7 @@ from conviction.book.model import (
     Book,
 )
 from conviction.errors import StoreError
+from conviction.store.reading import FLOAT_COLUMNS
 from conviction.store.tables import (
     AccountRow,
     BookRow,
@@ -245,7 +246,6 @@ def _driver(conn: Connection) -> Any:
 
 # --- helpers ----------------------------------------------------------------------------
 
-_FLOAT = {"quantity", "price", "fees", "fx_rate", "rate"}
 _NULLABLE = {"account_id", "company_id", "currency", "lot", "grade"}
 
 
@@ -261,7 +261,7 @@ def _insert_frame(
         if src == "date":
             days = values.to_numpy().astype("datetime64[D]")
             cols.append(np.datetime_as_string(days, unit="D").tolist())
-        elif src in _FLOAT:
+        elif src in FLOAT_COLUMNS:
             arr = values.to_numpy(dtype=float)
             cols.append([x if np.isfinite(x) else None for x in arr.tolist()])
         elif src == "line":

@@ -32,7 +32,7 @@ from conviction.store.columns import ColumnReader
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
-__all__ = ["count_transactions", "read_book_at", "read_book_from"]
+__all__ = ["FLOAT_COLUMNS", "count_transactions", "read_book_at", "read_book_from"]
 
 # Each large table: (table, its columns as Book names them (SQL expressions, in order)).
 _TRANSACTIONS = (
@@ -64,7 +64,8 @@ _FX = (
     FX_COLUMNS,
 )
 
-_FLOAT = {"quantity", "price", "fees", "fx_rate", "rate"}
+#: The book's columns stored as floats (NULL: NaN), in every table.
+FLOAT_COLUMNS = frozenset({"quantity", "price", "fees", "fx_rate", "rate"})
 
 
 def read_book_from(dbapi: Any, *, columnar: ColumnReader | None = None) -> Book:
@@ -170,7 +171,7 @@ def _read_table(
 def _kind(column: str) -> str:
     if column == "date":
         return "date"
-    if column in _FLOAT:
+    if column in FLOAT_COLUMNS:
         return "float"
     return "int" if column == "line" else "text"
 
@@ -184,7 +185,7 @@ def _read_frame(dbapi: Any, sql: str, columns: Sequence[str]) -> pd.DataFrame:
         if c == "date":
             days = pd.to_datetime(col.astype(str), format="%Y-%m-%d").to_numpy()
             out[c] = days.astype("datetime64[D]")
-        elif c in _FLOAT:
+        elif c in FLOAT_COLUMNS:
             out[c] = pd.to_numeric(col).to_numpy(dtype=float)
         elif c == "line":
             out[c] = col.fillna(0).to_numpy(dtype=np.int64)
@@ -214,9 +215,10 @@ def read_book_at(url: str | Engine, *, before_read: Callable[[int], None] | None
         return read_book(engine)
     conn = open_read_only(path)
     try:
+        transactions = count_transactions(conn)
         if before_read is not None:
-            before_read(count_transactions(conn))
-        return read_book_from(conn, columnar=_columns_if_large(conn, str(path)))
+            before_read(transactions)
+        return read_book_from(conn, columnar=_columns_if_large(conn, str(path), transactions))
     finally:
         conn.close()
 
@@ -229,9 +231,9 @@ def count_transactions(dbapi: Any) -> int:
 _COLUMNAR_ROWS = 5_000
 
 
-def _columns_if_large(conn: Any, filename: str) -> ColumnReader | None:
-    sql = 'SELECT (SELECT count(*) FROM "transactions") + (SELECT count(*) FROM "mark")'
-    if int(_rows(conn, sql)[0][0]) < _COLUMNAR_ROWS:
+def _columns_if_large(conn: Any, filename: str, transactions: int) -> ColumnReader | None:
+    marks = int(_rows(conn, 'SELECT count(*) FROM "mark"')[0][0])
+    if transactions + marks < _COLUMNAR_ROWS:
         return None
     from conviction.store.columns import sqlite_column_reader
 

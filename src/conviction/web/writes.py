@@ -116,10 +116,7 @@ def _validate(book: Book, new: pd.DataFrame) -> pd.DataFrame:
     combined transactions, in the store's order (date, then the order rows were stored)."""
     from conviction.io.book_reader import validate_book
 
-    tx = book.transactions.astype({"file": object})
-    combined = pd.concat([tx, new], ignore_index=True)
-    order = np.argsort(combined["date"].to_numpy().astype("datetime64[D]"), kind="stable")
-    combined = combined.iloc[order].reset_index(drop=True)
+    combined = _appended(book.transactions, new)
     try:
         validate_book(replace(book, transactions=combined))
     except InputError as exc:
@@ -196,6 +193,12 @@ def _marks_after(stored: pd.DataFrame, marks: Sequence[NewMark]) -> pd.DataFrame
         },
         columns=list(MARK_COLUMNS),
     )
+    return _appended(stored, new)
+
+
+def _appended(stored: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
+    """``new`` rows after the ``stored`` ones, in the store's order: by date, and within a
+    date in the order they were stored (a stable sort; new rows get the higher ids)."""
     both = pd.concat([stored.astype({"file": object}), new], ignore_index=True)
     order = np.argsort(both["date"].to_numpy().astype("datetime64[D]"), kind="stable")
     return both.iloc[order].reset_index(drop=True)
