@@ -202,15 +202,19 @@ def _largest_accounts(accounts: tuple[str, ...], values: Any) -> dict[str, Any]:
     return out
 
 
-def render_report(d: ReportData, *, inline_plotly: bool = True) -> str:
+def render_report(
+    d: ReportData, *, inline_plotly: bool = True, plotly_src: str | None = None
+) -> str:
     """The whole report as one HTML document. ``inline_plotly=False`` leaves plotly.js out
-    (for a page that loads it once from elsewhere, such as the web app)."""
+    (for a page that loads it once from elsewhere, such as the web app); ``plotly_src``:
+    then load it from this URL (``<script src=...>``)."""
     figs = {k: figure_html(f, f"fig-{k}") for k, f in report_figures(d).items()}
     template = environment().get_template("report.html.j2")
     return template.render(
         d=d,
         fig=_Figures(figs),
         plotly_js=Markup(plotly_js()) if inline_plotly else None,
+        plotly_src=None if inline_plotly else plotly_src,
     )
 
 

@@ -112,7 +112,7 @@ def create_app(
         summary="Long-horizon, concentrated, founder-centric investing: the book over HTTP.",
         version="1",
         openapi_url="/api/v1/openapi.json",
-        docs_url=None,  # the Swagger and ReDoc pages load their scripts from a CDN
+        docs_url=None,  # Swagger UI is a page of ours (pages.api_docs): no CDN
         redoc_url=None,
         lifespan=lifespan,
     )

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import secrets
+from functools import lru_cache
 from typing import Annotated, Any
 
 import numpy as np
@@ -37,6 +38,7 @@ def _env(request: Request) -> Environment:
         env = environment(PackageLoader("conviction.web", "templates"))
         env.filters["day"] = _np_date
         env.globals["ID_LINK"] = _ID_LINK
+        env.globals["plotly_url"] = PLOTLY_URL
         request.app.state.jinja = env
     return env  # type: ignore[no-any-return]
 
@@ -116,13 +118,78 @@ def _missing(what: str, key: str) -> HTTPException:
     return HTTPException(status.HTTP_404_NOT_FOUND, {"message": f"no {what} {key!r}"})
 
 
-@router.get("/static/plotly.min.js")
+def _plotly_version() -> str:
+    from plotly.offline import get_plotlyjs_version  # type: ignore[import-untyped]
+
+    version: str = get_plotlyjs_version()
+    return version
+
+
+#: Where pages load plotly.js from: the version in the name, so the browser may keep it
+#: for a year (a new plotly package is a new URL). Each page used to load the 4.8 MB
+#: bundle afresh (1.3-3.0 s a page in Chromium; docs/benchmarks.md).
+PLOTLY_URL = f"/static/plotly-{_plotly_version()}.min.js"
+
+
+@lru_cache(maxsize=1)
+def _plotly_bytes() -> bytes:
+    return plotly_js().encode("utf-8")
+
+
+@router.get(PLOTLY_URL)
 def plotly_bundle() -> Response:
     return Response(
-        plotly_js(),
+        _plotly_bytes(),
+        media_type="text/javascript",
+        headers={"Cache-Control": "public, max-age=31536000, immutable"},
+    )
+
+
+@router.get("/static/plotly.min.js")
+def plotly_bundle_unversioned() -> Response:
+    """The same bundle under its old name (cached for a day)."""
+    return Response(
+        _plotly_bytes(),
         media_type="text/javascript",
         headers={"Cache-Control": "public, max-age=86400"},
     )
+
+
+#: Swagger UI's files, from the ``fastapi-offline`` package (no CDN).
+_SWAGGER = {"swagger-ui-bundle.js": "text/javascript", "swagger-ui.css": "text/css"}
+
+
+@lru_cache(maxsize=len(_SWAGGER))
+def _swagger_file(name: str) -> bytes:
+    from importlib.resources import files
+
+    return files("fastapi_offline").joinpath("static", name).read_bytes()
+
+
+@router.get("/static/swagger/{name}")
+def swagger_asset(name: str) -> Response:
+    if name not in _SWAGGER:
+        raise _missing("file", name)
+    return Response(
+        _swagger_file(name),
+        media_type=_SWAGGER[name],
+        headers={"Cache-Control": "public, max-age=86400"},
+    )
+
+
+@router.get("/api/v1/docs", response_class=HTMLResponse)
+def api_docs(request: Request) -> HTMLResponse:
+    """Swagger UI over ``/api/v1/openapi.json``, its script and styles from this server."""
+    from fastapi.openapi.docs import get_swagger_ui_html
+
+    page = get_swagger_ui_html(
+        openapi_url="/api/v1/openapi.json",
+        title="conviction · API",
+        swagger_js_url="/static/swagger/swagger-ui-bundle.js",
+        swagger_css_url="/static/swagger/swagger-ui.css",
+        swagger_favicon_url="data:,",
+    )
+    return HTMLResponse(_nonce_every_script(bytes(page.body).decode(), _nonce(request)))
 
 
 @router.get("/static/app.js")
@@ -380,7 +447,8 @@ def report_page(request: Request, ctx: Ctx) -> HTMLResponse:
         projection = done[-1].result.result if done else None
     lines = ctx.cached("policies", lambda: _policy_lines(ctx))
     full = replace(d, projection=projection, projection_name=ctx.projection, policies=tuple(lines))
-    return HTMLResponse(_nonce_every_script(render_report(full), _nonce(request)))
+    page = render_report(full, inline_plotly=False, plotly_src=PLOTLY_URL)
+    return HTMLResponse(_nonce_every_script(page, _nonce(request)))
 
 
 def _np_date(value: Any) -> str:

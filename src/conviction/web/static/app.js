@@ -10,6 +10,21 @@
   }
   const tokenForm = document.getElementById("token-form");
   if (tokenForm) tokenForm.addEventListener("submit", (event) => event.preventDefault());
+  // Incognito: amounts (cards, number cells, chart axes) blurred; kept in localStorage.
+  const HIDE = "conviction-incognito";
+  const hide = document.getElementById("incognito");
+  function incognito(on) {
+    document.documentElement.classList.toggle("incognito", on);
+    if (hide) { hide.setAttribute("aria-pressed", on ? "true" : "false"); hide.textContent = on ? "show amounts" : "hide amounts"; }
+  }
+  incognito(localStorage.getItem(HIDE) === "1");
+  if (hide) {
+    hide.addEventListener("click", () => {
+      const on = !document.documentElement.classList.contains("incognito");
+      localStorage.setItem(HIDE, on ? "1" : "0");
+      incognito(on);
+    });
+  }
   const token = () => (box && box.value.trim()) || sessionStorage.getItem(KEY) || "";
 
   async function call(method, url, body) {
