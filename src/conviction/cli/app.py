@@ -110,6 +110,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "conviction.cli.theses_commands",
         "Theses: list, show, update milestones.",
     ),
+    "import": (
+        "conviction.cli.import_commands",
+        "Import broker statements into the book's transactions file, then load the book.",
+    ),
 }
 
 

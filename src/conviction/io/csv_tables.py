@@ -225,13 +225,14 @@ def read_transactions_csv(
 
     Optional columns: ``currency`` (the row settles in it; default the account's),
     ``fx_rate`` (the rate it converted at; default that day's), ``lot`` (specific lots).
+    ``ref`` (a broker's id, kept by ``conviction import``; read but not stored).
     A split row's ``account`` may be empty: a split is a company event for every account.
     """
     path = Path(path)
     t = _Table(
         path,
         ("date", "account", "company", "action", "quantity"),
-        ("price", "fees", "currency", "fx_rate", "lot"),
+        ("price", "fees", "currency", "fx_rate", "lot", "ref"),
     )
     dates = t.dates()
     action = t.one_of("action", ACTIONS, "action")
@@ -285,7 +286,8 @@ def read_transactions_csv(
         f"lot label is longer than {MAX_LOT} characters",
     )
     t.no_duplicates(
-        ["date", "account", "company", "action", "quantity", "price", "lot"], "transaction"
+        ["date", "account", "company", "action", "quantity", "price", "lot", "ref"],
+        "transaction",
     )
     return pd.DataFrame(
         {
