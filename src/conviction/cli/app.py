@@ -94,6 +94,14 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "conviction.cli.projection_commands",
         "Project the book's holdings N years ahead: value percentiles, P(target), drawdowns.",
     ),
+    "sensitivity": (
+        "conviction.cli.sensitivity_commands",
+        "Which input decides the target: a tornado on common random numbers, Sobol indices.",
+    ),
+    "solve": (
+        "conviction.cli.sensitivity_commands",
+        "What must be true: the value each company and driver must reach for the target.",
+    ),
     "report": (
         "conviction.cli.report_commands",
         "Write the report: value, attribution, concentration, projection, policies, theses.",

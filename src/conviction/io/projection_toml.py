@@ -12,6 +12,7 @@ The format (documented with examples in docs/projection.md)::
     [[driver]]              name, distribution, value | mean sd | low high | low mode high
                             | formula, note
     [[driver_correlation]]  a, b, rho
+    [[sensitivity]]         input, low, high (read by conviction.io.sensitivity_toml)
 
 Every error names the file, the line and the key. With a ``Book``, companies and people are
 checked against it, tickers resolve to company ids, key people come from the book, and
@@ -81,7 +82,13 @@ _KEYS: dict[str, set[str]] = {
     "driver": {"name", "distribution", "value", "mean", "sd", "low", "high", "mode", "formula"}
     | {"note", "unit"},
     "driver_correlation": {"a", "b", "rho"},
+    # read by conviction.io.sensitivity_toml
+    "sensitivity": {"input", "low", "high"},
 }
+
+
+#: The top-level tables of a projection file ([[sensitivity]]: conviction.io.sensitivity_toml).
+_TABLES = ("projection", "driver", "driver_correlation", "sensitivity")
 
 
 @dataclass(frozen=True)
@@ -183,10 +190,10 @@ def read_projection(
         ) from None
     r = _Reader(path, text)
     for key in doc:
-        if key not in ("projection", "driver", "driver_correlation"):
+        if key not in _TABLES:
             raise r.error(
                 FormatError,
-                f"unknown table '{key}' (known: projection, driver, driver_correlation)",
+                f"unknown table '{key}' (known: {', '.join(_TABLES)})",
                 key,
                 None,
                 None,
