@@ -445,7 +445,9 @@ def _bar(inp: SensitivityInput, lo: Float64Array, hi: Float64Array, k: float, n:
 # ---------------------------------------------------------------------------- Sobol
 
 
-def evaluate_drivers(model: DriverModel, z: Float64Array) -> dict[str, Float64Array]:
+def evaluate_drivers(
+    model: DriverModel, z: Float64Array, given: dict[str, Float64Array] | None = None
+) -> dict[str, Float64Array]:
     """Every driver's value for independent standard-normal scores ``z`` (n, random
     drivers): the copula's factor, then each driver's quantile, then the formulas."""
     n = z.shape[0]
@@ -458,6 +460,8 @@ def evaluate_drivers(model: DriverModel, z: Float64Array) -> dict[str, Float64Ar
         d = by_name[name]
         if d.expr is not None:
             values[name] = d.expr.evaluate(values, n)
+        elif given is not None and name in given:  # precomputed (quantiles are slow)
+            values[name] = given[name]
         elif d.is_random:
             values[name] = d.quantile(z[:, column[name]])
         else:

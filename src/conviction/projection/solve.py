@@ -29,7 +29,6 @@ from conviction._typing import Float64Array, SeedLike
 from conviction.projection.engine import WIPED_OUT, _block_size, _generators, normalise_seed
 from conviction.projection.sensitivity import (
     Terminals,
-    _pin,
     evaluate_drivers,
     simulate_terminals,
 )
@@ -225,6 +224,7 @@ def solve(
             if a.model == "driver"
         ]
         base_dv = evaluate_drivers(model, z)
+        base_random = {r: base_dv[r] for r in model.random}
         # the jumps on each driver company: its log multiple less its driver's
         jumps = {
             i: t.log_company[:, i] - np.log(np.maximum(base_dv[name] / s, WIPED_OUT))
@@ -240,7 +240,8 @@ def solve(
             span = max(abs(hi_v), abs(lo_v), 1.0)
 
             def book_d(v: float, name: str = name) -> Float64Array:
-                dv = evaluate_drivers(_pin(model, name, v), z)
+                given = {**base_random, name: np.full(z.shape[0], v)}
+                dv = evaluate_drivers(model, z, given)
                 out = fixed.copy()
                 for i, dn, s in dcols:
                     out += w[i] * np.exp(np.log(np.maximum(dv[dn] / s, WIPED_OUT)) + jumps[i])
