@@ -11,16 +11,16 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from conviction.book.model import Book
 from conviction.errors import FormatError
-from conviction.ledger.book_status import BookStatus
-from conviction.ledger.history import Freq, HistoryReport
-from conviction.theses.model import Scorecard, Thesis
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # each answer imports its module when asked for (start-up of a command)
+    from conviction.book.model import Book
+    from conviction.ledger.book_status import BookStatus
     from conviction.ledger.gains import GainsReport
+    from conviction.ledger.history import Freq, HistoryReport
     from conviction.ledger.private import PrivateReport
-from conviction.theses.triggers import Review, ReviewSettings
+    from conviction.theses.model import Scorecard, Thesis
+    from conviction.theses.triggers import Review, ReviewSettings
 
 __all__ = [
     "book_gains",
