@@ -91,9 +91,11 @@ def import_command(
     for line in plan.skipped:
         err.print(styled(("skipped: ", "yellow"), line))
     if plan.rows:
+        from rich import box
         from rich.table import Table
 
-        table = Table(title="rows that would be added" if dry_run else "rows added")
+        title = "rows that would be added" if dry_run else "rows added"
+        table = Table(title=title, box=box.SIMPLE_HEAD, pad_edge=False)
         columns = [
             "date",
             "account",
@@ -105,8 +107,10 @@ def import_command(
             "currency",
             "ref",
         ]
-        for c in columns:
-            table.add_column(c)
+        columns = [c for c in columns if any(row.get(c) for row in plan.rows)]
+        for c in columns:  # a narrow terminal folds a header first, never cuts a cell
+            widest = max(len(row.get(c, "")) for row in plan.rows)
+            table.add_column(c, min_width=widest, overflow="fold")
         for row in plan.rows:
             table.add_row(*(row.get(c, "") for c in columns))
         out.print(table)

@@ -249,7 +249,8 @@ def _check_accounts(statements: list[Statement], account: str, mapping: ImportMa
                 f"the statement is for broker account {s.broker_account}, but --account "
                 f"{account} is broker account {expected}",
                 file=s.file,
-                field="accountId" if s.kind == "ibkr" else "account",
+                line=s.account_line,
+                field=s.account_field,
             )
         other = owner.get(s.broker_account)
         if other is not None and other != account:
@@ -257,7 +258,8 @@ def _check_accounts(statements: list[Statement], account: str, mapping: ImportMa
                 f"the statement is for broker account {s.broker_account}, which the import "
                 f"map gives to account {other}, not {account}",
                 file=s.file,
-                field="accountId" if s.kind == "ibkr" else "account",
+                line=s.account_line,
+                field=s.account_field,
             )
 
 

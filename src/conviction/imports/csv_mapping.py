@@ -7,7 +7,10 @@ action. Ready mappings ship in ``conviction/imports/mappings/`` (``schwab``,
 one's own (docs/imports.md). A word of the action column that the mapping does not know is
 an error naming the file, the line and the column: a new kind of row is never guessed.
 Each row's reference is ``csv:<mapping>:<id column>`` or, when the export has no id
-column, a hash of the row's cells (the same row in an overlapping export is the same row).
+column, a hash of the row's cells (the same row in an overlapping export is the same row;
+the same cells twice in one export are two rows, ``<hash>`` and ``<hash>-2``). Blank lines
+before the header, and lines after it with no date and no action word (a broker's totals
+and disclaimers), are skipped and listed.
 """
 
 from __future__ import annotations
@@ -115,7 +118,10 @@ def read_csv_export(path: Path, mapping: CsvMapping) -> Statement:
     except UnicodeDecodeError:
         raise FormatError("not UTF-8 text", file=path) from None
     lines = text.splitlines(keepends=True)
-    body = "".join(lines[mapping.skip_lines :])
+    skip = mapping.skip_lines
+    while skip < len(lines) and not lines[skip].strip():  # blank lines before the header
+        skip += 1
+    body = "".join(lines[skip:])
     reader = csv.reader(io.StringIO(body), delimiter=mapping.delimiter)
     try:
         header = [h.strip() for h in next(reader)]
@@ -136,13 +142,15 @@ def read_csv_export(path: Path, mapping: CsvMapping) -> Statement:
         cols.account,
         *cols.fees,
     ]
-    head_line = mapping.skip_lines + 1
+    head_line = skip + 1
     for name in wanted:
         if name and name not in header:
             raise FormatError(f"missing column '{name}'", file=path, line=head_line, field=name)
     index = {h: i for i, h in enumerate(header)}
-    statement = Statement(path, f"csv:{mapping.name}", None)
+    statement = Statement(path, f"csv:{mapping.name}", None, account_field=cols.account)
     accounts: set[str] = set()
+    first_line: dict[str, int] = {}
+    seen: dict[str, int] = {}
     for cells in reader:
         line = head_line + reader.line_num - 1
         cell = _Cells(cells, index, path, line, mapping)
@@ -153,7 +161,10 @@ def read_csv_export(path: Path, mapping: CsvMapping) -> Statement:
                 cell.get(cols.date).split(" as of ")[0], mapping.date_format
             ).date()
         except ValueError:
-            if len(cells) < len(header) // 2:  # a trailing disclaimer, not a row
+            # a trailing disclaimer or a total line ("Transactions Total",,,..,"$-26.12"):
+            # no date and no action word, so not a row
+            if len(cells) < len(header) // 2 or not cell.get(cols.action):
+                statement.skipped.append(f"line {line}: {cell.get(cols.date)[:40]} (no date)")
                 continue
             raise FormatError(
                 f"expected a date like {mapping.date_format}, got {cell.get(cols.date)!r}",
@@ -175,11 +186,26 @@ def read_csv_export(path: Path, mapping: CsvMapping) -> Statement:
             statement.skipped.append(f"line {line}: {word}")
             continue
         if cols.account and cell.get(cols.account):
+            if cell.get(cols.account) not in accounts:
+                first_line.setdefault(cell.get(cols.account), line)
             accounts.add(cell.get(cols.account))
         currency = (cell.get(cols.currency) if cols.currency else mapping.currency).upper()
         fees = sum((abs(cell.number(f) or Decimal(0)) for f in cols.fees), Decimal(0))
-        raw = "\x1f".join(c.strip() for c in cells)
-        ref_id = cell.get(cols.id) if cols.id else hashlib.sha1(raw.encode()).hexdigest()[:16]
+        if cols.id:
+            ref_id = cell.get(cols.id)
+            if not ref_id:
+                raise FormatError(
+                    "the id column is empty (a row's id is how a re-import knows it)",
+                    file=path,
+                    line=line,
+                    field=cols.id,
+                )
+        else:  # the row's cells; the same row twice in one export gets -2, -3...
+            raw = "\x1f".join(c.strip() for c in cells)
+            ref_id = hashlib.sha1(raw.encode()).hexdigest()[:16]
+            seen[ref_id] = seen.get(ref_id, 0) + 1
+            if seen[ref_id] > 1:
+                ref_id = f"{ref_id}-{seen[ref_id]}"
         ref = f"csv:{mapping.name}:{ref_id}"
         where = f"line {line}"
         security = Security(
@@ -228,10 +254,13 @@ def read_csv_export(path: Path, mapping: CsvMapping) -> Statement:
             statement.rows.append(BrokerRow(day, kind, abs(amount), ref, where, currency=currency))
     if len(accounts) == 1:
         statement.broker_account = accounts.pop()
+        statement.account_line = first_line[statement.broker_account]
     elif len(accounts) > 1:
+        second = sorted(first_line.values())[1]
         raise FormatError(
             f"the export holds several accounts: {', '.join(sorted(accounts))}",
             file=path,
+            line=second,
             field=cols.account,
         )
     return statement

@@ -45,7 +45,7 @@ def read_ibkr(path: Path) -> list[Statement]:
         ) from None
     out = []
     for st in response.FlexStatements:
-        statement = Statement(path, "ibkr", st.accountId)
+        statement = Statement(path, "ibkr", st.accountId, account_field="FlexStatement.accountId")
         for trade in st.Trades:
             _trade(statement, trade, enums)
         for cash in st.CashTransactions:

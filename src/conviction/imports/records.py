@@ -68,6 +68,8 @@ class Statement:
     broker_account: str | None
     rows: list[BrokerRow] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # what was read but has no row
+    account_field: str = "account"  # where the file says its account, for errors
+    account_line: int | None = None
 
 
 def decimal_text(value: Decimal | None) -> str:
