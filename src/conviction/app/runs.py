@@ -74,10 +74,14 @@ def project_book(
     as_of: dt.date | None = None,
     overrides: Overrides | None = None,
     runner: ChunkRunner | None = None,
+    scheduler: str | None = None,
+    workers: int | None = None,
     progress: Progress | None = None,
 ) -> ProjectedBook:
     """Run the projection in ``path`` from the book's values on ``as_of`` (default: the
-    book's date, else today)."""
+    book's date, else today), on ``runner``, else on the one
+    :func:`conviction.app.compute.open_runner` picks for ``scheduler`` and ``workers``."""
+    from conviction.app.compute import open_runner
     from conviction.app.reads import book_status
     from conviction.io.projection_toml import read_projection
     from conviction.projection import Projection
@@ -85,7 +89,12 @@ def project_book(
     st = book_status(book, as_of)
     start_values = {line.company: line.value for line in st.by_company}
     spec = read_projection(path, book=book, start_values=start_values, overrides=overrides)
-    result = Projection(spec).run(runner=runner, progress=progress)
+    projection = Projection(spec)
+    if runner is not None:
+        result = projection.run(runner=runner, progress=progress)
+    else:
+        with open_runner(scheduler=scheduler, workers=workers, paths=spec.paths) as chosen:
+            result = projection.run(runner=chosen, progress=progress)
     held = {c for c, v in start_values.items() if v > 0}
     return ProjectedBook(
         result=result,

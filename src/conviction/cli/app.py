@@ -295,6 +295,12 @@ def _root(
 
 #: The ``--json`` flag every command takes.
 JSON = typer.Option(False, "--json", help="Print JSON for programs instead of tables.")
+#: The ``--scheduler`` option of the commands that run projections.
+SCHEDULER = typer.Option(
+    None,
+    "--scheduler",
+    help="Run on this Dask cluster (tcp://host:8786; default: $CONVICTION_SCHEDULER, if set).",
+)
 
 
 def parse_date(value: str | None, option: str) -> dt.date | None:

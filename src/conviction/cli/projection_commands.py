@@ -9,14 +9,11 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from conviction.cli.app import app, err, out, print_json, settings, styled
+from conviction.cli.app import SCHEDULER, app, err, out, print_json, settings, styled
 from conviction.errors import FormatError
 
 if TYPE_CHECKING:
     from conviction.projection import ProjectionResult
-
-#: Below this many paths a process pool costs more than it saves.
-POOL_FROM_PATHS = 200_000
 
 
 @app.command("project")
@@ -39,23 +36,20 @@ def project_command(
     workers: int | None = typer.Option(
         None, "--workers", help="Processes (default: all CPUs for large runs; 1 = in process)."
     ),
+    scheduler: str | None = SCHEDULER,
     as_json: bool = typer.Option(False, "--json", help="Print JSON for programs."),
 ) -> None:
     """Project the book's holdings N years ahead: value percentiles, P(target), drawdowns."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from conviction.app.runs import project_book, projection_file
-    from conviction.io.projection_toml import Overrides, read_projection
-    from conviction.runners import InProcessRunner, ProcessRunner
+    from conviction.io.projection_toml import Overrides
     from conviction.store import connect, read_book
 
     path = projection_file(config)
     day = _date(as_of)
     book = read_book(connect(settings.db_url))
     overrides = Overrides(paths, years, seed, target_multiple, steps_per_year)
-    n_paths = read_projection(path, book=book, overrides=overrides).paths
-    n_workers = workers if workers is not None else (None if n_paths >= POOL_FROM_PATHS else 1)
-    runner = InProcessRunner() if n_workers == 1 else ProcessRunner(n_workers)
     started = time.perf_counter()
     if err.is_terminal and not as_json:
         # No auto-refresh: no thread, so the process pool may fork.
@@ -68,17 +62,25 @@ def project_command(
             auto_refresh=False,
             transient=True,
         ) as bar:
-            task = bar.add_task("paths", total=n_paths)
+            task = bar.add_task("paths", total=None)
 
             def progress(done: int, total: int) -> None:
                 bar.update(task, completed=done, total=total)
                 bar.refresh()
 
             run = project_book(
-                book, path, as_of=day, overrides=overrides, runner=runner, progress=progress
+                book,
+                path,
+                as_of=day,
+                overrides=overrides,
+                scheduler=scheduler,
+                workers=workers,
+                progress=progress,
             )
     else:
-        run = project_book(book, path, as_of=day, overrides=overrides, runner=runner)
+        run = project_book(
+            book, path, as_of=day, overrides=overrides, scheduler=scheduler, workers=workers
+        )
     elapsed = time.perf_counter() - started
     if as_json:
         from conviction.app.answers import to_json
