@@ -46,14 +46,21 @@ def sensitivity_book(
     *,
     as_of: dt.date | None = None,
     overrides: Overrides | None = None,
+    scheduler: str | None = None,
+    workers: int | None = None,
     progress: RunProgress | None = None,
 ) -> tuple[BookSpec, SensitivityResult]:
+    """The tornado and Sobol indices of the projection in ``path`` on the book, its runs'
+    blocks on the runner :func:`conviction.app.compute.open_runner` picks."""
+    from conviction.app.compute import open_runner
     from conviction.io.sensitivity_toml import read_sensitivity
-    from conviction.projection.sensitivity import sensitivity
+    from conviction.projection.sensitivity import sensitivity, sensitivity_inputs
 
     bs = book_spec(book, path, as_of=as_of, overrides=overrides)
     ranges, _ = read_sensitivity(path, bs.spec)
-    return bs, sensitivity(bs.spec, ranges, progress=progress)
+    work = bs.spec.paths * (1 + 2 * len(sensitivity_inputs(bs.spec, ranges)))
+    with open_runner(scheduler=scheduler, workers=workers, paths=work) as runner:
+        return bs, sensitivity(bs.spec, ranges, progress=progress, runner=runner)
 
 
 def solve_book(
@@ -63,8 +70,14 @@ def solve_book(
     probability: float = 0.5,
     as_of: dt.date | None = None,
     overrides: Overrides | None = None,
+    scheduler: str | None = None,
+    workers: int | None = None,
 ) -> tuple[BookSpec, SolveResult]:
+    """What must be true for the target, on the book; the run's blocks on the runner
+    :func:`conviction.app.compute.open_runner` picks."""
+    from conviction.app.compute import open_runner
     from conviction.projection.solve import solve
 
     bs = book_spec(book, path, as_of=as_of, overrides=overrides)
-    return bs, solve(bs.spec, probability=probability)
+    with open_runner(scheduler=scheduler, workers=workers, paths=bs.spec.paths) as runner:
+        return bs, solve(bs.spec, probability=probability, runner=runner)

@@ -7,8 +7,12 @@ from pathlib import Path
 
 import typer
 
-from conviction.cli.app import app, err, out, print_json, settings, styled
+from conviction.cli.app import SCHEDULER, app, err, out, print_json, settings, styled
 from conviction.errors import FormatError
+
+WORKERS = typer.Option(
+    None, "--workers", help="Processes (default: all CPUs for large runs; 1 = in process)."
+)
 
 
 def _setup(
@@ -35,6 +39,8 @@ def sensitivity_command(
     target_multiple: float | None = typer.Option(None, "--target-multiple", help="Target."),
     paths: int | None = typer.Option(None, "--paths", help="Paths per run (overrides)."),
     seed: int | None = typer.Option(None, "--seed", help="Random seed (overrides)."),
+    workers: int | None = WORKERS,
+    scheduler: str | None = SCHEDULER,
     as_json: bool = typer.Option(False, "--json", help="Print JSON for programs."),
 ) -> None:
     """Which input decides the target: a tornado on common random numbers, Sobol indices."""
@@ -49,7 +55,14 @@ def sensitivity_command(
         def progress(done: int, total: int) -> None:
             err.print(f"\rruns {done}/{total}", end="")
 
-    bs, res = sensitivity_book(book, path, overrides=ov, progress=progress)  # type: ignore[arg-type]
+    bs, res = sensitivity_book(
+        book,  # type: ignore[arg-type]
+        path,
+        overrides=ov,  # type: ignore[arg-type]
+        scheduler=scheduler,
+        workers=workers,
+        progress=progress,
+    )
     if progress is not None:
         err.print()
     if as_json:
@@ -114,6 +127,8 @@ def solve_command(
     probability: float = typer.Option(0.5, "--probability", help="P(target) to reach."),
     paths: int | None = typer.Option(None, "--paths", help="Paths (overrides)."),
     seed: int | None = typer.Option(None, "--seed", help="Random seed (overrides)."),
+    workers: int | None = WORKERS,
+    scheduler: str | None = SCHEDULER,
     as_json: bool = typer.Option(False, "--json", help="Print JSON for programs."),
 ) -> None:
     """What must be true: the value each company and driver must reach for the target."""
@@ -126,7 +141,14 @@ def solve_command(
             f"expected a probability in (0, 1), got {probability}", field="--probability"
         )
     book, path, ov = _setup(config, paths, seed, target_multiple)
-    bs, res = solve_book(book, path, probability=probability, overrides=ov)  # type: ignore[arg-type]
+    bs, res = solve_book(
+        book,  # type: ignore[arg-type]
+        path,
+        probability=probability,
+        overrides=ov,  # type: ignore[arg-type]
+        scheduler=scheduler,
+        workers=workers,
+    )
     if as_json:
         print_json({**res.to_dict(), "as_of": bs.as_of.isoformat(), "config": bs.config})
         return

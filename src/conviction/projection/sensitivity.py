@@ -29,9 +29,9 @@ correlated drivers the inputs are the independent scores before the copula's fac
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, replace
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 import numpy as np
 from scipy import special, stats
@@ -56,13 +56,16 @@ __all__ = [
     "SensitivityRange",
     "SensitivityResult",
     "SobolIndex",
+    "TerminalTask",
     "Terminals",
     "TornadoBar",
     "apply_input",
+    "run_terminals",
     "sensitivity",
     "sensitivity_inputs",
     "simulate_terminals",
     "sobol_drivers",
+    "terminal_tasks",
 ]
 
 InputKind = Literal[
@@ -71,6 +74,15 @@ InputKind = Literal[
 
 #: progress(runs done, runs in all)
 RunProgress = Callable[[int, int], None]
+
+
+class Runner(Protocol):
+    """Runs ``fn`` over ``tasks`` and yields the results in task order (any runner of
+    :mod:`conviction.runners`)."""
+
+    def map(
+        self, fn: Callable[[TerminalTask], Terminals], tasks: Sequence[TerminalTask]
+    ) -> Iterable[Terminals]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -326,27 +338,99 @@ class Terminals:
     log_driver: Float64Array
 
 
-def simulate_terminals(
-    spec: ProjectionSpec, seed: SeedLike = None, *, backend: str = "auto"
-) -> Terminals:
-    """Every path of ``spec``'s run (the draws :class:`Projection` uses for this seed), kept
-    at the horizon only: 3 · paths + paths · companies numbers."""
+#: Blocks per task when a run's terminals are computed by a runner.
+TERMINAL_CHUNK_BLOCKS = 16
+
+
+@dataclass(frozen=True)
+class TerminalTask:
+    """Blocks ``first_block`` up to ``last_block`` (excluded) of one run, kept at the
+    horizon; picklable (what a runner sends to a worker). ``book_only``: only the book's
+    multiple comes back (8 bytes a path), not the companies' and drivers' logs."""
+
+    spec: ProjectionSpec
+    entropy: int | tuple[int, ...]
+    spawn_key: tuple[int, ...]
+    first_block: int
+    last_block: int
+    backend: str = "auto"
+    book_only: bool = False
+
+
+def run_terminals(task: TerminalTask) -> Terminals:
+    """Simulate one task's blocks (in this or another process) and keep the horizon."""
+    spec = task.spec
     plan = build_plan(spec)
-    root = normalise_seed(spec.seed if seed is None else seed)
+    root = np.random.SeedSequence(task.entropy, spawn_key=task.spawn_key)
     books, comps, drvs = [], [], []
-    for block in range(spec.n_blocks):
+    for block in range(task.first_block, task.last_block):
         n = _block_size(spec, block)
         rng, driver_rng = _generators(root, block)
         dterm = driver_terminals(spec, plan, driver_rng, n)
-        out = simulate_block(plan, rng, n, dterm, backend=backend)
+        out = simulate_block(plan, rng, n, dterm, backend=task.backend)
         books.append(out.book[:, -1])
-        comps.append(out.log_terminal)
-        drvs.append(dterm)
+        if not task.book_only:
+            comps.append(out.log_terminal)
+            drvs.append(dterm)
+    if task.book_only:
+        empty = np.empty((0, 0))
+        return Terminals(np.concatenate(books), empty, empty)
     return Terminals(np.concatenate(books), np.concatenate(comps), np.concatenate(drvs))
 
 
-def _run_book(spec: ProjectionSpec, seed: SeedLike, backend: str) -> Float64Array:
-    return simulate_terminals(spec, seed, backend=backend).book
+def terminal_tasks(
+    spec: ProjectionSpec,
+    seed: SeedLike = None,
+    *,
+    backend: str = "auto",
+    book_only: bool = False,
+    chunk_blocks: int = TERMINAL_CHUNK_BLOCKS,
+) -> list[TerminalTask]:
+    """The tasks of one run of ``spec``: every block once, in order."""
+    root = normalise_seed(spec.seed if seed is None else seed)
+    entropy = root.entropy
+    if entropy is None:  # pragma: no cover - SeedSequence always fills it
+        raise SpecError("seed sequence without entropy")
+    ent: int | tuple[int, ...] = (
+        entropy if isinstance(entropy, int) else tuple(int(e) for e in entropy)
+    )
+    key = tuple(root.spawn_key)
+    return [
+        TerminalTask(spec, ent, key, b, min(spec.n_blocks, b + chunk_blocks), backend, book_only)
+        for b in range(0, spec.n_blocks, chunk_blocks)
+    ]
+
+
+def join_terminals(parts: Sequence[Terminals]) -> Terminals:
+    """One run's tasks' terminals, in task order, as one."""
+    if len(parts) == 1:
+        return parts[0]
+    return Terminals(
+        np.concatenate([p.book for p in parts]),
+        np.concatenate([p.log_company for p in parts]),
+        np.concatenate([p.log_driver for p in parts]),
+    )
+
+
+def simulate_terminals(
+    spec: ProjectionSpec,
+    seed: SeedLike = None,
+    *,
+    backend: str = "auto",
+    runner: Runner | None = None,
+) -> Terminals:
+    """Every path of ``spec``'s run (the draws :class:`Projection` uses for this seed), kept
+    at the horizon only: 3 · paths + paths · companies numbers. ``runner`` (default: here)
+    computes the blocks; the result does not depend on it."""
+    tasks = terminal_tasks(spec, seed, backend=backend)
+    return join_terminals(list((runner or _Here()).map(run_terminals, tasks)))
+
+
+class _Here:
+    def map(
+        self, fn: Callable[[TerminalTask], Terminals], tasks: Sequence[TerminalTask]
+    ) -> Iterator[Terminals]:
+        return map(fn, tasks)
 
 
 def sensitivity(
@@ -358,9 +442,11 @@ def sensitivity(
     sobol_n: int = 2**12,
     confidence_level: float = 0.95,
     progress: RunProgress | None = None,
+    runner: Runner | None = None,
 ) -> SensitivityResult:
     """The tornado of every input of ``spec`` (each end a run on the same random numbers)
-    and the drivers' Sobol indices."""
+    and the drivers' Sobol indices. ``runner`` (default: here) computes the blocks of every
+    run, all runs submitted at once; the result does not depend on it."""
     root = normalise_seed(spec.seed if seed is None else seed)
     entropy = root.entropy
     seed_out = entropy if isinstance(entropy, int) else None
@@ -369,24 +455,37 @@ def sensitivity(
     if progress is not None:
         progress(0, total)
     k = spec.target_multiple
-    base = _run_book(spec, root, backend)
+    # run 0: the base, whole (Sobol needs its companies); then each input's low and high
+    runs = [spec]
+    for inp in inputs:
+        runs += [apply_input(spec, inp, inp.low), apply_input(spec, inp, inp.high)]
+    tasks: list[TerminalTask] = []
+    owner: list[int] = []
+    for r, run_spec in enumerate(runs):
+        mine = terminal_tasks(run_spec, root, backend=backend, book_only=r > 0)
+        tasks += mine
+        owner += [r] * len(mine)
+    last_task = {r: i for i, r in enumerate(owner)}  # each run's last task
+    done: dict[int, Terminals] = {}
+    parts: list[Terminals] = []
+    for i, part in enumerate((runner or _Here()).map(run_terminals, tasks)):
+        parts.append(part)
+        if last_task[owner[i]] == i:
+            done[owner[i]] = join_terminals(parts)
+            parts = []
+            if progress is not None:
+                progress(len(done), total)
+    base_terms = done[0]
+    base = base_terms.book
     n = base.shape[0]
-    base_hit = base >= k
-    base_p = float(base_hit.mean())
-    if progress is not None:
-        progress(1, total)
-    bars: list[TornadoBar] = []
-    for i, inp in enumerate(inputs):
-        lo = _run_book(apply_input(spec, inp, inp.low), root, backend)
-        hi = _run_book(apply_input(spec, inp, inp.high), root, backend)
-        if progress is not None:
-            progress(3 + 2 * i, total)
-        bars.append(_bar(inp, lo, hi, k, n))
+    base_p = float((base >= k).mean())
+    bars = [
+        _bar(inp, done[1 + 2 * i].book, done[2 + 2 * i].book, k, n) for i, inp in enumerate(inputs)
+    ]
     bars.sort(key=lambda b: (-abs(b.p_swing), -abs(b.median_swing), b.input))
     notes: list[str] = []
     sob: tuple[SobolIndex, ...] = ()
     if spec.drivers is not None and len(spec.drivers.random) >= 2:
-        base_terms = simulate_terminals(spec, root, backend=backend)
         sob = sobol_drivers(
             spec, base_terms, n=sobol_n, seed=root, confidence_level=confidence_level
         )
@@ -510,7 +609,14 @@ def sobol_drivers(
     rng = np.random.Generator(np.random.PCG64(root.spawn(1)[0]))
     dists = [stats.uniform() for _ in model.random]
     res = stats.sobol_indices(func=func, n=n, dists=dists, rng=rng)
-    boot = res.bootstrap(confidence_level=confidence_level, n_resamples=n_resamples)
+    # SobolResult.bootstrap takes no rng: it draws from NumPy's global RandomState, so the
+    # intervals changed from run to run. Seeded here from the run's seed, then restored.
+    state = np.random.get_state()  # noqa: NPY002 - the state scipy reads
+    np.random.seed(int(rng.integers(0, 2**32)))  # noqa: NPY002
+    try:
+        boot = res.bootstrap(confidence_level=confidence_level, n_resamples=n_resamples)
+    finally:
+        np.random.set_state(state)  # noqa: NPY002
     first_ci = boot.first_order.confidence_interval
     total_ci = boot.total_order.confidence_interval
     return tuple(

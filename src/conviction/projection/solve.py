@@ -28,6 +28,7 @@ import numpy as np
 from conviction._typing import Float64Array, SeedLike
 from conviction.projection.engine import WIPED_OUT, _block_size, _generators, normalise_seed
 from conviction.projection.sensitivity import (
+    Runner,
     Terminals,
     evaluate_drivers,
     simulate_terminals,
@@ -127,13 +128,15 @@ def solve(
     probability: float = 0.5,
     backend: str = "auto",
     terminals: Terminals | None = None,
+    runner: Runner | None = None,
 ) -> SolveResult:
     """Per company, per asset drift and per random driver, the value for the median book to
-    reach ``spec.target_multiple`` and for P(target) to reach ``probability``."""
+    reach ``spec.target_multiple`` and for P(target) to reach ``probability``. ``runner``
+    (default: here) computes the run's blocks; the bisections run here, on its terminals."""
     if not 0.0 < probability < 1.0:
         raise ValueError(f"probability must lie in (0, 1), got {probability}")
     root = normalise_seed(spec.seed if seed is None else seed)
-    t = terminals or simulate_terminals(spec, root, backend=backend)
+    t = terminals or simulate_terminals(spec, root, backend=backend, runner=runner)
     k, years = spec.target_multiple, spec.years
     w = np.array(spec.start_values, dtype=np.float64)
     total = float(w.sum())
