@@ -37,6 +37,12 @@ def project_command(
         None, "--workers", help="Processes (default: all CPUs for large runs; 1 = in process)."
     ),
     scheduler: str | None = SCHEDULER,
+    scenario: list[str] | None = typer.Option(
+        None,
+        "--scenario",
+        help="Also run this [[scenario]] of the file, side by side on the same random "
+        "numbers (repeat for several).",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON for programs."),
 ) -> None:
     """Project the book's holdings N years ahead: value percentiles, P(target), drawdowns."""
@@ -50,6 +56,13 @@ def project_command(
     day = _date(as_of)
     book = read_book(connect(settings.db_url))
     overrides = Overrides(paths, years, seed, target_multiple, steps_per_year)
+    if scenario:
+        from conviction.cli.scenario_commands import project_scenarios_command
+
+        project_scenarios_command(
+            book, path, scenario, day, overrides, scheduler, workers, as_json=as_json
+        )
+        return
     started = time.perf_counter()
     if err.is_terminal and not as_json:
         # No auto-refresh: no thread, so the process pool may fork.

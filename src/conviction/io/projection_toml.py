@@ -13,6 +13,8 @@ The format (documented with examples in docs/projection.md)::
                             | formula, note
     [[driver_correlation]]  a, b, rho
     [[sensitivity]]         input, low, high (read by conviction.io.sensitivity_toml)
+    [[scenario]]            name, note, [[scenario.shock]] [[scenario.pin]]
+                            [[scenario.asset]] [[scenario.markdown]] (conviction.io.scenario_toml)
 
 Every error names the file, the line and the key. With a ``Book``, companies and people are
 checked against it, tickers resolve to company ids, key people come from the book, and
@@ -84,11 +86,18 @@ _KEYS: dict[str, set[str]] = {
     "driver_correlation": {"a", "b", "rho"},
     # read by conviction.io.sensitivity_toml
     "sensitivity": {"input", "low", "high"},
+    # read by conviction.io.scenario_toml
+    "scenario": {"name", "note", "shock", "pin", "asset", "markdown"},
+    "scenario.shock": {"person", "year", "loss"},
+    "scenario.pin": {"driver", "value", "low", "high", "mode"},
+    "scenario.asset": {"company", "expected_return", "volatility"},
+    "scenario.markdown": {"company", "fraction"},
 }
 
 
-#: The top-level tables of a projection file ([[sensitivity]]: conviction.io.sensitivity_toml).
-_TABLES = ("projection", "driver", "driver_correlation", "sensitivity")
+#: The top-level tables of a projection file ([[sensitivity]]: conviction.io.sensitivity_toml,
+#: [[scenario]]: conviction.io.scenario_toml).
+_TABLES = ("projection", "driver", "driver_correlation", "sensitivity", "scenario")
 
 
 @dataclass(frozen=True)

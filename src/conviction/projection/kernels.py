@@ -11,6 +11,7 @@ Per path and step, in log space (x = log of the value multiple, jumps included):
     bootstrap: x += hist[i] + drift, with i a stationary-bootstrap index shared by the assets
     driver:    bridge b += (target − b)/(steps left) + vol · sqrt((left − 1)/left) · (F z)[k]
     jumps:     x += N_j · log(1 − loss_j), N_j ~ Poisson(λ_j dt) by inversion of one uniform
+    shocks:    x += shock[s] (certain shocks of scenarios; x starts at x0, 0 unless marked down)
 A private asset's observed value is exp(x) at its last mark (and at the horizon). The book
 multiple is Σ w_a · exp(observed_a) / Σ w_a, from which the kernel keeps the yearly values
 and the running maximum drawdown, so no path is stored unless asked for.
@@ -105,6 +106,8 @@ def _kernel(
     jlog: Any,
     mark: Any,
     weights: Any,
+    x0: Any,
+    shock: Any,
     out_log: Any,
     out_book: Any,
     out_dd: Any,
@@ -120,9 +123,13 @@ def _kernel(
     t_hist = hist.shape[0]
     has_boot = hist.shape[1] > 0
     write_paths = out_paths.shape[0] > 0
+    has_shock = shock.shape[0] > 0
     total = 0.0
+    start = 0.0
     for a in range(n_assets):
         total += weights[a]
+        start += weights[a] * math.exp(x0[a])
+    start /= total
     # One buffer, rows padded so that rows of different arrays do not sit a multiple of 4 KiB
     # apart (4K aliasing made identical runs differ by 2x when arrays were page-aligned).
     ld = n + _PAD
@@ -145,20 +152,23 @@ def _kernel(
     peak = buf[r0 + 4]
     dd = buf[r0 + 5]
     for a in range(n_assets):
+        e0 = math.exp(x0[a])
         for p in range(ld):
-            ex[a, p] = 1.0
+            x[a, p] = x0[a]
+            ex[a, p] = e0
     for p in range(ld):
         peak[p] = 1.0
+        dd[p] = max(0.0, 1.0 - start)  # a markdown today is a fall from today's value
     ibuf = np.zeros((3, ld), dtype=np.int64)
     bits = ibuf[0]
     idx = ibuf[1]
     hit = ibuf[2]
     for p in range(n):
-        out_book[p, 0] = 1.0
+        out_book[p, 0] = start
     if write_paths:
         for p in range(n):
             for a in range(n_assets):
-                out_paths[p, 0, a] = 1.0
+                out_paths[p, 0, a] = ex[a, p]
     for s in range(n_steps):
         # Draws, in NumPy's order for shapes (n, K), (n,) per group, (n, J), (n,), (n,).
         for p in range(n):
@@ -240,6 +250,12 @@ def _kernel(
                 if jl != 0.0:
                     for h in range(n_hit):
                         x[a, hit[h]] += cnt[h] * jl
+        if has_shock:
+            for a in range(n_assets):
+                sh = shock[s, a]
+                if sh != 0.0:
+                    for p in range(n):
+                        x[a, p] += sh
         for p in range(n):
             value[p] = 0.0
         for a in range(n_assets):
@@ -283,14 +299,15 @@ def _numpy_kernel(
     boot = np.flatnonzero(plan.kind == KIND_BOOTSTRAP)
     drv = np.flatnonzero(plan.kind == KIND_DRIVER)
     t_assets = np.flatnonzero(plan.group >= 0)
-    x = np.zeros((n, n_assets))
+    x = np.tile(plan.x0, (n, 1))
     brg = np.zeros((n, drv.size))
-    ex = np.ones((n, n_assets))
+    ex = np.tile(np.exp(plan.x0), (n, 1))
     idx = np.zeros(n, dtype=np.int64)
     peak = np.ones(n)
-    dd = np.zeros(n)
+    start = float(np.exp(plan.x0) @ plan.weights) / total
+    dd = np.full(n, max(0.0, 1.0 - start))
     book = np.empty((n, plan.years + 1))
-    book[:, 0] = 1.0
+    book[:, 0] = start
     target = dterm[:, plan.dcol[drv]] if drv.size else np.zeros((n, 0))
     for s in range(plan.n_steps):
         z = rng.standard_normal((n, k_norm))
@@ -321,6 +338,8 @@ def _numpy_kernel(
         if n_jumps:
             counts = (plan.jcdf[None, :, :] <= uj[:, :, None]).sum(axis=2)  # (n, J)
             step += counts @ plan.jlog
+        if plan.shock.shape[0]:
+            step += plan.shock[s]
         x += step
         marked = ((s + 1) % plan.mark == 0) | (s + 1 == plan.n_steps)
         ex[:, marked] = np.exp(x[:, marked])
@@ -377,7 +396,7 @@ def simulate_block(
     out_paths = None
     if paths_dtype is not None:
         out_paths = np.empty((n, plan.n_steps + 1, a), dtype=paths_dtype)
-        out_paths[:, 0, :] = 1.0
+        out_paths[:, 0, :] = np.exp(plan.x0)
     if not use_numba:
         log_t, book, dd = _numpy_kernel(rng, n, plan, dterm, out_paths)
         return BlockOutput(log_t, book, dd, out_paths)
@@ -406,6 +425,8 @@ def simulate_block(
         plan.jlog,
         plan.mark,
         plan.weights,
+        plan.x0,
+        plan.shock,
         out_log,
         out_book,
         out_dd,

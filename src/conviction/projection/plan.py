@@ -45,6 +45,8 @@ class Plan:
     jlog: Float64Array  # (J, A) log(1 - loss) where a jump hits, else 0
     mark: IntArray  # (A,) steps between marks (1 = every step); the horizon always marks
     weights: Float64Array  # (A,) start values
+    x0: Float64Array  # (A,) log value today: log(1 - loss) of the shocks at year 0, else 0
+    shock: Float64Array  # (S, A) certain log shocks per step (0 x A when there are none)
 
     @property
     def n_assets(self) -> int:
@@ -128,6 +130,20 @@ def build_plan(spec: ProjectionSpec) -> Plan:
     for j, row in enumerate(jcdf_rows):
         jcdf[j, : len(row)] = row
 
+    x0 = np.zeros(n)
+    shock = np.zeros((0, n))
+    if any(sh.year > 0 for sh in spec.shocks):
+        shock = np.zeros((spec.n_steps, n))
+    for sh in spec.shocks:
+        hit = {index[c] for c in sh.companies}
+        hit |= {i for i, a in enumerate(assets) if set(a.people) & set(sh.people)}
+        step = round(sh.year * spec.steps_per_year)
+        for i in hit:
+            if step == 0:
+                x0[i] += math.log1p(-sh.loss)
+            else:
+                shock[step - 1, i] += math.log1p(-sh.loss)
+
     every = spec.mark_every_steps
     mark = np.array([every.get(a.company, 1) for a in assets], dtype=np.int64)
 
@@ -151,6 +167,8 @@ def build_plan(spec: ProjectionSpec) -> Plan:
         jlog=jlog,
         mark=mark,
         weights=np.array(spec.start_values, dtype=np.float64),
+        x0=x0,
+        shock=shock,
     )
 
 

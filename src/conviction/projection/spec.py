@@ -26,6 +26,7 @@ __all__ = [
     "JumpSpec",
     "ModelKind",
     "ProjectionSpec",
+    "ShockSpec",
 ]
 
 ModelKind = Literal["gbm", "student_t", "bootstrap", "driver"]
@@ -180,6 +181,32 @@ class JumpSpec:
 
 
 @dataclass(frozen=True, slots=True)
+class ShockSpec:
+    """A certain shock (the scenarios' key person gone in a given year, a company marked
+    down today): at ``year`` years from today (0 = today, before the first step) the value
+    of every company it names, or every company of the named people, falls by ``loss``
+    (a fraction in [0, 1)) on every path. A shock in year ``y`` > 0 falls on the step that
+    ends at ``y`` years (rounded to a step); a private company shows it at its next mark.
+    Shocks draw no random numbers, so a spec with shocks runs on the same numbers as one
+    without."""
+
+    name: str
+    year: float
+    loss: float
+    companies: tuple[str, ...] = ()
+    people: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        key = f"projection.shock[{self.name}]"
+        if not (math.isfinite(self.year) and self.year >= 0):
+            raise SpecError(f"year must be >= 0, got {self.year}", field=f"{key}.year")
+        if not (math.isfinite(self.loss) and 0.0 <= self.loss < 1.0):
+            raise SpecError(f"loss must lie in [0, 1), got {self.loss}", field=f"{key}.loss")
+        if not self.companies and not self.people:
+            raise FormatError("a shock names companies or people", field=key)
+
+
+@dataclass(frozen=True, slots=True)
 class ProjectionSpec:
     """A whole projection. ``block_paths`` paths share one random stream
     (``SeedSequence(seed).spawn``); it is part of what the result depends on."""
@@ -195,6 +222,7 @@ class ProjectionSpec:
     drivers: DriverModel | None = None
     block_paths: int = 2048
     percentiles: tuple[float, ...] = field(default=(5.0, 25.0, 50.0, 75.0, 95.0))
+    shocks: tuple[ShockSpec, ...] = ()
 
     def __post_init__(self) -> None:
         for name, value, low in (
@@ -243,6 +271,25 @@ class ProjectionSpec:
                     raise UnknownIdError(
                         f"person {pid!r} is a key person of no projected company",
                         field=f"projection.jump[{j.name}].people",
+                    )
+        for sh in self.shocks:
+            where = f"projection.shock[{sh.name}]"
+            if sh.year > self.years:
+                raise SpecError(
+                    f"year {sh.year:g} lies after the horizon ({self.years} years)",
+                    field=f"{where}.year",
+                )
+            for cid in sh.companies:
+                if cid not in seen:
+                    raise UnknownIdError(
+                        f"unknown company {cid!r} (not a projected asset)",
+                        field=f"{where}.companies",
+                    )
+            for pid in sh.people:
+                if pid not in people:
+                    raise UnknownIdError(
+                        f"person {pid!r} is a key person of no projected company",
+                        field=f"{where}.people",
                     )
         boot = [a for a in self.assets if a.model == "bootstrap"]
         if len({len(a.history) for a in boot}) > 1:
