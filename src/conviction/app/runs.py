@@ -136,13 +136,17 @@ def compare_policies(
     *,
     as_of: dt.date | None = None,
     overrides: Overrides | None = None,
+    scheduler: str | None = None,
+    workers: int | None = None,
     progress: Progress | None = None,
 ) -> Comparison:
-    """Every policy on the same projected paths of the book (``conviction compare``)."""
+    """Every policy on the same projected paths of the book (``conviction compare``), the
+    blocks simulated and run through the policies on the runner
+    :func:`conviction.app.compute.open_runner` picks."""
     from conviction.app.book import as_of_date
+    from conviction.app.compute import open_runner
     from conviction.io.projection_toml import read_projection
-    from conviction.policies.simulate import compare_on_paths, simulation_inputs
-    from conviction.projection import iter_paths
+    from conviction.policies.simulate import compare_blocks, simulation_inputs
 
     day = as_of_date(book, as_of)
     spec = read_projection(spec_path, book=book, overrides=overrides)
@@ -154,13 +158,15 @@ def compare_policies(
         steps_per_year=spec.steps_per_year,
         mark_every=spec.mark_every_steps,
     )
-    summaries = compare_on_paths(
-        unique_names(policies),
-        (block.multiples for block in iter_paths(spec)),
-        inputs,
-        targets=(spec.target_multiple,),
-        progress=None if progress is None else (lambda _, done: progress(done, spec.paths)),
-    )
+    with open_runner(scheduler=scheduler, workers=workers, paths=spec.paths) as runner:
+        summaries = compare_blocks(
+            unique_names(policies),
+            spec,
+            inputs,
+            targets=(spec.target_multiple,),
+            runner=runner,
+            progress=None if progress is None else (lambda _, done: progress(done, spec.paths)),
+        )
     return Comparison(
         as_of=day,
         config=str(spec_path),

@@ -8,7 +8,16 @@ from typing import Any
 
 import typer
 
-from conviction.cli.app import JSON, app, err, out, parse_date, print_json, settings
+from conviction.cli.app import (
+    JSON,
+    SCHEDULER,
+    app,
+    err,
+    out,
+    parse_date,
+    print_json,
+    settings,
+)
 from conviction.errors import FormatError
 
 #: conviction.policies.history.DEFAULT_MAX_GAP_DAYS, written out so that the module (and
@@ -150,6 +159,10 @@ def compare_command(
     as_of: str | None = typer.Option(
         None, "--as-of", help="Start from the book on YYYY-MM-DD (default: the book's as_of)."
     ),
+    workers: int | None = typer.Option(
+        None, "--workers", help="Processes (default: all CPUs for large runs; 1 = in process)."
+    ),
+    scheduler: str | None = SCHEDULER,
     as_json: bool = JSON,
 ) -> None:
     """Run several policies on the same projected paths of the book, side by side."""
@@ -181,10 +194,20 @@ def compare_command(
                 policies,
                 as_of=day,
                 overrides=overrides,
+                scheduler=scheduler,
+                workers=workers,
                 progress=lambda done, total: bar.update(task, completed=done, total=total),
             )
     else:
-        compared = compare_policies(book, path, policies, as_of=day, overrides=overrides)
+        compared = compare_policies(
+            book,
+            path,
+            policies,
+            as_of=day,
+            overrides=overrides,
+            scheduler=scheduler,
+            workers=workers,
+        )
     from conviction.app.answers import to_json
     from conviction.app.policy_answers import comparison_report
 

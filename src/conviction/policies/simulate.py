@@ -8,8 +8,9 @@ are kept, so memory stays bounded by one chunk whatever the number of paths.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
@@ -18,10 +19,22 @@ from conviction.book.model import Book
 from conviction.errors import DataError
 from conviction.ledger.valuation import cash, positions, price_history
 from conviction.policies.engine import PolicyEngine, Setup
+from conviction.policies.results import PolicyRun
 from conviction.policies.spec import Policy
 from conviction.policies.summary import SimulationSummary, SummaryAccumulator
 
-__all__ = ["SimulationInputs", "compare_on_paths", "simulation_inputs", "step_dates"]
+if TYPE_CHECKING:
+    from conviction.projection.spec import ProjectionSpec
+
+__all__ = [
+    "CompareTask",
+    "SimulationInputs",
+    "compare_blocks",
+    "compare_chunk",
+    "compare_on_paths",
+    "simulation_inputs",
+    "step_dates",
+]
 
 #: progress(chunks done, paths done)
 ChunkProgress = Callable[[int, int], None]
@@ -121,24 +134,138 @@ def compare_on_paths(
     sums = [SummaryAccumulator(p.name, inputs.years, targets) for p in policies]
     done = 0
     for n, chunk in enumerate(chunks, start=1):
-        prices = np.asarray(chunk, dtype=np.float64)
-        if inputs.flat:  # held companies the paths leave out: constant
-            same = 1.0 if multiples else inputs.start_prices[-len(inputs.flat) :]
-            pad = np.broadcast_to(same, (*prices.shape[:2], len(inputs.flat)))
-            prices = np.concatenate([prices, pad], axis=2)
-        if multiples:
-            prices = prices * inputs.start_prices
+        prices = _prices(chunk, inputs, multiples)
         for engine, summary in zip(engines, sums, strict=True):
-            run = engine.run(
-                prices,
-                inputs.holdings,
-                inputs.cash,
-                liquidity=inputs.liquidity,
-                values=False,
-                trades=False,
-            )
-            summary.add(run)
+            summary.add(_run(engine, prices, inputs))
         done += prices.shape[0]
+        if progress is not None:
+            progress(n, done)
+    return tuple(s.result() for s in sums)
+
+
+def _prices(chunk: FloatArray, inputs: SimulationInputs, multiples: bool) -> Float64Array:
+    prices = np.asarray(chunk, dtype=np.float64)
+    if inputs.flat:  # held companies the paths leave out: constant
+        same = 1.0 if multiples else inputs.start_prices[-len(inputs.flat) :]
+        pad = np.broadcast_to(same, (*prices.shape[:2], len(inputs.flat)))
+        prices = np.concatenate([prices, pad], axis=2)
+    if multiples:
+        prices = prices * inputs.start_prices
+    return prices
+
+
+def _run(engine: PolicyEngine, prices: Float64Array, inputs: SimulationInputs) -> PolicyRun:
+    return engine.run(
+        prices,
+        inputs.holdings,
+        inputs.cash,
+        liquidity=inputs.liquidity,
+        values=False,
+        trades=False,
+    )
+
+
+#: Blocks of paths per task when policies are compared through a runner.
+COMPARE_CHUNK_BLOCKS = 4
+
+
+@dataclass(frozen=True, eq=False)
+class CompareTask:
+    """Blocks ``first_block`` up to ``last_block`` (excluded) of the projection run with
+    root seed (``entropy``, ``spawn_key``), every policy on each; picklable (what a runner
+    sends to a worker, which simulates the paths itself: no paths travel)."""
+
+    spec: ProjectionSpec
+    entropy: int | tuple[int, ...]
+    spawn_key: tuple[int, ...]
+    first_block: int
+    last_block: int
+    policies: tuple[Policy, ...]
+    inputs: SimulationInputs
+
+
+#: What a task sends back: per policy, the accounts and one part per block.
+ChunkParts = list[tuple[tuple[str, ...], list[tuple[Float64Array, ...]]]]
+
+
+def compare_chunk(task: CompareTask) -> ChunkParts:
+    """Simulate the task's blocks (as :func:`conviction.projection.iter_paths` does) and run
+    every policy on each block, one block at a time: what :func:`compare_on_paths` keeps."""
+    from conviction.projection.engine import simulate_paths
+    from conviction.projection.plan import build_plan
+
+    spec, inputs = task.spec, task.inputs
+    root = np.random.SeedSequence(task.entropy, spawn_key=task.spawn_key)
+    plan = build_plan(spec)
+    engines = [PolicyEngine(p, inputs.setup) for p in task.policies]
+    out: ChunkParts = [((), []) for _ in engines]
+    for block in range(task.first_block, task.last_block):
+        paths = simulate_paths(spec, block, root, plan=plan)
+        prices = _prices(paths.multiples, inputs, multiples=True)
+        for i, engine in enumerate(engines):
+            run = _run(engine, prices, inputs)
+            out[i] = (run.accounts, [*out[i][1], SummaryAccumulator.part(run)])
+    return out
+
+
+class CompareRunner(Protocol):
+    """Runs ``fn`` over ``tasks`` and yields the results in task order (any runner of
+    :mod:`conviction.runners`)."""
+
+    def map(
+        self, fn: Callable[[CompareTask], ChunkParts], tasks: Sequence[CompareTask]
+    ) -> Iterable[ChunkParts]: ...
+
+
+class _Here:
+    def map(
+        self, fn: Callable[[CompareTask], ChunkParts], tasks: Sequence[CompareTask]
+    ) -> Iterator[ChunkParts]:
+        return map(fn, tasks)
+
+
+def compare_blocks(
+    policies: Sequence[Policy],
+    spec: ProjectionSpec,
+    inputs: SimulationInputs,
+    *,
+    targets: Sequence[float] = (5.0,),
+    runner: CompareRunner | None = None,
+    chunk_blocks: int = COMPARE_CHUNK_BLOCKS,
+    progress: ChunkProgress | None = None,
+) -> tuple[SimulationSummary, ...]:
+    """:func:`compare_on_paths` on the paths of ``spec``'s run (its seed), the blocks
+    simulated and run through the policies by ``runner`` (default: here). Every block is
+    the one :func:`conviction.projection.iter_paths` yields and the parts are kept in block
+    order, so the summaries do not depend on the runner."""
+    from conviction.projection.engine import normalise_seed
+
+    root = normalise_seed(spec.seed)
+    entropy = root.entropy
+    if entropy is None:  # pragma: no cover - SeedSequence always fills it
+        raise DataError("seed sequence without entropy")
+    ent: int | tuple[int, ...] = (
+        entropy if isinstance(entropy, int) else tuple(int(e) for e in entropy)
+    )
+    chosen = tuple(policies)
+    tasks = [
+        CompareTask(
+            spec,
+            ent,
+            tuple(root.spawn_key),
+            b,
+            min(spec.n_blocks, b + chunk_blocks),
+            chosen,
+            inputs,
+        )
+        for b in range(0, spec.n_blocks, chunk_blocks)
+    ]
+    sums = [SummaryAccumulator(p.name, inputs.years, targets) for p in chosen]
+    done = 0
+    for n, parts in enumerate((runner or _Here()).map(compare_chunk, tasks), start=1):
+        for summary, (accounts, chunk) in zip(sums, parts, strict=True):
+            summary.extend(accounts, chunk)
+        done += sum(p[2].shape[0] for p in parts[0][1]) if parts else 0
         if progress is not None:
             progress(n, done)
     return tuple(s.result() for s in sums)

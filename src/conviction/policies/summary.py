@@ -106,21 +106,28 @@ class SummaryAccumulator:
 
     def add(self, run: PolicyRun) -> None:
         """Keep this chunk's per-path multiples and drawdowns (O(paths x accounts))."""
-        self._accounts = run.accounts
+        self.extend(run.accounts, [self.part(run)])
+
+    @staticmethod
+    def part(run: PolicyRun) -> tuple[Float64Array, ...]:
+        """What :meth:`add` keeps of a chunk's run (what a worker sends back)."""
         initial = run.initial_values.sum(axis=1)
         costs = np.divide(
             run.costs.sum(axis=1), initial, out=np.zeros_like(initial), where=initial > 0
         )
-        self._parts.append(
-            (
-                run.multiples(),
-                run.max_drawdown,
-                run.book_multiples(),
-                run.book_max_drawdown,
-                costs,
-                run.n_trades.sum(axis=1).astype(np.float64),
-            )
+        return (
+            run.multiples(),
+            run.max_drawdown,
+            run.book_multiples(),
+            run.book_max_drawdown,
+            costs,
+            run.n_trades.sum(axis=1).astype(np.float64),
         )
+
+    def extend(self, accounts: tuple[str, ...], parts: Sequence[tuple[Float64Array, ...]]) -> None:
+        """Keep parts made by :meth:`part`, in path order, of runs over ``accounts``."""
+        self._accounts = accounts
+        self._parts.extend(parts)
 
     def result(self) -> SimulationSummary:
         if not self._parts or self._accounts is None:
