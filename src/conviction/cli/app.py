@@ -122,6 +122,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "conviction.cli.import_commands",
         "Import broker statements into the book's transactions file, then load the book.",
     ),
+    "export": (
+        "conviction.cli.export_commands",
+        "Export the book (transactions, prices, FX) as CSV files conviction loads, or Beancount.",
+    ),
 }
 
 

@@ -33,7 +33,7 @@ def import_command(
 ) -> None:
     """Import broker statements into the book's transactions file, then load the book.
 
-    Rows keep the broker's id in the file's ``ref`` column: a re-import of an overlapping
+    Rows keep the broker's id in the file's ref column: a re-import of an overlapping
     statement adds nothing twice. A failed import changes no file and not the database.
     """
     from conviction.imports import (

@@ -1,0 +1,75 @@
+"""The export command: the book out, in its own CSV layout or as a Beancount ledger."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from conviction.cli.app import JSON, app, err, out, print_json, settings, styled
+from conviction.errors import FormatError
+
+
+@app.command("export")
+def export_command(
+    format: str = typer.Option(
+        ..., "--format", help="csv (the book's own files) or beancount (one ledger file)."
+    ),
+    out_dir: Path = typer.Option(..., "--out", help="The folder to write into (made if need be)."),
+    book: Path | None = typer.Option(
+        None, "--book", help="Export a book's files (its folder or TOML), not the database's."
+    ),
+    as_json: bool = JSON,
+) -> None:
+    """Export the book (transactions, prices, FX) as CSV files conviction loads, or Beancount.
+
+    The book comes from the database (--db), or from its files with --book. No
+    file is overwritten: if one of the files to write exists, nothing is written.
+    """
+    from conviction.export import FORMATS, export_files, raw_refs
+
+    if format not in FORMATS:
+        raise FormatError(
+            f"unknown format {format!r} (expected {', '.join(FORMATS)})", field="--format"
+        )
+    refs = None
+    if book is not None:
+        from conviction.io.book_reader import read_book
+
+        the_book = read_book(book)
+        refs = raw_refs(the_book)
+    else:
+        from conviction.app.book import open_book
+
+        the_book = open_book(settings.db_url).book
+    files = export_files(the_book, format, refs=refs)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise FormatError("not a folder", file=out_dir, field="--out")
+    clash = [name for name in files if (out_dir / name).exists()]
+    if clash:
+        raise FormatError(
+            f"already holds {', '.join(clash)}; export does not overwrite (choose an empty folder)",
+            file=out_dir,
+            field="--out",
+        )
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        for name, text in files.items():
+            (out_dir / name).write_text(text, encoding="utf-8", newline="")
+    except OSError as exc:
+        raise FormatError(f"cannot write here ({exc.strerror})", file=out_dir) from None
+    written = {
+        name: {"path": str(out_dir / name), "lines": text.count("\n")}
+        for name, text in files.items()
+    }
+    if as_json:
+        print_json({"format": format, "files": written})
+        return
+    counts = {
+        "transactions": len(the_book.transactions),
+        "marks": len(the_book.marks),
+        "fx rates": len(the_book.fx),
+    }
+    for info in written.values():
+        out.print(f"wrote {info['path']} ({info['lines']} lines)")
+    err.print(styled("exported " + ", ".join(f"{v} {k}" for k, v in counts.items())))

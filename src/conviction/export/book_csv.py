@@ -1,0 +1,181 @@
+"""A book as its own files again: ``book.toml``, ``transactions.csv``, ``marks.csv``, ``fx.csv``.
+
+The layout is the one ``conviction load`` reads (docs/formats.md), so ``load`` of the
+exported folder gives the same book: the same people, companies, accounts, rows, marks and
+rates, and so the same status. Rows entered in the web app and fetched prices are in it
+too (a database's book is all of them). Numbers are written as the shortest decimal that
+reads back as the same float (``0.1`` stays ``0.1``, never ``0.1000000000000000055``).
+Price files (``prices = {...}``) come out as ``close`` marks, which is what they are read
+as. The broker references of imported rows (``ref``) are kept when the book is read from
+its files (``--book``); a database does not store them.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from conviction.book.model import Book
+
+__all__ = ["FILES", "book_csv_files", "number_text", "raw_refs"]
+
+#: The files a CSV export writes, in the order it writes them.
+FILES = ("book.toml", "transactions.csv", "marks.csv", "fx.csv")
+
+_TX = ("date", "account", "company", "action", "quantity", "price", "fees")
+_TX_OPTIONAL = ("currency", "fx_rate", "lot")
+
+
+def number_text(value: Any) -> str:
+    """A float as the shortest plain decimal that reads back as the same float ("" for NaN)."""
+    if value is None or math.isnan(float(value)):
+        return ""
+    text = np.format_float_positional(float(value), trim="-")
+    return "0" if text in ("-0", "") else text
+
+
+def _day(value: Any) -> str:
+    return pd.Timestamp(value).date().isoformat()
+
+
+def _text(value: Any) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    return str(value)
+
+
+def _csv(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return buf.getvalue()
+
+
+def raw_refs(book: Book) -> dict[tuple[str, int], str]:
+    """The ``ref`` cell of each transaction row read from a file, by (file, line)."""
+    out: dict[tuple[str, int], str] = {}
+    for name in book.transactions["file"].drop_duplicates().tolist():
+        path = Path(str(name))
+        if not path.is_file():
+            continue  # "api", "yahoo": rows not from a file
+        text = path.read_text(encoding="utf-8-sig")
+        reader = csv.reader(io.StringIO(text), skipinitialspace=True)
+        header = [h.strip().lower() for h in next(reader, [])]
+        if "ref" not in header:
+            continue
+        at = header.index("ref")
+        start = reader.line_num + 1  # a record's first physical line
+        for cells in reader:
+            if at < len(cells) and cells[at].strip():
+                out[(str(name), start)] = cells[at].strip()
+            start = reader.line_num + 1
+    return out
+
+
+def book_csv_files(book: Book, refs: Mapping[tuple[str, int], str] | None = None) -> dict[str, str]:
+    """The texts of the exported book, by file name (see :data:`FILES`)."""
+    tx = book.transactions
+    optional = [c for c in _TX_OPTIONAL if _used(tx[c])]
+    ref_cells: list[str] = []
+    if refs:
+        keys = zip(tx["file"].astype(str).tolist(), tx["line"].tolist(), strict=True)
+        ref_cells = [refs.get((f, int(n)), "") for f, n in keys]
+    header = [*_TX, *optional, *(["ref"] if any(ref_cells) else [])]
+    rows = []
+    for i, row in enumerate(tx.itertuples(index=False)):
+        cells = [
+            _day(row.date),
+            row.account,
+            row.company,
+            row.action,
+            number_text(row.quantity),
+            number_text(row.price),
+            number_text(row.fees) if row.action in ("buy", "sell", "dividend") else "",
+        ]
+        for c in optional:
+            value = getattr(row, c)
+            cells.append(number_text(value) if c == "fx_rate" else _text(value))
+        if len(header) > len(_TX) + len(optional):
+            cells.append(ref_cells[i])
+        rows.append(cells)
+    marks = book.marks
+    mark_rows = (
+        [_day(m.date), m.company, number_text(m.price), m.kind, _text(m.source), _text(m.grade)]
+        for m in marks.itertuples(index=False)
+    )
+    fx_rows = (
+        [_day(r.date), r.pair, number_text(r.rate), _text(r.source)]
+        for r in book.fx.itertuples(index=False)
+    )
+    return {
+        "book.toml": book_toml(book),
+        "transactions.csv": _csv(header, rows),
+        "marks.csv": _csv(("date", "company", "price", "kind", "source", "grade"), mark_rows),
+        "fx.csv": _csv(("date", "pair", "rate", "source"), fx_rows),
+    }
+
+
+def _used(column: pd.Series[Any]) -> bool:
+    if column.dtype.kind == "f":
+        return bool(column.notna().any())
+    return bool((column.fillna("").astype(str) != "").any())
+
+
+def _q(value: str) -> str:
+    return json.dumps(value, ensure_ascii=False)  # a JSON string is a TOML basic string
+
+
+def _list(values: Iterable[Any]) -> str:
+    return "[" + ", ".join(_q(v) if isinstance(v, str) else repr(float(v)) for v in values) + "]"
+
+
+def book_toml(book: Book) -> str:
+    """The book TOML of an exported book: ``[book]``, people, companies, accounts."""
+    meta = book.meta
+    lines = [
+        "# Exported by conviction export --format csv; load it with conviction load.",
+        "[book]",
+        f"name = {_q(meta.name)}",
+        f"currency = {_q(meta.currency)}",
+    ]
+    if meta.as_of is not None:
+        lines.append(f"as_of = {meta.as_of.isoformat()}")
+    lines += [
+        'transactions = "transactions.csv"',
+        'marks = "marks.csv"',
+        'fx = "fx.csv"',
+        f"long_term_days = {meta.long_term_days}",
+    ]
+    for p in book.persons.values():
+        lines += ["", "[[person]]", f"id = {_q(p.id)}", f"name = {_q(p.name)}"]
+    for c in book.companies.values():
+        lines += ["", "[[company]]", f"id = {_q(c.id)}", f"name = {_q(c.name)}"]
+        lines.append(f"public = {'true' if c.public else 'false'}")
+        if c.ticker:
+            lines.append(f"ticker = {_q(c.ticker)}")
+        lines.append(f"currency = {_q(c.currency)}")
+        if c.key_people:
+            lines.append(f"key_people = {_list(c.key_people)}")
+        if c.key_people_weights:
+            lines.append(f"key_people_weights = {_list(c.key_people_weights)}")
+        if c.themes:
+            lines.append(f"themes = {_list(c.themes)}")
+        if c.links:
+            links = ", ".join(f"{{ to = {_q(k.to)}, kind = {_q(k.kind)} }}" for k in c.links)
+            lines.append(f"links = [{links}]")
+    for a in book.accounts.values():
+        lines += ["", "[[account]]", f"id = {_q(a.id)}", f"name = {_q(a.name)}"]
+        lines += [f"kind = {_q(a.kind)}", f"currency = {_q(a.currency)}"]
+        if a.max_weight is not None:
+            lines.append(f"max_weight = {a.max_weight!r}")
+        lines.append(f"lot_method = {_q(a.lot_method)}")
+    return "\n".join(lines) + "\n"
