@@ -1,7 +1,8 @@
 """Read scorecards, theses and review settings from the book TOML or a ``theses.toml``.
 
 The sections are ``[[scorecard]]`` (with one sub-table per pillar), ``[[thesis]]`` (with
-``[[thesis.milestone]]`` and ``[[thesis.milestone.update]]``) and ``[review]``. They may
+``[[thesis.milestone]]``, ``[[thesis.milestone.update]]`` and
+``[[thesis.milestone.effect]]``) and ``[review]``. They may
 live in the book TOML itself or in a file named by ``theses = "theses.toml"`` in ``[book]``
 (relative to the book TOML), or both. Every error names the file, the line (when it can be
 found) and the key, e.g. ``theses.toml:41, field 'thesis[1].milestone[0].due'``.
@@ -36,6 +37,7 @@ from conviction.io.toml_lines import locate
 from conviction.theses.model import (
     PILLARS,
     STATUSES,
+    DriverEffect,
     Evidence,
     Milestone,
     MilestoneEntry,
@@ -123,6 +125,14 @@ class _Update(_Strict):
     _st = field_validator("status")(_status)
 
 
+class _Effect(_Strict):
+    driver: str = Field(min_length=1)
+    hit: float | None = Field(default=None, gt=0)
+    missed: float | None = Field(default=None, gt=0)
+    slipped_years: float | None = Field(default=None, gt=0)
+    growth: float | None = Field(default=None, gt=-1)
+
+
 class _Milestone(_Strict):
     id: str = Field(min_length=1)
     title: str = Field(min_length=1)
@@ -134,6 +144,7 @@ class _Milestone(_Strict):
     metric: str | None = None
     value: float | None = None
     update: list[_Update] = Field(default_factory=list)
+    effect: list[_Effect] = Field(default_factory=list)
 
     _st = field_validator("status")(_status)
 
@@ -225,9 +236,11 @@ class _Doc:
             if len(idx) == 2:
                 key = keys[2] if len(keys) > 2 else None
                 return locate(self.text, "thesis.milestone", j, key)
-            k = sum(len(m.get("update", [])) for m in milestones[:j]) + idx[2]
+            kind = keys[2] if len(keys) > 2 and keys[2] == "effect" else "update"
+            k = sum(len(m.get(kind, [])) for m in milestones[:j]) + idx[2]
             key = keys[3] if len(keys) > 3 else None
-            return locate(self.text, "thesis.milestone.update", k, key)
+            found = locate(self.text, f"thesis.milestone.{kind}", k, key)
+            return found if found is not None else locate(self.text, "thesis.milestone", j, kind)
         return None
 
     def error(self, cls: type[InputError], message: str, loc: tuple[str | int, ...]) -> InputError:
@@ -471,7 +484,8 @@ def _thesis(doc: _Doc, i: int, t: _Thesis, company_ids: set[str], person_ids: se
                 MilestoneEntry(u.date, u.status, due, u.evidence, u.source, u.value, origin)  # type: ignore[arg-type]
             )
         name, op, target = metric if metric is not None else (None, None, None)
-        milestones.append(Milestone(m.id, m.title, tuple(history), name, op, target))
+        effects = _effects(doc, mloc, m.effect)
+        milestones.append(Milestone(m.id, m.title, tuple(history), name, op, target, effects))
     kind: SubjectKind = "company" if t.company is not None else "person"
     return Thesis(
         id=t.id,
@@ -484,3 +498,53 @@ def _thesis(doc: _Doc, i: int, t: _Thesis, company_ids: set[str], person_ids: se
         milestones=tuple(milestones),
         origin=origin,
     )
+
+
+def _effects(
+    doc: _Doc, mloc: tuple[str | int, ...], effects: list[_Effect]
+) -> tuple[DriverEffect, ...]:
+    """A milestone's ``[[thesis.milestone.effect]]`` tables, checked; each keeps where it
+    was written, so a driver the projection lacks can be reported at its line later."""
+    found: list[DriverEffect] = []
+    drivers: set[str] = set()
+    for k, e in enumerate(effects):
+        eloc = (*mloc, "effect", k)
+        if e.driver in drivers:
+            raise doc.error(
+                FormatError,
+                f"driver {e.driver!r} has two effects in this milestone; give one",
+                (*eloc, "driver"),
+            )
+        drivers.add(e.driver)
+        if e.hit is None and e.missed is None and e.slipped_years is None:
+            raise doc.error(
+                FormatError,
+                "an effect needs at least one of 'hit', 'missed' or 'slipped_years'",
+                (*eloc, "driver"),
+            )
+        if (e.slipped_years is None) != (e.growth is None):
+            given, lacking = ("slipped_years", "growth")
+            if e.slipped_years is None:
+                given, lacking = lacking, given
+            raise doc.error(
+                FormatError,
+                f"'{given}' needs '{lacking}' (a slip of N years at a yearly growth g "
+                "multiplies the driver by (1 + g)^-N)",
+                (*eloc, given),
+            )
+        where = (*eloc, "driver")
+        found.append(
+            DriverEffect(
+                driver=e.driver,
+                hit=e.hit,
+                missed=e.missed,
+                slipped_years=e.slipped_years,
+                growth=e.growth,
+                file=str(doc.path),
+                line=doc.line(where),
+                field="".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in where).lstrip(
+                    "."
+                ),
+            )
+        )
+    return tuple(found)

@@ -23,9 +23,11 @@ from conviction.errors import FormatError, UnknownIdError
 
 __all__ = [
     "OPS",
+    "OUTCOMES",
     "PILLARS",
     "STATUSES",
     "SUBJECT_KINDS",
+    "DriverEffect",
     "Evidence",
     "Milestone",
     "MilestoneEntry",
@@ -131,12 +133,52 @@ class MilestoneEntry:
     origin: str = ""  # the file it came from, or "update"
 
 
+#: The statuses a milestone effect answers to ("pending" leaves the driver as it is).
+OUTCOMES: tuple[MilestoneStatus, ...] = ("hit", "missed", "slipped")
+
+
+@dataclass(frozen=True, slots=True)
+class DriverEffect:
+    """What a milestone's outcome does to one driver of the projection (docs/theses.md).
+
+    Every effect multiplies the driver, path by path, by a factor: ``hit`` when the
+    milestone is hit, ``missed`` when it is missed, and when it has slipped ``k`` times,
+    ``(1 + growth) ** -(k * slipped_years)``: the driver's value is reached
+    ``slipped_years`` later per slip, so at the projection's horizon it stands where it
+    stood that many years earlier on a path growing by ``growth`` a year. A pending
+    milestone, or an outcome the effect does not name, leaves the driver as it is.
+
+    ``file``, ``line`` and ``field`` say where the effect was written, for errors found
+    later (a driver the projection does not have).
+    """
+
+    driver: str
+    hit: float | None = None
+    missed: float | None = None
+    slipped_years: float | None = None
+    growth: float | None = None
+    file: str = ""
+    line: int | None = None
+    field: str = ""
+
+    def factor(self, status: MilestoneStatus, slips: int = 1) -> float:
+        """The factor for a milestone in ``status`` that has slipped ``slips`` times."""
+        if status == "hit" and self.hit is not None:
+            return self.hit
+        if status == "missed" and self.missed is not None:
+            return self.missed
+        if status == "slipped" and self.slipped_years is not None and self.growth is not None:
+            return float((1.0 + self.growth) ** -(slips * self.slipped_years))
+        return 1.0
+
+
 @dataclass(frozen=True)
 class Milestone:
     """A dated step of a thesis. ``history`` is never empty; its first entry opens it.
 
     ``metric``/``op``/``target`` optionally say what "hit" means in numbers
-    (``optimus_unit_cost <= 20000``).
+    (``optimus_unit_cost <= 20000``). ``effects`` say what its outcomes do to the
+    projection's drivers.
     """
 
     id: str
@@ -145,6 +187,7 @@ class Milestone:
     metric: str | None = None
     op: Op | None = None
     target: float | None = None
+    effects: tuple[DriverEffect, ...] = ()
 
     def __post_init__(self) -> None:
         ordered = tuple(sorted(self.history, key=lambda e: e.date))
