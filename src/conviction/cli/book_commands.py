@@ -131,6 +131,7 @@ def history(
 
     from conviction.app.book import HOLDINGS, open_book
     from conviction.app.reads import book_history
+    from conviction.cli.tables import fit
 
     book = open_book(settings.db_url, kernels=HOLDINGS).book
 
@@ -173,7 +174,7 @@ def history(
             _pct(s.irr),
             *extra,
         )
-    out.print(table)
+    out.print(fit(table, drop=("base", "net flows", "start")))
     if report.stale_fx_days:
         err.print(
             styled(
@@ -197,7 +198,7 @@ def history(
         if len(names) < len(everyone):
             cells.append(_money(sum(float(row[a]) for a in everyone)))
         t2.add_row(str(row["date"]), *cells)
-    out.print(t2)
+    out.print(fit(t2, drop=names[:0:-1]))
 
 
 prices_app = typer.Typer(
@@ -234,6 +235,8 @@ def prices_fetch(
 def _print_status(result: BookStatus, name: str) -> None:
     from rich.table import Table
 
+    from conviction.cli.tables import fit
+
     ccy = result.currency
     out.print(
         styled(
@@ -268,13 +271,14 @@ def _print_status(result: BookStatus, name: str) -> None:
             *effects,
             mark,
         )
-    out.print(t)
+    # the gain's split into price and currency is in the line above, in total
+    out.print(fit(t, wrap=("mark",), drop=("ccy eff.", "price eff.")))
     t = Table(title="by key person")
     for col in ("person", "value", "weight", "gain"):
         t.add_column(col, justify="left" if col == "person" else "right")
     for p in result.by_person:
         t.add_row(p.name, _money(p.value), _pct(p.weight), _money(p.gain))
-    out.print(t)
+    out.print(fit(t))
     # A fund's thousand accounts make a table nobody reads (and rich takes seconds to lay
     # it out): the largest ones, and how to see the rest.
     shown = list(result.by_account)
@@ -290,7 +294,7 @@ def _print_status(result: BookStatus, name: str) -> None:
     for a in shown:
         weights = ", ".join(f"{c} {_pct(w)}" for c, w in list(a.weights.items())[:3])
         t.add_row(a.account, a.kind, _money(a.value), _money(a.cash), _money(a.gain), weights)
-    out.print(t)
+    out.print(fit(t, wrap=("largest weights",)))
     if hidden:
         out.print(f"{hidden} more accounts: see them with --account ID or --json", highlight=False)
     if result.stale_marks:
@@ -299,14 +303,14 @@ def _print_status(result: BookStatus, name: str) -> None:
             t.add_column(col)
         for s in result.stale_marks:
             t.add_row(s.company, str(s.last_mark_date), str(s.age_days), s.kind, s.grade)
-        out.print(t)
+        out.print(fit(t))
     if result.stale_rates:
         t = Table(title="stale exchange rates (the last earlier rate is used)")
         for col in ("pair", "last rate", "age (days)", "rate", "source"):
             t.add_column(col)
         for r in result.stale_rates:
             t.add_row(r.pair, str(r.last_rate_date), str(r.age_days), f"{r.rate:g}", r.source)
-        out.print(t)
+        out.print(fit(t, wrap=("source",)))
 
 
 #: Accounts listed in the status and history tables (all of them are in --json), and

@@ -6,6 +6,7 @@ import typer
 
 from conviction.cli.app import app, out, parse_date, print_json, settings
 from conviction.cli.book_commands import _money, _pct
+from conviction.cli.tables import fit
 
 __all__ = ["gains", "private_command"]
 
@@ -68,7 +69,8 @@ def gains(
                 _money(lot.cost),
                 _money(lot.gain),
             )
-    out.print(t)
+    # 80 columns: the term follows from the days (long = more than long_term_days)
+    out.print(fit(t, drop=("term", "days")))
     if len(sales) < len(report.sales):
         out.print(f"every sale and lot: --json ({len(report.sales)} sales)", highlight=False)
     totals = list(report.totals)
@@ -93,7 +95,7 @@ def gains(
             _money(y.long_term),
             _money(y.gain),
         )
-    out.print(t)
+    out.print(fit(t, drop=("sales", "proceeds")))
 
 
 #: Rows of the sales and totals tables (every one of them is in --json).
@@ -145,7 +147,7 @@ def private_command(
             _multiple(line.rvpi),
             _pct(line.irr),
         )
-    out.print(t)
+    out.print(fit(t, drop=("RVPI", "DPI")))  # RVPI = TVPI - DPI
     t = Table(title="the mark behind each residual value")
     for col in ("holding", "kind", "date", "grade", "age (days)", "source"):
         t.add_column(col, justify="right" if col == "age (days)" else "left")
@@ -159,7 +161,7 @@ def private_command(
                 str(line.mark_age_days),
                 str(line.mark_source),
             )
-    out.print(t)
+    out.print(fit(t, wrap=("source",)))
 
 
 def _qty(x: float) -> str:

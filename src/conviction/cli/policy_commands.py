@@ -93,6 +93,8 @@ def _print_backtest(payload: dict[str, Any]) -> None:
     from rich import box
     from rich.table import Table
 
+    from conviction.cli.tables import fit
+
     daily = payload["daily"]
     title = (
         f"backtest of {payload['policy']}: {payload['start']} to {payload['end']}, "
@@ -117,7 +119,7 @@ def _print_backtest(payload: dict[str, Any]) -> None:
             cells += [_pct(row["cagr_252"]), f"{row['sharpe_252']:.2f}"]
         cells += [_pct(row["max_drawdown"]), str(row["trades"]), _money(row["costs"])]
         table.add_row(*cells)
-    out.print(table)
+    out.print(fit(table, drop=("costs", "trades", "Sharpe²", "CAGR²")))
     note = "¹ time-weighted, act/365.25"
     out.print(note + ("; ² 252 observations a year, rf = 0 (quantstats)" if daily else ""))
     trades = payload["trades"]
@@ -142,6 +144,7 @@ def _print_backtest(payload: dict[str, Any]) -> None:
             _money(t["value"]),
             t["rule"],
         )
+    log = fit(log, drop=("value",))  # value = quantity x price
     out.print(log)
 
 
@@ -222,6 +225,8 @@ def _print_compare(payload: dict[str, Any]) -> None:
     from rich import box
     from rich.table import Table
 
+    from conviction.cli.tables import fit
+
     k = f"{payload['target_multiple']:g}"
     table = Table(
         title=(
@@ -248,7 +253,7 @@ def _print_compare(payload: dict[str, Any]) -> None:
             _pct(-b["median_max_drawdown"]),
             f"{p['median_trades']:.0f}",
         )
-    out.print(table)
+    out.print(fit(table, drop=("trades",)))
     out.print("¹ medians over paths; worst 10% = 10th percentile of the multiple")
     rows = Table(title=f"P(≥{k}x) by account", box=box.SIMPLE_HEAD, pad_edge=False)
     rows.add_column("policy")
@@ -257,6 +262,6 @@ def _print_compare(payload: dict[str, Any]) -> None:
         rows.add_column(name, justify="right")
     for p in payload["policies"]:
         rows.add_row(p["policy"], *(_pct(a["prob_target"][k]) for a in p["accounts"]))
-    out.print(rows)
+    out.print(fit(rows, drop=names[:0:-1]))
     if payload["not_projected"]:
         out.print(f"not projected, kept at today's mark: {', '.join(payload['not_projected'])}")

@@ -70,6 +70,7 @@ def _print_tables(res: StatsResult) -> None:
     from rich.table import Table
 
     from conviction.analytics.stale import GAP_DAYS_LIMIT, ZERO_SHARE_LIMIT
+    from conviction.cli.tables import fit
 
     out.print(
         styled(
@@ -94,7 +95,7 @@ def _print_tables(res: StatsResult) -> None:
     main.add_row("longest drawdown", f"{res.longest_drawdown:,} observations{span}")
     main.add_row("current drawdown", f"{res.current_drawdown:,} observations")
     main.add_row("time under water", _pct(res.time_under_water))
-    out.print(main)
+    out.print(fit(main, wrap=("value",)))
 
     roll = Table(
         "years", "windows", "min", "p5", "median", "p95", "max", "< 0",
@@ -103,7 +104,7 @@ def _print_tables(res: StatsResult) -> None:
     for r in res.rolling:
         cells = (r.min, r.p5, r.median, r.p95, r.max, r.share_negative)
         roll.add_row(f"{r.years:g}", f"{r.count:,}", *map(_pct, cells))
-    out.print(roll)
+    out.print(fit(roll, drop=("p5", "p95")))
 
     if res.benchmark is not None:
         b = res.benchmark
@@ -119,7 +120,7 @@ def _print_tables(res: StatsResult) -> None:
         bt.add_row("information ratio (annualised)", _num(b.information_ratio))
         bt.add_row("up capture", _num(b.up_capture))
         bt.add_row("down capture", _num(b.down_capture))
-        out.print(bt)
+        out.print(fit(bt, wrap=("value",)))
 
     st = res.staleness
     stale = Table("stale marks", "value")
@@ -130,7 +131,7 @@ def _print_tables(res: StatsResult) -> None:
             "median / max gap (calendar days)", f"{st.median_gap_days:g} / {st.max_gap_days:g}"
         )
     stale.add_row("flagged", "yes: " + "; ".join(st.reasons) if st.flagged else "no")
-    out.print(stale)
+    out.print(fit(stale, wrap=("value",)))
 
     d = res.desmoothed
     if d is not None:
@@ -138,7 +139,7 @@ def _print_tables(res: StatsResult) -> None:
         dt = Table("", "raw", "desmoothed", title=f"Desmoothed ({d.method}: {params})")
         dt.add_row("volatility", _pct(d.raw_volatility), _pct(d.volatility))
         dt.add_row("Sharpe", _num(d.raw_sharpe), _num(d.sharpe))
-        out.print(dt)
+        out.print(fit(dt))
         if d.warning:
             _warn(d.warning)
     if st.zero_share > ZERO_SHARE_LIMIT:

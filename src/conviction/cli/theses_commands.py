@@ -18,6 +18,7 @@ from conviction.cli.app import (
     settings,
     styled,
 )
+from conviction.cli.tables import fit, natural_width, width_of
 from conviction.errors import DataError, UnknownIdError
 from conviction.report.payloads import (
     MILESTONE_STATUSES,
@@ -122,7 +123,7 @@ def people(
             *[f"{scores[p]['score']:g}" if p in scores else "-" for p in PILLARS],
             "\n".join(str(d) for d in dates) or "-",
         )
-    out.print(table)
+    out.print(fit(table, wrap=("companies",)))
     if evidence:
         for r in rows:
             for p, s in r["scores"].items():
@@ -151,19 +152,33 @@ def thesis_list(as_of: str | None = AS_OF, as_json: bool = JSON) -> None:
     if as_json:
         print_json(rows)
         return
-    table = Table(title=f"theses on {on}")
-    for col in ("thesis", "subject", "opened", "horizon", *_STATUS_ORDER, "next due"):
-        table.add_column(col, justify="right" if col in _STATUS_ORDER else "left", no_wrap=True)
-    for t, r in zip(stored.theses, rows, strict=True):
-        table.add_row(
-            t.id,
-            t.subject if t.subject_kind == "company" else f"{t.subject} (person)",
-            str(t.opened),
-            str(t.horizon),
-            *[str(r["milestones_by_status"][s]) for s in _STATUS_ORDER],
-            str(r["next_due"] or "-"),
-        )
-    out.print(table)
+
+    def listing(compact: bool) -> Table:
+        # compact (a narrow terminal): the four counts in one column, the zeros left out
+        counts = ("milestones",) if compact else _STATUS_ORDER
+        table = Table(title=f"theses on {on}")
+        for col in ("thesis", "subject", "opened", "horizon", *counts, "next due"):
+            table.add_column(col, justify="right" if col in _STATUS_ORDER else "left")
+        for t, r in zip(stored.theses, rows, strict=True):
+            by_status = r["milestones_by_status"]
+            if compact:
+                cells = [", ".join(f"{n} {s}" for s, n in by_status.items() if n) or "none"]
+            else:
+                cells = [str(by_status[s]) for s in _STATUS_ORDER]
+            table.add_row(
+                t.id,
+                t.subject if t.subject_kind == "company" else f"{t.subject} (person)",
+                str(t.opened),
+                str(t.horizon),
+                *cells,
+                str(r["next_due"] or "-"),
+            )
+        return table
+
+    table = listing(compact=False)
+    if natural_width(table) > width_of():
+        table = listing(compact=True)
+    out.print(fit(table, wrap=("subject", "milestones")))
 
 
 @thesis_app.command("show")
@@ -302,7 +317,7 @@ def _print_reviews(found: tuple[Review, ...], on: dt.date) -> None:
         table.add_column(col)
     for r in found:
         table.add_row(r.trigger, r.subject, r.detail)
-    out.print(table)
+    out.print(fit(table, wrap=("detail",)))
 
 
 def _find(theses: tuple[Thesis, ...], thesis_id: str) -> Thesis:
