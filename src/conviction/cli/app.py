@@ -102,6 +102,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "conviction.cli.sensitivity_commands",
         "What must be true: the value each company and driver must reach for the target.",
     ),
+    "track": (
+        "conviction.cli.track_commands",
+        "How P(target) and the median moved as milestones were hit, missed or slipped.",
+    ),
     "report": (
         "conviction.cli.report_commands",
         "Write the report: value, attribution, concentration, projection, policies, theses.",
