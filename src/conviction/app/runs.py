@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     from conviction.projection.engine import ChunkRunner
     from conviction.projection.result import ProjectionResult
     from conviction.report.data import PolicyLine
+    from conviction.theses.effects import AppliedEffect
+    from conviction.theses.model import Thesis
 
 __all__ = [
     "Comparison",
@@ -65,6 +67,7 @@ class ProjectedBook:
     config: str
     not_projected: tuple[str, ...]  # companies held on the date that the spec does not model
     cash_not_projected: float
+    milestone_effects: tuple[AppliedEffect, ...] = ()  # the theses' outcomes applied
 
 
 def project_book(
@@ -77,10 +80,13 @@ def project_book(
     scheduler: str | None = None,
     workers: int | None = None,
     progress: Progress | None = None,
+    theses: Sequence[Thesis] = (),
 ) -> ProjectedBook:
     """Run the projection in ``path`` from the book's values on ``as_of`` (default: the
     book's date, else today), on ``runner``, else on the one
-    :func:`conviction.app.compute.open_runner` picks for ``scheduler`` and ``workers``."""
+    :func:`conviction.app.compute.open_runner` picks for ``scheduler`` and ``workers``.
+    The milestone outcomes of ``theses`` recorded up to that date move its drivers
+    (``conviction.theses.effects``)."""
     from conviction.app.compute import open_runner
     from conviction.app.reads import book_status
     from conviction.io.projection_toml import read_projection
@@ -89,6 +95,13 @@ def project_book(
     st = book_status(book, as_of)
     start_values = {line.company: line.value for line in st.by_company}
     spec = read_projection(path, book=book, start_values=start_values, overrides=overrides)
+    applied: tuple[AppliedEffect, ...] = ()
+    if theses:
+        from conviction.theses.effects import apply_effects, check_effects, outcomes_on
+
+        check_effects(spec, theses)
+        applied = outcomes_on(theses, st.as_of)
+        spec = apply_effects(spec, applied)
     projection = Projection(spec)
     if runner is not None:
         result = projection.run(runner=runner, progress=progress)
@@ -103,6 +116,7 @@ def project_book(
         config=str(path),
         not_projected=tuple(sorted(held - set(spec.companies))),
         cash_not_projected=st.cash,
+        milestone_effects=applied,
     )
 
 

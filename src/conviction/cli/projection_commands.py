@@ -13,7 +13,9 @@ from conviction.cli.app import SCHEDULER, app, err, out, print_json, settings, s
 from conviction.errors import FormatError
 
 if TYPE_CHECKING:
+    from conviction.book.model import Book
     from conviction.projection import ProjectionResult
+    from conviction.theses.model import Thesis
 
 
 @app.command("project")
@@ -43,6 +45,11 @@ def project_command(
         help="Also run this [[scenario]] of the file, side by side on the same random "
         "numbers (repeat for several).",
     ),
+    theses: Path | None = typer.Option(
+        None,
+        "--theses",
+        help="Theses TOML whose milestone outcomes up to --as-of move the drivers.",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON for programs."),
 ) -> None:
     """Project the book's holdings N years ahead: value percentiles, P(target), drawdowns."""
@@ -56,6 +63,7 @@ def project_command(
     day = _date(as_of)
     book = read_book(connect(settings.db_url))
     overrides = Overrides(paths, years, seed, target_multiple, steps_per_year)
+    found_theses = _theses(theses, book, scenario)
     if scenario:
         from conviction.cli.scenario_commands import project_scenarios_command
 
@@ -89,10 +97,17 @@ def project_command(
                 scheduler=scheduler,
                 workers=workers,
                 progress=progress,
+                theses=found_theses,
             )
     else:
         run = project_book(
-            book, path, as_of=day, overrides=overrides, scheduler=scheduler, workers=workers
+            book,
+            path,
+            as_of=day,
+            overrides=overrides,
+            scheduler=scheduler,
+            workers=workers,
+            theses=found_theses,
         )
     elapsed = time.perf_counter() - started
     if as_json:
@@ -110,6 +125,27 @@ def project_command(
         run.cash_not_projected,
         elapsed,
     )
+    for a in run.milestone_effects:
+        out.print(
+            styled(
+                (
+                    f"note: {a.thesis}/{a.milestone} {a.status} on {a.since}: "
+                    f"{a.driver} x{a.factor:.4g} ({theses})",
+                    "dim",
+                )
+            )
+        )
+
+
+def _theses(path: Path | None, book: Book, scenario: list[str] | None) -> tuple[Thesis, ...]:
+    """The theses of ``--theses`` (none without it), read against the book's ids."""
+    if path is None:
+        return ()
+    if scenario:
+        raise FormatError("--theses does not combine with --scenario yet", field="--theses")
+    from conviction.io.theses_toml import read_theses_file
+
+    return read_theses_file(path, book.companies, book.persons).theses
 
 
 def _date(value: str | None) -> dt.date | None:
