@@ -36,7 +36,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "baron"
 CONVICTION = str(Path(sys.executable).with_name("conviction"))
-READS = ("/api/v1/status", "/api/v1/history", "/")
+READS = tuple(os.environ.get("BENCH_READS", "/api/v1/status,/api/v1/history,/").split(","))
 
 
 def free_port() -> int:

@@ -466,3 +466,121 @@ def test_a_milestone_update_leaves_the_book_answers_cached(
     assert ctx.fingerprint(theses=False) == book_state
     assert kept <= set(ctx._cache)  # the same cached answers, not recomputed
     assert client.get("/api/v1/status").content == first
+
+
+def test_a_deposit_or_withdrawal_skips_only_checks_it_cannot_fail(
+    client: TestClient, auth: dict[str, str], snapshot: Callable[[], list[str]]
+) -> None:
+    """Cash in the book's currency takes the short path (no whole-book check); cash in
+    another currency still needs a rate on its date and is refused without one."""
+    cash = client.get("/api/v1/status").json()["cash"]
+    rows = [
+        {"date": "2025-11-14", "account": "ron", "action": "deposit", "quantity": 250.0},
+        {"date": "2025-11-14", "account": "ron", "action": "withdraw", "quantity": 50.0},
+    ]
+    r = client.post("/api/v1/transactions", json={"transactions": rows}, headers=auth)
+    assert r.status_code == 201, r.text
+    assert client.get("/api/v1/status").json()["cash"] == pytest.approx(cash + 200.0, abs=1e-6)
+    before = snapshot()
+    yen = {"date": "2025-11-14", "account": "ron", "action": "deposit", "quantity": 1e6,
+           "currency": "JPY"}  # fmt: skip
+    r = client.post("/api/v1/transactions", json={"transactions": [yen]}, headers=auth)
+    assert r.status_code == 422, r.text
+    assert "JPY" in json.dumps(r.json()["detail"])
+    assert snapshot() == before
+
+
+def test_answers_and_writes_name_the_state_they_are_of(
+    client: TestClient, auth: dict[str, str]
+) -> None:
+    first = client.get("/api/v1/status")
+    again = client.get("/api/v1/history")
+    assert first.headers["x-book-state"] == again.headers["x-book-state"]
+    deposit = {"date": "2025-11-14", "account": "ron", "action": "deposit", "quantity": 1.0}
+    r = client.post("/api/v1/transactions", json={"transactions": [deposit]}, headers=auth)
+    assert r.status_code == 201, r.text
+    tag = r.json()["book_state"]
+    assert tag != first.headers["x-book-state"]
+    after = client.get("/api/v1/status")  # nobody else computing: the current state
+    assert after.headers["x-book-state"] == tag
+    assert after.json()["cash"] == pytest.approx(first.json()["cash"] + 1.0, abs=1e-6)
+
+
+def test_a_read_does_not_wait_for_another_requests_recomputation(
+    client: TestClient, auth: dict[str, str]
+) -> None:
+    """While one request recomputes an answer for a new state, another gets the answer of
+    the state before at once, tagged with that state; with ``Cache-Control: no-cache`` it
+    waits for the current one."""
+    import threading
+
+    import conviction.web.api as api
+
+    old = client.get("/api/v1/status")
+    deposit = {"date": "2025-11-14", "account": "ron", "action": "deposit", "quantity": 7.0}
+    r = client.post("/api/v1/transactions", json={"transactions": [deposit]}, headers=auth)
+    assert r.status_code == 201, r.text
+    entered, release = threading.Event(), threading.Event()
+    real = api.book_status
+
+    def slow(*args: Any, **kwargs: Any) -> Any:
+        entered.set()
+        assert release.wait(30)
+        return real(*args, **kwargs)
+
+    api.book_status = slow  # type: ignore[assignment]  # a recomputation held open
+    try:
+        got: list[Any] = []
+        computing = threading.Thread(target=lambda: got.append(client.get("/api/v1/status")))
+        computing.start()
+        assert entered.wait(30)
+        meanwhile = client.get("/api/v1/status")
+        assert meanwhile.status_code == 200
+        assert meanwhile.headers["x-book-state"] == old.headers["x-book-state"]
+        assert meanwhile.json()["cash"] == old.json()["cash"]
+        current: list[Any] = []
+        waiting = threading.Thread(
+            target=lambda: current.append(
+                client.get("/api/v1/status", headers={"Cache-Control": "no-cache"})
+            )
+        )
+        waiting.start()
+        waiting.join(0.5)
+        assert waiting.is_alive()  # it waits for the recomputation
+        release.set()
+        computing.join(30)
+        waiting.join(30)
+    finally:
+        release.set()
+        api.book_status = real  # type: ignore[assignment]
+    for answer in (got[0], current[0]):
+        assert answer.headers["x-book-state"] == r.json()["book_state"]
+        assert answer.json()["cash"] == pytest.approx(old.json()["cash"] + 7.0, abs=1e-6)
+
+
+def test_writes_at_once_are_stored_together_and_a_refused_one_alone_goes(
+    client: TestClient, auth: dict[str, str], db_path: Path
+) -> None:
+    """Writes that arrive together are committed together (one transaction, a savepoint
+    each): the refused one takes only its own rows back."""
+    import sqlite3
+    from concurrent.futures import ThreadPoolExecutor
+
+    def post(i: int) -> Any:
+        if i == 5:  # a sale far beyond the position: refused
+            row = {**BUY, "action": "sell", "quantity": 1e12}
+        else:
+            row = {"date": "2025-11-14", "account": "ron", "action": "deposit",
+                   "quantity": 100.0 + i}  # fmt: skip
+        return client.post("/api/v1/transactions", json={"transactions": [row]}, headers=auth)
+
+    with ThreadPoolExecutor(10) as pool:
+        answers = list(pool.map(post, range(10)))
+    assert [a.status_code for a in answers] == [201] * 5 + [422] + [201] * 4
+    assert "larger than the position" in answers[5].text
+    with sqlite3.connect(db_path) as conn:
+        stored = sorted(q for (q,) in conn.execute(
+            "SELECT quantity FROM transactions WHERE source = 'api'"))  # fmt: skip
+    assert stored == [100.0 + i for i in range(10) if i != 5]
+    last = client.get("/api/v1/status", headers={"Cache-Control": "no-cache"})
+    assert last.headers["x-book-state"] in {a.json()["book_state"] for a in answers if a.is_success}

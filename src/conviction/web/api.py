@@ -94,8 +94,10 @@ def _status(ctx: AppContext, book: Book, on: dt.date) -> BookStatus:
 def _json(ctx: AppContext, key: str, make: Any) -> Response:
     """The answer ``make()`` gives, as JSON, computed and serialized once per book state:
     a repeated read sends the same bytes (validating and serializing a status again cost
-    about 10 ms a request)."""
-    body: bytes = ctx.cached(
+    about 10 ms a request). While another request recomputes it for a new state, the
+    answer of the state before is sent (``AppContext.cached_or_last``; its state is in
+    the ``X-Book-State`` header)."""
+    body: bytes = ctx.cached_or_last(
         f"json:{key}", lambda: answer(make()).model_dump_json().encode(), theses=False
     )
     return Response(body, media_type="application/json")

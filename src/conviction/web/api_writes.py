@@ -126,8 +126,10 @@ def post_transactions(ctx: Ctx, body: TransactionsIn) -> WriteOut:
     """Add transactions (rows of ``transactions.csv``): all or none, checked like a load."""
     from conviction.web.writes import add_transactions
 
-    counts = ctx.write_rows(lambda conn, book: add_transactions(conn, book, body.transactions))
-    return WriteOut(added=len(body.transactions), database=counts)
+    counts, state = ctx.write_rows(
+        lambda conn, book: add_transactions(conn, book, body.transactions)
+    )
+    return WriteOut(added=len(body.transactions), database=counts, book_state=state)
 
 
 @router.post(
@@ -141,8 +143,8 @@ def post_marks(ctx: Ctx, body: MarksIn) -> WriteOut:
     """Add marks (rows of ``marks.csv``): all or none."""
     from conviction.web.writes import add_marks
 
-    counts = ctx.write_rows(lambda conn, book: add_marks(conn, book, body.marks))
-    return WriteOut(added=len(body.marks), database=counts)
+    counts, state = ctx.write_rows(lambda conn, book: add_marks(conn, book, body.marks))
+    return WriteOut(added=len(body.marks), database=counts, book_state=state)
 
 
 @router.post(

@@ -265,16 +265,29 @@ class OneStatePerRead:
         self._free: asyncio.Semaphore | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        from conviction.web.context import one_state_per_request
+        from conviction.web.context import answered_state, one_state_per_request
 
         if scope["type"] != "http" or scope.get("method") not in ("GET", "HEAD"):
             await self.app(scope, receive, send)
             return
         if self._free is None:
             self._free = asyncio.Semaphore(self.slots)
+        must_be_current = any(
+            name == b"cache-control" and b"no-cache" in value.lower()
+            for name, value in scope.get("headers", ())
+        )
+
+        async def tagged(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                tag = answered_state()
+                if tag is not None:
+                    headers = [*message.get("headers", ()), (b"x-book-state", tag.encode())]
+                    message = {**message, "headers": headers}
+            await send(message)
+
         async with self._free:
-            with one_state_per_request():
-                await self.app(scope, receive, send)
+            with one_state_per_request(must_be_current=must_be_current):
+                await self.app(scope, receive, tagged)
 
 
 class BodyLimit:

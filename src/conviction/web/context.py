@@ -6,6 +6,8 @@ two apps (two databases, two tests) never share state.
 
 from __future__ import annotations
 
+import hashlib
+import itertools
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -23,24 +25,60 @@ from conviction.store.tables import BookRow, FxRow, MarkRow, TransactionRow
 from conviction.web.auth import Token
 from conviction.web.jobs import JobRunner
 
-__all__ = ["AppContext", "context", "one_state_per_request"]
+__all__ = ["AppContext", "answered_state", "context", "one_state_per_request", "state_tag"]
 
-#: The book-state fingerprints already read during the current GET request. A request asks
-#: for the book and for several cached answers, each keyed on the state: reading the row
-#: counts once per request (about 30 ms a table at a million rows) instead of once per
-#: question, and answering the whole request from one state. Set by
-#: ``one_state_per_request`` (writes are never given one: they change the state).
-_REQUEST_STATE: ContextVar[dict[bool, str] | None] = ContextVar("book_state", default=None)
+
+@dataclass
+class _Request:
+    """What one GET request keeps while it is answered."""
+
+    #: The book-state fingerprints already read, by kind (with or without the theses). A
+    #: request asks for the book and for several cached answers, each keyed on the state:
+    #: reading the row counts once per request (about 30 ms a table at a million rows)
+    #: instead of once per question answers the whole request from one state.
+    states: dict[bool, str] = field(default_factory=dict)
+    #: ``Cache-Control: no-cache``: wait for an answer of the current state, whatever it costs.
+    must_be_current: bool = False
+    #: The tag of the state the last answer given is of (``X-Book-State``).
+    answered: str | None = None
+
+
+#: Set by ``one_state_per_request`` (writes are never given one: they change the state).
+_REQUEST: ContextVar[_Request | None] = ContextVar("request", default=None)
 
 
 @contextmanager
-def one_state_per_request() -> Iterator[None]:
-    """Within this block, ``AppContext.fingerprint`` reads the database once per kind."""
-    token = _REQUEST_STATE.set({})
+def one_state_per_request(*, must_be_current: bool = False) -> Iterator[None]:
+    """Within this block, ``AppContext.fingerprint`` reads the database once per kind;
+    with ``must_be_current``, ``cached_or_last`` never answers of a state before."""
+    token = _REQUEST.set(_Request(must_be_current=must_be_current))
     try:
         yield
     finally:
-        _REQUEST_STATE.reset(token)
+        _REQUEST.reset(token)
+
+
+def state_tag(fingerprint: str) -> str:
+    """A short name of a book state, sent as ``X-Book-State`` with answers and writes:
+    two answers of the same state have the same tag."""
+    return hashlib.blake2b(fingerprint.encode(), digest_size=6).hexdigest()
+
+
+def answered_state() -> str | None:
+    """The tag of the state the current request's last cached answer is of (``None``
+    outside a request or before any answer)."""
+    request = _REQUEST.get()
+    return None if request is None else request.answered
+
+
+@dataclass(eq=False)
+class _Write:
+    """One request's write, waiting to be stored (``AppContext.write_rows``)."""
+
+    change: Callable[[Connection, Book], Book]
+    done: bool = False
+    result: tuple[dict[str, int], str] | None = None
+    error: Exception | None = None
 
 
 @dataclass
@@ -56,49 +94,95 @@ class AppContext:
     benchmark: str | None = None
     jobs: JobRunner = field(default_factory=JobRunner)
     write_lock: threading.Lock = field(default_factory=threading.Lock)
+    _queue: list[_Write] = field(default_factory=list)
+    _queue_lock: threading.Lock = field(default_factory=threading.Lock)
     _cache: dict[Any, Any] = field(default_factory=dict)
     _cache_lock: threading.Lock = field(default_factory=threading.Lock)
     _flights: dict[Any, threading.Lock] = field(default_factory=dict)
-    _last: dict[str, Any] = field(default_factory=dict)
+    #: per name, the newest answer computed: (sequence, value, state)
+    _last: dict[str, tuple[int, Any, str]] = field(default_factory=dict)
+    _sequence: Iterator[int] = field(default_factory=itertools.count)
 
     def fingerprint(self, *, theses: bool = True) -> str:
         """Changes whenever the book's rows change (here or in another process): row
         counts and highest ids of the big tables, and the book's date; with ``theses``,
         the theses' and scores' rows too (a projection does not depend on them)."""
-        seen = _REQUEST_STATE.get()
-        if seen is not None and theses in seen:
-            return seen[theses]
+        request = _REQUEST.get()
+        if request is not None and theses in request.states:
+            return request.states[theses]
         with self.engine.connect() as conn:
             state = _state(conn, theses=theses)
-        if seen is not None:
-            seen[theses] = state
+        if request is not None:
+            request.states[theses] = state
         return state
 
-    def write_rows(self, change: Callable[[Connection, Book], Book]) -> dict[str, int]:
+    def write_rows(self, change: Callable[[Connection, Book], Book]) -> tuple[dict[str, int], str]:
         """Run ``change(conn, book)`` (a write of the book's rows, which returns the book as
-        stored after it) in one transaction that holds the database's write lock; returns
-        the row counts after.
+        stored after it, or raises and writes nothing) in a transaction that holds the
+        database's write lock; returns the row counts after and the tag of the new state
+        (``state_tag``).
+
+        Writes that arrive while another is being stored are committed together, each in
+        a savepoint of one transaction (group commit): one lock, one commit and one new
+        book state for all of them, and a refused one takes only its own rows back. With
+        five writers at once each write waited for four commits before; now for one.
 
         ``book`` is the cached one when it is the stored state (no re-read per write), and
-        the book ``change`` returns becomes the cached book of the new state, so the reads
-        after a write do not read the database again either.
+        the book the last ``change`` returns becomes the cached book of the new state, so
+        the reads after a write do not read the database again either.
         """
+        mine = _Write(change)
+        with self._queue_lock:
+            self._queue.append(mine)
+        with self.write_lock:
+            if not mine.done:  # nobody took it along: this thread stores what is waiting
+                with self._queue_lock:
+                    batch, self._queue = self._queue, []
+                self._store(batch)
+        if mine.error is not None:
+            raise mine.error
+        assert mine.result is not None
+        return mine.result
+
+    def _store(self, batch: list[_Write]) -> None:
+        """Store ``batch`` in one transaction, each write in its own savepoint."""
         from conviction.store import count_rows, read_book
         from conviction.store.engine import lock_for_writing
 
-        with self.write_lock, self.engine.connect() as conn:
-            lock_for_writing(conn)  # no other writer (a load, another server) until commit
-            before = _state(conn, theses=False)
-            with self._cache_lock:
-                cached = self._cache.get(("book", before))
-            after_book = change(conn, cached if cached is not None else read_book(conn))
-            after = _state(conn, theses=False)
-            counts = count_rows(conn)
-            conn.commit()
+        try:
+            with self.engine.connect() as conn:
+                lock_for_writing(conn)  # no other writer (a load, another server) until commit
+                before = _state(conn, theses=False)
+                with self._cache_lock:
+                    cached = self._cache.get(("book", before))
+                book = cached if cached is not None else read_book(conn)
+                stored = []
+                for i, write in enumerate(batch):
+                    conn.exec_driver_sql(f"SAVEPOINT write_{i}")
+                    try:
+                        book = write.change(conn, book)
+                    except Exception as exc:  # this write's rows go, the others stay
+                        conn.exec_driver_sql(f"ROLLBACK TO SAVEPOINT write_{i}")
+                        write.error = exc
+                    else:
+                        stored.append(write)
+                    conn.exec_driver_sql(f"RELEASE SAVEPOINT write_{i}")
+                after = _state(conn, theses=False)
+                counts = count_rows(conn)
+                conn.commit()
+        except BaseException as exc:  # nothing of the batch was stored
+            failed = exc if isinstance(exc, Exception) else RuntimeError("the write was stopped")
+            for write in batch:
+                write.error = write.error or failed
+                write.done = True
+            raise
         with self._cache_lock:
             self._cache = {k: v for k, v in self._cache.items() if _same_book(k, ("book", after))}
-            self._cache[("book", after)] = after_book
-        return counts
+            self._cache[("book", after)] = book
+        for write in stored:
+            write.result = (counts, state_tag(after))
+        for write in batch:
+            write.done = True
 
     def book(self) -> Book:
         """The stored book, read again only when its fingerprint changed."""
@@ -114,23 +198,43 @@ class AppContext:
         update then leaves it cached)."""
         return self._once((name, self.fingerprint(theses=theses)), make)
 
-    def cached_or_last(self, name: str, make: Any) -> Any:
-        """Like ``cached``, for a page that takes long to draw: while another request draws
-        it for the current state, the last one drawn (of the state before) is given at once
-        instead of waiting. The API never answers this way: it is always of the current
-        state."""
-        key = (name, self.fingerprint())
+    def cached_or_last(self, name: str, make: Any, *, theses: bool = True) -> Any:
+        """Like ``cached``, but a read never waits for another request's recomputation:
+        while one computes ``name`` for the current state, the others get the last one
+        computed (of a state before) at once. Without writes going on this is always the
+        current state (nobody is computing); under a stream of writes an answer is at
+        most one recomputation behind, and says which state it is of (``X-Book-State``).
+
+        Why: every write makes a new state, and recomputing every answer for every state
+        while writers keep writing kept readers waiting on answers that the next write
+        made old at once (measured in ``benchmarks/bench_web_load.py``). A request sent
+        with ``Cache-Control: no-cache`` waits for the current state instead.
+        """
+        state = self.fingerprint(theses=theses)
+        key = (name, state)
         with self._cache_lock:
             if key in self._cache:
+                self._answered(state)
                 return self._cache[key]
-            drawing = any(k[0] == name for k in self._flights)
+            busy = any(k[0] == name for k in self._flights)
             last = self._last.get(name)
-        if drawing and last is not None:
-            return last
+        request = _REQUEST.get()
+        if busy and last is not None and not (request is not None and request.must_be_current):
+            self._answered(last[2])
+            return last[1]
+        started = next(self._sequence)
         value = self._once(key, make)
-        with self._cache_lock:
-            self._last[name] = value
+        with self._cache_lock:  # the newest state computed is the one kept
+            if name not in self._last or self._last[name][0] < started:
+                self._last[name] = (started, value, state)
+        self._answered(state)
         return value
+
+    @staticmethod
+    def _answered(state: str) -> None:
+        request = _REQUEST.get()
+        if request is not None:
+            request.answered = state_tag(state)
 
     def _once(self, key: tuple[str, str], make: Any) -> Any:
         """``make()`` once per key, however many requests ask at the same moment: the first
@@ -183,20 +287,32 @@ def _same_book(key: tuple[str, str], book: tuple[str, str]) -> bool:
 
 
 def _state(conn: Connection, *, theses: bool) -> str:
-    """The book's state as ``AppContext.fingerprint`` describes it, read on ``conn``."""
+    """The book's state as ``AppContext.fingerprint`` describes it, read on ``conn`` in one
+    statement (every request asks; under load each statement costs a wait for the
+    interpreter lock, so one instead of seven)."""
     from conviction.store.theses_tables import MilestoneEntryRow, ScoreEntryRow, ThesisRow
 
     # the book's parts first: the state with theses extends the state without them
     tables: list[Any] = [TransactionRow, MarkRow, FxRow]
-    parts: list[Any] = [select(func.count(), func.max(t.id)).select_from(t) for t in tables]
-    parts.append(select(BookRow.as_of, BookRow.currency).where(BookRow.id == 1))
     if theses:
+        tables += [MilestoneEntryRow, ScoreEntryRow]
+    parts: list[Any] = []
+    for t in tables:
         parts += [
-            select(func.count(), func.max(t.id)).select_from(t)
-            for t in (MilestoneEntryRow, ScoreEntryRow)
+            select(func.count()).select_from(t).scalar_subquery(),
+            select(func.max(t.id)).scalar_subquery(),
         ]
-        parts.append(select(func.count()).select_from(ThesisRow))
-    return repr([tuple(conn.execute(q).first() or ()) for q in parts])
+    book = [
+        select(getattr(BookRow, c)).where(BookRow.id == 1).scalar_subquery()
+        for c in ("as_of", "currency")
+    ]
+    if theses:
+        book.append(select(func.count()).select_from(ThesisRow).scalar_subquery())
+    row = tuple(conn.execute(select(*parts[:6], *book[:2], *parts[6:], *book[2:])).one())
+    groups = [row[0:2], row[2:4], row[4:6], row[6:8]]
+    if theses:
+        groups += [row[8:10], row[10:12], row[12:13]]
+    return repr(groups)
 
 
 def context(request: Request) -> AppContext:

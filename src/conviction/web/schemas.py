@@ -220,6 +220,8 @@ class ErrorResponse(_Out):
 class WriteOut(_Out):
     added: int
     database: dict[str, int]
+    #: The ``X-Book-State`` of the book after this write: an answer with this tag has it.
+    book_state: str
 
 
 class MilestoneEntryOut(_Out):

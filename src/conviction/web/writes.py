@@ -117,6 +117,8 @@ def _validate(book: Book, new: pd.DataFrame) -> pd.DataFrame:
     from conviction.io.book_reader import validate_book
 
     combined = _appended(book.transactions, new)
+    if not _can_break_the_book(book, new):
+        return combined
     try:
         validate_book(replace(book, transactions=combined))
     except InputError as exc:
@@ -132,6 +134,30 @@ def _validate(book: Book, new: pd.DataFrame) -> pd.DataFrame:
     except DataError as exc:  # e.g. a currency with no rate to convert it
         raise LedgerError(str(exc), field="transactions") from None
     return combined
+
+
+#: Actions that move cash only: no position, no lot, no price.
+_CASH_ONLY = frozenset({"deposit", "withdraw"})
+
+
+def _can_break_the_book(book: Book, new: pd.DataFrame) -> bool:
+    """Whether the new rows can fail a check that needs the whole book (``validate_book``:
+    positions, named lots, rates to convert). A deposit or withdrawal without a company,
+    in the book's currency, to an account kept in that currency, changes no position
+    and needs no rate, so it cannot; the whole-book check is then skipped (it costs
+    about 13 ms on the example, two thirds of a write: under a stream of writes, the
+    difference between a write that waits and one that does not)."""
+    for action, company, currency, account in zip(
+        new["action"], new["company"], new["currency"], new["account"], strict=True
+    ):
+        if action not in _CASH_ONLY or company:
+            return True
+        held = book.accounts.get(account)
+        if held is None or held.currency != book.currency:
+            return True
+        if currency and currency != book.currency:
+            return True
+    return False
 
 
 def add_marks(conn: Connection, book: Book, rows: Sequence[MarkIn]) -> Book:
