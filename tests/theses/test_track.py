@@ -189,3 +189,24 @@ def test_project_applies_the_outcomes_up_to_as_of(db: str) -> None:
     )
     assert text.exit_code == 0, text.output
     assert "xai/grok-5 hit on 2026-07-15: grok_frontier_value x1.3" in text.stdout
+
+
+def test_the_report_charts_the_track(db: str, tmp_path: Path) -> None:
+    out = tmp_path / "report.html"
+    args = ["--db", db, "report", "--out", str(out), "--projection", str(CONFIG)]
+    result = runner.invoke(app, [*args, "--theses", str(WHAT_IF), "--paths", "256", "--json"])
+    assert result.exit_code == 0, (result.output, result.exception)
+    assert json.loads(result.stdout)["track"] == 5
+    html = out.read_text("utf-8")
+    assert 'id="fig-track"' in html
+    assert "Track: the odds at each milestone update" in html
+    # the table under the chart holds its numbers: every date and the evidence
+    for needle in ("2026-07-15", "xai/grok-5 hit", "<code>grok_frontier_value</code> &times;1.300"):
+        assert needle in html
+    without = runner.invoke(app, ["--db", db, "report", "--out", str(tmp_path / "r2.html")])
+    assert without.exit_code == 0
+    assert 'id="fig-track"' not in (tmp_path / "r2.html").read_text("utf-8")
+    refused = runner.invoke(app, ["--db", db, "report", "--out", str(tmp_path / "r3.html"),
+                                  "--theses", str(WHAT_IF)])  # fmt: skip
+    assert refused.exit_code != 0
+    assert not (tmp_path / "r3.html").exists()

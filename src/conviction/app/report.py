@@ -38,6 +38,7 @@ class ReportRequest:
     seed: int | None = None
     policies: tuple[Path, ...] = field(default_factory=tuple)
     compare_paths: int = 10_000
+    theses: Path | None = None  # a theses file with milestone effects: the track (needs projection)
 
 
 def folder_inputs(folder: Path) -> tuple[Path | None, tuple[Path, ...]]:
@@ -121,6 +122,26 @@ def gather(
         )
         outcomes = [policy_outcome(s) for s in compared.summaries]
 
+    track = None
+    if request.projection is not None and request.theses is not None:
+        from conviction.app.track_runs import track_book
+        from conviction.io.theses_toml import read_theses_file
+
+        def on_track(done: int, total: int) -> None:
+            if step is not None:
+                step("track", done, total)
+
+        found = read_theses_file(request.theses, book.companies, book.persons)
+        track = track_book(
+            book,
+            request.projection,
+            found.theses,
+            theses_file=str(request.theses),
+            as_of=as_of,
+            overrides=Overrides(paths=request.paths, seed=request.seed),
+            progress=on_track,
+        )
+
     def on_data(done: int, total: int, what: str) -> None:
         if step is not None:
             step("report", done, total)
@@ -138,4 +159,5 @@ def gather(
         outcomes=outcomes,
         generated=generated,
         progress=on_data,
+        track=track,
     )

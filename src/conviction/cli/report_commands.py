@@ -50,6 +50,11 @@ def report_command(
     policy: list[Path] | None = typer.Option(
         None, "--policy", help="Policy TOML to backtest (repeat for several)."
     ),
+    theses: Path | None = typer.Option(
+        None,
+        "--theses",
+        help="Theses TOML with milestone effects: chart the track (needs a projection).",
+    ),
     as_json: bool = JSON,
 ) -> None:
     """Write the report: value, attribution, concentration, projection, policies, theses."""
@@ -68,6 +73,10 @@ def report_command(
         from_projection, from_policies = folder_inputs(source)
         projection = projection or from_projection
         policies = policies or list(from_policies)
+    if theses is not None and projection is None:
+        raise FormatError(
+            "--theses draws the track of a projection: give --projection too", field="--theses"
+        )
     request = ReportRequest(
         as_of=when,
         benchmark=benchmark,
@@ -76,6 +85,7 @@ def report_command(
         paths=paths,
         seed=seed,
         policies=tuple(policies),
+        theses=theses,
     )
     started = time.perf_counter()
     engine = connect(settings.db_url)
@@ -111,6 +121,7 @@ def report_command(
         "policies": [p.name for p in data.policies],
         "benchmark": data.history.benchmark_name,
         "reviews": len(data.reviews),
+        "track": None if data.track is None else len(data.track.rows),
     }
     if as_json:
         print_json(summary)

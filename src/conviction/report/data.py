@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -33,6 +34,9 @@ from conviction.projection.result import ProjectionResult
 from conviction.theses.book_review import review_book
 from conviction.theses.model import Scorecard, Thesis
 from conviction.theses.triggers import Review, ReviewSettings
+
+if TYPE_CHECKING:
+    from conviction.app.track_runs import TrackAnswer
 
 __all__ = [
     "HORIZONS",
@@ -181,6 +185,7 @@ class ReportData:
     policies: tuple[PolicyLine, ...] = ()
     outcomes: tuple[PolicyOutcome, ...] = ()
     notes: tuple[str, ...] = field(default_factory=tuple)
+    track: TrackAnswer | None = None  # the odds at each milestone update (conviction track)
 
 
 def report_data(
@@ -197,6 +202,7 @@ def report_data(
     outcomes: Sequence[PolicyOutcome] = (),
     generated: str = "",
     progress: ReportProgress | None = None,
+    track: TrackAnswer | None = None,
 ) -> ReportData:
     """Assemble a report of ``book`` on ``as_of`` (default: the book's ``as_of``).
 
@@ -266,6 +272,7 @@ def report_data(
         policies=tuple(policies),
         outcomes=tuple(outcomes),
         notes=_notes(st),
+        track=track,
     )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import plotly.graph_objects as go  # type: ignore[import-untyped]
@@ -17,6 +18,9 @@ from plotly.subplots import make_subplots  # type: ignore[import-untyped]
 from conviction._typing import Float64Array
 from conviction.analytics import RollingSummary
 from conviction.theses.model import Thesis
+
+if TYPE_CHECKING:
+    from conviction.app.track_runs import TrackAnswer
 
 __all__ = [
     "COLORS",
@@ -30,6 +34,7 @@ __all__ = [
     "outcomes_figure",
     "policies_figure",
     "rolling_figure",
+    "track_figure",
     "value_figure",
     "waterfall_figure",
 ]
@@ -522,6 +527,68 @@ def milestones_figure(theses: Sequence[Thesis], as_of: dt.date) -> go.Figure:
     height = max(240, 60 + 40 * len(rows))
     fig = _layout(fig, "Theses: milestones over time", height=height)
     fig.update_layout(hovermode="closest")
+    return fig
+
+
+def _track_text(answer: TrackAnswer) -> list[str]:
+    """Hover text of each row of a track: the evidence of its date, what it moved."""
+    texts = []
+    for row in answer.rows:
+        lines = []
+        for ev in row.evidence:
+            moved = ", ".join(f"{e.driver} ×{e.factor:.3g}" for e in ev.effects)
+            lines.append(
+                f"{ev.thesis}/{ev.milestone} {ev.status}" + (f": {moved}" if moved else "")
+            )
+        shown = lines[:6] + ([f"... and {len(lines) - 6} more"] if len(lines) > 6 else [])
+        texts.append("<br>".join(shown))
+    return texts
+
+
+def track_figure(answer: TrackAnswer) -> go.Figure:
+    """How P(target) (top, ± 1 standard error) and the median multiple (bottom) moved at
+    each milestone update; each marker is coloured by the outcome recorded that day."""
+    dates = [r.date.isoformat() for r in answer.rows]
+    texts = _track_text(answer)
+    colors = []
+    for r in answer.rows:
+        outcomes = [e.status for e in r.evidence if e.effects] or [e.status for e in r.evidence]
+        worst = next((s for s in ("missed", "slipped", "hit") if s in outcomes), "pending")
+        colors.append(STATUS_COLORS[worst])
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.08)
+    fig.add_trace(
+        go.Scatter(
+            x=dates,
+            y=[r.prob_target for r in answer.rows],
+            error_y={"type": "data", "array": [r.prob_target_se for r in answer.rows]},
+            mode="lines+markers",
+            line={"shape": "hv", "color": COLORS[0]},
+            marker={"size": 10, "color": colors},
+            name=f"P(≥{answer.target_multiple:g}x)",
+            text=texts,
+            hovertemplate="%{x}: P %{y:.1%}<br>%{text}<extra></extra>",
+        ),
+        row=1,
+        col=1,
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=dates,
+            y=[r.median_multiple for r in answer.rows],
+            mode="lines+markers",
+            line={"shape": "hv", "color": COLORS[1]},
+            marker={"size": 10, "color": colors},
+            name="median multiple",
+            text=texts,
+            hovertemplate="%{x}: median %{y:.2f}x<br>%{text}<extra></extra>",
+        ),
+        row=2,
+        col=1,
+    )
+    fig.update_yaxes(tickformat=".0%", title_text="P(target)", row=1, col=1)
+    fig.update_yaxes(ticksuffix="x", title_text="median", row=2, col=1)
+    fig = _layout(fig, "The odds, update by update", height=440)
+    fig.update_layout(hovermode="closest", showlegend=False)
     return fig
 
 

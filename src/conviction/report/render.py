@@ -182,6 +182,8 @@ def _figure_makers(d: ReportData) -> dict[str, Callable[[], go.Figure]]:
         )
     if d.theses:
         out["milestones"] = partial(figures.milestones_figure, d.theses, d.as_of)
+    if d.track is not None and d.track.rows:
+        out["track"] = partial(figures.track_figure, d.track)
     return out
 
 
