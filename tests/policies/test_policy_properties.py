@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from conviction._typing import ACCOUNT_KINDS
 from conviction.policies import (
     PERIODS,
+    SIZINGS,
     AddOnDrawdown,
     Contribute,
     Costs,
@@ -124,7 +125,10 @@ def cases(draw: st.DrawFn, *, flows: bool = True) -> Case:
     rules = draw(st.lists(rule_set, min_size=1, max_size=4))
     if draw(st.booleans()):
         rules.insert(draw(st.integers(0, len(rules))), LastSeller())
-    costs = Costs(commission_bps=draw(st.sampled_from([0.0, 5.0, 50.0])))
+    costs = Costs(
+        commission_bps=draw(st.sampled_from([0.0, 5.0, 50.0])),
+        sizing=draw(st.sampled_from(SIZINGS)),
+    )
     return Case(
         policy=Policy("random", tuple(rules), costs=costs),
         prices=prices,

@@ -9,6 +9,7 @@
     [costs]                     # optional, in basis points of traded value
     commission_bps = 1.0
     slippage_bps = 5.0
+    sizing = "conviction"       # or "bt", "vectorbt": how amounts become shares
 
     [[rules]]
     rule = "trim_to_cap"        # hold, add_on_drawdown, trim_to_cap, last_seller,
@@ -33,7 +34,7 @@ from conviction.errors import FormatError, SpecError
 from conviction.io.limits import MAX_MAGNITUDE, date_error
 from conviction.io.text_files import read_text_file
 from conviction.io.toml_lines import locate
-from conviction.policies.spec import RULE_TYPES, Costs, Policy, Rule
+from conviction.policies.spec import RULE_TYPES, SIZINGS, Costs, Policy, Rule
 
 __all__ = ["read_policy", "read_policy_text"]
 
@@ -156,7 +157,18 @@ class _Reader:
                 raise self.fail(
                     f"unknown key {key!r} (expected one of {', '.join(names)})", "costs", key
                 )
-        values = {k: self.number(v, "costs", k) for k, v in raw.items()}
+        values: dict[str, Any] = {}
+        for key, value in raw.items():
+            if key == "sizing":
+                if not isinstance(value, str):
+                    raise self.fail(
+                        f"expected one of {', '.join(SIZINGS)} in quotes, got {value!r}",
+                        "costs",
+                        key,
+                    )
+                values[key] = value
+            else:
+                values[key] = self.number(value, "costs", key)
         try:
             return Costs(**values)
         except SpecError as exc:

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from conviction.policies.spec import (
         PERIODS,
         RULE_TYPES,
+        SIZINGS,
         AddOnDrawdown,
         Contribute,
         Costs,
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
         Policy,
         Rebalance,
         Rule,
+        Sizing,
         TrimToCap,
         Withdraw,
     )
@@ -67,6 +69,7 @@ __getattr__ = lazy_exports(
         "conviction.policies.spec": (
             "PERIODS",
             "RULE_TYPES",
+            "SIZINGS",
             "AddOnDrawdown",
             "Contribute",
             "Costs",
@@ -76,6 +79,7 @@ __getattr__ = lazy_exports(
             "Policy",
             "Rebalance",
             "Rule",
+            "Sizing",
             "TrimToCap",
             "Withdraw",
         ),
@@ -90,6 +94,7 @@ __getattr__ = lazy_exports(
 __all__ = [
     "PERIODS",
     "RULE_TYPES",
+    "SIZINGS",
     "AddOnDrawdown",
     "Backtest",
     "BacktestInputs",
@@ -108,6 +113,7 @@ __all__ = [
     "Setup",
     "SimulationInputs",
     "SimulationSummary",
+    "Sizing",
     "SummaryAccumulator",
     "TradeLog",
     "TrimToCap",

@@ -90,7 +90,12 @@ class PolicyEngine:
             insiders = np.isin(kinds, list(seller.kinds)) & self._account_mask(seller, where)
             if not insiders.any() or insiders.all():
                 insiders = None  # nobody to protect, or nobody to protect them from
-        self.trader = Trader(rate=policy.costs.rate, margin=policy.margin, insiders=insiders)
+        self.trader = Trader(
+            rate=policy.costs.rate,
+            margin=policy.margin,
+            insiders=insiders,
+            sizing=policy.costs.sizing,
+        )
         self.rules: list[BoundRule] = []
         for i, rule in enumerate(policy.rules):
             bound = self._bind(i, rule, kinds)

@@ -73,13 +73,22 @@ class TrimRule(BoundRule):
         over &= (self.accounts & (value > 0))[..., None]
         if not over.any():
             return
-        # Sell every over-cap company to exactly `cap` of the value left after the costs
-        # of these sales: S = (sum hp - n cap V) / (1 - n cap c) solves it in closed form.
-        n = over.sum(axis=-1)
-        total = np.where(over, hp, 0.0).sum(axis=-1)
-        sold = (total - n * cap * value) / (1.0 - n * cap * c)
-        keep = cap * (value - c * sold)
-        delta = np.where(over, -(hp - keep[..., None]) / step.prices[:, None, :], 0.0)
+        p = step.prices[:, None, :]
+        if trader.sizing == "conviction":
+            # Sell every over-cap company to exactly `cap` of the value left after the
+            # costs of these sales: S = (sum hp - n cap V) / (1 - n cap c), closed form.
+            n = over.sum(axis=-1)
+            total = np.where(over, hp, 0.0).sum(axis=-1)
+            sold = (total - n * cap * value) / (1.0 - n * cap * c)
+            keep = cap * (value - c * sold)
+            delta = np.where(over, -(hp - keep[..., None]) / p, 0.0)
+            spend = sold * (1.0 - c) / (1.0 + c)  # the proceeds, less the buys' costs
+        else:
+            # bt and vectorbt: the sale is the gap to `cap` of today's value, sized by the
+            # library's convention; the proceeds (after costs) are what is reinvested.
+            gap = np.where(over, cap * value[..., None] - hp, 0.0)
+            delta = trader.shares(gap, p)
+            spend = -(delta * p).sum(axis=-1) * (1.0 - c)  # the proceeds after costs
         if self.spec.reinvest:
             # Into every other holding, not only the companies this rule trims.
             others = ~over & (hp > 0) & step.tradable[:, None, :]
@@ -88,8 +97,8 @@ class TrimRule(BoundRule):
             share = np.divide(
                 base, base_sum[..., None], out=np.zeros_like(base), where=base_sum[..., None] > 0
             )
-            spend = sold * (1.0 - c) / (1.0 + c)
-            delta += share * spend[..., None] / step.prices[:, None, :]
+            buy = share * spend[..., None]
+            delta += buy / p if trader.sizing == "conviction" else trader.shares(buy, p)
         trader.execute(state, step, delta, self.index)
 
 
@@ -115,7 +124,10 @@ class DrawdownRule(BoundRule):
             ok &= (step.day - self.last_buy) >= self.spec.cooldown
         n = ok.sum(axis=-1)
         budget = self.spec.fraction * np.maximum(state.cash, 0.0) / np.maximum(n, 1)
-        per_share = step.prices[:, None, :] * (1.0 + trader.rate)
+        # conviction and bt spend the budget, costs included; vectorbt buys its value
+        per_share = step.prices[:, None, :]
+        if trader.sizing != "vectorbt":
+            per_share = per_share * (1.0 + trader.rate)
         delta = np.where(ok, budget[..., None] / per_share, 0.0)
         done = trader.execute(state, step, delta, self.index)
         self.last_buy[done > 0] = step.day
@@ -164,9 +176,9 @@ class RebalanceRule(BoundRule):
         gap = self.targets * value[..., None] - hp
         # Leave alone what is already on target up to rounding (no dust trades).
         tiny = np.abs(gap) <= 1e-9 * np.abs(value)[..., None]
-        delta = np.where(
-            go[..., None] & acts[:, None, :] & ~tiny, gap / step.prices[:, None, :], 0.0
-        )
+        gap = np.where(go[..., None] & acts[:, None, :] & ~tiny, gap, 0.0)
+        # conviction and vectorbt trade the gap (costs on top); bt spends or raises it
+        delta = trader.shares(gap, step.prices[:, None, :])
         trader.execute(state, step, delta, self.index)
 
 
@@ -189,7 +201,9 @@ class FlowRule(BoundRule):
         if (short > 0).any():
             # Raise the shortfall by selling every tradable holding pro rata.
             hp = state.position_values(step.prices) * (self.companies & step.tradable)[:, None, :]
-            sellable = hp.sum(axis=-1) * (1.0 - trader.rate)
+            sellable = hp.sum(axis=-1)
+            if trader.sizing != "vectorbt":  # raise the shortfall after costs
+                sellable = sellable * (1.0 - trader.rate)
             part = np.divide(short, sellable, out=np.zeros_like(short), where=sellable > 0)
             part = np.clip(part, 0.0, 1.0)
             delta = -(hp / step.prices[:, None, :]) * part[..., None]

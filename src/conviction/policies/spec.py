@@ -31,6 +31,7 @@ from conviction.errors import SpecError
 __all__ = [
     "PERIODS",
     "RULE_TYPES",
+    "SIZINGS",
     "AddOnDrawdown",
     "Contribute",
     "Costs",
@@ -40,12 +41,16 @@ __all__ = [
     "Policy",
     "Rebalance",
     "Rule",
+    "Sizing",
     "TrimToCap",
     "Withdraw",
 ]
 
 Period = Literal["day", "week", "month", "quarter", "year"]
 PERIODS: tuple[Period, ...] = ("day", "week", "month", "quarter", "year")
+
+Sizing = Literal["conviction", "bt", "vectorbt"]
+SIZINGS: tuple[Sizing, ...] = ("conviction", "bt", "vectorbt")
 
 TargetSpec: TypeAlias = "tuple[tuple[str, float], ...] | Literal['equal', 'initial']"
 
@@ -258,16 +263,34 @@ RULE_TYPES: dict[str, type[Rule]] = {
 
 @dataclass(frozen=True, slots=True)
 class Costs:
-    """Trading costs in basis points of the traded value, paid in cash on every trade."""
+    """Trading costs in basis points of the traded value, paid in cash on every trade.
+
+    ``sizing``: how a rule's amount of money becomes a number of shares once costs are
+    charged (docs/policies.md, "Costs and sizing"):
+
+    - ``"conviction"`` (the default): rebalances trade the gap to target and pay the costs
+      from cash, buys scaled down together when cash is short; a trim lands exactly on its
+      cap after its own costs; a buy of a budget spends the budget, costs included.
+    - ``"bt"``: as bt 1.4 sizes ``allocate``: a buy of amount A spends A, costs included
+      (q = A / (p (1 + r))); a sale raises A after costs (q = A / (p (1 - r))).
+    - ``"vectorbt"``: as vectorbt 1.2 with ``fees``: q = A / p, costs paid on top; sales
+      first, then buys from the smallest to the largest, each cut to the cash left.
+    """
 
     commission_bps: float = 0.0
     slippage_bps: float = 0.0
+    sizing: Sizing = "conviction"
 
     def __post_init__(self) -> None:
         for name in ("commission_bps", "slippage_bps"):
             value = getattr(self, name)
             if not (math.isfinite(value) and 0.0 <= value < 10_000.0):
                 raise SpecError(f"must be in [0, 10000) bps, got {value!r}", field=name)
+        if self.sizing not in SIZINGS:
+            raise SpecError(
+                f"unknown sizing {self.sizing!r} (expected one of {', '.join(SIZINGS)})",
+                field="sizing",
+            )
 
     @property
     def rate(self) -> float:

@@ -3,8 +3,12 @@
 Every rule proposes quantities to trade, shaped (paths, accounts, companies); only
 :meth:`Trader.execute` changes holdings and cash. It enforces, for every rule alike:
 private companies trade only at liquidity events, no short sales, the last-seller rule,
-and cash that never goes below the margin floor (buys are scaled down to fit). Costs are
-charged on the traded value, so each trade changes an account's value by minus its cost.
+and cash that never goes below the margin floor (buys are cut to fit). Costs are charged
+on the traded value, so each trade changes an account's value by minus its cost. How a
+rule's amount of money becomes shares, and which buys are cut when cash is short, follow
+the policy's sizing (:class:`~conviction.policies.spec.Costs`): ``conviction`` and ``bt``
+scale an account's buys down together, ``vectorbt`` fills them one by one from the
+smallest, as vectorbt's ``call_seq="auto"`` does.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from conviction._typing import BoolArray, Float64Array, IntArray
+from conviction.policies.spec import Sizing
 
 __all__ = ["DUST", "State", "Step", "TradeChunk", "Trader"]
 
@@ -84,12 +89,26 @@ class Trader:
 
     ``rate``: cost as a fraction of traded value. ``margin``: cash may fall to
     ``-margin * account value``. ``insiders``: accounts under the last-seller rule (None:
-    no such rule); every other account is a client of theirs.
+    no such rule); every other account is a client of theirs. ``sizing``: whose
+    convention turns amounts into shares (:meth:`shares`) and cuts buys short of cash.
     """
 
     rate: float
     margin: float
     insiders: BoolArray | None
+    sizing: Sizing = "conviction"
+
+    def shares(self, amount: Float64Array, prices: Float64Array) -> Float64Array:
+        """Shares for signed amounts of money (> 0 buy), priced at ``prices``.
+
+        ``bt``: a buy of A spends A with its cost, a sale of A raises A after its cost
+        (bt's ``allocate``, whose iteration converges to these); otherwise A / p, the
+        cost on top (vectorbt's ``Value`` and ``TargetValue`` orders).
+        """
+        if self.sizing != "bt" or self.rate == 0.0:
+            return np.asarray(amount / prices, dtype=np.float64)
+        c = self.rate
+        return np.asarray(amount / (prices * np.where(amount > 0, 1.0 + c, 1.0 - c)))
 
     def execute(self, state: State, step: Step, delta: Float64Array, rule: int) -> Float64Array:
         """Carry out the proposed trades ``delta`` (shares; > 0 buy) as far as allowed.
@@ -119,7 +138,9 @@ class Trader:
         need = buys * (1.0 + c)
         short = (need > room) & (need > 0)
         any_short = bool(short.any())
-        if any_short:
+        if any_short and self.sizing == "vectorbt":
+            delta, buys = _fill_in_order(delta, value, room, short, c)
+        elif any_short:
             # Scale each short account's buys down to what its cash (and margin) allows.
             scale = np.ones_like(need)
             scale[short] = np.clip(room[short] / need[short], 0.0, 1.0)
@@ -154,3 +175,32 @@ class Trader:
                 )
             )
         return delta
+
+
+#: vectorbt's tolerance (``is_close_or_less_nb``): a buy within this of the cash is filled.
+_VBT_REL_TOL = 1e-9
+
+
+def _fill_in_order(
+    delta: Float64Array, value: Float64Array, room: Float64Array, short: BoolArray, c: float
+) -> tuple[Float64Array, Float64Array]:
+    """Fill the buys of short accounts one by one, smallest first, each to the cash left.
+
+    vectorbt with ``call_seq="auto"`` sorts a group's orders by value (sales first, then
+    buys from the smallest) and cuts a buy that costs more than the cash left to what the
+    cash buys after fees; the buys after it get nothing. Returns the new ``delta`` and
+    each account's bought value.
+    """
+    buy = np.where(short[..., None], np.maximum(value, 0.0), 0.0)
+    order = np.argsort(buy, axis=-1, kind="stable")
+    ranked = np.take_along_axis(buy, order, axis=-1) * (1.0 + c)  # cash each buy needs
+    before = np.cumsum(ranked, axis=-1) - ranked  # spent by the buys ahead of it
+    left = np.maximum(room[..., None] - before, 0.0)
+    full = ranked <= left + _VBT_REL_TOL * np.maximum(ranked, left)
+    got = np.where(full, ranked, left) / (1.0 + c)  # traded value, fees excluded
+    filled = np.empty_like(got)
+    np.put_along_axis(filled, order, got, axis=-1)
+    part = np.divide(filled, buy, out=np.ones_like(buy), where=buy > 0)
+    delta = np.where(short[..., None] & (delta > 0), delta * part, delta)
+    buys = np.where(short, filled.sum(axis=-1), np.maximum(value, 0.0).sum(axis=-1))
+    return delta, buys
