@@ -19,6 +19,16 @@ P(high) − P(low) is a paired difference whose standard error is
 sd(1[high ≥ K] − 1[low ≥ K]) / √paths, usually far below that of two independent runs
 (both are reported). An input the book does not depend on has a swing of exactly 0.
 
+What is computed once. The base run is simulated whole; every other run reuses its random
+numbers and what does not change. An input that is not a driver leaves the driver model
+as it is, so its runs take the base run's driver values at the horizon (the quantiles of
+13 drivers cost more than the path kernel) and simulate only the paths. A driver's end
+changes only the driver values: a driver-modelled company's log multiple at the horizon is
+its driver's log multiple plus its jumps (the Brownian bridge ends on its target), so the
+end is the base run's jumps with the drivers re-evaluated from the same standard-normal
+scores, the pinned one at its value and the formulas after it (no path is simulated).
+Equal, up to rounding, to simulating the run whole.
+
 Sobol indices (``scipy.stats.sobol_indices``, Saltelli 2010, with bootstrap intervals) are of
 the log multiple of the book at the horizon as a function of the random drivers' standard
 normal scores: driver-modelled companies take their driver value, every other company its
@@ -355,6 +365,7 @@ class TerminalTask:
     last_block: int
     backend: str = "auto"
     book_only: bool = False
+    dterm: Float64Array | None = None  # the blocks' driver log multiples, when known
 
 
 def run_terminals(task: TerminalTask) -> Terminals:
@@ -363,10 +374,15 @@ def run_terminals(task: TerminalTask) -> Terminals:
     plan = build_plan(spec)
     root = np.random.SeedSequence(task.entropy, spawn_key=task.spawn_key)
     books, comps, drvs = [], [], []
+    first = task.first_block * spec.block_paths
     for block in range(task.first_block, task.last_block):
         n = _block_size(spec, block)
         rng, driver_rng = _generators(root, block)
-        dterm = driver_terminals(spec, plan, driver_rng, n)
+        if task.dterm is None:
+            dterm = driver_terminals(spec, plan, driver_rng, n)
+        else:
+            at = block * spec.block_paths - first
+            dterm = np.ascontiguousarray(task.dterm[at : at + n])
         out = simulate_block(plan, rng, n, dterm, backend=task.backend)
         books.append(out.book[:, -1])
         if not task.book_only:
@@ -385,8 +401,11 @@ def terminal_tasks(
     backend: str = "auto",
     book_only: bool = False,
     chunk_blocks: int = TERMINAL_CHUNK_BLOCKS,
+    dterm: Float64Array | None = None,
 ) -> list[TerminalTask]:
-    """The tasks of one run of ``spec``: every block once, in order."""
+    """The tasks of one run of ``spec``: every block once, in order. ``dterm`` (paths, D):
+    the driver log multiples at the horizon of a run with the same driver model and seed,
+    which the tasks then take instead of drawing them again."""
     root = normalise_seed(spec.seed if seed is None else seed)
     entropy = root.entropy
     if entropy is None:  # pragma: no cover - SeedSequence always fills it
@@ -395,10 +414,13 @@ def terminal_tasks(
         entropy if isinstance(entropy, int) else tuple(int(e) for e in entropy)
     )
     key = tuple(root.spawn_key)
-    return [
-        TerminalTask(spec, ent, key, b, min(spec.n_blocks, b + chunk_blocks), backend, book_only)
-        for b in range(0, spec.n_blocks, chunk_blocks)
-    ]
+    bp = spec.block_paths
+    tasks = []
+    for b in range(0, spec.n_blocks, chunk_blocks):
+        end = min(spec.n_blocks, b + chunk_blocks)
+        part = None if dterm is None else dterm[b * bp : end * bp]
+        tasks.append(TerminalTask(spec, ent, key, b, end, backend, book_only, part))
+    return tasks
 
 
 def join_terminals(parts: Sequence[Terminals]) -> Terminals:
@@ -455,33 +477,52 @@ def sensitivity(
     if progress is not None:
         progress(0, total)
     k = spec.target_multiple
-    # run 0: the base, whole (Sobol needs its companies); then each input's low and high
-    runs = [spec]
-    for inp in inputs:
-        runs += [apply_input(spec, inp, inp.low), apply_input(spec, inp, inp.high)]
+    run = runner or _Here()
+    # run 0: the base, whole (Sobol needs its companies; the others reuse its drivers)
+    base_terms = join_terminals(
+        list(run.map(run_terminals, terminal_tasks(spec, root, backend=backend)))
+    )
+    if progress is not None:
+        progress(1, total)
+    # run 2i+1 and 2i+2: input i's low and high
+    done: dict[int, Float64Array] = {}
     tasks: list[TerminalTask] = []
     owner: list[int] = []
-    for r, run_spec in enumerate(runs):
-        mine = terminal_tasks(run_spec, root, backend=backend, book_only=r > 0)
-        tasks += mine
-        owner += [r] * len(mine)
+    for i, inp in enumerate(inputs):
+        if inp.kind == "driver":
+            continue
+        for r, value in ((1 + 2 * i, inp.low), (2 + 2 * i, inp.high)):
+            mine = terminal_tasks(
+                apply_input(spec, inp, value),
+                root,
+                backend=backend,
+                book_only=True,
+                dterm=base_terms.log_driver,
+            )
+            tasks += mine
+            owner += [r] * len(mine)
     last_task = {r: i for i, r in enumerate(owner)}  # each run's last task
-    done: dict[int, Terminals] = {}
-    parts: list[Terminals] = []
-    for i, part in enumerate((runner or _Here()).map(run_terminals, tasks)):
-        parts.append(part)
+    parts: list[Float64Array] = []
+    for i, part in enumerate(run.map(run_terminals, tasks)):
+        parts.append(part.book)
         if last_task[owner[i]] == i:
-            done[owner[i]] = join_terminals(parts)
+            done[owner[i]] = np.concatenate(parts)
             parts = []
             if progress is not None:
-                progress(len(done), total)
-    base_terms = done[0]
+                progress(1 + len(done), total)
+    drivers = [(i, inp) for i, inp in enumerate(inputs) if inp.kind == "driver"]
+    if drivers:
+        ends = _DriverEnds(spec, base_terms, root)
+        for i, inp in drivers:
+            name = inp.name.split(".", 1)[1]
+            done[1 + 2 * i] = ends.book(name, inp.low)
+            done[2 + 2 * i] = ends.book(name, inp.high)
+            if progress is not None:
+                progress(1 + len(done), total)
     base = base_terms.book
     n = base.shape[0]
     base_p = float((base >= k).mean())
-    bars = [
-        _bar(inp, done[1 + 2 * i].book, done[2 + 2 * i].book, k, n) for i, inp in enumerate(inputs)
-    ]
+    bars = [_bar(inp, done[1 + 2 * i], done[2 + 2 * i], k, n) for i, inp in enumerate(inputs)]
     bars.sort(key=lambda b: (-abs(b.p_swing), -abs(b.median_swing), b.input))
     notes: list[str] = []
     sob: tuple[SobolIndex, ...] = ()
@@ -507,6 +548,55 @@ def sensitivity(
         confidence_level=confidence_level,
         notes=tuple(notes),
     )
+
+
+def driver_scores(spec: ProjectionSpec, seed: SeedLike = None) -> Float64Array:
+    """The standard-normal scores (paths, random drivers) the driver model drew on every
+    path of the run, before the copula's factor."""
+    model = spec.drivers
+    k = len(model.random) if model is not None else 0
+    root = normalise_seed(spec.seed if seed is None else seed)
+    parts = []
+    for block in range(spec.n_blocks):
+        n = _block_size(spec, block)
+        parts.append(_generators(root, block)[1].standard_normal((n, k)))
+    return np.concatenate(parts)
+
+
+class _DriverEnds:
+    """The book at the horizon with one driver pinned, on the base run's paths: the other
+    companies as they ended, each driver-modelled company its re-evaluated driver's log
+    multiple plus the base run's jumps (see the module's docstring)."""
+
+    def __init__(self, spec: ProjectionSpec, base: Terminals, root: np.random.SeedSequence):
+        model = spec.drivers
+        if model is None:  # pragma: no cover - driver inputs come from the model
+            raise SpecError("no drivers", field="driver")
+        plan = build_plan(spec)
+        self.model = model
+        self.z = driver_scores(spec, root)
+        values = evaluate_drivers(model, self.z)
+        self.random = {name: values[name] for name in model.random}
+        w = np.array(spec.start_values, dtype=np.float64)
+        self.total = float(w.sum())
+        self.cols: list[tuple[float, str, float, Float64Array]] = []
+        fixed = np.zeros(base.book.shape[0])
+        for i, a in enumerate(spec.assets):
+            if a.model == "driver":
+                jumps = base.log_company[:, i] - base.log_driver[:, int(plan.dcol[i])]
+                self.cols.append((float(w[i]), str(a.driver), a.driver_scale, jumps))
+            else:
+                fixed += w[i] * np.exp(base.log_company[:, i])
+        self.fixed = fixed
+
+    def book(self, name: str, value: float) -> Float64Array:
+        given = {**self.random, name: np.full(self.z.shape[0], value)}
+        dv = evaluate_drivers(self.model, self.z, given)
+        out = self.fixed.copy()
+        for w, driver, scale, jumps in self.cols:
+            out += w * np.exp(np.log(np.maximum(dv[driver] / scale, WIPED_OUT)) + jumps)
+        result: Float64Array = out / self.total
+        return result
 
 
 def _bar(inp: SensitivityInput, lo: Float64Array, hi: Float64Array, k: float, n: int) -> TornadoBar:
