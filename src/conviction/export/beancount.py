@@ -29,13 +29,10 @@ import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, cast
-
-import numpy as np
-import pandas as pd
+from typing import Any
 
 from conviction.book.model import Book
-from conviction.export.book_csv import number_text
+from conviction.export.book_csv import day_texts, number_text, number_texts, texts
 from conviction.ledger.index import as_index
 
 __all__ = ["beancount_text", "commodity_names"]
@@ -48,7 +45,7 @@ class _Lot:
     label: str
     quantity: float
     cost: float  # in the account's currency
-    opened: dt.date
+    opened: str  # YYYY-MM-DD
 
 
 def _component(text: str) -> str:
@@ -116,10 +113,12 @@ def beancount_text(book: Book) -> str:
     sa, ma = state.sales, state.matches
     match_ids = ma.lot_id
     sale_of_row = {int(r): i for i, r in enumerate(sa.row.tolist())}
-    days = [pd.Timestamp(d).date() for d in tx["date"].tolist()]
-    all_days = [*days, *(pd.Timestamp(d).date() for d in book.marks["date"].tolist())]
-    all_days += [pd.Timestamp(d).date() for d in book.fx["date"].tolist()]
-    start = min(all_days) if all_days else book.meta.as_of or dt.date.today()
+    days = day_texts(tx["date"])
+    firsts = [
+        min(t) for t in (days, day_texts(book.marks["date"]), day_texts(book.fx["date"])) if t
+    ]
+    as_of = book.meta.as_of or dt.date.today()
+    start = min(firsts) if firsts else as_of.isoformat()
 
     out: list[str] = [
         f"; {book.meta.name}: exported by conviction export --format beancount",
@@ -151,23 +150,27 @@ def beancount_text(book: Book) -> str:
     out.append(f"{start} open Equity:Rounding")
     out.append("")
 
-    lots: dict[tuple[str, str], list[_Lot]] = {}
+    lots: dict[tuple[str, str], dict[str, _Lot]] = {}  # open lots by id, in opening order
     seq: dict[tuple[str, str], int] = {}
     settle = ta.settle_currency
     amount = ta.settle_amount
     rate = ta.to_account
-    rows = tx.to_dict("records")
-    for i, row in enumerate(rows):
-        day, action = days[i], row["action"]
-        aid, cid = row["account"], row["company"]
-        where = "  conviction-row: " + _str(f"{row['file']}:{row['line']}")
+    actions, accounts, companies = texts(tx["action"]), texts(tx["account"]), texts(tx["company"])
+    quantities = tx["quantity"].to_numpy(dtype=float).tolist()
+    price = tx["price"].to_numpy(dtype=float, na_value=math.nan).tolist()
+    fees = tx["fees"].to_numpy(dtype=float, na_value=math.nan).tolist()
+    names = texts(tx["lot"])
+    wheres = [f"{f}:{n}" for f, n in zip(texts(tx["file"]), tx["line"].tolist(), strict=True)]
+    for i, action in enumerate(actions):
+        day, aid, cid = days[i], accounts[i], companies[i]
+        where = "  conviction-row: " + _str(wheres[i])
         if action == "split":
-            ratio = float(row["quantity"])
+            ratio = quantities[i]
             postings = []
             for (a_id, c_id), held in lots.items():
                 if c_id != cid:
                     continue
-                for lot in held:
+                for lot in held.values():
                     if lot.quantity <= 0:
                         continue
                     name = f"Assets:{acct[a_id]}:{comm[cid]}"
@@ -194,7 +197,7 @@ def beancount_text(book: Book) -> str:
             out.append("")
             continue
         c = comm[cid]
-        qty = float(row["quantity"])
+        qty = quantities[i]
         if action == "dividend":
             out.append(f'{day} * "dividend of {cid}"')
             out.append(where)
@@ -205,9 +208,9 @@ def beancount_text(book: Book) -> str:
         key = (aid, cid)
         if action == "buy":
             seq[key] = seq.get(key, 0) + 1
-            label = str(row["lot"] or "") or f"{cid}-{seq[key]}"
-            cost = (qty * float(row["price"]) + float(row["fees"])) * float(rate[i])
-            lots.setdefault(key, []).append(_Lot(label, qty, cost, day))
+            label = names[i] or f"{cid}-{seq[key]}"
+            cost = (qty * price[i] + fees[i]) * float(rate[i])
+            lots.setdefault(key, {})[label] = _Lot(label, qty, cost, day)
             out.append(f'{day} * "buy {_num(qty)} {cid}"')
             out.append(where)
             spec = _cost(cost, account_ccy, day, label)
@@ -219,17 +222,16 @@ def beancount_text(book: Book) -> str:
         # a sale: the lots conviction consumed
         s = sale_of_row[i]
         first, count = int(sa.first_match[s]), int(sa.n_matches[s])
-        held = lots.get(key, [])
+        held = lots.get(key, {})
         taken: list[tuple[_Lot, float]] = []
         if book.accounts[aid].lot_method == "average":
-            total = sum(lot.quantity for lot in held)
-            for lot in held:
+            total = sum(lot.quantity for lot in held.values())
+            for lot in held.values():
                 share = lot.quantity * qty / total if total > 0 else 0.0
                 taken.append((lot, min(share, lot.quantity)))
         else:
-            by_label = {lot.label: lot for lot in held}
             for m in range(first, first + count):
-                lot = by_label[str(match_ids[m])]
+                lot = held[str(match_ids[m])]
                 taken.append((lot, min(float(ma.quantity[m]), lot.quantity)))
         out.append(f'{day} * "sell {_num(qty)} {cid}"')
         out.append(where)
@@ -240,18 +242,17 @@ def beancount_text(book: Book) -> str:
             lot.cost -= lot.cost * part / lot.quantity  # what is left keeps its unit cost
             lot.quantity -= part
             if lot.quantity < 1e-9 * max(1.0, part):
-                lot.quantity = 0.0
+                del held[lot.label]
         proceeds = float(sa.proceeds_account[s])
         out.append(f"  Assets:{a}:Cash  {_num(cash)} {ccy}{_at(proceeds, ccy, account_ccy)}")
         out.append(f"  Income:Gains:{a}")
         out.append("")
-        lots[key] = [lot for lot in held if lot.quantity > 0]
 
     out += _prices(book, comm)
     return "\n".join(out) + "\n"
 
 
-def _cost(total: float, ccy: str, day: dt.date, label: str) -> str:
+def _cost(total: float, ccy: str, day: str, label: str) -> str:
     """A lot's total cost, date and id: ``{{4001 USD, 2025-01-06, "tesla-1"}}``."""
     return "{{" + f"{_num(total)} {ccy}, {day}, {_str(label)}" + "}}"
 
@@ -270,34 +271,39 @@ def _at(total: float, ccy: str, account_ccy: str) -> str:
 def _prices(book: Book, comm: Mapping[str, str]) -> list[str]:
     out: list[str] = []
     marks = book.marks
-    if len(marks):
-        frame = marks.assign(
-            mday=[pd.Timestamp(d).date() for d in marks["date"].tolist()],
-            mrank=[_KIND_RANK.get(str(k), 9) for k in marks["kind"].tolist()],
-            morder=np.arange(len(marks)),
-        ).sort_values(["mday", "company", "mrank", "morder"], kind="stable")
-        seen: set[tuple[dt.date, str]] = set()
-        for m in frame.itertuples(index=False):
-            cid, day = str(m.company), cast(dt.date, m.mday)
-            ccy = book.companies[cid].currency
-            meta = [f"  kind: {_str(m.kind)}"]
-            if isinstance(m.source, str) and m.source:
-                meta.append(f"  source: {_str(m.source)}")
-            if isinstance(m.grade, str) and m.grade:
-                meta.append(f"  grade: {_str(m.grade)}")
-            if (day, cid) in seen:  # a mark the day's better one beats
-                out.append(
-                    f'{day} custom "mark" {_str(comm[cid])} {_num(m.price)} {ccy} {_str(m.kind)}'
-                )
-            else:
-                seen.add((day, cid))
-                out.append(f"{day} price {comm[cid]} {_num(m.price)} {ccy}")
-            out += meta
-    for r in book.fx.itertuples(index=False):
-        pair = str(r.pair)
-        out.append(
-            f"{pd.Timestamp(cast(Any, r.date)).date()} price {pair[:3]} {_num(r.rate)} {pair[3:]}"
-        )
-        if isinstance(r.source, str) and r.source:
-            out.append(f"  source: {_str(r.source)}")
+    day, company = day_texts(marks["date"]), texts(marks["company"])
+    kind, price = texts(marks["kind"]), number_texts(marks["price"])
+    source, grade = texts(marks["source"]), texts(marks["grade"])
+    # on one date a close beats a round, a round a tender, a tender a model
+    order = sorted(
+        range(len(day)), key=lambda i: (day[i], company[i], _KIND_RANK.get(kind[i], 9), i)
+    )
+    ccy = {cid: c.currency for cid, c in book.companies.items()}
+    quoted = {cid: _str(name) for cid, name in comm.items()}
+    seen: set[tuple[str, str]] = set()
+    for i in order:
+        cid = company[i]
+        if (day[i], cid) in seen:  # a mark the day's better one beats
+            out.append(
+                f'{day[i]} custom "mark" {quoted[cid]} {price[i]} {ccy[cid]} {_str(kind[i])}'
+            )
+        else:
+            seen.add((day[i], cid))
+            out.append(f"{day[i]} price {comm[cid]} {price[i]} {ccy[cid]}")
+        out.append(f"  kind: {_str(kind[i])}")
+        if source[i]:
+            out.append(f"  source: {_str(source[i])}")
+        if grade[i]:
+            out.append(f"  grade: {_str(grade[i])}")
+    fx = book.fx
+    fx_day, pair, rate, fx_source = (
+        day_texts(fx["date"]),
+        texts(fx["pair"]),
+        number_texts(fx["rate"]),
+        texts(fx["source"]),
+    )
+    for i in range(len(fx_day)):
+        out.append(f"{fx_day[i]} price {pair[i][:3]} {rate[i]} {pair[i][3:]}")
+        if fx_source[i]:
+            out.append(f"  source: {_str(fx_source[i])}")
     return out

@@ -25,7 +25,15 @@ import pandas as pd
 
 from conviction.book.model import Book
 
-__all__ = ["FILES", "book_csv_files", "number_text", "raw_refs"]
+__all__ = [
+    "FILES",
+    "book_csv_files",
+    "day_texts",
+    "number_text",
+    "number_texts",
+    "raw_refs",
+    "texts",
+]
 
 #: The files a CSV export writes, in the order it writes them.
 FILES = ("book.toml", "transactions.csv", "marks.csv", "fx.csv")
@@ -36,20 +44,34 @@ _TX_OPTIONAL = ("currency", "fx_rate", "lot")
 
 def number_text(value: Any) -> str:
     """A float as the shortest plain decimal that reads back as the same float ("" for NaN)."""
-    if value is None or math.isnan(float(value)):
+    if value is None:
         return ""
-    text = np.format_float_positional(float(value), trim="-")
+    x = float(value)
+    if math.isnan(x):
+        return ""
+    text = repr(x)  # the shortest round trip; an exponent only below 1e-4 or from 1e16
+    if "e" in text:
+        text = np.format_float_positional(x, trim="-")
+    elif text.endswith(".0"):
+        text = text[:-2]
     return "0" if text in ("-0", "") else text
 
 
-def _day(value: Any) -> str:
-    return pd.Timestamp(value).date().isoformat()
+def number_texts(column: pd.Series[Any]) -> list[str]:
+    """:func:`number_text` of every value of a column."""
+    return [number_text(x) for x in column.to_numpy(dtype=float, na_value=np.nan).tolist()]
 
 
-def _text(value: Any) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return ""
-    return str(value)
+def day_texts(column: pd.Series[Any]) -> list[str]:
+    """A date column as ``YYYY-MM-DD`` texts."""
+    out: list[str] = pd.to_datetime(column).dt.strftime("%Y-%m-%d").tolist()
+    return out
+
+
+def texts(column: pd.Series[Any]) -> list[str]:
+    """A text column as texts ("" for a missing value)."""
+    out: list[str] = column.astype(object).where(column.notna(), "").astype(str).tolist()
+    return out
 
 
 def _csv(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
@@ -90,31 +112,41 @@ def book_csv_files(book: Book, refs: Mapping[tuple[str, int], str] | None = None
         keys = zip(tx["file"].astype(str).tolist(), tx["line"].tolist(), strict=True)
         ref_cells = [refs.get((f, int(n)), "") for f, n in keys]
     header = [*_TX, *optional, *(["ref"] if any(ref_cells) else [])]
-    rows = []
-    for i, row in enumerate(tx.itertuples(index=False)):
-        cells = [
-            _day(row.date),
-            row.account,
-            row.company,
-            row.action,
-            number_text(row.quantity),
-            number_text(row.price),
-            number_text(row.fees) if row.action in ("buy", "sell", "dividend") else "",
-        ]
-        for c in optional:
-            value = getattr(row, c)
-            cells.append(number_text(value) if c == "fx_rate" else _text(value))
-        if len(header) > len(_TX) + len(optional):
-            cells.append(ref_cells[i])
-        rows.append(cells)
+    action = texts(tx["action"])
+    fees = [
+        f if a in ("buy", "sell", "dividend") else ""
+        for f, a in zip(number_texts(tx["fees"]), action, strict=True)
+    ]
+    columns = [
+        day_texts(tx["date"]),
+        texts(tx["account"]),
+        texts(tx["company"]),
+        action,
+        number_texts(tx["quantity"]),
+        number_texts(tx["price"]),
+        fees,
+        *(number_texts(tx[c]) if c == "fx_rate" else texts(tx[c]) for c in optional),
+    ]
+    if len(header) > len(columns):
+        columns.append(ref_cells)
+    rows = zip(*columns, strict=True)
     marks = book.marks
-    mark_rows = (
-        [_day(m.date), m.company, number_text(m.price), m.kind, _text(m.source), _text(m.grade)]
-        for m in marks.itertuples(index=False)
+    mark_rows = zip(
+        day_texts(marks["date"]),
+        texts(marks["company"]),
+        number_texts(marks["price"]),
+        texts(marks["kind"]),
+        texts(marks["source"]),
+        texts(marks["grade"]),
+        strict=True,
     )
-    fx_rows = (
-        [_day(r.date), r.pair, number_text(r.rate), _text(r.source)]
-        for r in book.fx.itertuples(index=False)
+    fx = book.fx
+    fx_rows = zip(
+        day_texts(fx["date"]),
+        texts(fx["pair"]),
+        number_texts(fx["rate"]),
+        texts(fx["source"]),
+        strict=True,
     )
     return {
         "book.toml": book_toml(book),
