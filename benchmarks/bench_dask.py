@@ -124,7 +124,7 @@ def main() -> None:
             [*load, "--db", args.db, "load", str(EXAMPLE)], check=True, capture_output=True
         )
         started = time.perf_counter()
-        with LocalCluster(
+        with LocalCluster(  # type: ignore[no-untyped-call]
             n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None
         ) as cluster:
             address = str(cluster.scheduler_address)
