@@ -6,6 +6,8 @@ The public API in one place (the parts also have their own, fuller ``__all__``):
     book = cv.read_book("examples/baron")            # files -> a validated Book
     state = cv.status(book, datetime.date(2025, 11, 14))
     state.company("tesla").gain, [p.weight for p in state.by_person]
+    state.to_frame()                                 # pandas; a notebook shows it as HTML
+    cv.history(book).to_frame(), cv.gains(book).to_frame("lot")   # docs/notebook.md
 
 Importing conviction does nothing else: no files, databases or network are touched, and
 the names below are imported on first use (so ``import conviction.theses`` stays light).
@@ -17,6 +19,8 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from conviction.app.reads import book_gains as gains
+    from conviction.app.reads import book_history as history
     from conviction.book import Account, Book, BookMeta, Company, Link, Person
     from conviction.errors import (
         ConvictionError,
@@ -91,7 +95,11 @@ _WHERE = {
     **dict.fromkeys(["irr", "time_weighted_returns", "twr"], "conviction.ledger.returns"),
     **dict.fromkeys(["connect", "write_book"], "conviction.store"),
 }
-_RENAMED = {"read_stored_book": ("conviction.store", "read_book")}
+_RENAMED = {
+    "read_stored_book": ("conviction.store", "read_book"),
+    "history": ("conviction.app.reads", "book_history"),
+    "gains": ("conviction.app.reads", "book_gains"),
+}
 
 
 def __getattr__(name: str) -> Any:
@@ -137,6 +145,8 @@ __all__ = [
     "business_days",
     "cash",
     "connect",
+    "gains",
+    "history",
     "irr",
     "positions",
     "price_history",

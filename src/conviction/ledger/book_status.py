@@ -145,6 +145,18 @@ class BookStatus:
                 return line
         raise KeyError(company)
 
+    def to_frame(self, by: str = "company") -> pd.DataFrame:
+        """A DataFrame of one table: ``by`` is ``company`` (default), ``person``, ``theme``,
+        ``account`` or ``stale_marks``; one row per line, indexed by its id."""
+        from conviction.ledger.frames import status_frame
+
+        return status_frame(self, by)
+
+    def _repr_html_(self) -> str:
+        from conviction.ledger.frames import status_html
+
+        return status_html(self)
+
 
 def status(
     book: Book | BookIndex,

@@ -15,12 +15,15 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
 from conviction.book.model import Book
 from conviction.ledger.index import BookIndex, as_index
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["GainsReport", "LotGain", "SaleGain", "YearTotal", "realized_gains"]
 
@@ -95,6 +98,18 @@ class GainsReport:
     long_term_days: int
     sales: tuple[SaleGain, ...]
     totals: tuple[YearTotal, ...]  # by (year, account)
+
+    def to_frame(self, by: str = "sale") -> pd.DataFrame:
+        """``sale`` (default): one row per sale; ``lot``: one per lot a sale consumed;
+        ``year``: the totals by tax year and account."""
+        from conviction.ledger.frames import gains_frame
+
+        return gains_frame(self, by)
+
+    def _repr_html_(self) -> str:
+        from conviction.ledger.frames import gains_html
+
+        return gains_html(self)
 
 
 def realized_gains(

@@ -10,12 +10,15 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
 from conviction.book.model import Book
 from conviction.ledger.returns_by_account import AccountReturn, account_returns
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["Freq", "HistoryLine", "HistoryReport", "history_report", "sample_rows"]
 
@@ -50,6 +53,18 @@ class HistoryReport:
     accounts: tuple[HistoryLine, ...]
     series: tuple[dict[str, str | float], ...]
     stale_fx_days: int  # days valued with a rate carried forward from an earlier day
+
+    def to_frame(self, by: str = "series") -> pd.DataFrame:
+        """``series`` (default): each account's value per sampled day, indexed by date;
+        ``accounts``: one row per account with its returns."""
+        from conviction.ledger.frames import history_frame
+
+        return history_frame(self, by)
+
+    def _repr_html_(self) -> str:
+        from conviction.ledger.frames import history_html
+
+        return history_html(self)
 
 
 def sample_rows(days: np.ndarray, freq: str) -> list[int]:
