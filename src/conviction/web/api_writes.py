@@ -100,15 +100,21 @@ def post_projection(ctx: Ctx, body: ProjectionIn, response: Response) -> JobOut:
 @router.get("/projections", response_model=list[JobOut])
 def list_projections(ctx: Ctx) -> list[JobOut]:
     """Every remembered job, without results."""
-    return [job_out(ctx, j, result=False) for j in ctx.jobs.jobs()]
+    return [job_out(ctx, j, result=False) for j in ctx.jobs.jobs() if not _is_track(j)]
+
+
+def _is_track(job: Job) -> bool:
+    """A track job (``web.tracks``) shares the runner; it is not a projection."""
+    return job.request.get("kind") == "track"
 
 
 @router.get("/projections/{job_id}", response_model=JobOut, responses=ERRORS)
 def get_projection(ctx: Ctx, job_id: str) -> JobOut:
     """A job's progress, and its result (``conviction project --json``'s shape) when done."""
     job = ctx.jobs.get(job_id)
-    if job is None:
-        raise not_found("projection job", job_id, [j.id for j in ctx.jobs.jobs()])
+    if job is None or _is_track(job):
+        known = [j.id for j in ctx.jobs.jobs() if not _is_track(j)]
+        raise not_found("projection job", job_id, known)
     return job_out(ctx, job)
 
 

@@ -88,7 +88,7 @@ def create_app(
     default. A request whose ``Host`` (port ignored, any case) is not in
     ``allowed_hosts`` (default :data:`LOCAL_HOSTS`) answers 400.
     """
-    from conviction.web import api, api_writes, pages
+    from conviction.web import api, api_writes, pages, tracks
 
     root = Path(workspace).resolve()
     if not root.is_dir():
@@ -119,6 +119,8 @@ def create_app(
     app.state.ctx = ctx
     app.include_router(api.router)
     app.include_router(api_writes.router)
+    app.include_router(tracks.api)
+    app.include_router(tracks.pages)
     app.include_router(pages.router)
     _errors(app)
     # Added last = runs first: the host, headers around everything, then the token, then
