@@ -7,12 +7,16 @@ import json
 import shutil
 import subprocess
 import sys
+import tempfile
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 from beancount import loader
 from beancount.core import prices, realization
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conviction import status as book_status
 from conviction.export import export_files, number_text
@@ -120,29 +124,43 @@ def test_csv_export_loads_back_to_the_same_answers(
     assert _answers(conviction_main, second) == _answers(conviction_main, first)
 
 
+@pytest.mark.parametrize(
+    ("kind", "statement", "refs"),
+    [("ibkr", DATA / "ibkr.xml", 10), ("ofx", DATA / "ofx" / "invest.ofx", 5)],
+)
 def test_csv_export_of_an_import_keeps_the_broker_references(
-    tmp_path: Path, conviction_main: ConvictionMain
+    tmp_path: Path, conviction_main: ConvictionMain, kind: str, statement: Path, refs: int
 ) -> None:
     book = tmp_path / "book"
     shutil.copytree(DATA / "book", book)
     db = tmp_path / "a.db"
-    ibkr = ["import", "ibkr", str(DATA / "ibkr.xml"), "--account", "me"]
-    _run(conviction_main, db, *ibkr, "--book", str(book), "--map", str(DATA / "map.toml"))
+    step = ["import", kind, str(statement), "--account", "me"]
+    if kind == "ibkr":
+        step += ["--map", str(DATA / "map.toml")]
+    _run(conviction_main, db, *step, "--book", str(book))
     out_dir = tmp_path / "out"
-    _run(
-        conviction_main, db, "export", "--format", "csv", "--book", str(book), "--out", str(out_dir)
+    out = _run(
+        conviction_main,
+        db,
+        "export",
+        "--format",
+        "csv",
+        "--book",
+        str(book),
+        "--out",
+        str(out_dir),
+        "--json",
     )
+    assert json.loads(out)["files"]["transactions.csv"]["lines"] == 1 + 1 + refs
     text = (out_dir / "transactions.csv").read_text()
     assert text.splitlines()[0] == ("date,account,company,action,quantity,price,fees,currency,ref")
-    assert text.count(",ibkr:") == 10
+    assert text.count(f",{kind}:") == refs
     fresh = tmp_path / "b.db"
     _run(conviction_main, fresh, "load", str(out_dir))
     assert _answers(conviction_main, fresh) == _answers(conviction_main, db)
     # the exported book is a book to import into: the same statement adds nothing
-    again = _run(
-        conviction_main, fresh, *ibkr, "--book", str(out_dir), "--map", str(DATA / "map.toml")
-    )
-    assert "added 0 rows" in again and "10 already imported" in again
+    again = _run(conviction_main, fresh, *step, "--book", str(out_dir))
+    assert "added 0 rows" in again and f"{refs} already imported" in again
 
 
 def test_numbers_are_written_as_the_shortest_decimal() -> None:
@@ -317,3 +335,41 @@ def test_beancount_of_an_ibkr_import_with_fx(tmp_path: Path) -> None:
     assert cash["EUR"] == pytest.approx(500)
     assert cash["USD"] + cash["EUR"] * 1.08 == pytest.approx(status.cash)
     assert _value(entries, real, status.as_of, "USD") == pytest.approx(status.total_value)
+
+
+# -- digits -----------------------------------------------------------------------------------
+
+_DECIMALS = st.builds(
+    lambda digits, places: Decimal(digits).scaleb(-places),
+    st.integers(1, 10**15 - 1),
+    st.integers(0, 8),
+)
+
+
+def _plain(value: Decimal) -> str:
+    return format(value.normalize(), "f")
+
+
+@settings(max_examples=60, deadline=None)
+@given(amount=_DECIMALS, price=_DECIMALS, rate=_DECIMALS)
+def test_decimal_text_survives_read_and_export(
+    amount: Decimal, price: Decimal, rate: Decimal
+) -> None:
+    # Up to 15 significant digits (what a float holds, and below the 1e15 bound), any
+    # places: the digits a book's files hold are the digits its export writes.
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        (folder / "book.toml").write_text(
+            '[book]\nname = "digits"\nas_of = 2025-01-31\ntransactions = "t.csv"\n'
+            'marks = "m.csv"\nfx = "fx.csv"\n'
+            '[[company]]\nid = "c"\nname = "C"\n[[account]]\nid = "a"\nname = "A"\n'
+        )
+        (folder / "t.csv").write_text(
+            f"date,account,company,action,quantity,price,fees\n2025-01-02,a,,deposit,{amount},,0\n"
+        )
+        (folder / "m.csv").write_text(f"date,company,price,kind\n2025-01-02,c,{price},close\n")
+        (folder / "fx.csv").write_text(f"date,pair,rate\n2025-01-02,EURUSD,{rate}\n")
+        files = export_files(read_book(folder), "csv")
+    assert files["transactions.csv"].splitlines()[1].split(",")[4] == _plain(amount)
+    assert files["marks.csv"].splitlines()[1].split(",")[2] == _plain(price)
+    assert files["fx.csv"].splitlines()[1].split(",")[2] == _plain(rate)
