@@ -370,3 +370,28 @@ def test_bad_input_is_refused_and_changes_nothing(
         assert " ".join(part.split()) in message, (part, err)
     assert _files(book) == files
     assert _dump(db) == rows
+
+
+def test_create_companies_adds_the_unmatched_to_the_book(
+    book: Path, db: Path, tmp_path: Path, conviction_main: ConvictionMain
+) -> None:
+    text = _ofx_text().replace("88160R101", "67066G104").replace("<TICKER>TSLA", "<TICKER>NVDA")
+    text = text.replace("<SECNAME>Tesla Inc", "<SECNAME>NVIDIA Corp")
+    path = _bad(tmp_path, "nvda.ofx", text)
+    before = _files(book)
+    code, out, err = _import(
+        conviction_main, db, book, "ofx", str(path), "--create-companies", "--dry-run"
+    )
+    assert code == 0, err
+    assert "would add 5 rows" in out and "new companies: nvda" in out
+    assert _files(book) == before
+    code, out, err = _import(conviction_main, db, book, "ofx", str(path), "--create-companies")
+    assert code == 0, err
+    toml = (book / "book.toml").read_text()
+    assert toml.startswith(before["book.toml"].decode())  # the book's own text is kept
+    assert 'id = "nvda"\nname = "NVIDIA Corp"\nticker = "NVDA"\ncurrency = "USD"\n' in toml
+    rows = {c["company"]: c for c in _status(conviction_main, db)["by_company"]}  # type: ignore[attr-defined]
+    assert rows["nvda"]["quantity"] == pytest.approx(SHARES)
+    # the next statement matches the new company by its ticker
+    code, out, _ = _import(conviction_main, db, book, "ofx", str(path))
+    assert code == 0 and "5 already imported" in out
