@@ -6,6 +6,7 @@ two apps (two databases, two tests) never share state.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import itertools
 import threading
@@ -290,29 +291,34 @@ def _state(conn: Connection, *, theses: bool) -> str:
     """The book's state as ``AppContext.fingerprint`` describes it, read on ``conn`` in one
     statement (every request asks; under load each statement costs a wait for the
     interpreter lock, so one instead of seven)."""
-    from conviction.store.theses_tables import MilestoneEntryRow, ScoreEntryRow, ThesisRow
-
-    # the book's parts first: the state with theses extends the state without them
-    tables: list[Any] = [TransactionRow, MarkRow, FxRow]
-    if theses:
-        tables += [MilestoneEntryRow, ScoreEntryRow]
-    parts: list[Any] = []
-    for t in tables:
-        parts += [
-            select(func.count()).select_from(t).scalar_subquery(),
-            select(func.max(t.id)).scalar_subquery(),
-        ]
-    book = [
-        select(getattr(BookRow, c)).where(BookRow.id == 1).scalar_subquery()
-        for c in ("as_of", "currency")
-    ]
-    if theses:
-        book.append(select(func.count()).select_from(ThesisRow).scalar_subquery())
-    row = tuple(conn.execute(select(*parts[:6], *book[:2], *parts[6:], *book[2:])).one())
+    row = tuple(conn.execute(_state_query(theses)).one())
     groups = [row[0:2], row[2:4], row[4:6], row[6:8]]
     if theses:
         groups += [row[8:10], row[10:12], row[12:13]]
     return repr(groups)
+
+
+@functools.cache
+def _state_query(theses: bool) -> Any:
+    """The statement of ``_state``, built once (building it cost more than running it)."""
+    from conviction.store.theses_tables import MilestoneEntryRow, ScoreEntryRow, ThesisRow
+
+    def count_and_last(t: Any) -> list[Any]:
+        return [
+            select(func.count()).select_from(t).scalar_subquery(),
+            select(func.max(t.id)).scalar_subquery(),
+        ]
+
+    # the book's parts first: the state with theses extends the state without them
+    parts = [*count_and_last(TransactionRow), *count_and_last(MarkRow), *count_and_last(FxRow)]
+    parts += [
+        select(getattr(BookRow, c)).where(BookRow.id == 1).scalar_subquery()
+        for c in ("as_of", "currency")
+    ]
+    if theses:
+        parts += [*count_and_last(MilestoneEntryRow), *count_and_last(ScoreEntryRow)]
+        parts.append(select(func.count()).select_from(ThesisRow).scalar_subquery())
+    return select(*parts)
 
 
 def context(request: Request) -> AppContext:
