@@ -226,3 +226,61 @@ def test_daily_backtest_statistics_agree_with_quantstats(
     assert c1["cagr_252"] == pytest.approx(qs.stats.cagr(returns), rel=1e-9)
     assert c1["volatility_252"] == pytest.approx(qs.stats.volatility(returns), rel=1e-9)
     assert c1["max_drawdown"] == pytest.approx(qs.stats.max_drawdown(returns), rel=1e-9)
+
+
+MONTHLY = """date,company,price,kind,source
+2024-01-31,a,10,close,test
+2024-02-29,a,11,close,test
+2024-03-15,b,100,round,test
+2024-03-28,a,12,close,test
+2024-04-30,a,13,close,test
+2024-06-28,a,14,close,test
+2024-07-15,b,110,round,test
+2024-07-31,a,15,close,test
+"""
+
+
+def test_a_monthly_marked_company_is_filled_up_to_its_cadence_plus_the_limit(
+    write_book: Callable[..., Path],
+) -> None:
+    toml = write_book(TRANSACTIONS.replace("2024-01-02", "2024-01-31"), MONTHLY)
+    url = f"sqlite:///{toml.parent / 'monthly.db'}"
+    invoke(url, "load", str(toml.parent))
+    hold = str(POLICIES / "hold.toml")
+    # 'a' is marked about every 33 days (the median of 29, 28, 33, 59, 33): a step may use
+    # a mark up to 33 - 1 + 7 = 39 days old. The round of 2024-03-15 (15 days) is fine ...
+    payload = invoke(url, "backtest", "--policy", hold, "--start", "2024-01-31", "--end",
+                     "2024-04-30", "--json")  # fmt: skip
+    assert "2024-03-15" in [s["date"] for s in payload["series"]]
+    # ... a step in the hole where May's mark is missing is not (58 days).
+    with pytest.raises(DataError) as caught:
+        invoke(url, "backtest", "--policy", hold, "--start", "2024-01-31", "--end", "2024-06-27")
+    assert str(caught.value) == (
+        "no price for a on 2024-06-27: its last mark is 58 days old; it is marked about "
+        "every 33 days, and backtests forward-fill at most 39 days (add marks, or allow a "
+        "longer gap)"
+    )
+
+
+def test_the_trim_episode_runs_on_the_example_and_gives_the_readme_figure(baron: str) -> None:
+    """README: `conviction backtest --policy examples/baron/policies/trim_episode.toml` on
+    the bundled example: the trims cost the fund $2.30B (24.0% of the held account)."""
+    payload = invoke(baron, "backtest", "--policy", str(POLICIES / "trim_episode.toml"), "--json")
+    partners = by_account(payload)["partners"]
+    assert round(partners["vs_hold"] / 1e9, 2) == -2.30
+    assert round(-partners["vs_hold"] / partners["end_value_if_held"], 3) == 0.240
+    assert by_account(payload)["ron"]["trades"] == 0  # the last seller keeps every share
+    trades = [(t["date"], t["company"], t["price"]) for t in payload["trades"]]
+    # Tesla is marked monthly: the 2025 trim is on SpaceX's round of 2025-07-15, the first
+    # step after 2025-07-01, at Tesla's last close before it (2025-06-30, $317.66)
+    assert trades == [
+        ("2021-03-31", "tesla", 222.643),
+        ("2025-07-15", "spacex", 212.0),
+        ("2025-07-15", "tesla", 317.66),
+    ]
+    # Against holding: the Tesla sold, at its 2025-11-14 close, less the cash it raised
+    # (which stays cash) and the SpaceX bought (still at its 2025-07-15 round).
+    sold = [t for t in payload["trades"] if t["company"] == "tesla"]
+    tesla_end = 404.35
+    cost = sum(-t["quantity"] * tesla_end + t["value"] for t in sold)
+    assert partners["vs_hold"] == pytest.approx(-cost, rel=1e-9)

@@ -39,7 +39,8 @@ def backtest_command(
     max_gap: int = typer.Option(
         DEFAULT_MAX_GAP_DAYS,
         "--max-gap",
-        help="Longest gap (calendar days) a public price is forward-filled over.",
+        help="Days a public price may be forward-filled beyond its cadence (the median "
+        "spacing of its marks; 1 for daily marks).",
     ),
     as_json: bool = JSON,
 ) -> None:

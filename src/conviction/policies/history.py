@@ -6,7 +6,10 @@ flows with ``contribute``/``withdraw``). Its steps are the dates on which the co
 it uses have a close mark (public) or a round or tender (private, which are their
 liquidity events), plus ``start`` and ``end``. On each step a company is priced by its
 last mark on or before it (split-adjusted), but a public company's mark may be at most
-``max_gap_days`` old: a longer gap is an error naming the date, not a silent fill.
+``max_gap_days`` older than its own cadence makes it: a company marked every day may be
+``max_gap_days`` old, one the book marks about monthly (the median spacing of its close
+marks, here 30 days) up to 29 + ``max_gap_days``. A longer gap is an error naming the
+date, not a silent fill.
 """
 
 from __future__ import annotations
@@ -133,12 +136,15 @@ def backtest_inputs(
         t, j = np.argwhere(missing)[0]
         raise DataError(f"no price for {companies[j]} on {dates[t]} (no mark on or before it)")
     age = (dates[:, None] - marked_prices(book, dates, companies).mark_day()).astype(np.int64)
-    stale = (age > max_gap_days) & ~private
+    cadence = np.array([_cadence(mark_days[(company == c) & (kind == "close")]) for c in companies])
+    limit = max_gap_days + cadence - 1
+    stale = (age > limit) & ~private
     if stale.any():
         t, j = np.argwhere(stale)[0]
+        every = "every day" if cadence[j] == 1 else f"about every {cadence[j]} days"
         raise DataError(
             f"no price for {companies[j]} on {dates[t]}: its last mark is {age[t, j]} days "
-            f"old, and backtests forward-fill at most {max_gap_days} days "
+            f"old; it is marked {every}, and backtests forward-fill at most {limit[j]} days "
             f"(add marks, or allow a longer gap)"
         )
     liquidity = np.zeros(prices.shape, dtype=bool)
@@ -166,6 +172,12 @@ def backtest_inputs(
         start=start,
         end=end,
     )
+
+
+def _cadence(days: DateArray) -> int:
+    """A company's usual spacing between marks: the median gap in whole days (at least 1)."""
+    gaps = np.diff(np.unique(days.astype("datetime64[D]")).astype(np.int64))
+    return max(1, int(np.median(gaps))) if gaps.size else 1
 
 
 def backtest(
