@@ -210,3 +210,22 @@ def test_the_report_charts_the_track(db: str, tmp_path: Path) -> None:
                                   "--theses", str(WHAT_IF)])  # fmt: skip
     assert refused.exit_code != 0
     assert not (tmp_path / "r3.html").exists()
+
+
+def test_updates_recorded_in_the_database_move_the_track(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'baron.db'}"
+    assert runner.invoke(app, ["--db", url, "load", str(EXAMPLE)]).exit_code == 0
+    args = ["thesis", "update", "xai", "--milestone", "grok-5", "--status", "missed"]
+    when = ["--date", "2026-08-01", "--evidence", "HYPOTHETICAL: Grok 5 withdrawn"]
+    update = runner.invoke(app, ["--db", url, *args, *when])
+    assert update.exit_code == 0, update.output
+    doc = track(url, "--theses", str(WHAT_IF), "--json")
+    (row,) = (r for r in doc["rows"] if r["date"] == "2026-08-01")
+    (ev,) = row["evidence"]
+    assert (ev["milestone"], ev["status"], ev["effects"]) == (
+        "grok-5",
+        "missed",
+        [{"driver": "grok_frontier_value", "factor": 0.6}],
+    )
+    assert row["driver_factors"] == {"grok_frontier_value": 0.6}  # the miss replaces the hit
+    assert row["median_multiple_change"] < 0

@@ -131,11 +131,13 @@ def gather(
             if step is not None:
                 step("track", done, total)
 
+        from conviction.theses.effects import with_updates
+
         found = read_theses_file(request.theses, book.companies, book.persons)
         track = track_book(
             book,
             request.projection,
-            found.theses,
+            with_updates(found.theses, stored.theses),
             theses_file=str(request.theses),
             as_of=as_of,
             overrides=Overrides(paths=request.paths, seed=request.seed),

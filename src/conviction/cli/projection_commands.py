@@ -138,14 +138,20 @@ def project_command(
 
 
 def _theses(path: Path | None, book: Book, scenario: list[str] | None) -> tuple[Thesis, ...]:
-    """The theses of ``--theses`` (none without it), read against the book's ids."""
+    """The theses of ``--theses`` (none without it), read against the book's ids, with the
+    updates stored since by ``conviction thesis update``."""
     if path is None:
         return ()
     if scenario:
         raise FormatError("--theses does not combine with --scenario yet", field="--theses")
     from conviction.io.theses_toml import read_theses_file
+    from conviction.store import connect
+    from conviction.store.theses_tables import read_theses
+    from conviction.theses.effects import with_updates
 
-    return read_theses_file(path, book.companies, book.persons).theses
+    found = read_theses_file(path, book.companies, book.persons).theses
+    with connect(settings.db_url).connect() as conn:  # and `conviction thesis update`'s
+        return with_updates(found, read_theses(conn).theses)
 
 
 def _date(value: str | None) -> dt.date | None:

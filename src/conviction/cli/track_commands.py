@@ -57,12 +57,17 @@ def track_command(
     from conviction.io.projection_toml import Overrides
     from conviction.io.theses_toml import read_theses_file
     from conviction.store import connect, read_book
+    from conviction.store.theses_tables import read_theses
+    from conviction.theses.effects import with_updates
 
     path = projection_file(config)
     tpath = theses_file(theses, path)
     day = parse_date(as_of, "--as-of")
-    book = read_book(connect(settings.db_url))
+    engine = connect(settings.db_url)
+    book = read_book(engine)
     found = read_theses_file(tpath, book.companies, book.persons)
+    with engine.connect() as conn:  # the outcomes recorded by `conviction thesis update`
+        recorded = with_updates(found.theses, read_theses(conn).theses)
     overrides = Overrides(paths, None, seed, None, None)
     kwargs = {"theses_file": str(tpath), "as_of": day, "overrides": overrides}
     if err.is_terminal and not as_json:
@@ -86,7 +91,7 @@ def track_command(
             answer = track_book(
                 book,
                 path,
-                found.theses,
+                recorded,
                 scheduler=scheduler,
                 workers=workers,
                 progress=progress,
@@ -96,7 +101,7 @@ def track_command(
         answer = track_book(
             book,
             path,
-            found.theses,
+            recorded,
             scheduler=scheduler,
             workers=workers,
             **kwargs,  # type: ignore[arg-type]

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
         outcomes_on,
         scale_driver,
         update_dates,
+        with_updates,
     )
     from conviction.theses.model import (
         OPS,
@@ -73,6 +74,7 @@ __getattr__ = lazy_exports(
             "outcomes_on",
             "scale_driver",
             "update_dates",
+            "with_updates",
         ),
         "conviction.theses.model": (
             "OPS",
@@ -157,4 +159,5 @@ __all__ = [
     "stale_private_marks",
     "update_dates",
     "update_milestone",
+    "with_updates",
 ]

@@ -26,7 +26,7 @@ from dataclasses import dataclass, replace
 from conviction.errors import SpecError, UnknownIdError
 from conviction.projection.drivers import DriverModel, DriverSpec
 from conviction.projection.spec import ProjectionSpec
-from conviction.theses.model import MilestoneStatus, Thesis
+from conviction.theses.model import MilestoneEntry, MilestoneStatus, Thesis
 
 __all__ = [
     "AppliedEffect",
@@ -37,6 +37,7 @@ __all__ = [
     "outcomes_on",
     "scale_driver",
     "update_dates",
+    "with_updates",
 ]
 
 
@@ -144,6 +145,27 @@ def apply_outcomes(spec: ProjectionSpec, theses: Sequence[Thesis], on: dt.date) 
     every milestone effect in force applied (checked against the spec's drivers first)."""
     check_effects(spec, theses)
     return apply_effects(spec, outcomes_on(theses, on))
+
+
+def with_updates(theses: Sequence[Thesis], stored: Iterable[Thesis]) -> tuple[Thesis, ...]:
+    """``theses`` (from a file, with their effects) with the updates recorded since in
+    ``stored`` (the database's: entries whose origin is ``"update"``, made by ``conviction
+    thesis update``) added to the milestones of the same thesis and milestone ids."""
+    added: dict[tuple[str, str], list[MilestoneEntry]] = {}
+    for t in stored:
+        for m in t.milestones:
+            for e in m.history:
+                if e.origin == "update":
+                    added.setdefault((t.id, m.id), []).append(e)
+    if not added:
+        return tuple(theses)
+    out = []
+    for t in theses:
+        milestones = tuple(
+            replace(m, history=(*m.history, *added.get((t.id, m.id), ()))) for m in t.milestones
+        )
+        out.append(replace(t, milestones=milestones))
+    return tuple(out)
 
 
 def update_dates(theses: Iterable[Thesis]) -> tuple[dt.date, ...]:

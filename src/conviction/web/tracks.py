@@ -108,17 +108,20 @@ def start_track(ctx: AppContext, body: TrackIn) -> tuple[Job, bool]:
             **request,
             "spec_sha256": hashlib.sha256(spec.read_bytes()).hexdigest(),
             "theses_sha256": hashlib.sha256(theses.read_bytes()).hexdigest(),
-            "book": ctx.fingerprint(theses=False),
+            "book": ctx.fingerprint(theses=True),
         }
     )
     book = ctx.book()
+    recorded = ctx.theses().theses  # with the updates made on the theses page
 
     def work(progress: Any) -> Any:
+        from conviction.theses.effects import with_updates
+
         found = read_theses_file(theses, book.companies, book.persons)
         done = track_book(
             book,
             spec,
-            found.theses,
+            with_updates(found.theses, recorded),
             theses_file=body.theses,
             as_of=body.as_of,
             overrides=Overrides(paths=body.paths, seed=body.seed),
