@@ -52,6 +52,8 @@ def test_a_track_job_gives_the_cli_answer_and_its_page_draws_it(
     assert 'href="/theses/track"' in client.get("/theses").text
     # a track job is not a projection job, and the other way round
     assert client.get(f"/api/v1/projections/{done['id']}").status_code == 404
+    assert client.get(f"/projection?job={done['id']}").status_code == 404
+    assert done["id"] not in [j["id"] for j in client.get("/api/v1/projections").json()]
     assert client.get("/api/v1/tracks/nope").status_code == 404
     assert client.get("/theses/track?job=nope").status_code == 404
 
