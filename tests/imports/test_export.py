@@ -373,3 +373,41 @@ def test_decimal_text_survives_read_and_export(
     assert files["transactions.csv"].splitlines()[1].split(",")[4] == _plain(amount)
     assert files["marks.csv"].splitlines()[1].split(",")[2] == _plain(price)
     assert files["fx.csv"].splitlines()[1].split(",")[2] == _plain(rate)
+
+
+def test_beancount_names_from_awkward_ids(tmp_path: Path) -> None:
+    # a ticker with a dot and a leading digit, a ticker that is a currency code, account
+    # ids with no ASCII letter, quotes in the book's name: still a ledger bean-check takes
+    folder = tmp_path / "b"
+    folder.mkdir()
+    (folder / "book.toml").write_text(
+        '[book]\nname = "edge \\"quoted\\""\ncurrency = "JPY"\nas_of = 2025-03-31\n'
+        'transactions = "t.csv"\nmarks = "m.csv"\n'
+        '[[company]]\nid = "toyota"\nname = "Toyota"\nticker = "7203.T"\ncurrency = "JPY"\n'
+        '[[company]]\nid = "jpy"\nname = "JPY Inc"\nticker = "JPY"\ncurrency = "JPY"\n'
+        '[[account]]\nid = "家族"\nname = "Family"\ncurrency = "JPY"\n'
+        '[[account]]\nid = "個人"\nname = "個人"\ncurrency = "JPY"\n'
+    )
+    (folder / "t.csv").write_text(
+        "date,account,company,action,quantity,price,fees\n"
+        "2025-01-06,家族,,deposit,1000000,,0\n2025-01-07,家族,toyota,buy,100,2800,0\n"
+        "2025-01-08,個人,,deposit,500000,,0\n2025-01-09,個人,jpy,buy,10,1000,0\n"
+    )
+    (folder / "m.csv").write_text(
+        "date,company,price,kind\n2025-03-31,toyota,2700,close\n2025-03-31,jpy,1100,close\n"
+    )
+    entries, real = _ledger(folder, tmp_path)
+    names = {a.account for a in realization.iter_children(real) if not a.balance.is_empty()}
+    assert names == {
+        "Assets:Family:C7203-T",
+        "Assets:Family:Cash",
+        "Assets:Account:JPY-2",
+        "Assets:Account:Cash",
+        "Equity:Transfers:Family",
+        "Equity:Transfers:Account",
+    }
+    units, _, cash = _holdings(real)
+    assert units == {"C7203.T": 100, "JPY-2": 10}
+    assert cash == {"JPY": 1000000 - 280000 + 500000 - 10000}
+    status = book_status(read_book(folder))
+    assert _value(entries, real, status.as_of, "JPY") == pytest.approx(status.total_value)

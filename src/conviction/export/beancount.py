@@ -55,11 +55,14 @@ def _component(text: str) -> str:
 
 
 def _commodity(text: str) -> str:
+    """A commodity name: capitals, digits and ``'._-``, a capital first, a capital or a
+    digit last, 2 to 24 long (``7203.T`` becomes ``C7203.T``); "" when nothing is left."""
     clean = re.sub(r"[^A-Z0-9'._-]+", "", text.upper())
-    clean = re.sub(r"^[^A-Z]+", "", clean)
-    clean = re.sub(r"[^A-Z0-9]+$", "", clean)[:24]
-    clean = re.sub(r"[^A-Z0-9]+$", "", clean)
-    return clean if len(clean) >= 2 else (clean + "X" * (2 - len(clean)) if clean else "CO")
+    clean = re.sub(r"[^A-Z0-9]+$", "", re.sub(r"^[^A-Z0-9]+", "", clean))
+    if clean and not clean[0].isalpha():
+        clean = "C" + clean
+    clean = re.sub(r"[^A-Z0-9]+$", "", clean[:24])
+    return clean + "X" if len(clean) == 1 else clean
 
 
 def commodity_names(book: Book) -> dict[str, str]:
@@ -71,7 +74,7 @@ def commodity_names(book: Book) -> dict[str, str]:
         taken |= {str(pair)[:3], str(pair)[3:]}
     out: dict[str, str] = {}
     for cid, company in book.companies.items():
-        base = _commodity(company.ticker or cid)
+        base = _commodity(company.ticker or "") or _commodity(cid) or "CO"
         name, n = base, 2
         while name in taken:
             name, n = f"{base[:21]}-{n}", n + 1
@@ -80,11 +83,25 @@ def commodity_names(book: Book) -> dict[str, str]:
     return out
 
 
+def _unique(names: Mapping[str, str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for key, base in names.items():
+        name, n = base, 2
+        while name in out.values():
+            name, n = f"{base}-{n}", n + 1
+        out[key] = name
+    return out
+
+
 def _accounts(book: Book) -> dict[str, str]:
     out: dict[str, str] = {}
     taken: set[str] = set()
-    for aid in book.accounts:
-        base = _component(aid)
+    for aid, account in book.accounts.items():
+        # an id with no ASCII letter or digit ("家族"): its name's, else "Account"
+        base = next(
+            (_component(t) for t in (aid, account.name) if re.search(r"[A-Za-z0-9]", t)),
+            "Account",
+        )
         name, n = base, 2
         while name in taken:
             name, n = f"{base}-{n}", n + 1
@@ -108,6 +125,7 @@ def beancount_text(book: Book) -> str:
     ta = ix.trades
     comm = commodity_names(book)
     acct = _accounts(book)
+    leaf = _unique({cid: _component(name) for cid, name in comm.items()})  # "BRK.B": "BRK-B"
     n = len(tx)
     state = ix.replay(n)
     sa, ma = state.sales, state.matches
@@ -141,12 +159,12 @@ def beancount_text(book: Book) -> str:
         out.append(f"  kind: {_str(account.kind)}")
         for cid in book.companies:
             method = booking.get(account.lot_method, "STRICT")
-            out.append(f'{start} open Assets:{a}:{comm[cid]} {comm[cid]} "{method}"')
+            out.append(f'{start} open Assets:{a}:{leaf[cid]} {comm[cid]} "{method}"')
         out.append(f"{start} open Equity:Transfers:{a}")
         out.append(f"{start} open Income:Gains:{a}")
         out.append(f"{start} open Expenses:Fees:{a}")
         for cid in book.companies:
-            out.append(f"{start} open Income:Dividends:{a}:{comm[cid]}")
+            out.append(f"{start} open Income:Dividends:{a}:{leaf[cid]}")
     out.append(f"{start} open Equity:Rounding")
     out.append("")
 
@@ -173,7 +191,7 @@ def beancount_text(book: Book) -> str:
                 for lot in held.values():
                     if lot.quantity <= 0:
                         continue
-                    name = f"Assets:{acct[a_id]}:{comm[cid]}"
+                    name = f"Assets:{acct[a_id]}:{leaf[cid]}"
                     postings.append(f"  {name}  -{_num(lot.quantity)} {comm[cid]} {_label(lot)}")
                     lot.quantity *= ratio
                     spec = _cost(lot.cost, book.accounts[a_id].currency, lot.opened, lot.label)
@@ -196,13 +214,13 @@ def beancount_text(book: Book) -> str:
             out.append(f"  Equity:Transfers:{a}")
             out.append("")
             continue
-        c = comm[cid]
+        c, held_in = comm[cid], f"Assets:{a}:{leaf[cid]}"
         qty = quantities[i]
         if action == "dividend":
             out.append(f'{day} * "dividend of {cid}"')
             out.append(where)
             out.append(f"  Assets:{a}:Cash  {_num(cash)} {ccy}")
-            out.append(f"  Income:Dividends:{a}:{c}")
+            out.append(f"  Income:Dividends:{a}:{leaf[cid]}")
             out.append("")
             continue
         key = (aid, cid)
@@ -214,7 +232,7 @@ def beancount_text(book: Book) -> str:
             out.append(f'{day} * "buy {_num(qty)} {cid}"')
             out.append(where)
             spec = _cost(cost, account_ccy, day, label)
-            out.append(f"  Assets:{a}:{c}  {_num(qty)} {c} {spec}")
+            out.append(f"  {held_in}  {_num(qty)} {c} {spec}")
             out.append(f"  Assets:{a}:Cash  {_num(cash)} {ccy}{_at(-cost, ccy, account_ccy)}")
             out.append(f"  Expenses:Fees:{a}")
             out.append("")
@@ -238,7 +256,7 @@ def beancount_text(book: Book) -> str:
         for lot, part in taken:
             if part <= 0:
                 continue
-            out.append(f"  Assets:{a}:{c}  -{_num(part)} {c} {_label(lot)}")
+            out.append(f"  {held_in}  -{_num(part)} {c} {_label(lot)}")
             lot.cost -= lot.cost * part / lot.quantity  # what is left keeps its unit cost
             lot.quantity -= part
             if lot.quantity < 1e-9 * max(1.0, part):
