@@ -192,6 +192,14 @@ def test_export_refuses_to_overwrite(tmp_path: Path, conviction_main: Conviction
         ["--db", f"sqlite:///{db}", "export", "--format", "ledger", "--out", str(out_dir)]
     )
     assert code == 2 and "unknown format 'ledger'" in err and "'--format'" in err
+    # a folder that cannot be made (under a file): an error naming it, nothing written
+    under_file = out_dir / "marks.csv" / "sub"
+    code, out, err = conviction_main(
+        ["--db", f"sqlite:///{db}", "export", "--format", "csv", "--out", str(under_file)]
+    )
+    assert code == 2 and "Traceback" not in out + err, err
+    assert f"{under_file}: cannot write here" in " ".join(err.split())
+    assert sorted(p.name for p in out_dir.iterdir()) == ["marks.csv"]
 
 
 # -- Beancount --------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
 from pathlib import Path
 
 import typer
@@ -52,11 +53,20 @@ def export_command(
             file=out_dir,
             field="--out",
         )
-    try:
+    made = not out_dir.exists()
+    temps = [out_dir / f".{name}.export-tmp" for name in files]
+    try:  # every file to a temporary name first: a failed write leaves nothing behind
         out_dir.mkdir(parents=True, exist_ok=True)
-        for name, text in files.items():
-            (out_dir / name).write_text(text, encoding="utf-8", newline="")
+        for tmp, text in zip(temps, files.values(), strict=True):
+            tmp.write_text(text, encoding="utf-8", newline="")
+        for tmp, name in zip(temps, files, strict=True):
+            tmp.replace(out_dir / name)
     except OSError as exc:
+        with suppress(OSError):
+            for tmp in temps:
+                tmp.unlink(missing_ok=True)
+            if made and out_dir.is_dir() and not any(out_dir.iterdir()):
+                out_dir.rmdir()
         raise FormatError(f"cannot write here ({exc.strerror})", file=out_dir) from None
     written = {
         name: {"path": str(out_dir / name), "lines": text.count("\n")}
