@@ -148,7 +148,11 @@ def _detail(exc: InputError, ctx: AppContext) -> dict[str, Any]:
 
 
 def _errors(app: FastAPI) -> None:
+    from conviction.web.pages import page_error
+    from conviction.web.views import PageError
+
     ctx: AppContext = app.state.ctx
+    app.add_exception_handler(PageError, page_error)  # a page's date or account: a page
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -24,11 +24,54 @@ from conviction.report import figures
 from conviction.report.data import PolicyLine, ReportData
 from conviction.report.render import environment, figure_html, plotly_js, report_figures
 from conviction.web.context import AppContext, context
+from conviction.web.views import (
+    RANGES,
+    PageError,
+    View,
+    book_on,
+    only_accounts,
+    range_start,
+    read_view,
+    windowed,
+)
 
-__all__ = ["router"]
+__all__ = ["page_error", "router"]
 
 router = APIRouter(include_in_schema=False)
 Ctx = Annotated[AppContext, Depends(context)]
+
+
+def _view(
+    request: Request,
+    ctx: Ctx,
+    as_of: Annotated[str | None, Query(max_length=40)] = None,
+    account: Annotated[list[str] | None, Query(max_length=200)] = None,
+    range_: Annotated[str | None, Query(alias="range", max_length=16)] = None,
+) -> View:
+    """The page's date, accounts and chart range (``?as_of=&account=&range=``), checked;
+    kept on the request for the date picker of ``base.html.j2``."""
+    book = ctx.book()
+    try:
+        view = read_view(book, as_of, account, range_)
+    except PageError:
+        request.state.view = read_view(book, None)
+        raise
+    request.state.view = view
+    return view
+
+
+PageView = Annotated[View, Depends(_view)]
+
+
+def page_error(request: Request, exc: Exception) -> HTMLResponse:
+    """A page asked for a date, account or range it cannot show: the page frame (its date
+    picker included) with the message, HTTP 422."""
+    assert isinstance(exc, PageError)
+    page = _page(request, "error.html.j2", message=exc.message, field=exc.field)
+    page.status_code = 422
+    return page
+
+
 _STATIC = PackageLoader("conviction.web", "static")
 
 
@@ -59,6 +102,8 @@ def _page(request: Request, name: str, *, nonce: str | None = None, **values: An
     ctx: AppContext = request.app.state.ctx
     template = _env(request).get_template(name)
     csp_nonce = _nonce(request) if nonce is None else nonce
+    values.setdefault("view", getattr(request.state, "view", None))
+    values.setdefault("RANGES", RANGES)
     page = template.render(request=request, ctx=ctx, csp_nonce=csp_nonce, **values)
     return HTMLResponse(page)
 
@@ -81,25 +126,30 @@ def _nonce_every_script(document: str, nonce: str) -> str:
     return _SCRIPT.sub(lambda m: f"<script{tag}{m[1]}>{m[2]}</script>", document)
 
 
-def _data(ctx: AppContext) -> ReportData:
-    """The report's data for the dashboard, without projection and policies (cached)."""
+def _data(ctx: AppContext, view: View | None = None) -> ReportData:
+    """The report's data for a page, without projection and policies (cached): on the
+    view's date (default: the book's), of the view's accounts (default: all)."""
     from conviction.report.data import report_data
+
+    as_of = view.as_of if view else None
+    accounts = view.accounts if view else ()
 
     def make() -> ReportData:
         from conviction.app.book import report_date
 
-        book = ctx.book()
+        book = only_accounts(ctx.book(), accounts)
         stored = ctx.theses()
         return report_data(
             book,
-            report_date(book),
+            report_date(book, as_of),
             theses=stored.theses,
             scorecards=stored.scorecards,
             settings=stored.review,
             benchmark=_benchmark(ctx),
         )
 
-    data: ReportData = ctx.cached("dashboard", make)
+    key = "dashboard" if as_of is None and not accounts else f"dashboard:{as_of}:{accounts}"
+    data: ReportData = ctx.cached(key, make)
     return data
 
 
@@ -202,38 +252,54 @@ def app_script() -> Response:
 _NONCE_MARK = "nonce-" + secrets.token_hex(16)
 
 
-def _cached_page(request: Request, ctx: AppContext, key: str, draw: Any) -> HTMLResponse:
+def _cached_page(
+    request: Request, ctx: AppContext, key: str, draw: Any, *, last: bool = True
+) -> HTMLResponse:
     """A page that depends on the book state only, drawn once per state (``draw(nonce)``
     with a stand-in nonce) and given this answer's nonce: a repeated read costs a string
     replacement, not a render (the dashboard's figures take about 0.4 s to draw). While
-    it is drawn for a new state, other requests get the last one drawn at once."""
-    page: str = ctx.cached_or_last(f"page:{key}", lambda: draw(_NONCE_MARK).body.decode())
+    it is drawn for a new state, other requests get the last one drawn at once (with
+    ``last=False``, as for a page of a chosen date, they wait for it: the cache keeps a
+    bounded number of those)."""
+    cache = ctx.cached_or_last if last else ctx.cached
+    page: str = cache(f"page:{key}", lambda: draw(_NONCE_MARK).body.decode())
     return HTMLResponse(page.replace(_NONCE_MARK, str(escape(_nonce(request)))))
 
 
 @router.get("/", response_class=HTMLResponse)
-def dashboard(request: Request, ctx: Ctx) -> HTMLResponse:
-    keep = ("value", "growth", "drawdown", "concentration", "waterfall_company", "rolling")
+def dashboard(request: Request, ctx: Ctx, view: PageView) -> HTMLResponse:
+    ranged = ("value", "growth", "drawdown")  # drawn over the view's range
+    whole = ("concentration", "waterfall_company", "rolling")
 
     def draw(nonce: str) -> HTMLResponse:
-        d = _data(ctx)
-        figs = report_figures(d, only=keep)
-        fig = {k: figure_html(figs[k], f"fig-{k}", nonce=nonce) for k in keep}
-        return _page(request, "dashboard.html.j2", d=d, fig=fig, nonce=nonce)
+        from dataclasses import replace
 
-    return _cached_page(request, ctx, "dashboard", draw)
+        d = _data(ctx, view)
+        start = range_start(view.range, d.as_of)
+        part = replace(d, history=windowed(d.history, start))
+        figs = {**report_figures(part, only=ranged), **report_figures(d, only=whole)}
+        fig = {k: figure_html(figs[k], f"fig-{k}", nonce=nonce) for k in (*ranged, *whole)}
+        span = (_np_date(part.history.days[0]), _np_date(part.history.days[-1]))
+        accounts = {a.id: a.name for a in ctx.book().accounts.values()}
+        return _page(
+            request, "dashboard.html.j2", d=d, fig=fig, nonce=nonce, span=span, accounts=accounts
+        )
+
+    query = view.query()
+    return _cached_page(request, ctx, f"dashboard{query}", draw, last=not query)
 
 
 @router.get("/company/{company_id:path}", response_class=HTMLResponse)
-def company_page(request: Request, ctx: Ctx, company_id: str) -> HTMLResponse:
+def company_page(request: Request, ctx: Ctx, company_id: str, view: PageView) -> HTMLResponse:
     from conviction.ledger.valuation import price_history
 
     book = ctx.book()
     if company_id not in book.companies:
         raise _missing("company", company_id)
-    d = _data(ctx)
+    d = _data(ctx, view)
     company = book.companies[company_id]
     marks = book.marks[book.marks["company"] == company_id]
+    marks = marks[marks["date"].to_numpy().astype("datetime64[D]") <= np.datetime64(d.as_of)]
     fig = None
     if len(marks):
         days = marks["date"].to_numpy().astype("datetime64[D]")
@@ -262,11 +328,11 @@ def company_page(request: Request, ctx: Ctx, company_id: str) -> HTMLResponse:
 
 
 @router.get("/person/{person_id:path}", response_class=HTMLResponse)
-def person_page(request: Request, ctx: Ctx, person_id: str) -> HTMLResponse:
+def person_page(request: Request, ctx: Ctx, person_id: str, view: PageView) -> HTMLResponse:
     book = ctx.book()
     if person_id not in book.persons:
         raise _missing("person", person_id)
-    d = _data(ctx)
+    d = _data(ctx, view)
     companies = [c for c in book.companies.values() if person_id in c.key_people]
     weights = {
         c.company: c.weight for c in d.status.by_company if c.company in {x.id for x in companies}
@@ -299,11 +365,11 @@ def person_page(request: Request, ctx: Ctx, person_id: str) -> HTMLResponse:
 
 
 @router.get("/account/{account_id:path}", response_class=HTMLResponse)
-def account_page(request: Request, ctx: Ctx, account_id: str) -> HTMLResponse:
+def account_page(request: Request, ctx: Ctx, account_id: str, view: PageView) -> HTMLResponse:
     book = ctx.book()
     if account_id not in book.accounts:
         raise _missing("account", account_id)
-    d = _data(ctx)
+    d = _data(ctx, View(view.as_of))
     j = d.history.accounts.index(account_id)
     fig = figure_html(
         figures.value_figure(d.history.days, {account_id: d.history.values[:, j]}, d.currency),
@@ -312,6 +378,7 @@ def account_page(request: Request, ctx: Ctx, account_id: str) -> HTMLResponse:
     )
     line = next(a for a in d.status.by_account if a.account == account_id)
     tx = book.transactions[book.transactions["account"] == account_id]
+    tx = tx[tx["date"].to_numpy().astype("datetime64[D]") <= np.datetime64(d.as_of)]
     return _page(
         request,
         "account.html.j2",
@@ -325,7 +392,10 @@ def account_page(request: Request, ctx: Ctx, account_id: str) -> HTMLResponse:
 
 @router.get("/projection", response_class=HTMLResponse)
 def projection_page(
-    request: Request, ctx: Ctx, job: Annotated[str | None, Query(max_length=64)] = None
+    request: Request,
+    ctx: Ctx,
+    view: PageView,
+    job: Annotated[str | None, Query(max_length=64)] = None,
 ) -> HTMLResponse:
     found = ctx.jobs.get(job) if job else None
     if found is not None and found.request.get("kind") == "track":
@@ -336,7 +406,7 @@ def projection_page(
     result = None
     if found is not None and found.status == "done":
         result = found.result.result  # the job's ProjectedBook holds the engine's result
-        d = _data(ctx)
+        d = _data(ctx, View(view.as_of))
         fig = figure_html(
             figures.fan_figure(
                 list(range(result.years + 1)),
@@ -376,8 +446,8 @@ def _specs(ctx: AppContext) -> list[str]:
 
 
 @router.get("/policies", response_class=HTMLResponse)
-def policies_page(request: Request, ctx: Ctx) -> HTMLResponse:
-    lines = ctx.cached("policies", lambda: _policy_lines(ctx))
+def policies_page(request: Request, ctx: Ctx, view: PageView) -> HTMLResponse:
+    lines = _policies(ctx, view.as_of)
     fig = None
     ran = [p for p in lines if p.error is None]
     if ran:
@@ -388,10 +458,27 @@ def policies_page(request: Request, ctx: Ctx) -> HTMLResponse:
             "fig-policies",
             nonce=_nonce(request),
         )
-    return _page(request, "policies.html.j2", lines=lines, fig=fig, files=ctx.policies)
+    return _page(
+        request,
+        "policies.html.j2",
+        lines=lines,
+        fig=fig,
+        files=ctx.policies,
+        as_of=view.as_of,
+    )
 
 
-def _policy_lines(ctx: AppContext) -> list[PolicyLine]:
+def _policies(ctx: AppContext, as_of: dt.date | None) -> list[PolicyLine]:
+    """The configured policies backtested (cached); to ``as_of``: on the book as it stood
+    that day (nothing recorded after it)."""
+    if as_of is None:
+        lines: list[PolicyLine] = ctx.cached("policies", lambda: _policy_lines(ctx))
+    else:
+        lines = ctx.cached(f"policies:{as_of}", lambda: _policy_lines(ctx, as_of))
+    return lines
+
+
+def _policy_lines(ctx: AppContext, as_of: dt.date | None = None) -> list[PolicyLine]:
     from conviction.app.runs import backtest_lines
     from conviction.errors import InputError
     from conviction.web.paths import inside
@@ -403,19 +490,18 @@ def _policy_lines(ctx: AppContext) -> list[PolicyLine]:
             detail = exc.detail if isinstance(exc.detail, dict) else {"message": exc.detail}
             raise InputError(str(detail.get("message", "")), file=name) from None
 
-    return backtest_lines(ctx.book(), ctx.policies, resolve=resolve)
+    book = ctx.book() if as_of is None else book_on(ctx.book(), as_of)
+    return backtest_lines(book, ctx.policies, resolve=resolve)
 
 
 @router.get("/theses", response_class=HTMLResponse)
-def theses_page(
-    request: Request, ctx: Ctx, as_of: Annotated[dt.date | None, Query()] = None
-) -> HTMLResponse:
+def theses_page(request: Request, ctx: Ctx, view: PageView) -> HTMLResponse:
     from conviction.app.book import as_of_date
     from conviction.app.reads import book_reviews
 
     book = ctx.book()
     stored = ctx.theses()  # not cached: an update must show at once
-    on = as_of_date(book, as_of)
+    on = as_of_date(book, view.as_of)
     reviews = ctx.cached(
         f"reviews:{on}:None",
         lambda: book_reviews(
@@ -433,23 +519,27 @@ def theses_page(
 
 
 @router.get("/report", response_class=HTMLResponse)
-def report_page(request: Request, ctx: Ctx) -> HTMLResponse:
+def report_page(request: Request, ctx: Ctx, view: PageView) -> HTMLResponse:
     """The self-contained report (as ``conviction report`` writes it), with the configured
-    policies and the configured projection when a job for it has finished."""
+    policies and the configured projection when a job for it has finished; on the view's
+    date, of its accounts."""
     from dataclasses import replace
 
     from conviction.report.render import render_report
 
-    d = _data(ctx)
+    d = _data(ctx, view)
     projection = None
     if ctx.projection:
         done = [
             j for j in ctx.jobs.jobs() if j.status == "done" and j.request["spec"] == ctx.projection
         ]
         projection = done[-1].result.result if done else None
-    lines = ctx.cached("policies", lambda: _policy_lines(ctx))
+    lines = _policies(ctx, view.as_of)
     full = replace(d, projection=projection, projection_name=ctx.projection, policies=tuple(lines))
     page = render_report(full, inline_plotly=False, plotly_src=PLOTLY_URL)
+    # the date picker of every page, in the report's top bar (the file report has none)
+    picker = _env(request).get_template("_report_view.html.j2").render(view=view, d=d)
+    page = page.replace("</nav></header>", f"</nav>{picker}</header>", 1)
     return HTMLResponse(_nonce_every_script(page, _nonce(request)))
 
 

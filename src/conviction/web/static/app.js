@@ -100,6 +100,8 @@
       const seed = field(projection, "seed").value;
       if (paths) body.paths = parseInt(paths, 10);
       if (seed) body.seed = parseInt(seed, 10);
+      const asOf = field(projection, "as_of");
+      if (asOf && asOf.value) body.as_of = asOf.value;
       out.textContent = "starting…";
       const r = await call("POST", "/api/v1/projections", body);
       if (!r.ok) { out.textContent = "refused (" + r.status + "): " + why(r.data); return; }

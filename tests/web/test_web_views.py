@@ -1,0 +1,214 @@
+"""Any date, any slice: ``?as_of=`` on every page, ``?account=`` and ``?range=`` on the
+dashboard, and a readable page (HTTP 422) for a date or account that cannot be shown."""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import json
+import re
+from typing import Any
+
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+
+from conviction.app.reads import book_status
+from conviction.report.render import money
+from conviction.store import connect, read_book
+from conviction.web.views import View, range_start, read_view, windowed
+
+DAY = "2021-12-31"
+
+
+@pytest.fixture
+def book(db_url: str) -> Any:
+    return read_book(connect(db_url))
+
+
+def _cards(page: str) -> dict[str, str]:
+    found = re.findall(r'<div class="k">([^<]+)</div><div class="v">(.*?)</div>', page)
+    return {k: re.sub(r"<[^>]+>", "", v) for k, v in found}
+
+
+def _picker(page: str) -> str:
+    found = re.search(r'<form class="view"[^>]*>.*?</form>', page, re.S)
+    assert found, page[:2000]
+    return found.group(0)
+
+
+def _xs(page: str, div: str) -> list[str]:
+    """The x values (dates) of the first trace of a figure on a page."""
+    found = re.search(rf'Plotly\.newPlot\(\s*"{div}",\s*', page)
+    assert found, div
+    traces, _ = json.JSONDecoder().raw_decode(page, found.end())
+    xs: list[str] = traces[0]["x"]
+    return xs
+
+
+def test_the_dashboard_shows_the_date_asked_for(client: TestClient, book: Any) -> None:
+    page = client.get("/", params={"as_of": DAY})
+    assert page.status_code == 200
+    assert f"On {DAY}, in USD." in page.text
+    then = book_status(book, dt.date.fromisoformat(DAY))
+    now = book_status(book)
+    cards = _cards(page.text)
+    assert cards["value"] == money(then.total_value) != money(now.total_value)
+    assert cards["cash"] == money(then.cash)
+    assert f'name="as_of" value="{DAY}"' in _picker(page.text)
+    assert _xs(page.text, "fig-value")[-1] == DAY  # the history ends on the day
+    # the navigation keeps the date
+    assert f'href="/theses?as_of={DAY}"' in page.text
+    assert f'href="/report?as_of={DAY}"' in page.text
+
+
+@pytest.mark.parametrize(
+    ("path", "says"),
+    [
+        ("/company/tesla", "Tesla"),
+        ("/person/musk", f"Scorecard on {DAY}"),
+        ("/account/ron", f"On {DAY} · USD"),
+        ("/theses", f"On {DAY}."),
+        ("/projection", f'<input type="hidden" name="as_of" value="{DAY}">'),
+        ("/policies", f"Backtests to {DAY}, on the book as it stood that day."),
+        ("/report", f"Report on {DAY}"),
+    ],
+)
+def test_every_page_honours_as_of(client: TestClient, path: str, says: str) -> None:
+    page = client.get(path, params={"as_of": DAY})
+    assert page.status_code == 200, page.text[:500]
+    assert says in page.text
+    assert f'name="as_of" value="{DAY}"' in _picker(page.text)
+
+
+def test_a_company_page_values_the_holding_on_the_date(client: TestClient, book: Any) -> None:
+    page = client.get("/company/tesla", params={"as_of": DAY}).text
+    line = next(
+        c for c in book_status(book, dt.date.fromisoformat(DAY)).by_company if c.company == "tesla"
+    )
+    assert _cards(page)["value"] == money(line.value)
+    marks = re.findall(r"<tr><td>(\d{4}-\d{2}-\d{2})</td><td class=\"n\">", page)
+    assert marks and max(marks) <= DAY  # no mark after the day
+
+
+def test_an_account_page_lists_only_what_happened_by_the_date(client: TestClient) -> None:
+    page = client.get("/account/partners", params={"as_of": "2016-01-15"}).text
+    dates = re.findall(r"<tr><td>(\d{4}-\d{2}-\d{2})</td><td>(?:buy|sell|deposit)", page)
+    assert dates and max(dates) <= "2016-01-15"
+    everything = client.get("/account/partners").text
+    assert max(re.findall(r"<tr><td>(\d{4}-\d{2}-\d{2})</td><td>", everything)) > "2016-01-15"
+
+
+def test_policies_backtest_to_the_date(client: TestClient) -> None:
+    page = client.get("/policies", params={"as_of": DAY}).text
+    whole = client.get("/policies").text
+    assert "2025-11-14" not in re.sub(r'<form class="view".*?</form>', "", page, flags=re.S)
+    assert "2025-11-14" in whole
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        (
+            {"as_of": "2001-01-01"},
+            "as_of 2001-01-01 is before the book's first transaction (2014-06-10): pick a "
+            "day from 2014-06-10 to",
+        ),
+        ({"as_of": "2999-01-01"}, "as_of 2999-01-01 is in the future (today is"),
+        ({"as_of": "31/12/2021"}, "as_of must be a date YYYY-MM-DD, got '31/12/2021'"),
+        ({"account": "[/nobody]"}, "unknown account '[/nobody]'"),
+        ({"range": "2Y"}, "range must be one of YTD, 1Y, 3Y, 5Y, 10Y, Max, got '2Y'"),
+    ],
+)
+@pytest.mark.parametrize("path", ["/", "/company/tesla", "/theses", "/policies", "/report"])
+def test_a_date_that_cannot_be_shown_is_a_page_that_says_why(
+    client: TestClient, path: str, query: dict[str, str], message: str
+) -> None:
+    if path != "/" and "account" in query:
+        query = {**query, "as_of": "2001-01-01"}  # account and range are the dashboard's
+        message = "as_of 2001-01-01 is before the book's first transaction"
+    if path != "/" and "range" in query:
+        return
+    page = client.get(path, params=query)
+    assert page.status_code == 422
+    assert page.headers["content-type"].startswith("text/html")
+    assert message in html.unescape(page.text)
+    assert "<h1>Cannot show this page</h1>" in page.text
+    picker = _picker(page.text)  # pick another date from there
+    assert 'min="2014-06-10"' in picker
+
+
+def test_the_account_filter_values_those_accounts_only(client: TestClient, book: Any) -> None:
+    page = client.get("/", params={"account": "ron"}).text
+    ron = book_status(book, accounts=["ron"])
+    everyone = book_status(book)
+    assert _cards(page)["value"] == money(ron.total_value) != money(everyone.total_value)
+    assert "accounts ron only" in page
+    assert '<option value="ron" selected>ron</option>' in _picker(page)
+    both = client.get("/", params={"account": ["ron", "partners"]}).text
+    assert _cards(both)["value"] == money(everyone.total_value)
+    # with a date too
+    on = client.get("/", params={"account": "ron", "as_of": DAY}).text
+    then = book_status(book, dt.date.fromisoformat(DAY), accounts=["ron"])
+    assert _cards(on)["value"] == money(then.total_value)
+
+
+@pytest.mark.parametrize("span", ["YTD", "1Y", "3Y", "5Y", "10Y", "Max"])
+def test_time_ranges_cut_the_value_return_and_drawdown_charts(
+    client: TestClient, span: str
+) -> None:
+    page = client.get("/", params={"range": span, "as_of": "2025-11-14"}).text
+    start = range_start(span, dt.date(2025, 11, 14))
+    for fig in ("fig-value", "fig-growth", "fig-drawdown"):
+        xs = _xs(page, fig)
+        assert xs[-1] == "2025-11-14"
+        if start is None or start < dt.date(2014, 6, 10):
+            assert xs[0] == "2014-06-10"
+        else:  # the first business day of the range
+            assert start.isoformat() <= xs[0] <= (start + dt.timedelta(days=3)).isoformat()
+    assert re.search(rf'<a href="[^"]*"[^>]* aria-current="page" class="on">{span}</a>', page)
+    # the rolling returns stay over the whole history
+    assert _xs(client.get("/").text, "fig-rolling") == _xs(page, "fig-rolling")
+
+
+def test_range_links_keep_the_date_and_accounts(client: TestClient) -> None:
+    page = client.get("/", params={"as_of": DAY, "account": "ron"}).text
+    assert f'<a href="/?as_of={DAY}&amp;account=ron&amp;range=1Y">1Y</a>' in page
+
+
+def test_windowed_history_rebases_growth_and_drawdown(client: TestClient, db_url: str) -> None:
+    from conviction.report.data import report_data
+
+    book = read_book(connect(db_url))
+    h = report_data(book).history
+    start = dt.date(2022, 1, 3)
+    w = windowed(h, start)
+    keep = h.days >= np.datetime64(start)
+    assert w.days[0] == np.datetime64(start)
+    np.testing.assert_array_equal(w.values, h.values[keep])
+    np.testing.assert_allclose(w.index, h.index[keep] / h.index[keep][0])
+    assert w.index[0] == 1.0 and w.drawdown[0] == 0.0
+    peak = np.maximum.accumulate(w.index)
+    np.testing.assert_allclose(w.drawdown, w.index / peak - 1.0)
+    assert windowed(h, None) is h and windowed(h, dt.date(2000, 1, 1)) is h
+
+
+def test_range_start() -> None:
+    end = dt.date(2024, 2, 29)
+    assert range_start("YTD", end) == dt.date(2024, 1, 1)
+    assert range_start("1Y", end) == dt.date(2023, 2, 28)
+    assert range_start("10Y", end) == dt.date(2014, 2, 28)
+    assert range_start("Max", end) is None
+
+
+def test_read_view_bounds(db_url: str) -> None:
+    book = read_book(connect(db_url))
+    today = dt.date(2026, 1, 1)
+    view = read_view(book, " 2014-06-10 ", ["ron", ""], "5Y", today=today)
+    assert view == View(
+        dt.date(2014, 6, 10), ("ron",), "5Y", dt.date(2014, 6, 10), today, dt.date(2025, 11, 14)
+    )
+    assert view.query() == "?as_of=2014-06-10&account=ron&range=5Y"
+    assert view.query(account=None, range=None) == "?as_of=2014-06-10"
+    assert read_view(book, None, today=today).query() == ""
+    assert read_view(book, "2026-01-01", today=today).as_of == today  # today itself is fine
