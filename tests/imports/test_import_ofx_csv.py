@@ -51,7 +51,7 @@ def _map(tmp_path: Path, number: str) -> Path:
 
 
 def _files(book: Path) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in sorted(book.iterdir())}
+    return {p.name: p.read_bytes() for p in sorted(book.iterdir()) if p.is_file()}
 
 
 def _dump(db: Path) -> list[str]:
@@ -395,3 +395,33 @@ def test_create_companies_adds_the_unmatched_to_the_book(
     # the next statement matches the new company by its ticker
     code, out, _ = _import(conviction_main, db, book, "ofx", str(path))
     assert code == 0 and "5 already imported" in out
+
+
+def test_a_file_that_cannot_be_written_is_an_error_and_changes_nothing(
+    book: Path, db: Path, conviction_main: ConvictionMain
+) -> None:
+    assert conviction_main(["--db", f"sqlite:///{db}", "load", str(book)])[0] == 0
+    (book / ".transactions.csv.import-tmp").mkdir()  # where the new file would be written
+    files, rows = _files(book), _dump(db)
+    code, out, err = _import(conviction_main, db, book, "ofx", str(OFX))
+    assert code == 2 and "Traceback" not in out + err, err
+    assert "cannot write the book's files" in err and ".transactions.csv.import-tmp" in err
+    assert _files(book) == files and _dump(db) == rows
+
+
+def test_an_import_that_fails_to_load_leaves_no_new_file(
+    tmp_path: Path, db: Path, conviction_main: ConvictionMain
+) -> None:
+    # a book whose transactions file does not exist yet: the import would create it, but
+    # the sale in the statement is larger than the position, so the load refuses it
+    folder = tmp_path / "fresh"
+    folder.mkdir()
+    shutil.copy(DATA / "book" / "book.toml", folder / "book.toml")
+    shutil.copy(DATA / "book" / "marks.csv", folder / "marks.csv")
+    shutil.copy(DATA / "book" / "fx.csv", folder / "fx.csv")
+    text = _ofx_text().replace("<UNITS>-4<", "<UNITS>-40<")
+    path = _bad(tmp_path, "oversell.ofx", text)
+    code, out, err = _import(conviction_main, db, folder, "ofx", str(path))
+    assert code == 2 and "Traceback" not in out + err, err
+    assert "transactions.csv" in err and "quantity" in err
+    assert sorted(p.name for p in folder.iterdir()) == ["book.toml", "fx.csv", "marks.csv"]

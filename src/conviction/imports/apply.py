@@ -17,6 +17,7 @@ import os
 import re
 import tomllib
 from collections.abc import Callable, Iterable, Mapping
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -210,27 +211,46 @@ def _stable_merge(
 
 
 def write_import(plan: ImportPlan, after: Callable[[Book], object] | None = None) -> Book:
-    """Write the plan's files, read the book back, run ``after`` (a load); undo on failure."""
+    """Write the plan's files, read the book back, run ``after`` (a load); undo on failure.
+
+    A file that cannot be written is a ``FormatError`` naming it; every file is then as it
+    was (one the import created is removed)."""
     old_csv = plan.transactions.read_bytes() if plan.transactions.exists() else None
     old_toml = plan.toml.read_bytes() if plan.toml_text is not None else None
+    touched: list[tuple[Path, bytes | None]] = []
     try:
+        touched.append((plan.transactions, old_csv))
         _write_atomic(plan.transactions, plan.csv_text)
         if plan.toml_text is not None:
+            touched.append((plan.toml, old_toml))
             _write_atomic(plan.toml, plan.toml_text)
         book = read_book(plan.toml)
         if after is not None:
             after(book)
         return book
-    except BaseException:
-        if old_csv is not None:
-            _write_atomic(plan.transactions, old_csv)
-        if old_toml is not None:
-            _write_atomic(plan.toml, old_toml)
+    except BaseException as exc:
+        for path, old in reversed(touched):
+            with suppress(OSError):
+                _tmp(path).unlink(missing_ok=True)
+            with suppress(OSError):
+                if old is None:
+                    path.unlink(missing_ok=True)
+                elif path.read_bytes() != old:
+                    _write_atomic(path, old)
+        if isinstance(exc, OSError):
+            where = exc.filename or plan.transactions
+            raise FormatError(
+                f"cannot write the book's files ({exc.strerror})", file=where
+            ) from None
         raise
 
 
+def _tmp(path: Path) -> Path:
+    return path.with_name(f".{path.name}.import-tmp")
+
+
 def _write_atomic(path: Path, data: str | bytes) -> None:
-    tmp = path.with_name(f".{path.name}.import-tmp")
+    tmp = _tmp(path)
     if isinstance(data, str):
         tmp.write_text(data, encoding="utf-8", newline="")
     else:
