@@ -229,3 +229,18 @@ def test_updates_recorded_in_the_database_move_the_track(tmp_path: Path) -> None
     )
     assert row["driver_factors"] == {"grok_frontier_value": 0.6}  # the miss replaces the hit
     assert row["median_multiple_change"] < 0
+
+
+def test_without_a_seed_every_row_shares_one_drawn_seed(db: str, tmp_path: Path) -> None:
+    text = CONFIG.read_text("utf-8")
+    assert "\nseed = 7\n" in text
+    config = tmp_path / "projection.toml"
+    config.write_text(text.replace("\nseed = 7\n", "\n"), encoding="utf-8")
+    args = ["--db", db, "track", "--config", str(config), "--theses", str(WHAT_IF)]
+    result = runner.invoke(app, [*args, "--paths", "128", "--json"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert isinstance(doc["seed"], int) and doc["runs"] == 5
+    # the seed it reports repeats every run of the track (one seed for all of them)
+    again = runner.invoke(app, [*args, "--paths", "128", "--seed", str(doc["seed"]), "--json"])
+    assert json.loads(again.stdout)["rows"] == doc["rows"]
