@@ -334,10 +334,16 @@ def _case_mapping_unknown_action(tmp: Path) -> tuple[list[str], list[str]]:
     ]
 
 
+def _case_not_ofx(tmp: Path) -> tuple[list[str], list[str]]:
+    path = _bad(tmp, "junk.ofx", "date,amount\n" * 500 + "</OFX>\n")
+    return ["ofx", str(path)], [str(path), "not an OFX file ofxtools can read (OFX header"]
+
+
 CASES = {
     f.__name__.removeprefix("_case_"): f
     for f in (
         _case_truncated_ofx,
+        _case_not_ofx,
         _case_ofx_missing_field,
         _case_ofx_bad_number,
         _case_ofx_bad_date,
@@ -368,6 +374,7 @@ def test_bad_input_is_refused_and_changes_nothing(
     message = " ".join(err.split())  # rich wraps long lines
     for part in expected:
         assert " ".join(part.split()) in message, (part, err)
+    assert len(err) < 2000  # the message names what is wrong; it does not quote the file
     assert _files(book) == files
     assert _dump(db) == rows
 

@@ -112,8 +112,9 @@ def _located(exc: Exception, text: str, path: Path) -> FormatError:
         return FormatError("a number OFX cannot read", file=path)
     message = str(exc).strip() or type(exc).__name__
     got = _CANT_SET.match(message)
-    if got is None:
-        return FormatError(f"not an OFX file ofxtools can read ({message})", file=path)
+    if got is None:  # ofxtools' header errors quote the file: keep their first line
+        first = message.splitlines()[0].rstrip(":")[:200]
+        return FormatError(f"not an OFX file ofxtools can read ({first})", file=path)
     element, name, value, why = got.group(1), got.group(2).upper(), got.group(3), got.group(4)
     line = None
     if value != "None":  # a bad value: the line that holds it
