@@ -37,7 +37,7 @@ NOBODY = "tcp://127.0.0.1:9"  # the discard port: nothing listens there
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[str]:
     with distributed.LocalCluster(
-        n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None
+        n_workers=2, processes=True, threads_per_worker=1, dashboard_address=":0"
     ) as c:
         yield str(c.scheduler_address)
 
@@ -154,3 +154,13 @@ def test_a_scheduler_that_does_not_answer_is_a_clear_error_within_seconds(
     monkeypatch.setenv(SCHEDULER_ENV, NOBODY)
     code, _, err = conviction_main(["--db", url, "solve", "--config", str(CONFIG)])
     assert code == 2 and SCHEDULER_ENV in err and "Traceback" not in err
+
+
+def test_a_scheduler_without_workers_is_an_error_not_a_hang() -> None:
+    with distributed.LocalCluster(n_workers=0, processes=False, dashboard_address=":0") as c:
+        address = str(c.scheduler_address)
+        started = time.perf_counter()
+        runner = DaskRunner(address=address, worker_wait=1.0, field="--scheduler")
+        with pytest.raises(InputError, match="has no workers: start one with 'dask worker"):
+            list(runner.map(math.sqrt, [4.0]))
+        assert time.perf_counter() - started < 5.0

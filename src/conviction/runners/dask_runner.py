@@ -24,6 +24,8 @@ R = TypeVar("R")
 
 #: Seconds to wait for a scheduler to answer before saying that none does.
 DEFAULT_CONNECT_TIMEOUT = 3.0
+#: Seconds to wait for a scheduler that answers to have one worker.
+WORKER_WAIT = 10.0
 
 
 def dask_available() -> bool:
@@ -61,7 +63,8 @@ class DaskRunner:
     Used as a context manager (``with DaskRunner(address=...) as runner``), the client it
     opens is kept for every ``map`` until the block ends; used bare, each ``map`` opens and
     closes its own. A scheduler that does not answer within ``timeout`` seconds raises an
-    :class:`~conviction.errors.InputError` (``field``: where the address came from)."""
+    :class:`~conviction.errors.InputError` (``field``: where the address came from), and so
+    does one that has no worker within ``worker_wait`` seconds."""
 
     def __init__(
         self,
@@ -70,10 +73,12 @@ class DaskRunner:
         address: str | None = None,
         timeout: float = DEFAULT_CONNECT_TIMEOUT,
         field: str | None = None,
+        worker_wait: float = WORKER_WAIT,
     ) -> None:
         self.client = client
         self.address = address
         self.timeout = timeout
+        self.worker_wait = worker_wait
         self.field = field
         self._owned: Any = None  # the client this runner opened and must close
 
@@ -96,7 +101,22 @@ class DaskRunner:
         if self.address is None:
             return client_cls(processes=True, set_as_default=False)
         self._probe(self.address)
-        return client_cls(self.address, timeout=self.timeout, set_as_default=False)
+        try:
+            client = client_cls(self.address, timeout=self.timeout, set_as_default=False)
+        except (OSError, TimeoutError) as exc:
+            raise InputError(
+                f"no Dask scheduler answers at {self.address}: {exc}", field=self.field
+            ) from None
+        try:  # a scheduler without workers would take the tasks and never answer
+            client.wait_for_workers(1, timeout=self.worker_wait)
+        except TimeoutError:
+            client.close()
+            raise InputError(
+                f"the Dask scheduler at {self.address} has no workers: start one with "
+                f"'dask worker {self.address}'",
+                field=self.field,
+            ) from None
+        return client
 
     def _probe(self, address: str) -> None:
         """Open and close one connection to the scheduler first: a ``Client`` that fails to
