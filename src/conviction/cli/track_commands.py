@@ -179,7 +179,8 @@ def _print(a: TrackAnswer) -> None:
             f"from {first.date} to {last.date}: P(target) {_pct(first.prob_target)} -> ",
             (_pct(last.prob_target), "bold"),
             f", median {first.median_multiple:.2f}x -> {last.median_multiple:.2f}x "
-            f"({a.runs} run{'s' if a.runs != 1 else ''} for {len(a.rows)} dates: a date whose "
+            f"({a.runs} run{'s' if a.runs != 1 else ''} for {len(a.rows)} "
+            f"date{'s' if len(a.rows) != 1 else ''}: a date whose "
             "evidence moves no driver repeats the row above)",
         )
     )
