@@ -22,7 +22,7 @@ PAGES = (
     "/report",
     "/api/v1/docs",
     # the date, account and range controls in use
-    "/?as_of=2021-12-31&account=ron&range=1Y",
+    "/?as_of=2021-12-31&account=ron&range=1Y&benchmark=tesla",
     "/report?as_of=2021-12-31",
     # a date that cannot be shown: a page that says why (HTTP 422)
     "/?as_of=2001-01-01",

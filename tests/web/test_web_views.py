@@ -212,3 +212,74 @@ def test_read_view_bounds(db_url: str) -> None:
     assert view.query(account=None, range=None) == "?as_of=2014-06-10"
     assert read_view(book, None, today=today).query() == ""
     assert read_view(book, "2026-01-01", today=today).as_of == today  # today itself is fine
+
+
+def _ys(page: str, div: str) -> dict[str, np.ndarray]:
+    """Each trace's y values of a figure on a page, by trace name."""
+    import base64
+
+    found = re.search(rf'Plotly\.newPlot\(\s*"{div}",\s*', page)
+    assert found, div
+    traces, _ = json.JSONDecoder().raw_decode(page, found.end())
+    out = {}
+    for t in traces:
+        y = t["y"]
+        if isinstance(y, dict):  # plotly's typed array
+            y = np.frombuffer(base64.b64decode(y["bdata"]), dtype=y["dtype"])
+        out[t["name"]] = np.asarray(y, dtype=float)
+    return out
+
+
+def test_the_benchmark_picker_draws_any_stored_series(client: TestClient, book: Any) -> None:
+    from conviction.ledger.valuation import price_history
+
+    page = client.get("/", params={"benchmark": "tesla", "range": "1Y"}).text
+    assert '<option value="tesla" selected>Tesla (marks)</option>' in _picker(page)
+    growth = _ys(page, "fig-growth")
+    assert list(growth) == ["book", "Tesla"]
+    days = np.array(_xs(page, "fig-growth"), dtype="datetime64[D]")
+    tesla = price_history(book, days)["tesla"].to_numpy()
+    np.testing.assert_allclose(growth["Tesla"], tesla / tesla[0])  # rebased on the range
+    assert list(_ys(page, "fig-drawdown")) == ["book", "Tesla"]
+    assert "against Tesla" in page
+    # none: the book alone (this server has no --benchmark file)
+    alone = client.get("/", params={"benchmark": "none"}).text
+    assert list(_ys(alone, "fig-growth")) == ["book"]
+    assert list(_ys(client.get("/").text, "fig-growth")) == ["book"]
+
+
+def test_an_unknown_benchmark_is_a_page_that_says_why(client: TestClient) -> None:
+    page = client.get("/", params={"benchmark": "../../etc/passwd"})
+    assert page.status_code == 422
+    assert (
+        "unknown benchmark '../../etc/passwd' (known: none, spacex, tesla, xai)"
+        in html.unescape(page.text)
+    )
+
+
+def test_the_servers_benchmark_file_is_the_default_and_can_be_left_out(
+    db_url: str, tmp_path: Any
+) -> None:
+    from conviction.store import connect_for_writing
+    from conviction.web import create_app
+
+    days = np.arange(np.datetime64("2014-01-02"), np.datetime64("2025-12-01"), 7)
+    closes = 100.0 * 1.001 ** np.arange(days.size)
+    rows = "".join(f"{d},{c:.6f}\n" for d, c in zip(days, closes, strict=True))
+    (tmp_path / "index.csv").write_text("date,close\n" + rows)
+    engine = connect_for_writing(db_url)
+    app = create_app(
+        engine, "test-token-0123456789abcdef", tmp_path, benchmark="index.csv",
+        allowed_hosts=("testserver",),
+    )  # fmt: skip
+    with TestClient(app) as client:
+        page = client.get("/").text
+        assert list(_ys(page, "fig-growth")) == ["book", "index"]
+        assert '<option value="index.csv" selected>index.csv</option>' in _picker(page)
+        assert '<option value="none">none</option>' in _picker(page)
+        chosen = client.get("/", params={"benchmark": "xai"}).text
+        assert list(_ys(chosen, "fig-growth")) == ["book", "xAI"]
+        alone = client.get("/", params={"benchmark": "none"}).text
+        assert list(_ys(alone, "fig-growth")) == ["book"]
+        assert '<option value="none" selected>none</option>' in _picker(alone)
+    engine.dispose()

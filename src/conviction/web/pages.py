@@ -47,12 +47,13 @@ def _view(
     as_of: Annotated[str | None, Query(max_length=40)] = None,
     account: Annotated[list[str] | None, Query(max_length=200)] = None,
     range_: Annotated[str | None, Query(alias="range", max_length=16)] = None,
+    benchmark: Annotated[str | None, Query(max_length=400)] = None,
 ) -> View:
-    """The page's date, accounts and chart range (``?as_of=&account=&range=``), checked;
-    kept on the request for the date picker of ``base.html.j2``."""
+    """The page's date, accounts, chart range and benchmark (``?as_of=&account=&range=
+    &benchmark=``), checked; kept on the request for the date picker of ``base.html.j2``."""
     book = ctx.book()
     try:
-        view = read_view(book, as_of, account, range_)
+        view = read_view(book, as_of, account, range_, benchmark, benchmarks=_benchmarks(ctx))
     except PageError:
         request.state.view = read_view(book, None)
         raise
@@ -133,6 +134,7 @@ def _data(ctx: AppContext, view: View | None = None) -> ReportData:
 
     as_of = view.as_of if view else None
     accounts = view.accounts if view else ()
+    against = view.benchmark if view else None
 
     def make() -> ReportData:
         from conviction.app.book import report_date
@@ -145,23 +147,54 @@ def _data(ctx: AppContext, view: View | None = None) -> ReportData:
             theses=stored.theses,
             scorecards=stored.scorecards,
             settings=stored.review,
-            benchmark=_benchmark(ctx),
+            benchmark=_benchmark(ctx, against),
         )
 
-    key = "dashboard" if as_of is None and not accounts else f"dashboard:{as_of}:{accounts}"
+    plain = as_of is None and not accounts and against is None
+    key = "dashboard" if plain else f"dashboard:{as_of}:{accounts}:{against}"
     data: ReportData = ctx.cached(key, make)
     return data
 
 
-def _benchmark(ctx: AppContext) -> Any:
-    if ctx.benchmark is None:
-        return None
-    from conviction.io.prices import read_price_csv
-    from conviction.web.paths import inside
+def _benchmarks(ctx: AppContext) -> dict[str, str]:
+    """The series a page may draw the book against, by the key ``?benchmark=`` takes: the
+    server's ``--benchmark`` file, then each company with two marks or more (its marks,
+    split-adjusted), with the names the picker shows."""
+    choices = {ctx.benchmark: ctx.benchmark} if ctx.benchmark else {}
 
-    series = read_price_csv(inside(ctx.workspace, ctx.benchmark, suffix=".csv"))
-    series.name = ctx.benchmark.rsplit("/", 1)[-1].removesuffix(".csv")
-    return series
+    def marked() -> dict[str, str]:
+        book = ctx.book()
+        counts = book.marks["company"].value_counts()
+        return {
+            c.id: f"{c.name} (marks)" for c in book.companies.values() if counts.get(c.id, 0) > 1
+        }
+
+    companies: dict[str, str] = ctx.cached("benchmarks", marked, theses=False)
+    return {**choices, **{k: v for k, v in companies.items() if k not in choices}}
+
+
+def _benchmark(ctx: AppContext, choice: str | None = None) -> Any:
+    """The price series ``choice`` names (default: the server's ``--benchmark``; ``none``:
+    no benchmark)."""
+    import pandas as pd
+
+    if choice == "none" or (choice is None and ctx.benchmark is None):
+        return None
+    if choice is None or choice == ctx.benchmark:
+        from conviction.io.prices import read_price_csv
+        from conviction.web.paths import inside
+
+        assert ctx.benchmark is not None
+        series = read_price_csv(inside(ctx.workspace, ctx.benchmark, suffix=".csv"))
+        series.name = ctx.benchmark.rsplit("/", 1)[-1].removesuffix(".csv")
+        return series
+    from conviction.ledger.valuation import price_history
+
+    book = ctx.book()
+    marks = book.marks[book.marks["company"] == choice]
+    days = np.unique(marks["date"].to_numpy().astype("datetime64[D]"))
+    prices = price_history(book, days)[choice].to_numpy()  # split-adjusted
+    return pd.Series(prices, index=pd.DatetimeIndex(days), name=book.companies[choice].name)
 
 
 def _missing(what: str, key: str) -> HTTPException:
@@ -282,7 +315,14 @@ def dashboard(request: Request, ctx: Ctx, view: PageView) -> HTMLResponse:
         span = (_np_date(part.history.days[0]), _np_date(part.history.days[-1]))
         accounts = {a.id: a.name for a in ctx.book().accounts.values()}
         return _page(
-            request, "dashboard.html.j2", d=d, fig=fig, nonce=nonce, span=span, accounts=accounts
+            request,
+            "dashboard.html.j2",
+            d=d,
+            fig=fig,
+            nonce=nonce,
+            span=span,
+            accounts=accounts,
+            benchmarks=_benchmarks(ctx),
         )
 
     query = view.query()

@@ -3,14 +3,16 @@ time range of its charts (``range``), read from the query string and checked.
 
 Every page takes ``?as_of=YYYY-MM-DD``; the dashboard also ``?account=ID`` (repeatable,
 as ``status --account``) and ``?range=YTD|1Y|3Y|5Y|10Y|Max`` for its value, return and
-drawdown charts. A date before the book's first transaction, a date in the future, an
-unknown account or range is a :class:`PageError`: the page drawn with the message (HTTP
-422), never a server error.
+drawdown charts, and ``?benchmark=`` (any stored series: the server's ``--benchmark``
+file, a company's marks, or ``none``) to draw the book against. A date before the book's
+first transaction, a date in the future, an unknown account, range or benchmark is a
+:class:`PageError`: the page drawn with the message (HTTP 422), never a server error.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 from urllib.parse import urlencode
@@ -51,6 +53,7 @@ class View:
     first: dt.date | None = None  # the book's first transaction
     today: dt.date | None = None
     default: dt.date | None = None  # the book's date: shown when none is given
+    benchmark: str | None = None  # None: the server's (its --benchmark file, if any)
 
     @property
     def day(self) -> dt.date | None:
@@ -64,6 +67,7 @@ class View:
             "as_of": self.as_of.isoformat() if self.as_of else None,
             "account": list(self.accounts) or None,
             "range": None if self.range == "Max" else self.range,
+            "benchmark": self.benchmark,
         }
         values.update(change)
         pairs: list[tuple[str, str]] = []
@@ -80,10 +84,13 @@ def read_view(
     as_of: str | None,
     accounts: list[str] | None = None,
     range_: str | None = None,
+    benchmark: str | None = None,
     *,
+    benchmarks: Collection[str] = (),
     today: dt.date | None = None,
 ) -> View:
-    """The view a query asks for, checked against ``book`` (a :class:`PageError` if not)."""
+    """The view a query asks for, checked against ``book`` (a :class:`PageError` if not);
+    ``benchmarks``: the series a ``benchmark`` may name (``none`` always may)."""
     today = today or dt.date.today()
     tx_days = book.transactions["date"].to_numpy().astype("datetime64[D]")
     first = dt.date.fromisoformat(str(tx_days.min())) if tx_days.size else None
@@ -116,10 +123,14 @@ def read_view(
     if span not in RANGES:
         names = ", ".join(RANGES)
         raise PageError(f"range must be one of {names}, got {range_!r}", "range")
+    against = benchmark or None
+    if against is not None and against != "none" and against not in benchmarks:
+        names = ", ".join(["none", *benchmarks])
+        raise PageError(f"unknown benchmark {against!r} (known: {names})", "benchmark")
     from conviction.app.book import report_date
 
     default = report_date(book) if first is not None or len(book.marks) else None
-    return View(day, ids, span, first, today, default)
+    return View(day, ids, span, first, today, default, against)
 
 
 def book_on(book: Book, day: dt.date) -> Book:
