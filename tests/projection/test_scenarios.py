@@ -372,3 +372,11 @@ def test_an_unknown_scenario_name_names_the_file_and_option(tmp_path: Path) -> N
         select_scenarios(scenarios, ["gone", "typo"], path)
     assert (info.value.file, info.value.field) == (str(path), "--scenario")
     assert "typo" in info.value.message and "gone, mixed" in info.value.message
+
+
+def test_an_unknown_key_of_a_scenario_lists_every_known_one(tmp_path: Path) -> None:
+    path = _write(tmp_path, FILE.replace('note = "the key person leaves"', 'nte = "x"'))
+    with pytest.raises(FormatError) as info:
+        read_scenarios(path, read_projection(path, book=BOOK), book=BOOK)
+    assert info.value.field == "scenario[1].nte"
+    assert "known: asset, markdown, name, note, pin, shock" in info.value.message

@@ -162,7 +162,8 @@ class _Reader:
             raise self.error(FormatError, "expected a table", table, index, None)
         for key in tbl:
             if key not in _KEYS[table]:
-                known = ", ".join(sorted(_KEYS[table] - {"asset", "correlation", "jump"}))
+                tables = {"asset", "correlation", "jump"} if table == "projection" else set()
+                known = ", ".join(sorted(_KEYS[table] - tables))
                 raise self.error(
                     FormatError, f"unknown key '{key}' (known: {known})", table, index, key
                 )
