@@ -16,6 +16,7 @@ from conviction.errors import DataError, StoreError
 from conviction.io import read_book
 from conviction.store import connect, connect_for_writing, read_book_at, write_book
 from conviction.store import read_book as read_stored
+from conviction.store.revision import HEAD_REVISION
 from conviction.store.sqlite_files import plain_sqlite_file
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "baron"
@@ -129,6 +130,6 @@ def test_a_missing_file_and_an_older_schema_are_the_same_errors(
     with sqlite3.connect(older) as conn:
         conn.execute("UPDATE alembic_version SET version_num = '0001_book'")
     before = older.read_bytes()
-    with pytest.raises(StoreError, match="needs 0002_theses: run `conviction init`"):
+    with pytest.raises(StoreError, match=f"needs {HEAD_REVISION}: run `conviction init`"):
         read_book_at(f"sqlite:///{older}")
     assert older.read_bytes() == before

@@ -229,6 +229,11 @@ def test_updates_recorded_in_the_database_move_the_track(tmp_path: Path) -> None
     )
     assert row["driver_factors"] == {"grok_frontier_value": 0.6}  # the miss replaces the hit
     assert row["median_multiple_change"] < 0
+    # Without --theses: the theses `load` stored (the example's effects) and the update.
+    stored = track(url, "--json")
+    assert stored["theses"] == "the stored theses"
+    assert [r["date"] for r in stored["rows"]] == ["2025-11-14", "2026-08-01"]
+    assert stored["rows"][1]["driver_factors"] == {"grok_frontier_value": 0.6}
 
 
 def test_without_a_seed_every_row_shares_one_drawn_seed(db: str, tmp_path: Path) -> None:

@@ -14,9 +14,9 @@ if TYPE_CHECKING:
     from conviction.app.track_runs import TrackAnswer
 
 
-def theses_file(path: Path | None, config: Path) -> Path:
-    """The theses file a command names, else ``theses.toml`` beside the projection file."""
-    found = path if path is not None else config.parent / "theses.toml"
+def theses_file(path: Path) -> Path:
+    """The theses file a command names (a folder means its ``theses.toml``)."""
+    found = path
     if found.is_dir():
         found = found / "theses.toml"
     if not found.exists():
@@ -34,7 +34,7 @@ def track_command(
     theses: Path | None = typer.Option(
         None,
         "--theses",
-        help="Theses TOML with milestone effects (default: theses.toml beside --config).",
+        help="Theses TOML with milestone effects (default: the theses stored by `load`).",
     ),
     paths: int | None = typer.Option(None, "--paths", help="Paths per run (overrides)."),
     seed: int | None = typer.Option(None, "--seed", help="Random seed of every run (overrides)."),
@@ -61,15 +61,19 @@ def track_command(
     from conviction.theses.effects import with_updates
 
     path = projection_file(config)
-    tpath = theses_file(theses, path)
     day = parse_date(as_of, "--as-of")
     engine = connect(settings.db_url)
     book = read_book(engine)
-    found = read_theses_file(tpath, book.companies, book.persons)
-    with engine.connect() as conn:  # the outcomes recorded by `conviction thesis update`
-        recorded = with_updates(found.theses, read_theses(conn).theses)
+    with engine.connect() as conn:  # loaded by `conviction load`, with the updates since
+        stored = read_theses(conn).theses
+    if theses is None:
+        recorded, label = stored, "the stored theses"
+    else:
+        tpath = theses_file(theses)
+        found = read_theses_file(tpath, book.companies, book.persons)
+        recorded, label = with_updates(found.theses, stored), str(tpath)
     overrides = Overrides(paths, None, seed, None, None)
-    kwargs = {"theses_file": str(tpath), "as_of": day, "overrides": overrides}
+    kwargs = {"theses_file": label, "as_of": day, "overrides": overrides}
     if err.is_terminal and not as_json:
         from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 

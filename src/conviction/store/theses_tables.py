@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Collection, Sequence
-from dataclasses import fields
+from dataclasses import asdict, fields
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +34,7 @@ from sqlalchemy import (
     delete,
     insert,
     select,
+    text,
     true,
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -44,6 +45,7 @@ from conviction.io.theses_toml import read_theses as read_theses_toml
 from conviction.store.tables import Base
 from conviction.theses.model import (
     PILLARS,
+    DriverEffect,
     Evidence,
     Milestone,
     MilestoneEntry,
@@ -126,6 +128,8 @@ class MilestoneRow(Base):
     op: Mapped[str | None] = mapped_column(String(2), nullable=True)
     target: Mapped[float | None] = mapped_column(Float, nullable=True)
     position: Mapped[int] = mapped_column(Integer)
+    # what its outcomes do to projection drivers: a JSON list of DriverEffect fields
+    effects: Mapped[str] = mapped_column(Text, default="[]", server_default=text("'[]'"))
 
 
 class MilestoneEntryRow(Base):
@@ -225,6 +229,7 @@ def write_theses(conn: Conn, theses: ThesesFile, origin: str) -> dict[str, int]:
                     "op": m.op,
                     "target": m.target,
                     "position": k,
+                    "effects": json.dumps([asdict(e) for e in m.effects]),
                 }
             )
             for e in m.history:
@@ -351,6 +356,7 @@ def read_theses(conn: Conn) -> ThesesFile:
                 metric=m.metric,
                 op=m.op,  # written from a validated Op
                 target=m.target,
+                effects=tuple(DriverEffect(**e) for e in json.loads(m.effects or "[]")),
             )
         )
     theses = tuple(
