@@ -69,6 +69,22 @@ def test_a_bad_theses_file_fails_the_job_naming_file_line_field(
     assert outside.status_code in (400, 404, 422)
 
 
+def test_without_a_theses_file_the_stored_theses_are_tracked(
+    client: TestClient, auth: dict[str, str]
+) -> None:
+    update = {"status": "hit", "date": "2026-07-15", "evidence": "HYPOTHETICAL: released"}
+    url = "/api/v1/theses/xai/milestones/grok-5"
+    assert client.post(url, json=update, headers=auth).status_code in (200, 201)
+    first = client.post("/api/v1/tracks", json={"spec": SPEC, "paths": 128}, headers=auth)
+    assert first.status_code == 202, first.text
+    done = _wait(client, first.json()["id"])
+    assert done["status"] == "done", done
+    rows = done["result"]["rows"]
+    assert [r["date"] for r in rows] == ["2025-11-14", "2026-07-15"]
+    assert rows[1]["driver_factors"] == {"grok_frontier_value": 1.3}
+    assert done["result"]["theses"] == "the stored theses"
+
+
 def test_the_track_page_fits_a_phone(server: str, browser: Any, token: str) -> None:  # noqa: F811
     import json
     import urllib.request

@@ -38,11 +38,11 @@ KIND = "track"
 
 
 class TrackIn(_In):
-    """Track a projection TOML of the workspace through the milestone effects of a theses
-    TOML of the workspace, on the stored book (a background job)."""
+    """Track a projection TOML of the workspace through the milestone effects of the stored
+    theses, or of a theses TOML of the workspace, on the stored book (a background job)."""
 
     spec: Annotated[str, Field(strict=True, min_length=1, max_length=500)]
-    theses: Annotated[str, Field(strict=True, min_length=1, max_length=500)]
+    theses: Annotated[str, Field(strict=True, min_length=1, max_length=500)] | None = None
     paths: Annotated[int, Field(strict=True, ge=1, le=2_000_000)] | None = None
     seed: Annotated[int, Field(strict=True, ge=0)] | None = None
     as_of: IsoDate | None = None
@@ -94,7 +94,7 @@ def start_track(ctx: AppContext, body: TrackIn) -> tuple[Job, bool]:
     from conviction.io.theses_toml import read_theses_file
 
     spec = inside(ctx.workspace, body.spec, suffix=".toml")
-    theses = inside(ctx.workspace, body.theses, suffix=".toml")
+    theses = None if body.theses is None else inside(ctx.workspace, body.theses, suffix=".toml")
     request = {
         "kind": KIND,
         "spec": body.spec,
@@ -107,7 +107,9 @@ def start_track(ctx: AppContext, body: TrackIn) -> tuple[Job, bool]:
         {
             **request,
             "spec_sha256": hashlib.sha256(spec.read_bytes()).hexdigest(),
-            "theses_sha256": hashlib.sha256(theses.read_bytes()).hexdigest(),
+            "theses_sha256": None
+            if theses is None
+            else hashlib.sha256(theses.read_bytes()).hexdigest(),
             "book": ctx.fingerprint(theses=True),
         }
     )
@@ -117,12 +119,16 @@ def start_track(ctx: AppContext, body: TrackIn) -> tuple[Job, bool]:
     def work(progress: Any) -> Any:
         from conviction.theses.effects import with_updates
 
-        found = read_theses_file(theses, book.companies, book.persons)
+        if theses is None:
+            chosen, label = recorded, "the stored theses"
+        else:
+            found = read_theses_file(theses, book.companies, book.persons)
+            chosen, label = with_updates(found.theses, recorded), str(body.theses)
         done = track_book(
             book,
             spec,
-            with_updates(found.theses, recorded),
-            theses_file=body.theses,
+            chosen,
+            theses_file=label,
             as_of=body.as_of,
             overrides=Overrides(paths=body.paths, seed=body.seed),
             progress=progress,

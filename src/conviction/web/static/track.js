@@ -51,7 +51,8 @@
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
       const out = form.querySelector(".result");
-      const body = { spec: field("spec").value, theses: field("theses").value };
+      const body = { spec: field("spec").value };
+      if (field("theses").value) body.theses = field("theses").value;
       if (field("paths").value) body.paths = parseInt(field("paths").value, 10);
       if (field("seed").value) body.seed = parseInt(field("seed").value, 10);
       out.textContent = "starting…";
