@@ -57,9 +57,16 @@ def test_the_dashboard_shows_the_date_asked_for(client: TestClient, book: Any) -
     assert cards["cash"] == money(then.cash)
     assert f'name="as_of" value="{DAY}"' in _picker(page.text)
     assert _xs(page.text, "fig-value")[-1] == DAY  # the history ends on the day
-    # the navigation keeps the date
+    # the navigation keeps the date, and so do the links to companies, people, accounts
     assert f'href="/theses?as_of={DAY}"' in page.text
     assert f'href="/report?as_of={DAY}"' in page.text
+    links = re.findall(r'href="(/(?:company|person|account)/[^"]*)"', page.text)
+    assert {"/company/tesla", "/person/musk", "/account/ron"} <= {
+        link.removesuffix(f"?as_of={DAY}") for link in links
+    }
+    assert links and all(link.endswith(f"?as_of={DAY}") for link in links)
+    undated = client.get("/").text
+    assert 'href="/company/tesla"' in undated
 
 
 @pytest.mark.parametrize(

@@ -106,7 +106,14 @@ def _page(request: Request, name: str, *, nonce: str | None = None, **values: An
     values.setdefault("view", getattr(request.state, "view", None))
     values.setdefault("RANGES", RANGES)
     page = template.render(request=request, ctx=ctx, csp_nonce=csp_nonce, **values)
+    view = values["view"]
+    if view is not None and view.as_of is not None:  # links to an id keep the date
+        page = _ID_HREF.sub(rf'href="\1?as_of={view.as_of.isoformat()}"', page)
     return HTMLResponse(page)
+
+
+#: A link to a company, person or account page (ids are URL-encoded, so no ``"?#``).
+_ID_HREF = re.compile(r'href="(/(?:company|person|account)/[^"?#]+)"')
 
 
 def _with_nonce(figure: Markup, nonce: str) -> Markup:
