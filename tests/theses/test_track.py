@@ -249,3 +249,31 @@ def test_without_a_seed_every_row_shares_one_drawn_seed(db: str, tmp_path: Path)
     # the seed it reports repeats every run of the track (one seed for all of them)
     again = runner.invoke(app, [*args, "--paths", "128", "--seed", str(doc["seed"]), "--json"])
     assert json.loads(again.stdout)["rows"] == doc["rows"]
+
+
+def test_thesis_show_and_the_report_list_the_stored_effects(db: str, tmp_path: Path) -> None:
+    shown = runner.invoke(app, ["--db", db, "thesis", "show", "tesla", "--json"])
+    assert shown.exit_code == 0, shown.output
+    optimus = next(
+        m for m in json.loads(shown.stdout)["milestones"] if m["id"] == "optimus-v3-cost"
+    )
+    assert optimus["effects"] == [
+        {
+            "driver": "optimus_units",
+            "hit": 1.5,
+            "missed": 0.5,
+            "slipped_years": 1.0,
+            "growth": 0.35,
+        },
+        {
+            "driver": "optimus_unit_cost",
+            "hit": 0.9,
+            "missed": 1.25,
+            "slipped_years": None,
+            "growth": None,
+        },
+    ]
+    out = tmp_path / "report.html"
+    assert runner.invoke(app, ["--db", db, "report", "--out", str(out)]).exit_code == 0
+    html = out.read_text("utf-8")
+    assert "moves <code>optimus_units</code>: hit &times;1.500 missed &times;0.500" in html

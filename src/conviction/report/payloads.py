@@ -48,6 +48,16 @@ def _milestone_payload(m: Milestone, on: dt.date) -> dict[str, Any]:
         "evidence": state.evidence if state else None,
         "slips": m.slips(on),
         "history": [milestone_entry_payload(e) for e in m.history],
+        "effects": [
+            {
+                "driver": e.driver,
+                "hit": e.hit,
+                "missed": e.missed,
+                "slipped_years": e.slipped_years,
+                "growth": e.growth,
+            }
+            for e in m.effects
+        ],
     }
 
 
