@@ -48,6 +48,11 @@ class _Request:
 _REQUEST: ContextVar[_Request | None] = ContextVar("request", default=None)
 
 
+#: Whether this thread is computing an answer for ``cached_or_last`` (which then gives
+#: the answers it needs inside of the current state, not the last ones).
+_REFRESHING: ContextVar[bool] = ContextVar("refreshing", default=False)
+
+
 @contextmanager
 def one_state_per_request(*, must_be_current: bool = False) -> Iterator[None]:
     """Within this block, ``AppContext.fingerprint`` reads the database once per kind;
@@ -103,6 +108,8 @@ class AppContext:
     #: per name, the newest answer computed: (sequence, value, state)
     _last: dict[str, tuple[int, Any, str]] = field(default_factory=dict)
     _sequence: Iterator[int] = field(default_factory=itertools.count)
+    #: the recomputations ``cached_or_last`` runs now: sequence -> name
+    _refreshing: dict[int, str] = field(default_factory=dict)
 
     def fingerprint(self, *, theses: bool = True) -> str:
         """Changes whenever the book's rows change (here or in another process): row
@@ -202,13 +209,16 @@ class AppContext:
     def cached_or_last(self, name: str, make: Any, *, theses: bool = True) -> Any:
         """Like ``cached``, but a read never waits for another request's recomputation:
         while one computes ``name`` for the current state, the others get the last one
-        computed (of a state before) at once. Without writes going on this is always the
-        current state (nobody is computing); under a stream of writes an answer is at
-        most one recomputation behind, and says which state it is of (``X-Book-State``).
+        computed (of a state before) at once; and at most one such recomputation runs at
+        a time, whatever the answer (the others keep giving their last one meanwhile).
+        Without writes going on this is always the current state (nobody is computing);
+        under a stream of writes an answer is a few recomputations behind at most, and
+        says which state it is of (``X-Book-State``).
 
         Why: every write makes a new state, and recomputing every answer for every state
         while writers keep writing kept readers waiting on answers that the next write
-        made old at once (measured in ``benchmarks/bench_web_load.py``). A request sent
+        made old at once, and the threads recomputing them took the interpreter from the
+        reads and writes (measured in ``benchmarks/bench_web_load.py``). A request sent
         with ``Cache-Control: no-cache`` waits for the current state instead.
         """
         state = self.fingerprint(theses=theses)
@@ -217,14 +227,21 @@ class AppContext:
             if key in self._cache:
                 self._answered(state)
                 return self._cache[key]
-            busy = any(k[0] == name for k in self._flights)
+            busy = bool(self._refreshing) and not _REFRESHING.get()  # (not one inside another)
             last = self._last.get(name)
-        request = _REQUEST.get()
-        if busy and last is not None and not (request is not None and request.must_be_current):
-            self._answered(last[2])
-            return last[1]
-        started = next(self._sequence)
-        value = self._once(key, make)
+            request = _REQUEST.get()
+            if busy and last is not None and not (request and request.must_be_current):
+                self._answered(last[2])
+                return last[1]
+            started = next(self._sequence)
+            self._refreshing[started] = name
+        inside = _REFRESHING.set(True)
+        try:
+            value = self._once(key, make)
+        finally:
+            _REFRESHING.reset(inside)
+            with self._cache_lock:
+                del self._refreshing[started]
         with self._cache_lock:  # the newest state computed is the one kept
             if name not in self._last or self._last[name][0] < started:
                 self._last[name] = (started, value, state)
