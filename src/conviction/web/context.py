@@ -10,6 +10,7 @@ import functools
 import hashlib
 import itertools
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -87,6 +88,22 @@ class _Write:
     error: Exception | None = None
 
 
+@dataclass(frozen=True)
+class _Answer:
+    """The newest answer ``cached_or_last`` computed for a name."""
+
+    sequence: int
+    value: Any
+    state: str
+    writes: int  # ``AppContext._writes`` when it began
+
+
+#: Under a stream of writes, the time between two recomputations for reads that have an
+#: older answer to give, in multiples of the last one's duration: recomputing takes at most
+#: a third of the interpreter, the rest goes to the reads and writes themselves.
+REST = 6.0
+
+
 @dataclass
 class AppContext:
     """One app's shared state. ``projection``, ``policies`` and ``benchmark`` are files
@@ -105,8 +122,12 @@ class AppContext:
     _cache: dict[Any, Any] = field(default_factory=dict)
     _cache_lock: threading.Lock = field(default_factory=threading.Lock)
     _flights: dict[Any, threading.Lock] = field(default_factory=dict)
-    #: per name, the newest answer computed: (sequence, value, state)
-    _last: dict[str, tuple[int, Any, str]] = field(default_factory=dict)
+    #: per name, the newest answer computed
+    _last: dict[str, _Answer] = field(default_factory=dict)
+    #: batches of writes stored by this app (``_resting`` compares them)
+    _writes: int = 0
+    #: no recomputation for a read that has an older answer before this (monotonic) time
+    _rest_until: float = 0.0
     _sequence: Iterator[int] = field(default_factory=itertools.count)
     #: the recomputations ``cached_or_last`` runs now: sequence -> name
     _refreshing: dict[int, str] = field(default_factory=dict)
@@ -187,6 +208,7 @@ class AppContext:
         with self._cache_lock:
             self._cache = {k: v for k, v in self._cache.items() if _same_book(k, ("book", after))}
             self._cache[("book", after)] = book
+            self._writes += 1
         for write in stored:
             write.result = (counts, state_tag(after))
         for write in batch:
@@ -196,8 +218,18 @@ class AppContext:
         """The stored book, read again only when its fingerprint changed."""
         from conviction.app.book import open_book
 
-        key = self.fingerprint(theses=False)
-        book: Book = self._once(("book", key), lambda: open_book(self.engine).book)
+        key = ("book", self.fingerprint(theses=False))
+        with self._cache_lock:
+            kept: Book | None = self._cache.get(key)
+        if kept is not None:
+            return kept
+        # A miss: this request's state may be one that a write has replaced since it began
+        # (the write cached the book it stored): read the state again, not the database.
+        request = _REQUEST.get()
+        if request is not None:
+            request.states.clear()
+            key = ("book", self.fingerprint(theses=False))
+        book: Book = self._once(key, lambda: open_book(self.engine).book)
         return book
 
     def cached(self, name: str, make: Any, *, theses: bool = True) -> Any:
@@ -227,26 +259,40 @@ class AppContext:
             if key in self._cache:
                 self._answered(state)
                 return self._cache[key]
-            busy = bool(self._refreshing) and not _REFRESHING.get()  # (not one inside another)
             last = self._last.get(name)
             request = _REQUEST.get()
-            if busy and last is not None and not (request and request.must_be_current):
-                self._answered(last[2])
-                return last[1]
+            if (
+                last is not None
+                and not _REFRESHING.get()  # (an answer computed inside another: current)
+                and not (request and request.must_be_current)
+                and (self._refreshing or self._resting(last))
+            ):
+                self._answered(last.state)
+                return last.value
             started = next(self._sequence)
             self._refreshing[started] = name
+            writes = self._writes
         inside = _REFRESHING.set(True)
+        began = time.monotonic()
         try:
             value = self._once(key, make)
         finally:
             _REFRESHING.reset(inside)
+            ended = time.monotonic()
             with self._cache_lock:
                 del self._refreshing[started]
+                self._rest_until = max(self._rest_until, ended + REST * (ended - began))
         with self._cache_lock:  # the newest state computed is the one kept
-            if name not in self._last or self._last[name][0] < started:
-                self._last[name] = (started, value, state)
+            if name not in self._last or self._last[name].sequence < started:
+                self._last[name] = _Answer(started, value, state, writes)
         self._answered(state)
         return value
+
+    def _resting(self, last: _Answer) -> bool:
+        """Whether a recomputation of ``last`` waits: writes keep coming (two or more
+        since it was computed) and the last recomputation ended less than ``REST`` times
+        its own duration ago. A single write is always seen by the next read."""
+        return self._writes - last.writes >= 2 and time.monotonic() < self._rest_until
 
     @staticmethod
     def _answered(state: str) -> None:

@@ -57,7 +57,7 @@ def add_transactions(conn: Connection, book: Book, rows: Sequence[TransactionIn]
             )
         seen.add(same)
     frame = _transaction_frame(rows, book.transactions)
-    if _can_break_the_book(book, frame):
+    if _can_break_the_book(book, rows):
         combined = _as_stored(_validate(book, frame))
     else:  # number the new rows as stored before they join the others (no copy after)
         frame["file"], frame["line"] = ORIGIN, frame["line"].to_numpy() + 1
@@ -117,12 +117,21 @@ def _transaction_frame(rows: Sequence[TransactionIn], like: pd.DataFrame) -> pd.
 
 
 def _typed(columns: dict[str, object], like: pd.DataFrame, names: Sequence[str]) -> pd.DataFrame:
-    """A frame of ``columns``, each built directly with ``like``'s type for it."""
+    """A frame of ``columns`` with ``like``'s column types: text goes in as Python objects
+    (which pandas gives the stored rows' string type at once), dates in ``like``'s unit.
+    Two to three times faster than a typed Series per column."""
     types = like.dtypes
-    return pd.DataFrame(
-        {name: pd.Series(columns[name], dtype=types.get(name)) for name in names},
-        columns=list(names),
-    )
+    data: dict[str, object] = {}
+    for name in names:
+        values = columns[name]
+        kind = types.get(name)
+        if isinstance(values, list):
+            data[name] = np.array(values, dtype=object)
+        elif kind is not None and isinstance(values, np.ndarray) and values.dtype.kind == "M":
+            data[name] = values.astype(kind)
+        else:
+            data[name] = values
+    return pd.DataFrame(data, columns=list(names))
 
 
 def _validate(book: Book, new: pd.DataFrame) -> pd.DataFrame:
@@ -152,16 +161,15 @@ def _validate(book: Book, new: pd.DataFrame) -> pd.DataFrame:
 _CASH_ONLY = frozenset({"deposit", "withdraw"})
 
 
-def _can_break_the_book(book: Book, new: pd.DataFrame) -> bool:
+def _can_break_the_book(book: Book, new: Sequence[TransactionIn]) -> bool:
     """Whether the new rows can fail a check that needs the whole book (``validate_book``:
     positions, named lots, rates to convert). A deposit or withdrawal without a company,
     in the book's currency, to an account kept in that currency, changes no position
     and needs no rate, so it cannot; the whole-book check is then skipped (it costs
     about 13 ms on the example, two thirds of a write: under a stream of writes, the
     difference between a write that waits and one that does not)."""
-    for action, company, currency, account in zip(
-        new["action"], new["company"], new["currency"], new["account"], strict=True
-    ):
+    for row in new:
+        action, company, currency, account = row.action, row.company, row.currency, row.account
         if action not in _CASH_ONLY or company:
             return True
         held = book.accounts.get(account)
