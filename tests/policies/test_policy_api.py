@@ -16,7 +16,8 @@ ALLOWED_ROOTS = {"__future__", "collections", "dataclasses", "datetime", "math",
 ALLOWED_ROOTS |= {"numpy", "pandas", "conviction"}
 #: Policies sit above the ledger and book; they never reach I/O, storage or the CLI.
 # `_lazy` only defers imports (a module __getattr__): no I/O, no state
-ALLOWED_PARTS = {"policies", "ledger", "book", "errors", "_typing", "_lazy"}
+# `projection` is pure core as well: policies run on the paths its engine makes, block by block
+ALLOWED_PARTS = {"policies", "ledger", "book", "errors", "_typing", "_lazy", "projection"}
 
 
 def test_every_exported_name_exists() -> None:
