@@ -23,6 +23,8 @@ import importlib
 import json
 import os
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from difflib import get_close_matches
 from typing import TYPE_CHECKING, Any
@@ -319,6 +321,37 @@ def parse_date(value: str | None, option: str) -> dt.date | None:
         return dt.date.fromisoformat(value)
     except ValueError:
         raise FormatError(f"expected a date YYYY-MM-DD, got {value!r}", field=option) from None
+
+
+@contextmanager
+def paths_progress(
+    label: str, *, shown: bool, console: Console | None = None
+) -> Iterator[Callable[[int, int], None] | None]:
+    """A progress bar over simulated paths on ``console`` (stderr), as the callback
+    ``progress(done, total)`` the application layer takes; ``None`` when not ``shown``
+    (``--json``, or stderr is not a terminal). Redrawn by the callback only: no refresh
+    thread, so a process pool started inside may fork."""
+    if not shown:
+        yield None
+        return
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        TextColumn(label),
+        BarColumn(),
+        TextColumn("{task.description}"),  # "12,000/100,000 paths" (no total at first)
+        TimeElapsedColumn(),
+        console=console or globals().get("err") or __getattr__("err"),  # made on first use
+        auto_refresh=False,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("", total=None)
+
+        def progress(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total, description=f"{done:,}/{total:,} paths")
+            bar.refresh()
+
+        yield progress
 
 
 def print_json(payload: Any) -> None:

@@ -15,6 +15,7 @@ from conviction.cli.app import (
     err,
     out,
     parse_date,
+    paths_progress,
     print_json,
     settings,
 )
@@ -180,29 +181,7 @@ def compare_command(
     day = parse_date(as_of, "--as-of")
     book = read_book(connect(settings.db_url))
     overrides = Overrides(paths=paths, seed=seed, target_multiple=target_multiple)
-    if err.is_terminal and not as_json:
-        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
-        with Progress(
-            TextColumn("comparing"),
-            BarColumn(),
-            TextColumn("{task.completed:,}/{task.total:,} paths"),
-            TimeElapsedColumn(),
-            console=err,
-            transient=True,
-        ) as bar:
-            task = bar.add_task("paths", total=None)
-            compared = compare_policies(
-                book,
-                path,
-                policies,
-                as_of=day,
-                overrides=overrides,
-                scheduler=scheduler,
-                workers=workers,
-                progress=lambda done, total: bar.update(task, completed=done, total=total),
-            )
-    else:
+    with paths_progress("comparing", shown=err.is_terminal and not as_json) as progress:
         compared = compare_policies(
             book,
             path,
@@ -211,6 +190,7 @@ def compare_command(
             overrides=overrides,
             scheduler=scheduler,
             workers=workers,
+            progress=progress,
         )
     from conviction.app.answers import to_json
     from conviction.app.policy_answers import comparison_report

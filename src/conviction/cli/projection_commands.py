@@ -9,7 +9,16 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from conviction.cli.app import SCHEDULER, app, err, out, print_json, settings, styled
+from conviction.cli.app import (
+    SCHEDULER,
+    app,
+    err,
+    out,
+    paths_progress,
+    print_json,
+    settings,
+    styled,
+)
 from conviction.errors import FormatError
 
 if TYPE_CHECKING:
@@ -53,7 +62,6 @@ def project_command(
     as_json: bool = typer.Option(False, "--json", help="Print JSON for programs."),
 ) -> None:
     """Project the book's holdings N years ahead: value percentiles, P(target), drawdowns."""
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from conviction.app.runs import project_book, projection_file
     from conviction.io.projection_toml import Overrides
@@ -72,34 +80,7 @@ def project_command(
         )
         return
     started = time.perf_counter()
-    if err.is_terminal and not as_json:
-        # No auto-refresh: no thread, so the process pool may fork.
-        with Progress(
-            TextColumn("projecting"),
-            BarColumn(),
-            TextColumn("{task.completed:,}/{task.total:,} paths"),
-            TimeElapsedColumn(),
-            console=err,
-            auto_refresh=False,
-            transient=True,
-        ) as bar:
-            task = bar.add_task("paths", total=None)
-
-            def progress(done: int, total: int) -> None:
-                bar.update(task, completed=done, total=total)
-                bar.refresh()
-
-            run = project_book(
-                book,
-                path,
-                as_of=day,
-                overrides=overrides,
-                scheduler=scheduler,
-                workers=workers,
-                progress=progress,
-                theses=found_theses,
-            )
-    else:
+    with paths_progress("projecting", shown=err.is_terminal and not as_json) as progress:
         run = project_book(
             book,
             path,
@@ -107,6 +88,7 @@ def project_command(
             overrides=overrides,
             scheduler=scheduler,
             workers=workers,
+            progress=progress,
             theses=found_theses,
         )
     elapsed = time.perf_counter() - started

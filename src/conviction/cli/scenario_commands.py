@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from conviction.cli.app import err, out, print_json, styled
+from conviction.cli.app import err, out, paths_progress, print_json, styled
 
 if TYPE_CHECKING:
     from conviction.app.scenario_runs import ScenarioReport
@@ -31,35 +31,8 @@ def project_scenarios_command(
     from conviction.app.scenario_runs import project_scenarios, scenario_report
 
     started = time.perf_counter()
-    if err.is_terminal and not as_json:
-        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
-        with Progress(
-            TextColumn("projecting the base and each scenario"),
-            BarColumn(),
-            TextColumn("{task.completed:,}/{task.total:,} paths"),
-            TimeElapsedColumn(),
-            console=err,
-            auto_refresh=False,
-            transient=True,
-        ) as bar:
-            task = bar.add_task("paths", total=None)
-
-            def progress(done: int, total: int) -> None:
-                bar.update(task, completed=done, total=total)
-                bar.refresh()
-
-            runs = project_scenarios(
-                book,
-                path,
-                names,
-                as_of=as_of,
-                overrides=overrides,
-                scheduler=scheduler,
-                workers=workers,
-                progress=progress,
-            )
-    else:
+    shown = err.is_terminal and not as_json
+    with paths_progress("projecting the base and each scenario", shown=shown) as progress:
         runs = project_scenarios(
             book,
             path,
@@ -68,6 +41,7 @@ def project_scenarios_command(
             overrides=overrides,
             scheduler=scheduler,
             workers=workers,
+            progress=progress,
         )
     report = scenario_report(runs)
     if as_json:

@@ -7,7 +7,17 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from conviction.cli.app import JSON, SCHEDULER, app, err, out, parse_date, print_json, settings
+from conviction.cli.app import (
+    JSON,
+    SCHEDULER,
+    app,
+    err,
+    out,
+    parse_date,
+    paths_progress,
+    print_json,
+    settings,
+)
 from conviction.errors import FormatError
 
 if TYPE_CHECKING:
@@ -74,40 +84,14 @@ def track_command(
         recorded, label = with_updates(found.theses, stored), str(tpath)
     overrides = Overrides(paths, None, seed, None, None)
     kwargs = {"theses_file": label, "as_of": day, "overrides": overrides}
-    if err.is_terminal and not as_json:
-        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
-        with Progress(
-            TextColumn("tracking"),
-            BarColumn(),
-            TextColumn("{task.completed:,}/{task.total:,} paths"),
-            TimeElapsedColumn(),
-            console=err,
-            auto_refresh=False,
-            transient=True,
-        ) as bar:
-            task = bar.add_task("paths", total=None)
-
-            def progress(done: int, total: int) -> None:
-                bar.update(task, completed=done, total=total)
-                bar.refresh()
-
-            answer = track_book(
-                book,
-                path,
-                recorded,
-                scheduler=scheduler,
-                workers=workers,
-                progress=progress,
-                **kwargs,  # type: ignore[arg-type]
-            )
-    else:
+    with paths_progress("tracking", shown=err.is_terminal and not as_json) as progress:
         answer = track_book(
             book,
             path,
             recorded,
             scheduler=scheduler,
             workers=workers,
+            progress=progress,
             **kwargs,  # type: ignore[arg-type]
         )
     if as_json:
