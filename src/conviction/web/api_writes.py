@@ -30,7 +30,7 @@ from conviction.web.schemas import (
     WriteOut,
 )
 
-__all__ = ["job_out", "router", "start_projection"]
+__all__ = ["job_out", "job_state", "router", "start_projection"]
 
 router = APIRouter(prefix="/api/v1", tags=["api"])
 
@@ -38,21 +38,29 @@ router = APIRouter(prefix="/api/v1", tags=["api"])
 # --- projections ----------------------------------------------------------------------------------
 
 
+def job_state(ctx: AppContext, job: Job, *, cached: bool, links: dict[str, str]) -> dict[str, Any]:
+    """The fields of ``JobState`` for ``job``, any kind (its file named as the user knows it)."""
+    error = job.error
+    return {
+        "id": job.id,
+        "status": job.status,
+        "done": job.done,
+        "total": job.total,
+        "fraction": job.fraction,
+        "cached": cached,
+        "error": None
+        if error is None
+        else ErrorOut.model_validate({**error, "file": ctx.relative(error.get("file"))}),
+        "request": job.request,
+        "links": links,
+    }
+
+
 def job_out(ctx: AppContext, job: Job, *, cached: bool = False, result: bool = True) -> JobOut:
-    done = job.status == "done"
+    links = {"self": f"/api/v1/projections/{job.id}", "page": f"/projection?job={job.id}"}
     return JobOut(
-        id=job.id,
-        status=job.status,
-        done=job.done,
-        total=job.total,
-        fraction=job.fraction,
-        cached=cached,
-        error=None
-        if job.error is None
-        else ErrorOut.model_validate({**job.error, "file": ctx.relative(job.error.get("file"))}),
-        request=job.request,
-        result=answer(projection_report(job.result)) if (done and result) else None,
-        links={"self": f"/api/v1/projections/{job.id}", "page": f"/projection?job={job.id}"},
+        **job_state(ctx, job, cached=cached, links=links),
+        result=answer(projection_report(job.result)) if (job.status == "done" and result) else None,
     )
 
 

@@ -50,6 +50,7 @@ __all__ = [
     "ErrorResponse",
     "IssueOut",
     "JobOut",
+    "JobState",
     "MarkIn",
     "MarksIn",
     "MilestoneEntryOut",
@@ -242,8 +243,8 @@ else:  # generated from the result class, as every answer (conviction.app.answer
     ProjectionOut = answer_model(ProjectionReport)
 
 
-class JobOut(_Out):
-    """A projection job: its state, its progress, and its result once done."""
+class JobState(_Out):
+    """What every background job answers: its state and progress (``result`` per kind)."""
 
     id: str
     status: Literal["queued", "running", "done", "failed"]
@@ -253,5 +254,10 @@ class JobOut(_Out):
     cached: bool = False
     error: ErrorOut | None = None
     request: dict[str, Any]
-    result: ProjectionOut | None = None
     links: dict[str, str]
+
+
+class JobOut(JobState):
+    """A projection job: its state, its progress, and its result once done."""
+
+    result: ProjectionOut | None = None

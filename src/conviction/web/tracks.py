@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.responses import HTMLResponse
@@ -23,10 +23,11 @@ from pydantic import BaseModel, Field
 from conviction.app.answers import answer, answer_model
 from conviction.app.track_runs import TrackAnswer
 from conviction.web.api import AUTH_ERRORS, ERRORS, WRITE, Ctx, not_found
+from conviction.web.api_writes import job_state
 from conviction.web.context import AppContext
 from conviction.web.jobs import Job, job_key
 from conviction.web.paths import inside
-from conviction.web.schemas import ErrorOut, IsoDate, _In, _Out
+from conviction.web.schemas import IsoDate, JobState, _In
 
 __all__ = ["TrackIn", "TrackJobOut", "api", "pages", "start_track"]
 
@@ -54,36 +55,17 @@ else:  # generated from the answer class, as every answer (conviction.app.answer
     TrackOut = answer_model(TrackAnswer)
 
 
-class TrackJobOut(_Out):
+class TrackJobOut(JobState):
     """A track job: its state, its progress (paths of every run together), its answer."""
 
-    id: str
-    status: Literal["queued", "running", "done", "failed"]
-    done: int
-    total: int
-    fraction: float
-    cached: bool = False
-    error: ErrorOut | None = None
-    request: dict[str, Any]
     result: TrackOut | None = None
-    links: dict[str, str]
 
 
 def track_job_out(ctx: AppContext, job: Job, *, cached: bool = False) -> TrackJobOut:
-    done = job.status == "done"
+    links = {"self": f"/api/v1/tracks/{job.id}", "page": f"/theses/track?job={job.id}"}
     return TrackJobOut(
-        id=job.id,
-        status=job.status,
-        done=job.done,
-        total=job.total,
-        fraction=job.fraction,
-        cached=cached,
-        error=None
-        if job.error is None
-        else ErrorOut.model_validate({**job.error, "file": ctx.relative(job.error.get("file"))}),
-        request=job.request,
-        result=answer(job.result) if done else None,
-        links={"self": f"/api/v1/tracks/{job.id}", "page": f"/theses/track?job={job.id}"},
+        **job_state(ctx, job, cached=cached, links=links),
+        result=answer(job.result) if job.status == "done" else None,
     )
 
 
