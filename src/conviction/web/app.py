@@ -88,7 +88,7 @@ def create_app(
     default. A request whose ``Host`` (port ignored, any case) is not in
     ``allowed_hosts`` (default :data:`LOCAL_HOSTS`) answers 400.
     """
-    from conviction.web import api, api_writes, pages, tracks
+    from conviction.web import api, api_writes, editing, pages, sensitivity, tearsheet, tracks
 
     root = Path(workspace).resolve()
     if not root.is_dir():
@@ -121,6 +121,12 @@ def create_app(
     app.include_router(api_writes.router)
     app.include_router(tracks.api)
     app.include_router(tracks.pages)
+    app.include_router(sensitivity.api)
+    app.include_router(sensitivity.pages)
+    app.include_router(editing.api)
+    app.include_router(editing.pages)
+    app.include_router(tearsheet.api)
+    app.include_router(tearsheet.pages)
     app.include_router(pages.router)
     _errors(app)
     # Added last = runs first: the host, headers around everything, then the token, then
