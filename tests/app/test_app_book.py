@@ -95,3 +95,19 @@ def test_runs_check_their_inputs(book: Book, tmp_path: Path) -> None:
     assert caught.value.field == "max_gap"
     names = [p.name for p in unique_names([hold, hold, hold])]
     assert names == ["hold", "hold#2", "hold#3"]
+
+
+def test_an_unknown_id_among_many_names_the_nearest_and_the_count() -> None:
+    """A fund's thousand accounts are not all listed: the nearest to the id asked for
+    first, then the first in order, then how many there are."""
+    from conviction.app.book import UnknownId
+
+    known = [f"a{i:04d}" for i in range(1, 1001)]
+    message = UnknownId("account", "a0999x", known, field="account").message
+    assert message.startswith("unknown account 'a0999x' (known: a0999, a0998, ")
+    assert message.endswith(", … (1,000 in all))")
+    assert len(message) < 200
+    few = UnknownId("account", "x", ["ron", "partners"], field="account").message
+    assert few == "unknown account 'x' (known: partners, ron)"
+    pasted = UnknownId("company", "z" * 3000, ["tesla"], field="company").message
+    assert "… (3,000 characters)" in pasted and len(pasted) < 120

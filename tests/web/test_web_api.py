@@ -87,9 +87,10 @@ def test_unknown_ids_are_404(client: TestClient, url: str, what: str) -> None:
     assert r.status_code == 404
     if url.startswith("/api/"):
         assert f"no {what} 'nope'" in r.json()["detail"]["message"]
-    else:  # a page: a page back, saying what is missing
+    else:  # a page: the site's frame (its menu) back, saying what is missing, escaped
         assert r.headers["content-type"].startswith("text/html")
-        assert f"no {what} &#x27;nope&#x27;" in r.text
+        assert f"no {what} &#39;nope&#39;" in r.text
+        assert '<a href="/theses">Theses</a>' in r.text
 
 
 @pytest.mark.parametrize(

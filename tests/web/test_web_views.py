@@ -290,3 +290,29 @@ def test_the_servers_benchmark_file_is_the_default_and_can_be_left_out(
         assert list(_ys(alone, "fig-growth")) == ["book"]
         assert '<option value="none" selected>none</option>' in _picker(alone)
     engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("url", "field", "length"),
+    [
+        ("/?as_of=" + "9" * 5000, "as_of", "5,000"),
+        ("/?range=" + "x" * 2000, "range", "2,000"),
+        ("/?benchmark=" + "b" * 3000, "benchmark", "3,000"),
+        ("/?account=" + "a" * 3000, "account", "3,000"),
+        ("/company/" + "z" * 3000, "path", "3,000"),
+    ],
+)
+def test_an_over_long_query_value_is_a_short_readable_page(
+    client: TestClient, url: str, field: str, length: str
+) -> None:
+    """A value pasted by mistake (kilobytes): the page frame says which field and how long
+    the value was, and echoes only its start (the API keeps its JSON answer)."""
+    r = client.get(url)
+    assert r.status_code in (404, 422)
+    assert r.headers["content-type"].startswith("text/html")
+    assert f'data-field="{field}"' in r.text
+    assert f"({length} characters)" in r.text
+    assert len(r.text) < 12_000  # the start of the value, not all of it
+    assert client.get("/api/v1/status?as_of=" + "9" * 5000).headers["content-type"] == (
+        "application/json"
+    )

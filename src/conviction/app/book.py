@@ -94,11 +94,31 @@ class UnknownId(UnknownIdError):
     """An id the book does not hold: what kind, the id, and the ids it does hold."""
 
     def __init__(self, what: str, key: str, known: Sequence[str], *, field: str) -> None:
-        listed = ", ".join(sorted(known)) or "none"
-        super().__init__(f"unknown {what} {key!r} (known: {listed})", field=field)
+        listed = _some(key, known)
+        super().__init__(f"unknown {what} {quoted_id(key)} (known: {listed})", field=field)
         self.what = what
         self.key = key
         self.known = tuple(known)
+
+
+def quoted_id(key: str, limit: int = 60) -> str:
+    """``key`` quoted; one pasted by mistake (kilobytes) cut, with its length said."""
+    if len(key) <= limit:
+        return repr(key)
+    return f"{key[:limit]!r}… ({len(key):,} characters)"
+
+
+def _some(key: str, known: Sequence[str], most: int = 12) -> str:
+    """The known ids: all of a few; of many (a fund's thousand accounts), the nearest to
+    ``key`` and then the first in order, with how many there are."""
+    ids = sorted(known)
+    if len(ids) <= most:
+        return ", ".join(ids) or "none"
+    import difflib
+
+    near = difflib.get_close_matches(key[:200], ids, n=5)
+    shown = near + [i for i in ids if i not in near][: most - len(near)]
+    return f"{', '.join(shown)}, … ({len(ids):,} in all)"
 
 
 def check_accounts(

@@ -24,13 +24,14 @@ body), an unknown id in the path 404, data the book lacks 409, a database fault 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import html
 import json
 import secrets
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -153,16 +154,44 @@ def _detail(exc: InputError, ctx: AppContext) -> dict[str, Any]:
     }
 
 
+def _query_message(errors: Sequence[Any]) -> tuple[str, str]:
+    """A page's refused query value as one sentence, and the field it names (the value
+    itself is cut short: it may be kilobytes long)."""
+    first = errors[0] if errors else {}
+    loc = [str(part) for part in first.get("loc", ()) if part not in ("query", "path")]
+    field = ".".join(loc) or "query"
+    value = first.get("input")
+    shown = "" if not isinstance(value, str) else f", got {_shortened(value)}"
+    return f"{field}: {first.get('msg', 'not accepted')}{shown}", field
+
+
+def _shortened(value: str, limit: int = 40) -> str:
+    """``value`` quoted, cut to ``limit`` characters with its full length said."""
+    if len(value) <= limit:
+        return repr(value)
+    return f"{value[:limit]!r}… ({len(value):,} characters)"
+
+
 def _errors(app: FastAPI) -> None:
     from conviction.web.pages import page_error
-    from conviction.web.views import PageError
+    from conviction.web.views import PageError, read_view
 
     ctx: AppContext = app.state.ctx
     app.add_exception_handler(PageError, page_error)  # a page's date or account: a page
 
+    def _with_view(request: Request) -> None:
+        """The view of the book's own date, for a page refused before it read its own."""
+        if getattr(request.state, "view", None) is None:
+            with contextlib.suppress(ConvictionError):  # an empty book: no date picker
+                request.state.view = read_view(ctx.book(), None)
+
     @app.exception_handler(RequestValidationError)
-    async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def invalid(request: Request, exc: RequestValidationError) -> Response:
         errors = exc.errors()
+        if not request.url.path.startswith(("/api/", "/static/")):
+            # a person who edited a page's address: the page frame with the message
+            _with_view(request)
+            return page_error(request, PageError(*_query_message(errors)))
         malformed = any(e.get("type") == "json_invalid" for e in errors)
         code = 400 if malformed else 422
         detail = [
@@ -181,6 +210,11 @@ def _errors(app: FastAPI) -> None:
             return JSONResponse(
                 {"detail": detail}, status_code=exc.status_code, headers=exc.headers
             )
+        if request.method in ("GET", "HEAD") and exc.status_code == 404:
+            _with_view(request)  # the page frame, its date picker and menu, with the message
+            framed = page_error(request, PageError(str(detail.get("message", "")), "path"))
+            framed.status_code = 404
+            return framed
         text = html.escape(str(detail.get("message", "")))
         page = (
             "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"

@@ -205,7 +205,9 @@ def _benchmark(ctx: AppContext, choice: str | None = None) -> Any:
 
 
 def _missing(what: str, key: str) -> HTTPException:
-    return HTTPException(status.HTTP_404_NOT_FOUND, {"message": f"no {what} {key!r}"})
+    from conviction.app.book import quoted_id
+
+    return HTTPException(status.HTTP_404_NOT_FOUND, {"message": f"no {what} {quoted_id(key)}"})
 
 
 def _plotly_version() -> str:
