@@ -340,11 +340,23 @@ def dashboard(request: Request, ctx: Ctx, view: PageView) -> HTMLResponse:
 
 @router.get("/company/{company_id:path}", response_class=HTMLResponse)
 def company_page(request: Request, ctx: Ctx, company_id: str, view: PageView) -> HTMLResponse:
+    if company_id not in ctx.book().companies:
+        raise _missing("company", company_id)
+    return _cached_page(
+        request,
+        ctx,
+        f"company:{company_id}{view.query()}",
+        lambda nonce: _company_page(request, ctx, company_id, view, nonce),
+        last=not view.query(),
+    )
+
+
+def _company_page(
+    request: Request, ctx: AppContext, company_id: str, view: View, nonce: str
+) -> HTMLResponse:
     from conviction.ledger.valuation import price_history
 
     book = ctx.book()
-    if company_id not in book.companies:
-        raise _missing("company", company_id)
     d = _data(ctx, view)
     company = book.companies[company_id]
     marks = book.marks[book.marks["company"] == company_id]
@@ -356,7 +368,7 @@ def company_page(request: Request, ctx: Ctx, company_id: str, view: PageView) ->
         fig = figure_html(
             figures.marks_figure(company.name, days, prices, list(marks["kind"]), company.currency),
             "fig-marks",
-            nonce=_nonce(request),
+            nonce=nonce,
         )
     line = next((c for c in d.status.by_company if c.company == company_id), None)
     holders = {
@@ -373,14 +385,27 @@ def company_page(request: Request, ctx: Ctx, company_id: str, view: PageView) ->
         marks=list(marks.itertuples()),
         theses=theses,
         fig=fig,
+        nonce=nonce,
     )
 
 
 @router.get("/person/{person_id:path}", response_class=HTMLResponse)
 def person_page(request: Request, ctx: Ctx, person_id: str, view: PageView) -> HTMLResponse:
-    book = ctx.book()
-    if person_id not in book.persons:
+    if person_id not in ctx.book().persons:
         raise _missing("person", person_id)
+    return _cached_page(
+        request,
+        ctx,
+        f"person:{person_id}{view.query()}",
+        lambda nonce: _person_page(request, ctx, person_id, view, nonce),
+        last=not view.query(),
+    )
+
+
+def _person_page(
+    request: Request, ctx: AppContext, person_id: str, view: View, nonce: str
+) -> HTMLResponse:
+    book = ctx.book()
     d = _data(ctx, view)
     companies = [c for c in book.companies.values() if person_id in c.key_people]
     weights = {
@@ -396,7 +421,7 @@ def person_page(request: Request, ctx: Ctx, person_id: str, view: PageView) -> H
             person_cap=d.settings.person_cap,
         ),
         "fig-person",
-        nonce=_nonce(request),
+        nonce=nonce,
     )
     theses = [t for t in d.theses if t.subject_kind == "person" and t.subject == person_id]
     return _page(
@@ -410,20 +435,33 @@ def person_page(request: Request, ctx: Ctx, person_id: str, view: PageView) -> H
         scores=card.on(d.as_of) if card else {},
         theses=theses,
         fig=fig,
+        nonce=nonce,
     )
 
 
 @router.get("/account/{account_id:path}", response_class=HTMLResponse)
 def account_page(request: Request, ctx: Ctx, account_id: str, view: PageView) -> HTMLResponse:
-    book = ctx.book()
-    if account_id not in book.accounts:
+    if account_id not in ctx.book().accounts:
         raise _missing("account", account_id)
+    return _cached_page(
+        request,
+        ctx,
+        f"account:{account_id}{view.query()}",
+        lambda nonce: _account_page(request, ctx, account_id, view, nonce),
+        last=not view.query(),
+    )
+
+
+def _account_page(
+    request: Request, ctx: AppContext, account_id: str, view: View, nonce: str
+) -> HTMLResponse:
+    book = ctx.book()
     d = _data(ctx, View(view.as_of))
     j = d.history.accounts.index(account_id)
     fig = figure_html(
         figures.value_figure(d.history.days, {account_id: d.history.values[:, j]}, d.currency),
         "fig-account",
-        nonce=_nonce(request),
+        nonce=nonce,
     )
     line = next(a for a in d.status.by_account if a.account == account_id)
     tx = book.transactions[book.transactions["account"] == account_id]
@@ -436,6 +474,7 @@ def account_page(request: Request, ctx: Ctx, account_id: str, view: PageView) ->
         line=line,
         transactions=list(tx.itertuples())[::-1][:200],
         fig=fig,
+        nonce=nonce,
     )
 
 
@@ -557,14 +596,25 @@ def theses_page(request: Request, ctx: Ctx, view: PageView) -> HTMLResponse:
             book, on, theses=stored.theses, scorecards=stored.scorecards, settings=stored.review
         ),
     )
-    fig = None
-    if stored.theses:
-        fig = figure_html(
-            figures.milestones_figure(stored.theses, on), "fig-milestones", nonce=_nonce(request)
+
+    def draw(nonce: str) -> HTMLResponse:
+        fig = None
+        if stored.theses:
+            fig = figure_html(
+                figures.milestones_figure(stored.theses, on), "fig-milestones", nonce=nonce
+            )
+        return _page(
+            request,
+            "theses.html.j2",
+            theses=stored.theses,
+            reviews=reviews,
+            as_of=on,
+            fig=fig,
+            nonce=nonce,
         )
-    return _page(
-        request, "theses.html.j2", theses=stored.theses, reviews=reviews, as_of=on, fig=fig
-    )
+
+    # keyed by the theses too (an update must show at once: this waits, never the last)
+    return _cached_page(request, ctx, f"theses{view.query()}", draw, last=False)
 
 
 @router.get("/report", response_class=HTMLResponse)
@@ -576,20 +626,27 @@ def report_page(request: Request, ctx: Ctx, view: PageView) -> HTMLResponse:
 
     from conviction.report.render import render_report
 
-    d = _data(ctx, view)
-    projection = None
+    projection, job = None, ""
     if ctx.projection:
         done = [
             j for j in ctx.jobs.jobs() if j.status == "done" and j.request["spec"] == ctx.projection
         ]
-        projection = done[-1].result.result if done else None
-    lines = _policies(ctx, view.as_of)
-    full = replace(d, projection=projection, projection_name=ctx.projection, policies=tuple(lines))
-    page = render_report(full, inline_plotly=False, plotly_src=PLOTLY_URL)
-    # the date picker of every page, in the report's top bar (the file report has none)
-    picker = _env(request).get_template("_report_view.html.j2").render(view=view, d=d)
-    page = page.replace("</nav></header>", f"</nav>{picker}</header>", 1)
-    return HTMLResponse(_nonce_every_script(page, _nonce(request)))
+        if done:
+            projection, job = done[-1].result.result, done[-1].id
+
+    def draw(nonce: str) -> HTMLResponse:
+        d = _data(ctx, view)
+        lines = _policies(ctx, view.as_of)
+        full = replace(
+            d, projection=projection, projection_name=ctx.projection, policies=tuple(lines)
+        )
+        page = render_report(full, inline_plotly=False, plotly_src=PLOTLY_URL)
+        # the date picker of every page, in the report's top bar (the file report has none)
+        picker = _env(request).get_template("_report_view.html.j2").render(view=view, d=d)
+        page = page.replace("</nav></header>", f"</nav>{picker}</header>", 1)
+        return HTMLResponse(_nonce_every_script(page, nonce))
+
+    return _cached_page(request, ctx, f"report{view.query()}:{job}", draw, last=not view.query())
 
 
 def _np_date(value: Any) -> str:
