@@ -106,6 +106,18 @@ def test_dashboard_charts_and_a_milestone_update(server: str, browser: Any, toke
     page.on("request", lambda r: None if r.url.startswith(server) else foreign.append(r.url))
 
     page.goto(server + "/", wait_until="networkidle")
+    # The figures of the first screen are drawn at once, the others when they come near
+    # the screen (static/lazy-plots.js), each in a box of its height meanwhile.
+    expect(page.locator("#fig-value.js-plotly-plot")).to_have_count(1)
+    assert 0 < page.locator(".js-plotly-plot").count() < DASHBOARD_FIGURES
+    boxes = page.locator(".plotly-graph-div")
+    assert boxes.count() == DASHBOARD_FIGURES
+    waiting = page.eval_on_selector_all(
+        ".plotly-graph-div:not(.js-plotly-plot)", "els => els.map(e => e.offsetHeight)"
+    )
+    assert waiting and all(h >= 200 for h in waiting), waiting  # kept its height: no jump
+    for i in range(DASHBOARD_FIGURES):  # a reader scrolling down the page
+        boxes.nth(i).scroll_into_view_if_needed()
     # Each figure is drawn: plotly puts its SVG and at least one trace in the div.
     # (Locators, not wait_for_function: the page's CSP forbids the eval the latter uses.)
     expect(page.locator(".js-plotly-plot")).to_have_count(DASHBOARD_FIGURES)

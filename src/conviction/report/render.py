@@ -217,7 +217,15 @@ def render_report(
         fig=_Figures(figs),
         plotly_js=Markup(plotly_js()) if inline_plotly else None,
         plotly_src=None if inline_plotly else plotly_src,
+        lazy_plots_js=Markup(lazy_plots_js()),
     )
+
+
+def lazy_plots_js() -> str:
+    """The script that draws each figure when it comes near the screen (static/)."""
+    from importlib.resources import files
+
+    return files("conviction.report").joinpath("static/lazy-plots.js").read_text("utf-8")
 
 
 class _Figures(dict[str, Markup]):

@@ -284,6 +284,13 @@ def api_docs(request: Request) -> HTMLResponse:
     return HTMLResponse(_nonce_every_script(bytes(page.body).decode(), _nonce(request)))
 
 
+@router.get("/static/lazy-plots.js")
+def lazy_plots_script() -> Response:
+    from conviction.report.render import lazy_plots_js
+
+    return Response(lazy_plots_js(), media_type="text/javascript")
+
+
 @router.get("/static/app.js")
 def app_script() -> Response:
     source, _, _ = _STATIC.get_source(Environment(), "app.js")
