@@ -46,8 +46,12 @@ from conviction.theses.model import STATUSES
 
 __all__ = [
     "MAX_ROWS",
+    "ChangeOut",
+    "EditOut",
     "ErrorOut",
     "ErrorResponse",
+    "FxIn",
+    "FxRatesIn",
     "IssueOut",
     "JobOut",
     "JobState",
@@ -56,8 +60,12 @@ __all__ = [
     "MilestoneEntryOut",
     "MilestoneUpdateIn",
     "ProjectionIn",
+    "RowsOut",
+    "StoredRowOut",
     "TransactionIn",
     "TransactionsIn",
+    "UploadOut",
+    "UploadRowOut",
     "WriteOut",
 ]
 
@@ -261,3 +269,102 @@ class JobOut(JobState):
     """A projection job: its state, its progress, and its result once done."""
 
     result: ProjectionOut | None = None
+
+
+# --- editing the book (conviction.web.editing) ------------------------------------------------
+
+
+def _pair(value: Any) -> Any:
+    """A pair as ``fx.csv`` takes it: six letters, any case, ``USD/JPY`` too."""
+    return value.strip().upper().replace("/", "") if isinstance(value, str) else value
+
+
+class FxIn(_In):
+    """One row of ``fx.csv``: ``USDJPY`` is yen per dollar."""
+
+    date: IsoDate
+    pair: Annotated[str, Field(strict=True, max_length=7), BeforeValidator(_pair)]
+    rate: Positive
+    source: LongText = ""
+
+    @model_validator(mode="after")
+    def _codes(self) -> FxIn:
+        base, quote = self.pair[:3], self.pair[3:]
+        if len(self.pair) != 6 or base not in ISO_4217 or quote not in ISO_4217 or base == quote:
+            raise ValueError(f"pair: pair {self.pair!r} is not two ISO 4217 codes like USDJPY")
+        return self
+
+
+class FxRatesIn(_In):
+    rates: list[FxIn] = Field(min_length=1, max_length=MAX_ROWS)
+
+
+class StoredRowOut(_Out):
+    """A stored row of the book: its id (stable until the row is edited or deleted),
+    its values, where it came from, and whether the web app may change it (rows from
+    the book's files are corrected in the files, then ``conviction load``)."""
+
+    id: int
+    values: dict[str, Any]
+    origin: str
+    line: int | None
+    editable: bool
+
+
+class RowsOut(_Out):
+    """A page of stored rows (newest date first) and how many match the filter."""
+
+    kind: Literal["transactions", "marks", "fx"]
+    total: int
+    offset: int
+    limit: int
+    rows: list[StoredRowOut]
+
+
+class EditOut(_Out):
+    """What an edit or delete did: the row's new id (``None`` for a delete; an edit
+    stores a new row), the id it replaced, the time it is recorded with (UTC)."""
+
+    op: Literal["add", "edit", "delete"]
+    id: int | None
+    replaced: int | None
+    recorded: dt.datetime
+    database: dict[str, int]
+    book_state: str
+
+
+class ChangeOut(_Out):
+    """One recorded change of the book's rows (``book_change``)."""
+
+    id: int
+    recorded: dt.datetime
+    what: str
+    op: str
+    row_id: int | None
+    old_id: int | None
+    old: dict[str, Any] | None
+    origin: str
+
+
+class UploadRowOut(_Out):
+    """One row of an uploaded CSV: its line in the file, its values, and for a change the
+    stored row it replaces."""
+
+    line: int
+    values: dict[str, Any]
+    replaces: StoredRowOut | None = None
+
+
+class UploadOut(_Out):
+    """An upload's preview (``applied`` false) or its result: the rows it adds, the
+    stored rows it changes, the lines already stored as they are (left alone)."""
+
+    kind: Literal["transactions", "marks"]
+    file: str
+    rows: int
+    add: list[UploadRowOut]
+    change: list[UploadRowOut]
+    unchanged: list[int]
+    applied: bool
+    database: dict[str, int] | None = None
+    book_state: str | None = None

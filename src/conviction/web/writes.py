@@ -12,25 +12,59 @@ from: ``source``/``origin`` ``"api"``, ``line`` their position in the request (1
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection
+from sqlalchemy import Connection, select
 
 from conviction._typing import DEFAULT_GRADE
 from conviction.book.model import MARK_COLUMNS, TRANSACTION_COLUMNS, Book
 from conviction.errors import (
+    ConvictionError,
     DataError,
     FormatError,
     InputError,
     LedgerError,
     UnknownIdError,
 )
-from conviction.store.appends import NewMark, NewTransaction, append_marks, append_transactions
-from conviction.web.schemas import MarkIn, TransactionIn
+from conviction.store.appends import (
+    NewFx,
+    NewMark,
+    NewTransaction,
+    StoredRow,
+    What,
+    append_fx,
+    append_marks,
+    append_transactions,
+    delete_row,
+    replace_row,
+    stored_row,
+)
+from conviction.store.tables import FxRow, MarkRow
+from conviction.web.schemas import MAX_ROWS, FxIn, MarkIn, TransactionIn
 
-__all__ = ["ORIGIN", "add_marks", "add_transactions"]
+__all__ = [
+    "MAX_UPLOAD",
+    "ORIGIN",
+    "NotEditable",
+    "RowNotFound",
+    "UploadPlan",
+    "add_fx",
+    "add_marks",
+    "add_transactions",
+    "apply_plan",
+    "delete_fx",
+    "delete_mark",
+    "delete_transaction",
+    "edit_fx",
+    "edit_mark",
+    "edit_transaction",
+    "editable",
+    "plan_upload",
+]
 
 #: Where rows written through the API say they came from.
 ORIGIN = "api"
@@ -122,8 +156,9 @@ def _typed(columns: dict[str, object], like: pd.DataFrame, names: Sequence[str])
     Two to three times faster than a typed Series per column."""
     types = like.dtypes
     data: dict[str, object] = {}
+    n = len(next(iter(columns.values()))) if columns else 0  # type: ignore[arg-type]
     for name in names:
-        values = columns[name]
+        values = columns.get(name, [""] * n)  # a text column these rows do not set
         kind = types.get(name)
         if isinstance(values, list):
             data[name] = np.array(values, dtype=object)
@@ -249,3 +284,469 @@ def _appended(stored: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
     if (order == np.arange(len(order))).all():  # the new rows are the latest: the usual case
         return both
     return both.take(order).reset_index(drop=True)
+
+
+# --- editing stored rows (conviction.web.editing) -------------------------------------------------
+
+
+class RowNotFound(ConvictionError):
+    """No stored row of that kind has the id (the API answers 404)."""
+
+    def __init__(self, what: What, row_id: int) -> None:
+        self.what, self.row_id = what, row_id
+        super().__init__(f"no {_NOUN[what]} with id {row_id} (it was edited or deleted?)")
+
+
+class NotEditable(ConvictionError):
+    """The row came from one of the book's files: the files are the book's truth, so it
+    is corrected there (the API answers 409)."""
+
+    def __init__(self, what: What, row: StoredRow) -> None:
+        self.what, self.row = what, row
+        line = f" line {row.line}" if row.line is not None else ""
+        super().__init__(
+            f"{_NOUN[what]} {row.id} comes from {Path(row.origin).name}{line}: the book's "
+            "files are its truth (a load would put it back), so correct it there and run "
+            "`conviction load`"
+        )
+
+
+_NOUN: dict[str, str] = {"transaction": "transaction", "mark": "mark", "fx": "FX rate"}
+
+
+def editable(row: StoredRow) -> bool:
+    """Whether the web app may edit or delete ``row``: rows it entered (``api``), not
+    rows a load took from the book's files (nor fetched prices, which a fetch redoes)."""
+    return row.origin == ORIGIN
+
+
+def _editable_row(conn: Connection, what: What, row_id: int) -> StoredRow:
+    row = stored_row(conn, what, row_id)
+    if row is None:
+        raise RowNotFound(what, row_id)
+    if not editable(row):
+        raise NotEditable(what, row)
+    return row
+
+
+def _checked(conn: Connection, where: str) -> Book:
+    """The book as now written on ``conn`` (in the caller's transaction), validated as a
+    load validates it; an error on a row the web app entered names ``where``'s field, one
+    on a row from a file says the change would make that row impossible."""
+    from conviction.io.book_reader import validate_book
+    from conviction.store import read_book
+
+    book = read_book(conn)
+    try:
+        validate_book(book)
+    except InputError as exc:
+        if exc.file == ORIGIN:
+            field = f"{where}.{exc.field}" if exc.field else where
+            raise type(exc)(exc.message, field=field) from None
+        raise type(exc)(
+            f"{exc.message} (a stored row: this change would make it impossible)",
+            file=exc.file,
+            line=exc.line,
+            field=exc.field,
+        ) from None
+    except DataError as exc:  # e.g. a currency left with no rate to convert it
+        raise LedgerError(str(exc), field=where) from None
+    return book
+
+
+def _new_transaction(book: Book, r: TransactionIn, where: str) -> NewTransaction:
+    if r.account and r.account not in book.accounts:
+        raise UnknownIdError(f"unknown account {r.account!r}", field=f"{where}.account")
+    if r.company and r.company not in book.companies:
+        raise UnknownIdError(f"unknown company {r.company!r}", field=f"{where}.company")
+    return NewTransaction(
+        date=r.date,
+        account=r.account,
+        company=r.company,
+        action=r.action,
+        quantity=r.quantity,
+        price=r.price,
+        fees=r.fees,
+        currency=r.currency,
+        fx_rate=r.fx_rate,
+        lot=r.lot,
+    )
+
+
+def edit_transaction(
+    conn: Connection, book: Book, row_id: int, r: TransactionIn, out: list[int]
+) -> Book:
+    """Replace the transaction ``row_id`` (one the web app entered) with ``r``, checked as
+    a load checks the book; the new row's id is appended to ``out``."""
+    old = _editable_row(conn, "transaction", row_id)
+    new = _new_transaction(book, r, "transaction")
+    out.append(replace_row(conn, "transaction", old, new, origin=ORIGIN))
+    return _checked(conn, "transaction")
+
+
+def delete_transaction(conn: Connection, book: Book, row_id: int) -> Book:
+    """Delete the transaction ``row_id``; refused when the book without it would not load
+    (a later sale of what it bought)."""
+    delete_row(conn, "transaction", _editable_row(conn, "transaction", row_id), origin=ORIGIN)
+    return _checked(conn, "transaction")
+
+
+def _new_mark(conn: Connection, book: Book, r: MarkIn, where: str, *, but: int | None) -> NewMark:
+    if r.company not in book.companies:
+        raise UnknownIdError(f"unknown company {r.company!r}", field=f"{where}.company")
+    same = conn.execute(
+        select(MarkRow.id).where(
+            MarkRow.date == r.date, MarkRow.company_id == r.company, MarkRow.kind == r.kind
+        )
+    ).scalar()
+    if same is not None and same != but:
+        raise FormatError(
+            f"a {r.kind} mark of {r.company} on {r.date} is already stored (id {same})",
+            field=f"{where}.date",
+        )
+    return NewMark(
+        date=r.date,
+        company=r.company,
+        price=r.price,
+        kind=r.kind,
+        source=r.source,
+        grade=r.grade or DEFAULT_GRADE[r.kind],
+    )
+
+
+def edit_mark(conn: Connection, book: Book, row_id: int, r: MarkIn, out: list[int]) -> Book:
+    """Replace the mark ``row_id`` with ``r`` (no other mark of that date, company and
+    kind may be stored); the new id is appended to ``out``."""
+    old = _editable_row(conn, "mark", row_id)
+    new = _new_mark(conn, book, r, "mark", but=row_id)
+    out.append(replace_row(conn, "mark", old, new, origin=ORIGIN))
+    from conviction.store import read_book
+
+    return read_book(conn)
+
+
+def delete_mark(conn: Connection, book: Book, row_id: int) -> Book:
+    """Delete the mark ``row_id`` (a mark never makes a book invalid: nothing to check)."""
+    delete_row(conn, "mark", _editable_row(conn, "mark", row_id), origin=ORIGIN)
+    from conviction.store import read_book
+
+    return read_book(conn)
+
+
+def _new_fx(conn: Connection, r: FxIn, where: str, *, but: int | None) -> NewFx:
+    """``r`` checked against the stored rates as ``fx.csv`` is checked: one rate a pair
+    and day, and never a pair and its inverse both."""
+    inverse = r.pair[3:] + r.pair[:3]
+    clash = conn.execute(select(FxRow.id).where(FxRow.pair == inverse).limit(1)).scalar()
+    if clash is not None:
+        raise FormatError(
+            f"pair {r.pair!r} and its inverse are both stored (store one; the other is "
+            f"derived): {inverse} is stored (id {clash})",
+            field=f"{where}.pair",
+        )
+    same = conn.execute(select(FxRow.id).where(FxRow.pair == r.pair, FxRow.date == r.date)).scalar()
+    if same is not None and same != but:
+        raise FormatError(
+            f"duplicate rate for this pair on {r.date} (id {same} is stored)",
+            field=f"{where}.date",
+        )
+    return NewFx(date=r.date, pair=r.pair, rate=r.rate, source=r.source)
+
+
+def add_fx(conn: Connection, book: Book, rows: Sequence[FxIn], out: list[int]) -> Book:
+    """Add FX rates (all or none), checked as ``fx.csv`` and then the whole book."""
+    new: list[NewFx] = []
+    seen: dict[tuple[str, str], int] = {}
+    for i, r in enumerate(rows):
+        where = f"rates[{i}]"
+        key = (r.pair, r.date.isoformat())
+        if key in seen:
+            raise FormatError(
+                f"duplicate rate for this pair on {r.date} (as rates[{seen[key]}])",
+                field=f"{where}.date",
+            )
+        if any(p == r.pair[3:] + r.pair[:3] for p, _ in seen):
+            raise FormatError(
+                f"pair {r.pair!r} and its inverse are both in this request (store one; the "
+                "other is derived)",
+                field=f"{where}.pair",
+            )
+        seen[key] = i
+        new.append(_new_fx(conn, r, where, but=None))
+    out.extend(append_fx(conn, new, origin=ORIGIN))
+    return _checked(conn, "rates")
+
+
+def edit_fx(conn: Connection, book: Book, row_id: int, r: FxIn, out: list[int]) -> Book:
+    old = _editable_row(conn, "fx", row_id)
+    new = _new_fx(conn, r, "rate", but=row_id)
+    out.append(replace_row(conn, "fx", old, new, origin=ORIGIN))
+    return _checked(conn, "rate")
+
+
+def delete_fx(conn: Connection, book: Book, row_id: int) -> Book:
+    """Delete the rate ``row_id``; refused when a transaction then has no rate."""
+    delete_row(conn, "fx", _editable_row(conn, "fx", row_id), origin=ORIGIN)
+    return _checked(conn, "rate")
+
+
+# --- uploads: a CSV of transactions or marks, previewed, then applied -----------------------------
+
+#: An upload is one request body: the server's limit (``web.app.DEFAULT_MAX_BODY``).
+MAX_UPLOAD = 2_000_000
+#: The columns that tell one of the book's CSV files from another (``docs/formats.md``).
+_SIGNS = {
+    "transactions": ("action", "quantity"),
+    "marks": ("kind",),
+    "fx": ("pair", "rate"),
+}
+
+
+@dataclass(frozen=True)
+class UploadPlan:
+    """What an upload changes: rows to add (their line, the row), stored marks to replace
+    (line, the stored row, the new row) and lines already stored as they are."""
+
+    kind: str
+    file: str
+    rows: int
+    add: list[tuple[int, Any]]
+    change: list[tuple[int, StoredRow, NewMark]]
+    unchanged: list[int]
+
+
+def _upload_text(kind: str, name: str, data: bytes) -> str:
+    """The upload's text, refused if it is not a CSV text of ``kind``'s layout."""
+    if len(data) > MAX_UPLOAD:
+        raise FormatError(
+            f"the file is {len(data) / 1e6:.1f} MB; an upload takes at most "
+            f"{MAX_UPLOAD / 1e6:g} MB ({MAX_ROWS:,} rows): load a bigger file with "
+            "`conviction load`",
+            file=name,
+        )
+    if not data.strip():
+        raise FormatError("empty file (expected a header line)", file=name, line=1)
+    if b"\x00" in data[:65536]:
+        raise FormatError(
+            "not a text file (it holds NUL bytes: a binary file?); upload the book's "
+            f"{kind}.csv, a UTF-8 CSV file",
+            file=name,
+        )
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise FormatError(
+            f"not a UTF-8 text file (byte 0x{data[exc.start]:02x} at offset {exc.start}); "
+            f"upload the book's {kind}.csv, a UTF-8 CSV file",
+            file=name,
+            line=line,
+        ) from None
+    header = {c.strip().strip('"').lower() for c in text.splitlines()[0].split(",")}
+    for other, signs in _SIGNS.items():
+        if (
+            other != kind
+            and all(s in header for s in signs)
+            and not all(s in header for s in _SIGNS[kind])
+        ):
+            what = {"transactions": "transactions", "marks": "marks", "fx": "FX rates"}[other]
+            hint = f"upload it as {other}" if other != "fx" else "enter rates on /book/fx"
+            raise FormatError(
+                f"this is a file of {what} (its header has {', '.join(signs)}), not of "
+                f"{kind}: {hint}",
+                file=name,
+                line=1,
+            )
+    lines = text.count("\n") + (0 if text.endswith("\n") else 1) - 1
+    if lines > MAX_ROWS:
+        raise FormatError(
+            f"the file has {lines:,} rows; an upload takes at most {MAX_ROWS:,}: load a "
+            "bigger file with `conviction load`",
+            file=name,
+        )
+    return text
+
+
+def _read_upload(kind: str, name: str, text: str, book: Book) -> pd.DataFrame:
+    """The upload read by ``load``'s own reader (so its messages are load's, with the
+    file's name, line and field), from a private temporary file removed at once."""
+    import tempfile
+
+    from conviction.io.csv_tables import read_marks_csv, read_transactions_csv
+
+    with tempfile.TemporaryDirectory(prefix="conviction-upload-") as folder:
+        path = Path(folder) / "upload.csv"
+        path.write_text(text, encoding="utf-8")
+        try:
+            if kind == "transactions":
+                frame = read_transactions_csv(path, book.accounts, book.companies)
+            else:
+                frame = read_marks_csv(path, book.companies)
+        except InputError as exc:
+            raise type(exc)(exc.message, file=name, line=exc.line, field=exc.field) from None
+    frame["file"] = name
+    return frame
+
+
+def plan_upload(conn: Connection, book: Book, kind: str, name: str, data: bytes) -> UploadPlan:
+    """Check an upload as a load checks the book's file (then the whole book with it) and
+    say what it would change. Reads only."""
+    name = _upload_name(name)
+    text = _upload_text(kind, name, data)
+    frame = _read_upload(kind, name, text, book)
+    if kind == "transactions":
+        return _plan_transactions(book, name, frame)
+    return _plan_marks(conn, name, frame)
+
+
+def _upload_name(name: str) -> str:
+    shown = Path(name.replace("\\", "/")).name.strip()
+    return shown[:100] or "upload.csv"
+
+
+def _key(values: Sequence[Any]) -> tuple[Any, ...]:
+    """A row's values comparable across the stored frame and the upload (NaN: None)."""
+    out: list[Any] = []
+    for v in values:
+        if isinstance(v, float) and v != v:
+            out.append(None)
+        elif isinstance(v, np.datetime64 | pd.Timestamp):
+            out.append(str(pd.Timestamp(v).date()))
+        elif isinstance(v, float | np.floating):
+            out.append(float(v))
+        else:
+            out.append("" if v is None else str(v))
+    return tuple(out)
+
+
+_TX_VALUES: tuple[str, ...] = ("date", "account", "company", "action", "quantity", "price")
+_TX_VALUES += ("fees", "currency", "fx_rate", "lot")
+
+
+def _plan_transactions(book: Book, name: str, frame: pd.DataFrame) -> UploadPlan:
+    from conviction.io.book_reader import validate_book
+
+    stored = book.transactions
+    have = (
+        {_key(r) for r in zip(*(stored[c].tolist() for c in _TX_VALUES), strict=True)}
+        if len(stored)
+        else set()
+    )
+    add, unchanged, keep = [], [], []
+    for i, r in enumerate(zip(*(frame[c].tolist() for c in _TX_VALUES), strict=True)):
+        line = int(frame["line"].iloc[i])
+        if _key(r) in have:
+            unchanged.append(line)
+            continue
+        keep.append(i)
+        add.append((line, _new_tx_from(dict(zip(_TX_VALUES, r, strict=True)))))
+    new = frame.iloc[keep].reset_index(drop=True)
+    if len(new):
+        combined = _appended(
+            stored, _typed({str(c): _column(new, str(c)) for c in new}, stored, TRANSACTION_COLUMNS)
+        )
+        try:
+            validate_book(replace(book, transactions=combined))
+        except InputError as exc:
+            if exc.file == name:
+                raise
+            raise type(exc)(
+                f"{exc.message} (a stored row: the file's rows would make it impossible)",
+                file=exc.file,
+                line=exc.line,
+                field=exc.field,
+            ) from None
+        except DataError as exc:
+            raise LedgerError(str(exc), file=name) from None
+    return UploadPlan("transactions", name, len(frame), add, [], unchanged)
+
+
+def _column(frame: pd.DataFrame, name: str) -> Any:
+    values = frame[name]
+    if values.dtype == object or str(values.dtype).startswith("str"):
+        return values.tolist()
+    return values.to_numpy()
+
+
+def _new_tx_from(v: dict[str, Any]) -> NewTransaction:
+    def num(x: Any) -> float | None:
+        return None if x is None or (isinstance(x, float) and x != x) else float(x)
+
+    return NewTransaction(
+        date=pd.Timestamp(v["date"]).date(),
+        account=str(v["account"] or ""),
+        company=str(v["company"] or ""),
+        action=str(v["action"]),
+        quantity=float(v["quantity"]),
+        price=num(v["price"]),
+        fees=float(v["fees"] or 0.0),
+        currency=str(v["currency"] or ""),
+        fx_rate=num(v["fx_rate"]),
+        lot=str(v["lot"] or ""),
+    )
+
+
+def _plan_marks(conn: Connection, name: str, frame: pd.DataFrame) -> UploadPlan:
+    companies = sorted(set(frame["company"].tolist()))
+    stored: dict[tuple[str, str, str], StoredRow] = {}
+    if companies:
+        found = conn.execute(select(MarkRow.id).where(MarkRow.company_id.in_(companies))).scalars()
+        for rid in found.all():
+            row = stored_row(conn, "mark", int(rid))
+            assert row is not None
+            v = row.values
+            stored[(str(v["date"]), str(v["company"]), str(v["kind"]))] = row
+    add: list[tuple[int, Any]] = []
+    change: list[tuple[int, StoredRow, NewMark]] = []
+    unchanged: list[int] = []
+    for i in range(len(frame)):
+        r = frame.iloc[i]
+        line = int(r["line"])
+        new = NewMark(
+            date=pd.Timestamp(r["date"]).date(),
+            company=str(r["company"]),
+            price=float(r["price"]),
+            kind=str(r["kind"]),
+            source=str(r["source"]),
+            grade=str(r["grade"]),
+        )
+        old = stored.get((new.date.isoformat(), new.company, new.kind))
+        if old is None:
+            add.append((line, new))
+            continue
+        v = old.values
+        if (float(v["price"]), str(v["source"]), str(v["grade"] or "")) == (
+            new.price,
+            new.source,
+            new.grade,
+        ):
+            unchanged.append(line)
+        elif editable(old):
+            change.append((line, old, new))
+        else:
+            where = f"{Path(old.origin).name}" + (f" line {old.line}" if old.line else "")
+            raise FormatError(
+                f"a {new.kind} mark of {new.company} on {new.date} is stored from {where} "
+                f"(price {float(v['price']):g}): the book's files are its truth, so correct "
+                "it in that file and run `conviction load`",
+                file=name,
+                line=line,
+                field="price",
+            )
+    return UploadPlan("marks", name, len(frame), add, change, unchanged)
+
+
+def apply_plan(conn: Connection, plan: UploadPlan) -> Book:
+    """Write an upload's plan in the caller's transaction; the book as stored after."""
+    from conviction.store import read_book
+
+    recorded = f"upload {plan.file}"
+    lines = [line for line, _ in plan.add]
+    rows = [row for _, row in plan.add]
+    if plan.kind == "transactions":
+        append_transactions(conn, rows, origin=ORIGIN, recorded_as=recorded, lines=lines)
+    else:
+        append_marks(conn, rows, origin=ORIGIN, recorded_as=recorded, lines=lines)
+        for line, old, new in plan.change:
+            replace_row(conn, "mark", old, new, origin=ORIGIN, line=line, recorded_as=recorded)
+    return read_book(conn)
