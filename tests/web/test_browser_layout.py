@@ -21,6 +21,9 @@ PAGES = (
     "/policies",
     "/report",
     "/api/v1/docs",
+    "/book/transactions",
+    "/book/marks",
+    "/book/fx",
     # the date, account and range controls in use
     "/?as_of=2021-12-31&account=ron&range=1Y&benchmark=tesla",
     "/report?as_of=2021-12-31",

@@ -471,3 +471,36 @@ def test_a_file_row_clashing_with_an_upload_names_the_file(
     message = r.json()["detail"]["message"]
     assert f"marks.csv line {line}" in message and "conviction load" in message
     assert snapshot() == before
+
+
+# --- pages -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["transactions", "marks", "fx"])
+def test_the_pages_list_rows_with_their_forms(
+    client: TestClient, auth: dict[str, str], kind: str
+) -> None:
+    r = client.get(f"/book/{kind}")
+    assert r.status_code == 200, r.text
+    page = r.text
+    assert 'id="row-form"' in page and "/static/edit.js" in page
+    assert ('id="upload-form"' in page) == (kind != "fx")
+    assert 'href="/book/marks"' in page
+
+
+def test_the_marks_page_is_filtered_and_prefilled_for_a_company(client: TestClient) -> None:
+    page = client.get("/book/marks", params={"company": "xai"}).text
+    form = page.split('id="row-form"')[1].split("</form>")[0]
+    assert "<option selected>xai</option>" in form  # the company chosen
+    assert "<option selected>round</option>" in form  # a private company: a round
+    assert "tesla" not in page.split("<tbody>")[1].split("</tbody>")[0]
+    assert client.get("/book/marks", params={"company": "nobody"}).status_code == 404
+
+
+def test_the_dashboard_links_a_stale_mark_to_the_mark_form(client: TestClient) -> None:
+    reviews = client.get("/api/v1/reviews").json()
+    stale = [r["subject"] for r in reviews if r["trigger"] == "stale_private_mark"]
+    assert stale, reviews  # the example's xai mark is months old
+    page = client.get("/").text
+    for company in stale:
+        assert f'href="/book/marks?company={company}#row-form"' in page

@@ -12,11 +12,17 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
 from conviction.projection.result import ProjectionResult
 from conviction.report.data import PolicyOutcome, ReportData, policy_outcome, report_data
+
+if TYPE_CHECKING:
+    from conviction.app.scenario_runs import ScenarioReport
+    from conviction.app.sensitivity_runs import SensitivityAnswer
+    from conviction.book.model import Book
 
 __all__ = ["ReportRequest", "StepFn", "folder_inputs", "gather"]
 
@@ -39,6 +45,8 @@ class ReportRequest:
     policies: tuple[Path, ...] = field(default_factory=tuple)
     compare_paths: int = 10_000
     theses: Path | None = None  # a theses file with milestone effects: the track (needs projection)
+    sensitivity: bool = False  # the tornado and Sobol indices of the projection (needs projection)
+    scenarios: tuple[str, ...] = ()  # [[scenario]] names run beside the base (needs projection)
 
 
 def folder_inputs(folder: Path) -> tuple[Path | None, tuple[Path, ...]]:
@@ -144,6 +152,8 @@ def gather(
             progress=on_track,
         )
 
+    sensitivity, scenarios = _sensitivity_and_scenarios(book, request, as_of, step)
+
     def on_data(done: int, total: int, what: str) -> None:
         if step is not None:
             step("report", done, total)
@@ -162,4 +172,48 @@ def gather(
         generated=generated,
         progress=on_data,
         track=track,
+        sensitivity=sensitivity,
+        scenarios=scenarios,
     )
+
+
+def _sensitivity_and_scenarios(
+    book: Book, request: ReportRequest, as_of: dt.date, step: StepFn | None
+) -> tuple[SensitivityAnswer | None, ScenarioReport | None]:
+    """The tornado and the scenarios ``request`` asks for, on the report's projection."""
+    from conviction.io.projection_toml import Overrides
+
+    if request.projection is None:
+        return None, None
+    overrides = Overrides(paths=request.paths, seed=request.seed)
+    sensitivity = None
+    if request.sensitivity:
+        from conviction.app.sensitivity_runs import sensitivity_answer, sensitivity_book
+
+        def on_runs(done: int, total: int) -> None:
+            if step is not None:
+                step("sensitivity", done, total)
+
+        bs, res = sensitivity_book(
+            book, request.projection, as_of=as_of, overrides=overrides, progress=on_runs
+        )
+        sensitivity = sensitivity_answer(bs, res)
+    scenarios = None
+    if request.scenarios:
+        from conviction.app.scenario_runs import project_scenarios, scenario_report
+
+        def on_paths(done: int, total: int) -> None:
+            if step is not None:
+                step("scenarios", done, total)
+
+        scenarios = scenario_report(
+            project_scenarios(
+                book,
+                request.projection,
+                request.scenarios,
+                as_of=as_of,
+                overrides=overrides,
+                progress=on_paths,
+            )
+        )
+    return sensitivity, scenarios

@@ -9,14 +9,24 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from conviction.book.model import Book
+from conviction.projection.sensitivity import SensitivityResult, SobolIndex, TornadoBar
 
 if TYPE_CHECKING:
     from conviction.io.projection_toml import Overrides
-    from conviction.projection.sensitivity import RunProgress, SensitivityResult
+    from conviction.projection.sensitivity import RunProgress
     from conviction.projection.solve import SolveResult
     from conviction.projection.spec import ProjectionSpec
 
-__all__ = ["BookSpec", "book_spec", "sensitivity_book", "solve_book"]
+__all__ = [
+    "BookSpec",
+    "SensitivityAnswer",
+    "SensitivityBase",
+    "SobolBlock",
+    "book_spec",
+    "sensitivity_answer",
+    "sensitivity_book",
+    "solve_book",
+]
 
 
 @dataclass(frozen=True)
@@ -81,3 +91,63 @@ def solve_book(
     bs = book_spec(book, path, as_of=as_of, overrides=overrides)
     with open_runner(scheduler=scheduler, workers=workers, paths=bs.spec.paths) as runner:
         return bs, solve(bs.spec, probability=probability, runner=runner)
+
+
+# --- the answer of `conviction sensitivity --json` (CLI, web jobs, report) -----------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SensitivityBase:
+    """The base run: every input as specified."""
+
+    prob_target: float
+    prob_target_se: float
+    median_multiple: float
+
+
+@dataclass(frozen=True, slots=True)
+class SobolBlock:
+    """Variance-based indices of the log multiple, with their confidence intervals."""
+
+    n: int
+    confidence_level: float
+    of: str
+    indices: tuple[SobolIndex, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SensitivityAnswer:
+    """The answer of ``conviction sensitivity``: the base run, the tornado (bars sorted by
+    swing, each with the standard error of its paired difference), the Sobol indices."""
+
+    paths: int
+    years: int
+    seed: int | None
+    target_multiple: float
+    base: SensitivityBase
+    tornado: tuple[TornadoBar, ...]
+    sobol: SobolBlock
+    notes: tuple[str, ...]
+    as_of: dt.date
+    config: str
+
+
+def sensitivity_answer(bs: BookSpec, res: SensitivityResult) -> SensitivityAnswer:
+    """The labelled answer of a sensitivity run on a book."""
+    return SensitivityAnswer(
+        paths=res.paths,
+        years=res.years,
+        seed=res.seed,
+        target_multiple=res.target_multiple,
+        base=SensitivityBase(res.base_p, res.base_p_se, res.base_median),
+        tornado=res.bars,
+        sobol=SobolBlock(
+            n=res.sobol_n,
+            confidence_level=res.confidence_level,
+            of="log multiple of the book at the horizon",
+            indices=res.sobol,
+        ),
+        notes=res.notes,
+        as_of=bs.as_of,
+        config=bs.config,
+    )

@@ -55,6 +55,16 @@ def report_command(
         "--theses",
         help="Theses TOML with milestone effects: chart the track (needs a projection).",
     ),
+    sensitivity: bool = typer.Option(
+        False,
+        "--sensitivity",
+        help="Add the tornado and Sobol indices of the projection (needs --projection).",
+    ),
+    scenario: list[str] | None = typer.Option(
+        None,
+        "--scenario",
+        help="A [[scenario]] of the projection file beside the base (repeat for several).",
+    ),
     as_json: bool = JSON,
 ) -> None:
     """Write the report: value, attribution, concentration, projection, policies, theses."""
@@ -77,6 +87,9 @@ def report_command(
         raise FormatError(
             "--theses draws the track of a projection: give --projection too", field="--theses"
         )
+    for flag, asked in (("--sensitivity", sensitivity), ("--scenario", bool(scenario))):
+        if asked and projection is None:
+            raise FormatError(f"{flag} runs on a projection: give --projection too", field=flag)
     request = ReportRequest(
         as_of=when,
         benchmark=benchmark,
@@ -86,6 +99,8 @@ def report_command(
         seed=seed,
         policies=tuple(policies),
         theses=theses,
+        sensitivity=sensitivity,
+        scenarios=tuple(scenario or ()),
     )
     started = time.perf_counter()
     engine = connect(settings.db_url)
@@ -122,6 +137,8 @@ def report_command(
         "benchmark": data.history.benchmark_name,
         "reviews": len(data.reviews),
         "track": None if data.track is None else len(data.track.rows),
+        "sensitivity": None if data.sensitivity is None else len(data.sensitivity.tornado),
+        "scenarios": None if data.scenarios is None else [c.name for c in data.scenarios.cases],
     }
     if as_json:
         print_json(summary)

@@ -66,7 +66,10 @@ def sensitivity_command(
     if progress is not None:
         err.print()
     if as_json:
-        print_json({**res.to_dict(), "as_of": bs.as_of.isoformat(), "config": bs.config})
+        from conviction.app.answers import to_json
+        from conviction.app.sensitivity_runs import sensitivity_answer
+
+        print_json(to_json(sensitivity_answer(bs, res)))
         return
     out.print(
         styled(

@@ -36,6 +36,8 @@ from conviction.theses.model import Scorecard, Thesis
 from conviction.theses.triggers import Review, ReviewSettings
 
 if TYPE_CHECKING:
+    from conviction.app.scenario_runs import ScenarioReport
+    from conviction.app.sensitivity_runs import SensitivityAnswer
     from conviction.app.track_runs import TrackAnswer
 
 __all__ = [
@@ -186,6 +188,8 @@ class ReportData:
     outcomes: tuple[PolicyOutcome, ...] = ()
     notes: tuple[str, ...] = field(default_factory=tuple)
     track: TrackAnswer | None = None  # the odds at each milestone update (conviction track)
+    sensitivity: SensitivityAnswer | None = None  # the tornado (conviction sensitivity)
+    scenarios: ScenarioReport | None = None  # base and scenarios (project --scenario)
 
 
 def report_data(
@@ -203,6 +207,8 @@ def report_data(
     generated: str = "",
     progress: ReportProgress | None = None,
     track: TrackAnswer | None = None,
+    sensitivity: SensitivityAnswer | None = None,
+    scenarios: ScenarioReport | None = None,
 ) -> ReportData:
     """Assemble a report of ``book`` on ``as_of`` (default: the book's ``as_of``).
 
@@ -273,6 +279,8 @@ def report_data(
         outcomes=tuple(outcomes),
         notes=_notes(st),
         track=track,
+        sensitivity=sensitivity,
+        scenarios=scenarios,
     )
 
 

@@ -184,6 +184,15 @@ def _figure_makers(d: ReportData) -> dict[str, Callable[[], go.Figure]]:
         out["milestones"] = partial(figures.milestones_figure, d.theses, d.as_of)
     if d.track is not None and d.track.rows:
         out["track"] = partial(figures.track_figure, d.track)
+    if d.sensitivity is not None or d.scenarios is not None:
+        from conviction.report import sensitivity_figures as sf
+
+        if d.sensitivity is not None:
+            out["tornado"] = partial(sf.tornado_figure, d.sensitivity)
+            if d.sensitivity.sobol.indices:
+                out["sobol"] = partial(sf.sobol_figure, d.sensitivity)
+        if d.scenarios is not None:
+            out["scenarios"] = partial(sf.scenario_figure, d.scenarios)
     return out
 
 

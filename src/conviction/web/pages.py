@@ -323,11 +323,17 @@ def dashboard(request: Request, ctx: Ctx, view: PageView) -> HTMLResponse:
     def draw(nonce: str) -> HTMLResponse:
         from dataclasses import replace
 
+        from conviction.report.tearsheet_figures import tearsheet_figures as ts_figures
+        from conviction.web.tearsheet import view_tearsheet
+
         d = _data(ctx, view)
         start = range_start(view.range, d.as_of)
         part = replace(d, history=windowed(d.history, start))
         figs = {**report_figures(part, only=ranged), **report_figures(d, only=whole)}
         fig = {k: figure_html(figs[k], f"fig-{k}", nonce=nonce) for k in (*ranged, *whole)}
+        ts = view_tearsheet(ctx, view)  # the tear sheet over the view's range (web.tearsheet)
+        fig.update(dict.fromkeys(("ts_months", "ts_years", "ts_allocation"), Markup("")))
+        fig.update({k: figure_html(f, f"fig-{k}", nonce=nonce) for k, f in ts_figures(ts).items()})
         span = (_np_date(part.history.days[0]), _np_date(part.history.days[-1]))
         accounts = {a.id: a.name for a in ctx.book().accounts.values()}
         return _page(
@@ -339,6 +345,7 @@ def dashboard(request: Request, ctx: Ctx, view: PageView) -> HTMLResponse:
             span=span,
             accounts=accounts,
             benchmarks=_benchmarks(ctx),
+            ts=ts,
         )
 
     query = view.query()

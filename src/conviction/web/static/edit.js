@@ -1,0 +1,226 @@
+// The book's rows (/book/transactions, /book/marks, /book/fx): add, edit and delete a row,
+// upload a CSV (a preview, then apply), through this server's REST API with the write
+// token the page header keeps. An error is shown next to the field it names.
+(function () {
+  "use strict";
+  const KEY = "conviction-token";
+  const box = document.getElementById("token");
+  const token = () => (box && box.value.trim()) || sessionStorage.getItem(KEY) || "";
+  const PLURAL = { transactions: "transactions", marks: "marks", fx: "rates" };
+  const MAX_UPLOAD = 2000000;
+
+  async function call(method, url, body, type) {
+    const init = { method: method, headers: { Authorization: "Bearer " + token() } };
+    if (body !== undefined) {
+      init.headers["Content-Type"] = type || "application/json";
+      init.body = type ? body : JSON.stringify(body);
+    }
+    const response = await fetch(url, init);
+    let data = null;
+    try { data = await response.json(); } catch (e) { data = null; }
+    return { ok: response.ok, status: response.status, data: data };
+  }
+
+  // The API's errors as [field, message] pairs: ours ({message, field, line, file}) or
+  // pydantic's list ({loc, msg}); a rule's message may start with its field ("price: ...").
+  function problems(data) {
+    const d = data && data.detail;
+    if (!d) return [["", "refused"]];
+    if (Array.isArray(d)) {
+      const wrappers = ["body", "transactions", "marks", "rates"];
+      return d.map((e) => {
+        const loc = (e.loc || []).filter((p) => typeof p === "string" && !wrappers.includes(p));
+        let msg = (e.msg || "").replace(/^Value error, /, "");
+        let name = loc.length ? loc[loc.length - 1] : "";
+        const m = /^([a-z_]+): (.*)$/.exec(msg);
+        if (!name && m) { name = m[1]; msg = m[2]; }
+        return [name, msg];
+      });
+    }
+    const where = d.field || "";
+    const name = where.split(".").pop().replace(/\[\d+\]$/, "");
+    let text = d.message || JSON.stringify(d);
+    if (d.file) text = d.file + (d.line ? ":" + d.line : "") + (d.field ? ", field '" + d.field + "'" : "") + ": " + text;
+    return [[name, text]];
+  }
+
+  function clearErrors(form) {
+    form.querySelectorAll(".field-error").forEach((e) => { e.textContent = ""; });
+    form.querySelectorAll("[aria-invalid]").forEach((e) => e.removeAttribute("aria-invalid"));
+  }
+
+  function showErrors(form, out, list) {
+    const rest = [];
+    list.forEach(([name, msg]) => {
+      const slot = name && form.querySelector('.field-error[data-field="' + name + '"]');
+      const input = name && form.querySelector('[name="' + name + '"]');
+      if (slot) {
+        slot.textContent = msg;
+        if (input) input.setAttribute("aria-invalid", "true");
+      } else {
+        rest.push((name ? name + ": " : "") + msg);
+      }
+    });
+    out.textContent = "refused" + (rest.length ? ": " + rest.join("; ") : " (see the fields)");
+    out.dataset.state = "error";
+  }
+
+  function rowOf(form) {
+    const row = {};
+    form.querySelectorAll("input[name], select[name]").forEach((input) => {
+      const value = input.value.trim();
+      if (input.hasAttribute("data-optional") && value === "") return;
+      if (input.hasAttribute("data-number")) {
+        row[input.name] = value === "" ? null : Number(value);
+      } else {
+        row[input.name] = value;
+      }
+    });
+    return row;
+  }
+
+  const form = document.getElementById("row-form");
+  if (form) {
+    const kind = form.dataset.kind;
+    const out = form.querySelector(".result");
+    const submit = document.getElementById("row-submit");
+    const cancel = document.getElementById("row-cancel");
+    const title = document.getElementById("form-title");
+    const addTitle = title ? title.textContent : "";
+    function editing(id, values) {
+      form.dataset.id = id || "";
+      submit.textContent = id ? "save changes" : "add";
+      cancel.hidden = !id;
+      if (title) title.textContent = id ? "Edit row " + id + " (saved as a new row)" : addTitle;
+      clearErrors(form);
+      out.textContent = "";
+      if (!values) return;
+      Object.entries(values).forEach(([name, value]) => {
+        const input = form.querySelector('[name="' + name + '"]');
+        if (input) input.value = value === null || value === undefined ? "" : String(value);
+      });
+      form.scrollIntoView({ block: "start" });
+    }
+    cancel.addEventListener("click", () => editing("", null));
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      clearErrors(form);
+      const id = form.dataset.id;
+      const row = rowOf(form);
+      out.textContent = "saving…";
+      out.dataset.state = "";
+      const r = id
+        ? await call("PUT", "/api/v1/" + kind + "/" + encodeURIComponent(id), row)
+        : await call("POST", "/api/v1/" + kind, { [PLURAL[kind]]: [row] });
+      if (!r.ok) {
+        if (r.status === 401) { out.textContent = "refused (401): type the token in the box at the top right"; out.dataset.state = "error"; return; }
+        showErrors(form, out, problems(r.data));
+        return;
+      }
+      out.textContent = id ? "saved as row " + r.data.id : "added";
+      out.dataset.state = "saved";
+      setTimeout(() => window.location.reload(), 600);
+    });
+    document.querySelectorAll("button.row-edit").forEach((button) => {
+      button.addEventListener("click", () => {
+        const tr = button.closest("tr");
+        editing(tr.dataset.id, JSON.parse(button.dataset.row));
+      });
+    });
+    document.querySelectorAll("button.row-delete").forEach((button) => {
+      button.addEventListener("click", async () => {
+        const tr = button.closest("tr");
+        if (!window.confirm("Delete row " + tr.dataset.id + "?")) return;
+        const r = await call("DELETE", "/api/v1/" + kind + "/" + encodeURIComponent(tr.dataset.id));
+        if (!r.ok) { out.textContent = "delete refused (" + r.status + "): " + problems(r.data).map((p) => p[1]).join("; "); out.dataset.state = "error"; form.scrollIntoView(); return; }
+        window.location.reload();
+      });
+    });
+    if (window.location.hash === "#row-form") {
+      const price = form.querySelector('[name="price"]');
+      if (price) price.focus();
+    }
+  }
+
+  const upload = document.getElementById("upload-form");
+  if (upload) {
+    const kind = upload.dataset.kind;
+    const out = upload.querySelector(".result");
+    const apply = document.getElementById("upload-apply");
+    const shown = document.getElementById("upload-result");
+    let ready = null;
+
+    function cell(text) { const td = document.createElement("td"); td.textContent = text; return td; }
+    function table(rows, label) {
+      const wrap = document.createElement("div");
+      const h = document.createElement("h3");
+      h.textContent = label + " (" + rows.length + ")";
+      wrap.appendChild(h);
+      if (!rows.length) return wrap;
+      const t = document.createElement("table");
+      const names = Object.keys(rows[0].values);
+      const head = document.createElement("tr");
+      ["line"].concat(names, rows[0].replaces !== undefined && rows[0].replaces !== null ? ["replaces"] : []).forEach((n) => {
+        const th = document.createElement("th"); th.textContent = n; head.appendChild(th);
+      });
+      t.appendChild(head);
+      rows.slice(0, 200).forEach((r) => {
+        const tr = document.createElement("tr");
+        tr.appendChild(cell(String(r.line)));
+        names.forEach((n) => tr.appendChild(cell(r.values[n] === null ? "" : String(r.values[n]))));
+        if (r.replaces) tr.appendChild(cell("row " + r.replaces.id + ": " + r.replaces.values.price));
+        t.appendChild(tr);
+      });
+      wrap.appendChild(t);
+      return wrap;
+    }
+    function render(data) {
+      shown.textContent = "";
+      shown.appendChild(table(data.add, "adds"));
+      if (kind === "marks") shown.appendChild(table(data.change, "changes"));
+      const p = document.createElement("p");
+      p.textContent = data.unchanged.length + " line(s) already stored as they are";
+      shown.appendChild(p);
+    }
+    async function send(preview) {
+      const file = upload.querySelector('input[type="file"]').files[0];
+      if (!file) { out.textContent = "choose a file first"; out.dataset.state = "error"; return null; }
+      if (file.size > MAX_UPLOAD) {
+        out.textContent = "refused: " + file.name + " is " + (file.size / 1e6).toFixed(1) +
+          " MB; an upload takes at most 2 MB (10,000 rows): load a bigger file with `conviction load`";
+        out.dataset.state = "error";
+        return null;
+      }
+      const url = "/api/v1/uploads/" + kind + (preview ? "/preview" : "") + "?name=" + encodeURIComponent(file.name);
+      const body = await file.arrayBuffer();
+      return call("POST", url, body, "text/csv");
+    }
+    upload.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      apply.disabled = true;
+      ready = null;
+      shown.textContent = "";
+      out.textContent = "checking…";
+      out.dataset.state = "";
+      const r = await send(true);
+      if (!r) return;
+      if (!r.ok) { out.textContent = "refused (" + r.status + "): " + problems(r.data).map((p) => p[1]).join("; "); out.dataset.state = "error"; return; }
+      render(r.data);
+      ready = r.data;
+      out.textContent = "preview of " + r.data.file + ": " + r.data.add.length + " to add, " + r.data.change.length + " to change";
+      out.dataset.state = "preview";
+      apply.disabled = !(r.data.add.length || r.data.change.length);
+    });
+    apply.addEventListener("click", async () => {
+      if (!ready) return;
+      apply.disabled = true;
+      out.textContent = "applying…";
+      const r = await send(false);
+      if (!r) return;
+      if (!r.ok) { out.textContent = "refused (" + r.status + "): " + problems(r.data).map((p) => p[1]).join("; "); out.dataset.state = "error"; return; }
+      out.textContent = "applied: " + r.data.add.length + " added, " + r.data.change.length + " changed";
+      out.dataset.state = "saved";
+      setTimeout(() => window.location.reload(), 800);
+    });
+  }
+})();
