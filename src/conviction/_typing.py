@@ -17,13 +17,37 @@ FloatArray: TypeAlias = npt.NDArray[np.floating]
 SeedLike: TypeAlias = "int | np.random.Generator | np.random.SeedSequence | None"
 
 AccountKind = Literal["client", "fund", "personal"]
-Action = Literal["buy", "sell", "deposit", "withdraw", "dividend", "split", "fee"]
+Action = Literal[
+    "buy",
+    "sell",
+    "deposit",
+    "withdraw",
+    "dividend",
+    "split",
+    "fee",
+    "exchange",
+    "spinoff",
+    "rename",
+    "listing",
+]
 MarkKind = Literal["close", "round", "tender", "model"]
 MarkGrade = Literal["A", "B", "C"]
 LotMethod = Literal["fifo", "lifo", "hifo", "average", "specific"]
 
 ACCOUNT_KINDS: tuple[AccountKind, ...] = ("client", "fund", "personal")
-ACTIONS: tuple[Action, ...] = ("buy", "sell", "deposit", "withdraw", "dividend", "split", "fee")
+ACTIONS: tuple[Action, ...] = (
+    "buy",
+    "sell",
+    "deposit",
+    "withdraw",
+    "dividend",
+    "split",
+    "fee",
+    "exchange",
+    "spinoff",
+    "rename",
+    "listing",
+)
 MARK_KINDS: tuple[MarkKind, ...] = ("close", "round", "tender", "model")
 MARK_GRADES: tuple[MarkGrade, ...] = ("A", "B", "C")
 #: The grade a mark gets when its row names none: a close or a priced round is A, a tender

@@ -33,7 +33,8 @@ __all__ = [
 
 #: Columns of ``Book.transactions``, in order. ``company`` is "" for cash rows.
 #: ``currency`` is the currency the row settles in ("" = the account's), ``fx_rate`` the
-#: rate it traded at (NaN = that day's rate), ``lot`` names lots for specific-lot sales.
+#: rate it traded at (NaN = that day's rate), ``lot`` names lots for specific-lot sales,
+#: ``into`` is the company a corporate action (exchange, spinoff, rename) leads into ("").
 TRANSACTION_COLUMNS: tuple[str, ...] = (
     "date",
     "account",
@@ -45,6 +46,7 @@ TRANSACTION_COLUMNS: tuple[str, ...] = (
     "currency",
     "fx_rate",
     "lot",
+    "into",
     "file",
     "line",
 )

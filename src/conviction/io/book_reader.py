@@ -17,7 +17,9 @@ from conviction.io.book_toml import BookFile, read_book_toml
 from conviction.io.csv_tables import read_fx_csv, read_marks_csv, read_transactions_csv
 from conviction.io.prices import read_price_csv
 from conviction.io.text_files import read_text_file
+from conviction.ledger.corporate import expand
 from conviction.ledger.fx import FxRates
+from conviction.ledger.index import index_book
 from conviction.ledger.lots import replay
 from conviction.ledger.valuation import TradeArrays, trade_arrays
 
@@ -49,7 +51,12 @@ def read_book(path: str | Path) -> Book:
 def book_from_files(spec: BookFile) -> Book:
     companies = spec.companies
     transactions = (
-        read_transactions_csv(spec.transactions, spec.accounts, companies)
+        read_transactions_csv(
+            spec.transactions,
+            spec.accounts,
+            companies,
+            {c: companies[c].public for c in companies},
+        )
         if spec.transactions
         else Book(spec.meta).transactions
     )
@@ -86,10 +93,14 @@ def validate_book(book: Book) -> None:
     """Checks that need the whole book: currencies convertible, no sale beyond a position,
     specific lots that exist."""
     fx = FxRates(book.fx)
+    given = book
+    book, carries = expand(book)  # corporate actions, per holding account
     ta = trade_arrays(book, tuple(book.accounts), tuple(book.companies), fx)
     check_positions(book, ta)
     specific = [a.id for a in book.accounts.values() if a.lot_method == "specific"]
-    if specific:  # named lots can only be checked by replaying those accounts
+    if specific and carries:  # carried lots need the whole replay
+        index_book(given).replay(len(book.transactions))
+    elif specific:  # named lots can only be checked by replaying those accounts
         tx = book.transactions
         mine = tx["account"].isin(specific).to_numpy() | (tx["action"] == "split").to_numpy()
         replay(tx[mine], book.accounts, ta.to_account[mine])

@@ -27,6 +27,9 @@ __all__ = ["read_fx_csv", "read_marks_csv", "read_transactions_csv"]
 
 _TRADE_ACTIONS = ("buy", "sell", "dividend", "split")
 _CASH_ACTIONS = ("deposit", "withdraw")
+#: Corporate actions: company events (the account may be empty), no cash.
+_EVENT_ACTIONS = ("exchange", "spinoff", "rename", "listing")
+_CARRY_ACTIONS = ("exchange", "spinoff", "rename")
 
 
 def csv_parse_error(exc: Exception, path: Path, text: str) -> FormatError:
@@ -220,57 +223,126 @@ def read_transactions_csv(
     path: str | Path,
     accounts: Mapping[str, Account],
     companies: Collection[str],
+    public: Mapping[str, bool] | None = None,
 ) -> pd.DataFrame:
     """Transactions: ``date,account,company,action,quantity,price,fees``.
 
     Optional columns: ``currency`` (the row settles in it; default the account's),
-    ``fx_rate`` (the rate it converted at; default that day's), ``lot`` (specific lots).
+    ``fx_rate`` (the rate it converted at; default that day's), ``lot`` (specific lots),
+    ``into`` (the company an ``exchange``, ``spinoff`` or ``rename`` leads into).
     ``ref`` (a broker's id, kept by ``conviction import``; read but not stored).
-    A split row's ``account`` may be empty: a split is a company event for every account.
+    A split row's ``account`` may be empty: a split is a company event for every account,
+    and so are the corporate actions ``exchange``, ``spinoff``, ``rename`` and ``listing``.
+    ``public``: each company's ``public`` flag (a listing is of a private company).
     """
     path = Path(path)
     t = _Table(
         path,
         ("date", "account", "company", "action", "quantity"),
-        ("price", "fees", "currency", "fx_rate", "lot", "ref"),
+        ("price", "fees", "currency", "fx_rate", "lot", "into", "ref"),
     )
     dates = t.dates()
     action = t.one_of("action", ACTIONS, "action")
     is_trade = action.isin(_TRADE_ACTIONS).to_numpy()
     is_split = (action == "split").to_numpy()
+    is_event = action.isin(_EVENT_ACTIONS).to_numpy()
+    is_carry = action.isin(_CARRY_ACTIONS).to_numpy()
+    is_company = is_trade | is_event
     account = t.text("account")
     company = t.text("company")
+    into = t.text("into")
     t.fail(
-        (account == "").to_numpy() & ~is_split, "account", "an account is required for this action"
+        (account == "").to_numpy() & ~is_split & ~is_event,
+        "account",
+        "an account is required for this action",
     )
     t.known(account, "account", accounts, "account", where=(account != "").to_numpy())
     t.fail(
-        is_trade & (company == "").to_numpy(), "company", "a company is required for this action"
+        is_company & (company == "").to_numpy(), "company", "a company is required for this action"
     )
     t.fail(
-        ~is_trade & (company != "").to_numpy(),
+        ~is_company & (company != "").to_numpy(),
         "company",
         "deposit and withdraw rows take no company (got {value!r})",
     )
-    t.known(company, "company", companies, "company", where=is_trade)
+    t.known(company, "company", companies, "company", where=is_company)
+    t.fail(
+        is_carry & (into == "").to_numpy(),
+        "into",
+        "an exchange, spinoff or rename names the company it leads into in 'into'",
+    )
+    t.fail(
+        ~is_carry & (into != "").to_numpy(),
+        "into",
+        "only exchange, spinoff and rename rows take 'into' (got {value!r})",
+    )
+    t.known(into, "into", companies, "company", where=is_carry)
+    t.fail(
+        is_carry & (into == company).to_numpy(),
+        "into",
+        "a company cannot lead into itself ({value!r})",
+    )
+    is_listing = (action == "listing").to_numpy()
+    if public is not None:
+        listed_public = company.map(lambda c: bool(public.get(c, False))).to_numpy(dtype=bool)
+        t.fail(
+            is_listing & listed_public,
+            "company",
+            "{value!r} is already public (public = true): only a private company lists",
+        )
+    t.fail(
+        _repeated(company, is_listing),
+        "company",
+        "{value!r} lists twice",
+    )
 
-    quantity = t.numbers("quantity", required=np.ones(t.n, dtype=bool))
+    # a rename and a listing need no quantity (a rename's ratio is 1)
+    optional_qty = is_listing | (action == "rename").to_numpy()
+    quantity = t.numbers("quantity", required=~optional_qty)
+    quantity = quantity.where(~(optional_qty & quantity.isna().to_numpy()), 1.0)
+    is_ratio = (action.isin(["exchange", "spinoff"])).to_numpy()
+    t.fail(
+        is_ratio & (quantity <= 0).to_numpy(),
+        "quantity",
+        "the ratio (new shares per old share) must be positive, got {value}",
+    )
     t.fail(
         (quantity <= 0).to_numpy(),
         "quantity",
         "quantity must be positive, got {value} (a sale is action 'sell', not a negative buy)",
     )
     t.fail(
-        is_split & ((quantity < 1 / MAX_SPLIT) | (quantity > MAX_SPLIT)).to_numpy(),
+        (action == "rename").to_numpy() & (quantity != 1).to_numpy(),
         "quantity",
-        f"a split's ratio must lie between 1/{MAX_SPLIT:g} and {MAX_SPLIT:g}, got {{value}}",
+        "a rename keeps every share (ratio 1; leave quantity empty), got {value}: "
+        "use 'exchange' for another ratio",
+    )
+    t.fail(
+        (is_split | is_ratio) & ((quantity < 1 / MAX_SPLIT) | (quantity > MAX_SPLIT)).to_numpy(),
+        "quantity",
+        f"a split's or exchange's ratio must lie between 1/{MAX_SPLIT:g} and {MAX_SPLIT:g}, "
+        "got {value}",
     )
     _splits_in_range(t, company, quantity, is_split)
-    needs_price = action.isin(["buy", "sell", "dividend"]).to_numpy()
+    needs_price = action.isin(["buy", "sell", "dividend", "spinoff"]).to_numpy()
     price = t.numbers("price", required=needs_price)
+    is_spinoff = (action == "spinoff").to_numpy()
+    t.fail(
+        is_spinoff & ((price <= 0) | (price >= 1)).to_numpy(),
+        "price",
+        "a spinoff's price is the fraction of the cost basis that moves to the new company, "
+        "strictly between 0 and 1; got {value}",
+    )
+    t.fail(
+        (is_event & ~is_spinoff) & price.notna().to_numpy(),
+        "price",
+        "an exchange, rename or listing takes no price (got {value}; cash in lieu is a "
+        "'sell' row of the fraction)",
+    )
     t.fail(needs_price & (price <= 0).to_numpy(), "price", "price must be positive, got {value}")
     fees = t.numbers("fees").fillna(0.0)
     t.fail((fees < 0).to_numpy(), "fees", "fees cannot be negative, got {value}")
+    t.fail(is_event & (fees > 0).to_numpy(), "fees", "a corporate action takes no fees")
     currency = t.text("currency").str.upper()
     t.fail(
         ((currency != "") & ~currency.isin(list(ISO_4217))).to_numpy(),
@@ -286,7 +358,7 @@ def read_transactions_csv(
         f"lot label is longer than {MAX_LOT} characters",
     )
     t.no_duplicates(
-        ["date", "account", "company", "action", "quantity", "price", "lot", "ref"],
+        ["date", "account", "company", "action", "quantity", "price", "lot", "into", "ref"],
         "transaction",
     )
     return pd.DataFrame(
@@ -301,11 +373,20 @@ def read_transactions_csv(
             "currency": currency.to_numpy(dtype=object),
             "fx_rate": fx_rate.to_numpy(),
             "lot": lot.to_numpy(dtype=object),
+            "into": into.to_numpy(dtype=object),
             "file": str(path),
             "line": t.lines(),
         },
         columns=list(TRANSACTION_COLUMNS),
     )
+
+
+def _repeated(company: pd.Series, mask: BoolArray) -> BoolArray:
+    """Rows of ``mask`` whose company has an earlier row of ``mask``."""
+    out = np.zeros(len(company), dtype=bool)
+    rows = np.flatnonzero(mask)
+    out[rows] = company.iloc[rows].duplicated().to_numpy()
+    return out
 
 
 def read_marks_csv(path: str | Path, companies: Collection[str]) -> pd.DataFrame:

@@ -7,6 +7,10 @@ row's amounts with its currency conversions resolved, exchange rates, cumulative
 factors and the marks sorted for as-of look-ups. ``BookIndex`` holds them, built once per
 book state; answers take it (or a ``Book``, which they index on the spot).
 
+Corporate actions (exchanges, spin-offs, renames) are written out per holding account
+first (``conviction.ledger.corporate.expand``): ``BookIndex.book`` is that expanded book,
+whose rows every array here follows, and ``carries`` says which rows carry lots.
+
 Lot replays are the one sequential step and depend on the date and the currency: the index
 keeps each one it has computed, so the status and the gains of one date share a replay.
 The index is frozen; its replay cache only ever grows with values that are pure functions
@@ -26,6 +30,7 @@ import pandas as pd
 from conviction._typing import Float64Array
 from conviction.book.model import Book
 from conviction.ledger.columns import objects
+from conviction.ledger.corporate import Carry, expand, replay_with_carries
 from conviction.ledger.fx import FxRates
 from conviction.ledger.lot_kernels import ReplayArrays
 from conviction.ledger.prices import MarkIndex, Splits, mark_index, splits_of
@@ -45,6 +50,7 @@ class BookIndex:
     trades: TradeArrays  # every transaction row, in the book's (date) order
     splits: Splits
     marks: MarkIndex
+    carries: tuple[Carry, ...] = ()
     _memo: dict[Any, Any] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -91,9 +97,11 @@ def index_book(book: Book) -> BookIndex:
     exchange rate the book does not have, naming the row)."""
     accounts, companies = tuple(book.accounts), tuple(book.companies)
     fx = FxRates(book.fx)
+    book, carries = expand(book)
     splits = splits_of(book)
     trades = trade_arrays(book, accounts, companies, fx, splits)
-    return BookIndex(book, accounts, companies, fx, trades, splits, mark_index(book, splits))
+    marks = mark_index(book, splits)
+    return BookIndex(book, accounts, companies, fx, trades, splits, marks, carries)
 
 
 def as_index(book: Book | BookIndex) -> BookIndex:
@@ -123,6 +131,27 @@ def _replay(ix: BookIndex, until: int, currency: str | None) -> ReplayArrays:
         ),
     )
     day, action, price, fees, method, lot = columns
+    if any(c.row_in < until for c in ix.carries):
+        return replay_with_carries(
+            ix.carries,
+            day,
+            ta.account,
+            ta.company,
+            action,
+            ta.quantity,
+            price,
+            fees,
+            rates,
+            method,
+            lot,
+            len(ix.accounts),
+            len(ix.companies),
+            until,
+            account_ids=ix.accounts,
+            company_ids=ix.companies,
+            file=objects(tx["file"]),
+            line=tx["line"].to_numpy(dtype=np.int64),
+        )
     return replay_arrays(
         day,
         ta.account,

@@ -48,7 +48,9 @@ from conviction.errors import LedgerError
 
 __all__ = [
     "AVERAGE",
+    "BASIS_OUT",
     "BUY",
+    "CARRY_OUT",
     "DIVIDEND",
     "FIFO",
     "HAVE_NUMBA",
@@ -80,7 +82,17 @@ ObjectArray = npt.NDArray[np.object_]
 
 # action codes (int8)
 BUY, SELL, SPLIT, DIVIDEND, OTHER = 0, 1, 2, 3, 4
-_ACTIONS = {"buy": BUY, "sell": SELL, "split": SPLIT, "dividend": DIVIDEND}
+# corporate actions written out per account (``conviction.ledger.corporate``): a position
+# leaves with its lots (no sale), or its lots keep ``1 - price`` of their cost
+CARRY_OUT, BASIS_OUT = 5, 6
+_ACTIONS = {
+    "buy": BUY,
+    "sell": SELL,
+    "split": SPLIT,
+    "dividend": DIVIDEND,
+    "carry_out": CARRY_OUT,
+    "basis_out": BASIS_OUT,
+}
 # lot method codes, per account
 FIFO, LIFO, HIFO, AVERAGE, SPECIFIC = 0, 1, 2, 3, 4
 METHOD_CODES = {"fifo": FIFO, "lifo": LIFO, "hifo": HIFO, "average": AVERAGE, "specific": SPECIFIC}
@@ -217,6 +229,8 @@ def _kernel(
     split_ptr: Any,
     split_row: Any,
     split_ratio: Any,
+    given_cost: Any,
+    given_costa: Any,
     # outputs, preallocated by the caller
     l_row: Any,
     l_qty: Any,
@@ -271,8 +285,10 @@ def _kernel(
     m_rows = order.shape[0]
     g_act = np.empty(m_rows, np.int8)
     g_q, g_p, g_f, g_rate = np.empty(m_rows), np.empty(m_rows), np.empty(m_rows), np.empty(m_rows)
+    g_gc, g_gca = np.empty(m_rows), np.empty(m_rows)
     for k in range(m_rows):
         r = order[k]
+        g_gc[k], g_gca[k] = given_cost[r], given_costa[r]
         g_act[k], g_q[k], g_p[k], g_f[k], g_rate[k] = (
             action[r],
             quantity[r],
@@ -321,21 +337,26 @@ def _kernel(
             act = g_act[k]
             q = g_q[k]
             if act == BUY:
-                cost = q * g_p[k] + g_f[k]
-                seq += 1
+                if g_gc[k] == g_gc[k]:  # a lot carried in by a corporate action
+                    cost = g_gc[k]
+                    costa = g_gca[k]
+                else:
+                    cost = q * g_p[k] + g_f[k]
+                    costa = cost * g_rate[k]
+                    seq += 1
                 bought = True
                 position += q
                 if m == AVERAGE and head < tail:
                     j = base + head
                     l_qty[j] += q
                     l_cost[j] += cost
-                    l_costa[j] += cost * g_rate[k]
+                    l_costa[j] += costa
                     continue
                 j = base + n_lots
                 l_row[j] = r
                 l_qty[j] = q
                 l_cost[j] = cost
-                l_costa[j] = cost * g_rate[k]
+                l_costa[j] = costa
                 l_seq[j] = seq
                 alive[j] = True
                 if first_buy[g] < 0:
@@ -450,6 +471,16 @@ def _kernel(
                 position = held - q
                 s_cost[s], s_costa[s] = cost_sum, costa_sum
                 s_count[s] = n_m - s_first[s]
+            elif act == CARRY_OUT:
+                for j in range(base + head, base + tail):
+                    alive[j] = False
+                head = tail
+                position = 0.0
+            elif act == BASIS_OUT:
+                for j in range(base + head, base + tail):
+                    if alive[j]:
+                        l_cost[j] -= l_cost[j] * g_p[k]
+                        l_costa[j] -= l_costa[j] * g_p[k]
             elif act == DIVIDEND:
                 amount = q * g_p[k] - g_f[k]
                 if d_first[g] < 0:
@@ -527,6 +558,9 @@ def replay_arrays(
     line: IntArray | None = None,
     where: Callable[[int], tuple[str | None, int | None]] | None = None,
     backend: str = "auto",
+    opened: IntArray | None = None,
+    given_cost: Float64Array | None = None,
+    given_cost_account: Float64Array | None = None,
 ) -> ReplayArrays:
     """Replay rows [0, until_row) (rows in date order) and return lots, sales, matches and
     dividends as arrays.
@@ -539,6 +573,10 @@ def replay_arrays(
     line that ``file``/``line`` or ``where(row) -> (file, line)`` give.
     ``backend``: "auto" (numba from ``NUMBA_ROWS`` rows on), "numba" or "python" (the
     kernel's plain-Python twin).
+    ``opened``, ``given_cost``, ``given_cost_account``: per row, a lot carried in by a
+    corporate action (``conviction.ledger.corporate``): a buy row whose cost is given
+    (not NaN) opens a lot of that cost, acquired on ``opened``, and counts as no buy for
+    default lot ids.
     """
     global _warned
     if backend not in ("auto", "numba", "python"):
@@ -563,9 +601,18 @@ def replay_arrays(
     method = np.ascontiguousarray(method, dtype=np.int64)
     day = np.asarray(day[:n], dtype=np.int64)
     lot = np.asarray(lot[:n], dtype=object)
+    opened_day = day if opened is None else np.asarray(opened[:n], dtype=np.int64)
+    nan_rows = np.full(n, np.nan)
+    g_cost = nan_rows if given_cost is None else np.ascontiguousarray(given_cost[:n], np.float64)
+    g_costa = (
+        nan_rows
+        if given_cost_account is None
+        else np.ascontiguousarray(given_cost_account[:n], np.float64)
+    )
 
     # keys: one per (account, company) that trades or receives a dividend
     traded = (action == BUY) | (action == SELL) | (action == DIVIDEND)
+    traded |= (action == CARRY_OUT) | (action == BASIS_OUT)
     key = (account + 1) * (n_companies + 1) + (company + 1)
     grp = np.full(n, -1, np.int64)
     codes, uniques = pd.factorize(key[traded])
@@ -582,7 +629,7 @@ def replay_arrays(
     split_ratio = quantity[split_rows]
 
     name, spec, part_ptr, part_name, part_kind, part_qty, parts_text = _specs(
-        lot, account, company, action, method, key, company_ids
+        lot, account, company, action, method, key, company_ids, np.isnan(g_cost)
     )
 
     n_buys = int(np.count_nonzero(action == BUY))
@@ -609,7 +656,7 @@ def replay_arrays(
     kernel(
         grp, n_groups, account, company, action, quantity, price, fees, rate, method,
         name, spec, part_ptr, part_name, part_kind, part_qty,
-        split_ptr, split_rows, split_ratio,
+        split_ptr, split_rows, split_ratio, g_cost, g_costa,
         l_row, l_qty, l_cost, l_costa, l_seq, alive, first_buy,
         s_cost, s_costa, s_first, s_count,
         m_slot, m_qty, m_cost, m_costa,
@@ -627,7 +674,7 @@ def replay_arrays(
     lots = LotArrays(
         account=account[lr],
         company=company[lr],
-        opened=day[lr],
+        opened=opened_day[lr],
         quantity=l_qty[slots],
         cost=l_cost[slots],
         cost_account=l_costa[slots],
@@ -665,7 +712,7 @@ def replay_arrays(
     matches = MatchArrays(
         sale=np.repeat(np.arange(n_sales), s_count),
         lot_row=mr,
-        opened=day[mr],
+        opened=opened_day[mr],
         quantity=m_qty[take],
         cost=m_cost[take],
         cost_account=m_costa[take],
@@ -690,6 +737,7 @@ def _specs(
     method: IntArray,
     key: IntArray,
     company_ids: Sequence[str],
+    counted: BoolArray,
 ) -> tuple[IntArray, IntArray, IntArray, IntArray, npt.NDArray[np.int8], Float64Array, list[str]]:
     """Specific-lot specs as flat arrays: ``spec[row]`` indexes ``part_ptr`` (-1: none);
     part names and the names of the buys of the keys they sell from become integer codes
@@ -706,7 +754,9 @@ def _specs(
         return name, spec, np.zeros(1, np.int64), empty, np.zeros(0, np.int8), np.zeros(0), []
     # the buys of the keys that sell by name, with their ids (given, or company-seq)
     buys = np.flatnonzero((action == BUY) & np.isin(key, key[rows]))
-    seq = np.asarray(pd.Series(np.ones(buys.size, np.int64)).groupby(key[buys]).cumsum(), np.int64)
+    # carried lots (not counted) have their names; they take no number among the buys
+    ones = counted[buys].astype(np.int64)
+    seq = np.asarray(pd.Series(ones).groupby(key[buys]).cumsum(), np.int64)
     ids = _lot_ids(lot[buys], company[buys], seq, company_ids)
     codes: dict[str, int] = {}
     name[buys] = [codes.setdefault(i, len(codes)) for i in ids.tolist()]

@@ -25,6 +25,7 @@ import pandas as pd
 
 from conviction._typing import Float64Array
 from conviction.book.model import Book
+from conviction.ledger.corporate import DERIVED_ACTIONS, private_on
 from conviction.ledger.index import BookIndex, as_index
 from conviction.ledger.returns import irr
 
@@ -86,19 +87,37 @@ def private_measures(
     currency = currency or book.currency
     day = np.datetime64(as_of.isoformat(), "D")
     account_ids, companies = ix.accounts, ix.companies
-    private = [c for c in companies if not book.companies[c].public]
+    # private on the day: a listed company is public from its listing on
+    private = [c for c in companies if private_on(book, c, day)]
     if not private:
         return PrivateReport(as_of, currency, (), None)
     fx, ta = ix.fx, ix.trades
     wanted = np.isin(ta.account, [account_ids.index(a) for a in (accounts or account_ids)])
     rows = wanted & (ta.day <= day) & (ta.company >= 0)
-    rows &= np.isin(ta.action, ["buy", "sell", "dividend"])
+    rows &= np.isin(ta.action, ["buy", "sell", "dividend", *DERIVED_ACTIONS])
     rows &= np.isin(ta.company, [companies.index(c) for c in private])
 
     amount = np.zeros(ta.day.size)  # signed, reporting currency, investor's view
     for ccy in pd.unique(ta.settle_currency[rows]):
         sel = rows & (ta.settle_currency == ccy)
         amount[sel] = ta.settle_amount[sel] * fx.rate(str(ccy), currency, ta.day[sel]).rates
+    # a corporate action moves value, not cash: the source distributes what the target is
+    # paid in (an exchange at the source's mark, a spin-off at the new shares' mark)
+    internal = np.zeros(ta.day.size, dtype=bool)
+    for carry in ix.carries:
+        if ta.day[carry.row_in] > day:
+            continue
+        spin = carry.fraction != 1.0
+        valued = carry.target if spin else carry.source
+        at = carry.row_in if spin else carry.row_out
+        when = ta.day[at : at + 1]
+        price = float(ix.marks.lookup(when, [valued]).price[0, 0])
+        rate = fx.rate(book.companies[valued].currency, currency, when).rates[0]
+        shares = abs(float(ta.original_shares[at]))
+        value = shares * price * rate if np.isfinite(price) else 0.0
+        if carry.source in private and carry.target in private:  # within the total
+            internal[carry.row_out] = internal[carry.row_in] = True
+        amount[carry.row_out], amount[carry.row_in] = value, -value
 
     marked = ix.marks.lookup(np.array([day]), private)
     mark_days = marked.mark_day()[0]
@@ -116,7 +135,7 @@ def private_measures(
         days = np.append(ta.day[sel], day)
         flows = np.append(amount[sel], residual)
         pooled_days.append(days)
-        pooled_amounts.append(flows)
+        pooled_amounts.append(np.append(np.where(internal[sel], 0.0, amount[sel]), residual))
         mark = marked.mark(0, k) if held else None
         md = None if mark is None else mark_days[k].astype(dt.date)
         lines.append(
@@ -138,10 +157,15 @@ def private_measures(
     if lines:
         days = np.concatenate(pooled_days)
         flows = np.concatenate(pooled_amounts)
+        residuals = np.cumsum([d.size for d in pooled_days]) - 1  # each company's last flow
+        paid = flows.copy()
+        paid[residuals] = 0.0
+        pooled_distributed = float(paid[paid > 0].sum())
+        moved = bool(internal.any())
         total = PrivateLine(
             company=ALL_PRIVATE,
-            paid_in=sum(line.paid_in for line in lines),
-            distributed=sum(line.distributed for line in lines),
+            paid_in=float(-paid[paid < 0].sum()) if moved else sum(x.paid_in for x in lines),
+            distributed=pooled_distributed if moved else sum(x.distributed for x in lines),
             residual=sum(line.residual for line in lines),
             irr=irr(days, flows),
             first_flow=min(line.first_flow for line in lines if line.first_flow),

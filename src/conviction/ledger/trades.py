@@ -112,11 +112,13 @@ def trade_arrays(
 
     factors = np.ones(n)
     splits = splits_of(book) if splits is None else splits
+    # corporate actions written out per account (ledger.corporate): shares in and out
+    gets, gives = is_buy | (action == "carry_in"), is_sell | (action == "carry_out")
     for j, c in enumerate(companies):
         if c in splits:
-            sel = np.flatnonzero((company == j) & (is_buy | is_sell))
+            sel = np.flatnonzero((company == j) & (gets | gives))
             factors[sel] = split_factors(book, [c], day[sel], splits)[:, 0]
-    shares = np.where(is_buy, qty, np.where(is_sell, -qty, 0.0)) / factors
+    shares = np.where(gets, qty, np.where(gives, -qty, 0.0)) / factors
     return TradeArrays(
         day,
         account,

@@ -187,6 +187,7 @@ _TRANSACTION_MAP = {
     "currency": "currency",
     "fx_rate": "fx_rate",
     "lot": "lot",
+    "into": "into_id",
     "file": "source",
     "line": "line",
 }
@@ -249,7 +250,7 @@ def _driver(conn: Connection) -> Any:
 
 # --- helpers ----------------------------------------------------------------------------
 
-_NULLABLE = {"account_id", "company_id", "currency", "lot", "grade"}
+_NULLABLE = {"account_id", "company_id", "currency", "lot", "into_id", "grade"}
 
 
 def _insert_frame(

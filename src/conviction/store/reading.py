@@ -48,6 +48,7 @@ _TRANSACTIONS = (
         '"currency"',
         '"fx_rate"',
         '"lot"',
+        '"into_id"',
         '"source"',
         '"line"',
     ),

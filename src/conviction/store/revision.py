@@ -14,7 +14,13 @@ __all__ = ["HEAD_REVISION", "REVISIONS", "UPGRADE_HINT", "check_revision", "unkn
 
 #: Every schema revision of ``migrations/versions``, oldest first; the last is the head.
 #: Kept by hand so that reads need not import Alembic; a test checks it against Alembic.
-REVISIONS = ("0001_book", "0002_theses", "0003_milestone_effects", "0004_book_changes")
+REVISIONS = (
+    "0001_book",
+    "0002_theses",
+    "0003_milestone_effects",
+    "0004_book_changes",
+    "0005_corporate_actions",
+)
 HEAD_REVISION = REVISIONS[-1]
 
 UPGRADE_HINT = "run `conviction init` (or `conviction load PATH`) to upgrade it"

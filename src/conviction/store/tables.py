@@ -95,6 +95,8 @@ class TransactionRow(Base):
     currency: Mapped[str | None] = mapped_column(String(3), nullable=True)
     fx_rate: Mapped[float | None] = mapped_column(Float, nullable=True)
     lot: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    # the company an exchange, spinoff or rename leads into (NULL for every other row)
+    into_id: Mapped[str | None] = mapped_column(ForeignKey("company.id"), nullable=True)
     source: Mapped[str] = mapped_column(String(300))  # file it came from, or "api"
     line: Mapped[int | None] = mapped_column(Integer, nullable=True)
 

@@ -144,6 +144,7 @@ def _transaction_frame(rows: Sequence[TransactionIn], like: pd.DataFrame) -> pd.
         "currency": [r.currency for r in rows],
         "fx_rate": np.array([nan if r.fx_rate is None else r.fx_rate for r in rows]),
         "lot": [r.lot for r in rows],
+        "into": [""] * len(rows),  # corporate actions come from the book's files
         "file": [_REQUEST] * len(rows),
         "line": np.arange(len(rows), dtype=np.int64),
     }
