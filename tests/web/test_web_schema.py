@@ -32,6 +32,7 @@ IDS = {
     "person_id": "musk",
     "account_id": "ron",
     "thesis_id": "tesla",
+    "kind": "marks",  # /book/{kind}: the stored rows
 }
 
 #: Optional filters worth a second call (the first call takes every default).
@@ -48,6 +49,7 @@ VARIANTS: dict[str, list[dict[str, Any]]] = {
     "/api/v1/reviews": [{"as_of": "2020-12-31", "account": "partners"}],
     "/api/v1/theses": [{"as_of": "2020-01-01"}],
     "/api/v1/stats": [{"account": "ron"}],
+    "/api/v1/book/{kind}": [{"company": "xai", "limit": 3, "recorded_at": "2025-01-01T00:00"}],
 }
 
 
