@@ -22,6 +22,7 @@ import numpy as np
 from conviction._typing import BoolArray, DateArray, Float64Array
 from conviction.book.model import Book
 from conviction.errors import DataError, FormatError
+from conviction.ledger.corporate import listing_dates, private_on
 from conviction.ledger.prices import marked_prices, split_factors
 from conviction.ledger.valuation import cash, positions, price_history
 from conviction.policies.engine import PolicyEngine, Progress, Setup
@@ -115,7 +116,9 @@ def backtest_inputs(
                 f"backtests value every company in the book's currency ({book.currency}); "
                 f"{c} is in {currency}"
             )
-    private = np.array([not book.companies[c].public for c in companies])
+    # private at the start; one that lists later is liquid from its listing on
+    private = np.array([private_on(book, c, start) for c in companies])
+    listed = {c: np.datetime64(d, "D") for c, d in listing_dates(book).items()}
 
     # Steps: the close marks of the public companies used, the liquidity events of the
     # private ones, and the two ends.
@@ -126,6 +129,8 @@ def backtest_inputs(
     public_ids = [c for c, p in zip(companies, private, strict=True) if not p]
     private_ids = [c for c, p in zip(companies, private, strict=True) if p]
     closes = in_window & np.isin(company, public_ids) & (kind == "close")
+    for c in set(private_ids) & set(listed):  # its closes after the listing are steps
+        closes |= in_window & (company == c) & (kind == "close") & (mark_days >= listed[c])
     events = in_window & np.isin(company, private_ids) & np.isin(kind, ["round", "tender"])
     dates: DateArray = np.unique(np.concatenate([mark_days[closes | events], [first, last]]))
 
@@ -151,6 +156,8 @@ def backtest_inputs(
     for j, c in enumerate(companies):
         if private[j]:
             liquidity[:, j] = np.isin(dates, mark_days[events & (company == c)])
+            if c in listed:
+                liquidity[:, j] |= dates >= listed[c]
 
     factors = split_factors(book, companies, np.array([first, last]))
     accounts = tuple(book.accounts)

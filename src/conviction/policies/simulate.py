@@ -17,6 +17,7 @@ import numpy as np
 from conviction._typing import BoolArray, Float64Array, FloatArray
 from conviction.book.model import Book
 from conviction.errors import DataError
+from conviction.ledger.corporate import private_on
 from conviction.ledger.valuation import cash, positions, price_history
 from conviction.policies.engine import PolicyEngine, Setup
 from conviction.policies.results import PolicyRun
@@ -91,7 +92,7 @@ def simulation_inputs(
     if missing.size:
         raise DataError(f"no mark for {companies[missing[0]]} on or before {as_of}")
     accounts = tuple(book.accounts)
-    private = np.array([not book.companies[c].public for c in companies])
+    private = np.array([private_on(book, c, as_of) for c in companies])  # listed: public
     liquidity = np.zeros((steps + 1, len(companies)), dtype=bool)
     k = np.arange(steps + 1)
     for j, c in enumerate(companies):

@@ -23,6 +23,7 @@ import pandas as pd
 
 from conviction.book.model import Book
 from conviction.ledger.book_status import BookStatus, status
+from conviction.ledger.corporate import private_on
 from conviction.ledger.valuation import price_history
 from conviction.theses.model import Scorecard, Thesis
 from conviction.theses.triggers import Review, ReviewSettings, review
@@ -61,7 +62,7 @@ def review_inputs(
     private_marks: dict[str, dt.date | None] = {
         line.company: line.mark_date
         for line in held
-        if line.company in book.companies and not book.companies[line.company].public
+        if line.company in book.companies and private_on(book, line.company, st.as_of)
     }
     watched = set(company_weights) | {t.subject for t in theses if t.subject_kind == "company"}
     columns = [c for c in book.companies if c in watched]
