@@ -38,6 +38,7 @@ from conviction.theses.triggers import Review, ReviewSettings
 if TYPE_CHECKING:
     from conviction.app.scenario_runs import ScenarioReport
     from conviction.app.sensitivity_runs import SensitivityAnswer
+    from conviction.app.tearsheet import TearSheet
     from conviction.app.track_runs import TrackAnswer
 
 __all__ = [
@@ -190,6 +191,7 @@ class ReportData:
     track: TrackAnswer | None = None  # the odds at each milestone update (conviction track)
     sensitivity: SensitivityAnswer | None = None  # the tornado (conviction sensitivity)
     scenarios: ScenarioReport | None = None  # base and scenarios (project --scenario)
+    tearsheet: TearSheet | None = None  # months, years, drawdowns, contributors (whole history)
 
 
 def report_data(
@@ -252,6 +254,8 @@ def report_data(
     )
     step("reviews")
     net_in = float(history.flows.sum())
+    from conviction.app.tearsheet import tear_sheet
+
     return ReportData(
         title=book.meta.name,
         as_of=as_of,
@@ -281,6 +285,7 @@ def report_data(
         track=track,
         sensitivity=sensitivity,
         scenarios=scenarios,
+        tearsheet=tear_sheet(book, history, st),
     )
 
 

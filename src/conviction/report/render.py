@@ -18,7 +18,7 @@ import plotly.graph_objects as go  # type: ignore[import-untyped]
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup, escape
 
-from conviction.report import figures
+from conviction.report import figures, tearsheet_figures
 from conviction.report.data import ReportData
 from conviction.theses.model import PILLARS
 
@@ -86,6 +86,7 @@ def environment(*extra: PackageLoader) -> Environment:
     }
     env.filters.update(filters)
     env.globals.update(zip=zip, pillars=PILLARS)
+    env.globals["tearsheet_js"] = lambda: Markup(tearsheet_figures.tearsheet_js())
     return env
 
 
@@ -193,6 +194,8 @@ def _figure_makers(d: ReportData) -> dict[str, Callable[[], go.Figure]]:
                 out["sobol"] = partial(sf.sobol_figure, d.sensitivity)
         if d.scenarios is not None:
             out["scenarios"] = partial(sf.scenario_figure, d.scenarios)
+    if d.tearsheet is not None:
+        out.update(tearsheet_figures.tearsheet_makers(d.tearsheet))
     return out
 
 
