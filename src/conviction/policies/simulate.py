@@ -20,6 +20,7 @@ from conviction.errors import DataError
 from conviction.ledger.corporate import private_on
 from conviction.ledger.valuation import cash, positions, price_history
 from conviction.policies.engine import PolicyEngine, Setup
+from conviction.policies.path_kernel import path_kernel
 from conviction.policies.results import PolicyRun
 from conviction.policies.spec import Policy
 from conviction.policies.summary import SimulationSummary, SummaryAccumulator
@@ -199,13 +200,21 @@ def compare_chunk(task: CompareTask) -> ChunkParts:
     root = np.random.SeedSequence(task.entropy, spawn_key=task.spawn_key)
     plan = build_plan(spec)
     engines = [PolicyEngine(p, inputs.setup) for p in task.policies]
+    # the compiled kernel where it runs the policy (the same parts), else the engine
+    kernels = [path_kernel(e, inputs.liquidity) for e in engines]
     out: ChunkParts = [((), []) for _ in engines]
     for block in range(task.first_block, task.last_block):
         paths = simulate_paths(spec, block, root, plan=plan)
-        prices = _prices(paths.multiples, inputs, multiples=True)
-        for i, engine in enumerate(engines):
-            run = _run(engine, prices, inputs)
-            out[i] = (run.accounts, [*out[i][1], SummaryAccumulator.part(run)])
+        prices: Float64Array | None = None
+        for i, (engine, kernel) in enumerate(zip(engines, kernels, strict=True)):
+            if kernel is not None:
+                book = (inputs.start_prices, inputs.holdings, inputs.cash)
+                part = kernel.part(paths.multiples, *book)
+            else:
+                if prices is None:
+                    prices = _prices(paths.multiples, inputs, multiples=True)
+                part = SummaryAccumulator.part(_run(engine, prices, inputs))
+            out[i] = (inputs.setup.accounts, [*out[i][1], part])
     return out
 
 
