@@ -333,6 +333,99 @@ def test_ids_are_not_reused_after_the_last_row_is_deleted(
         conn.close()
 
 
+# --- the pages' forms: load's reader, load's messages ---------------------------------------
+
+
+def _load_error(tmp_path: Path, file: str, row: str) -> str:
+    """What ``conviction load`` says of the example with ``row`` added to ``file``."""
+    book = tmp_path / "book"
+    shutil.rmtree(book, ignore_errors=True)
+    shutil.copytree(EXAMPLE, book)
+    with (book / file).open("a") as f:
+        f.write(row + "\n")
+    db = tmp_path / "load.db"
+    result = CliRunner().invoke(cli, ["--db", f"sqlite:///{db}", "load", str(book)])
+    assert result.exit_code != 0
+    return result.output + str(result.exception)
+
+
+@pytest.mark.parametrize(
+    ("values", "field", "csv_row"),
+    [
+        ({"price": "0"}, "price", "2026-10-01,xai,0,round,s,"),
+        ({"price": "abc"}, "price", "2026-10-01,xai,abc,round,s,"),
+        ({"price": ""}, "price", "2026-10-01,xai,,round,s,"),
+        ({"date": "2025-13-01"}, "date", "2025-13-01,xai,55,round,s,"),
+        ({"company": "nobody"}, "company", "2026-10-01,nobody,55,round,s,"),
+        ({"kind": "guess"}, "kind", "2026-10-01,xai,55,guess,s,"),
+        ({"grade": "Z"}, "grade", "2026-10-01,xai,55,round,s,Z"),
+    ],
+)
+def test_a_mark_form_is_refused_with_loads_message_at_its_field(
+    client: TestClient,
+    auth: dict[str, str],
+    snapshot: Dump,
+    tmp_path: Path,
+    values: dict[str, str],
+    field: str,
+    csv_row: str,
+) -> None:
+    form = {"date": "2026-10-01", "company": "xai", "price": "55", "kind": "round", "source": "s"}
+    before = snapshot()
+    r = client.post("/api/v1/forms/marks", json={"values": {**form, **values}}, headers=auth)
+    assert r.status_code == 422, r.text
+    detail = r.json()["detail"]
+    assert detail["field"] == field and detail["file"] is None and detail["line"] is None
+    said = _load_error(tmp_path, "marks.csv", csv_row)
+    assert f"field '{field}': {detail['message']}" in said, (detail, said)
+    assert snapshot() == before
+
+
+def test_forms_add_and_edit_rows_of_every_kind(
+    client: TestClient, auth: dict[str, str], snapshot: Dump
+) -> None:
+    mark = {"date": "2025-11-10", "company": "xai", "price": "55", "kind": "round", "grade": ""}
+    r = client.post("/api/v1/forms/marks", json={"values": mark}, headers=auth)
+    assert r.status_code == 201, r.text
+    stored = _only_api_row(client, "marks")
+    assert stored["values"]["price"] == 55.0 and stored["values"]["grade"] == "A"
+    r = client.put(
+        f"/api/v1/forms/marks/{stored['id']}",
+        json={"values": {**mark, "price": "60", "grade": "B"}},
+        headers=auth,
+    )
+    assert r.status_code == 200, r.text
+    assert _only_api_row(client, "marks")["values"] == {
+        **stored["values"],
+        "price": 60.0,
+        "grade": "B",
+    }
+    tx = {"date": "2025-11-14", "account": "ron", "company": "tesla", "action": "buy"}
+    tx |= {"quantity": "10", "price": "404.35", "fees": "", "currency": "", "lot": ""}
+    r = client.post("/api/v1/forms/transactions", json={"values": tx}, headers=auth)
+    assert r.status_code == 201, r.text
+    assert _only_api_row(client, "transactions")["values"]["fees"] == 0.0
+    fx = {"date": "2025-01-02", "pair": "usd/jpy", "rate": "157.2", "source": ""}
+    assert client.post("/api/v1/forms/fx", json={"values": fx}, headers=auth).status_code == 201
+    assert _only_api_row(client, "fx")["values"]["pair"] == "USDJPY"
+    dump = snapshot()
+    refused = [
+        ("transactions", {**tx, "quantity": ""}, "quantity", "a number is required here"),
+        ("transactions", {**tx, "action": "sell", "quantity": "1e12"}, "quantity", "larger"),
+        ("transactions", {**tx, "account": "nobody"}, "account", "unknown account 'nobody'"),
+        ("fx", {**fx, "pair": "USDXXY"}, "pair", "is not two ISO 4217 codes"),
+        ("fx", {**fx, "rate": "-1"}, "rate", "rate must be positive, got -1"),
+        ("marks", {**mark, "nonsense": "1"}, "nonsense", "unknown field"),
+    ]
+    for kind, values, field, words in refused:
+        r = client.post(f"/api/v1/forms/{kind}", json={"values": values}, headers=auth)
+        assert r.status_code == 422, r.text
+        detail = r.json()["detail"]
+        assert detail["field"].endswith(field) and words in detail["message"], detail
+    assert client.post("/api/v1/forms/marks", json={"values": mark}).status_code == 401
+    assert snapshot() == dump
+
+
 # --- uploads ---------------------------------------------------------------------------------
 
 MARKS_CSV = (

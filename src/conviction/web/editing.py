@@ -32,6 +32,7 @@ from conviction.web.api import AUTH_ERRORS, ERRORS, WRITE, Ctx
 from conviction.web.schemas import (
     ChangeOut,
     EditOut,
+    FormRowIn,
     FxIn,
     FxRatesIn,
     MarkIn,
@@ -258,6 +259,77 @@ def delete_fx(ctx: Ctx, row_id: RowId) -> EditOut:
     from conviction.web.writes import delete_fx as remove
 
     out, _ = _edit(ctx, "delete", lambda c, b, ids: remove(c, b, row_id))
+    return out.model_copy(update={"replaced": row_id})
+
+
+# --- the pages' forms: rows as text, read by load's reader ------------------------------------
+
+_MODELS: dict[str, Any] = {"transactions": TransactionIn, "marks": MarkIn, "fx": FxIn}
+
+
+def _form_model(kind: str, body: FormRowIn, book: Book) -> Any:
+    """The form's row read as ``kind``'s file is read (load's messages), then as the
+    request model (the API's ranges and rules; its message naming the field)."""
+    from pydantic import ValidationError
+
+    from conviction.errors import FormatError
+    from conviction.web.writes import read_form_row
+
+    typed = read_form_row(kind, dict(body.values), book)
+    try:
+        return _MODELS[kind].model_validate(typed)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        loc = [str(p) for p in first.get("loc", ())]
+        message = str(first.get("msg", "")).removeprefix("Value error, ")
+        field = loc[-1] if loc else None
+        if field is None and ": " in message:
+            field, message = message.split(": ", 1)
+        raise FormatError(message, field=field) from None
+
+
+@api.post(
+    "/forms/{kind}",
+    response_model=WriteOut,
+    status_code=status.HTTP_201_CREATED,
+    dependencies=WRITE,
+    responses=AUTH_ERRORS,
+)
+def post_form(ctx: Ctx, kind: Kind, body: FormRowIn) -> WriteOut:
+    """Add one row from a page's form: its fields' text read as a row of the book's file
+    by ``conviction load``'s reader (so a refusal is load's message, naming the field),
+    then stored as ``POST /transactions``, ``/marks`` or ``/fx`` stores it."""
+    from conviction.web.writes import add_fx, add_marks, add_transactions
+
+    ids: list[int] = []
+
+    def change(conn: Connection, book: Book) -> Book:
+        row = _form_model(kind, body, book)
+        if kind == "transactions":
+            return add_transactions(conn, book, [row])
+        if kind == "marks":
+            return add_marks(conn, book, [row])
+        return add_fx(conn, book, [row], ids)
+
+    counts, state = ctx.write_rows(change)
+    return WriteOut(added=1, database=counts, book_state=state)
+
+
+@api.put(
+    "/forms/{kind}/{row_id}", response_model=EditOut, dependencies=WRITE, responses=_EDIT_ERRORS
+)
+def put_form(ctx: Ctx, kind: Kind, row_id: RowId, body: FormRowIn) -> EditOut:
+    """Replace a row the web app entered with a page form's row (read as ``POST
+    /forms/{kind}`` reads it)."""
+    from conviction.web.writes import edit_fx, edit_mark, edit_transaction
+
+    edits: dict[str, Any] = {"transactions": edit_transaction, "marks": edit_mark, "fx": edit_fx}
+
+    def change(conn: Connection, book: Book, ids: list[int]) -> Book:
+        result: Book = edits[kind](conn, book, row_id, _form_model(kind, body, book), ids)
+        return result
+
+    out, _ = _edit(ctx, "edit", change)
     return out.model_copy(update={"replaced": row_id})
 
 

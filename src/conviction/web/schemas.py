@@ -50,6 +50,7 @@ __all__ = [
     "EditOut",
     "ErrorOut",
     "ErrorResponse",
+    "FormRowIn",
     "FxIn",
     "FxRatesIn",
     "IssueOut",
@@ -368,3 +369,13 @@ class UploadOut(_Out):
     applied: bool
     database: dict[str, int] | None = None
     book_state: str | None = None
+
+
+class FormRowIn(_In):
+    """A page form's row: each field's text as a row of the book's CSV file would hold
+    it (``{"date": "2025-11-10", "price": "55"}``), read by ``conviction load``'s reader."""
+
+    values: dict[
+        Annotated[str, Field(strict=True, max_length=40)],
+        Annotated[str, Field(strict=True, max_length=4000)],
+    ] = Field(max_length=16)

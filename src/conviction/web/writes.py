@@ -47,6 +47,7 @@ from conviction.store.tables import FxRow, MarkRow
 from conviction.web.schemas import MAX_ROWS, FxIn, MarkIn, TransactionIn
 
 __all__ = [
+    "FORM_COLUMNS",
     "MAX_UPLOAD",
     "ORIGIN",
     "NotEditable",
@@ -64,6 +65,7 @@ __all__ = [
     "edit_transaction",
     "editable",
     "plan_upload",
+    "read_form_row",
 ]
 
 #: Where rows written through the API say they came from.
@@ -751,3 +753,75 @@ def apply_plan(conn: Connection, plan: UploadPlan) -> Book:
         for line, old, new in plan.change:
             replace_row(conn, "mark", old, new, origin=ORIGIN, line=line, recorded_as=recorded)
     return read_book(conn)
+
+
+# --- a page's form: one row as the text of a CSV row, read by load's own reader -------------------
+
+#: Each kind's columns as its file has them (``docs/formats.md``), in order.
+FORM_COLUMNS: dict[str, tuple[str, ...]] = {
+    "transactions": (
+        "date",
+        "account",
+        "company",
+        "action",
+        "quantity",
+        "price",
+        "fees",
+        "currency",
+        "fx_rate",
+        "lot",
+    ),
+    "marks": ("date", "company", "price", "kind", "source", "grade"),
+    "fx": ("date", "pair", "rate", "source"),
+}
+
+
+def read_form_row(kind: str, values: dict[str, str], book: Book) -> dict[str, Any]:
+    """A form's row (its fields' text) read as one row of ``kind``'s file by the reader
+    ``conviction load`` uses, so it is refused with load's message, naming the field
+    (no file or line: it is a form); returns the row's values, typed, for the request
+    models (``TransactionIn``, ``MarkIn``, ``FxIn``)."""
+    import csv
+    import io
+    import tempfile
+
+    from conviction.io.csv_tables import read_fx_csv, read_marks_csv, read_transactions_csv
+
+    columns = FORM_COLUMNS[kind]
+    unknown = sorted(set(values) - set(columns))
+    if unknown:
+        raise FormatError(
+            f"unknown field {unknown[0]!r} (expected: {', '.join(columns)})", field=unknown[0]
+        )
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(columns)
+    writer.writerow([values.get(c, "") for c in columns])
+    with tempfile.TemporaryDirectory(prefix="conviction-form-") as folder:
+        path = Path(folder) / f"{kind}.csv"
+        path.write_text(out.getvalue(), encoding="utf-8")
+        try:
+            if kind == "transactions":
+                frame = read_transactions_csv(path, book.accounts, book.companies)
+            elif kind == "marks":
+                frame = read_marks_csv(path, book.companies)
+            else:
+                frame = read_fx_csv(path)
+        except InputError as exc:
+            raise type(exc)(exc.message, field=exc.field) from None
+    row = frame.iloc[0]
+    typed: dict[str, Any] = {}
+    for c in columns:
+        if c not in frame.columns:
+            continue
+        v = row[c]
+        if c == "date":
+            typed[c] = pd.Timestamp(v).date()
+        elif isinstance(v, float | np.floating):
+            if v == v:  # not NaN: an empty optional number is left out
+                typed[c] = float(v)
+        elif v is not None and str(v) != "":
+            typed[c] = str(v)
+    if kind == "marks" and not values.get("grade", "").strip():
+        typed.pop("grade", None)  # the kind's default, as the file's empty grade
+    return typed

@@ -6,7 +6,6 @@
   const KEY = "conviction-token";
   const box = document.getElementById("token");
   const token = () => (box && box.value.trim()) || sessionStorage.getItem(KEY) || "";
-  const PLURAL = { transactions: "transactions", marks: "marks", fx: "rates" };
   const MAX_UPLOAD = 2000000;
 
   async function call(method, url, body, type) {
@@ -27,7 +26,7 @@
     const d = data && data.detail;
     if (!d) return [["", "refused"]];
     if (Array.isArray(d)) {
-      const wrappers = ["body", "transactions", "marks", "rates"];
+      const wrappers = ["body", "values", "transactions", "marks", "rates"];
       return d.map((e) => {
         const loc = (e.loc || []).filter((p) => typeof p === "string" && !wrappers.includes(p));
         let msg = (e.msg || "").replace(/^Value error, /, "");
@@ -65,16 +64,12 @@
     out.dataset.state = "error";
   }
 
+  // The form's fields as text, as a row of the book's CSV file holds them: the server
+  // reads them with conviction load's own reader (its messages, the field named).
   function rowOf(form) {
     const row = {};
     form.querySelectorAll("input[name], select[name]").forEach((input) => {
-      const value = input.value.trim();
-      if (input.hasAttribute("data-optional") && value === "") return;
-      if (input.hasAttribute("data-number")) {
-        row[input.name] = value === "" ? null : Number(value);
-      } else {
-        row[input.name] = value;
-      }
+      row[input.name] = input.value.trim();
     });
     return row;
   }
@@ -110,8 +105,8 @@
       out.textContent = "saving…";
       out.dataset.state = "";
       const r = id
-        ? await call("PUT", "/api/v1/" + kind + "/" + encodeURIComponent(id), row)
-        : await call("POST", "/api/v1/" + kind, { [PLURAL[kind]]: [row] });
+        ? await call("PUT", "/api/v1/forms/" + kind + "/" + encodeURIComponent(id), { values: row })
+        : await call("POST", "/api/v1/forms/" + kind, { values: row });
       if (!r.ok) {
         if (r.status === 401) { out.textContent = "refused (401): type the token in the box at the top right"; out.dataset.state = "error"; return; }
         showErrors(form, out, problems(r.data));
