@@ -151,14 +151,48 @@ personal_tsla_value = PERSONAL_TSLA_POST2022 * P_T
 total_personal = personal_tsla_value / 0.40
 row("2025-07-31", "ron", "", "deposit", round(total_personal * 0.35, -6))
 
+# --- Carried forward past the article's day: the documented 2026 events -------------------
+# (every row below is dated after 2025-11-14, so that day's figures stay as they were)
+AS_OF_2026 = "2026-09-30"
+
+
+def private_mark(day: str, company: str, name: str, per_share: float, kind: str,
+                 grade: str = "") -> None:
+    r = pm[(pm.company == name) & (pm.date == day)].iloc[0]
+    post = "" if pd.isna(r.post_money_usd) else f" (post-money ${r.post_money_usd / 1e9:g}B)"
+    mark(day, company, per_share, kind, f"{r.event}{post}; {r.source_note}", grade)
+
+
+private_mark("2025-12-12", "spacex", "SpaceX", 421.0, "tender")
+# xAI's Series E ($230B, "pre/post ambiguous"): per share on the held-constant count, B
+private_mark("2026-01-06", "xai", "xAI", 230e9 / XAI_SHARES, "round", "B")
+# the exchange: xAI at $75.46, SpaceX at $526.59, 0.1433 SpaceX per xAI share
+private_mark("2026-02-02", "xai", "xAI", 75.46, "round")
+private_mark("2026-02-02", "spacex", "SpaceX", 526.59, "round")
+tx.append(dict(date="2026-02-02", account="", company="xai", action="exchange",
+               quantity=0.1433, price="", fees="", into="spacex"))
+row("2026-06-01", "", "spacex", "split", 5)  # before the IPO; exact date unknown
+# the IPO: priced 2026-06-11 at $135 (after the split), trading as SPCX from 2026-06-12;
+# no closing price after it is in the sources, so the IPO price is its last mark
+private_mark("2026-06-11", "spacex", "SpaceX", 135.0, "round")
+tx.append(dict(date="2026-06-12", account="", company="spacex", action="listing",
+               quantity="", price="", fees="", into=""))
+later = tsla[pd.Timestamp(AS_OF) + pd.Timedelta(days=1) : AS_OF_2026]
+days_2026 = {ts.strftime("%Y-%m-%d") for ts in later.groupby(pd.Grouper(freq="ME")).tail(1).index}
+days_2026 |= {traded(d)[0] for d in ("2026-01-06", "2026-02-02", "2026-06-12")}
+for day in sorted(days_2026):
+    d, p = traded(day)
+    mark(d, "tesla", p, "close", "TSLA close (Stooq via shared/data/prices/TSLA.csv)")
+
 tx.sort(key=lambda r: str(r["date"]))
 marks.sort(key=lambda r: (str(r["date"]), str(r["company"])))
 for name, rows, cols in (
-    ("transactions.csv", tx, ["date", "account", "company", "action", "quantity", "price", "fees"]),
+    ("transactions.csv", tx,
+     ["date", "account", "company", "action", "quantity", "price", "fees", "into"]),
     ("marks.csv", marks, ["date", "company", "price", "kind", "source", "grade"]),
 ):
     with open(HERE / name, "w", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=cols, lineterminator="\n")
+        w = csv.DictWriter(fh, fieldnames=cols, lineterminator="\n", restval="")
         w.writeheader()
         w.writerows(rows)
 print(f"wrote {len(tx)} transactions and {len(marks)} marks; TSLA {AS_OF} = {P_T}")

@@ -33,6 +33,7 @@ from typing import Any
 
 from conviction.book.model import Book
 from conviction.export.book_csv import day_texts, number_text, number_texts, texts
+from conviction.ledger.corporate import CARRY_ACTIONS
 from conviction.ledger.index import as_index
 
 __all__ = ["beancount_text", "commodity_names"]
@@ -121,7 +122,7 @@ def _num(value: Any) -> str:
 def beancount_text(book: Book) -> str:
     """The whole book as one Beancount file (see the module docstring)."""
     ix = as_index(book)
-    tx = book.transactions
+    tx = ix.book.transactions  # corporate actions written out per account (ledger.corporate)
     ta = ix.trades
     comm = commodity_names(book)
     acct = _accounts(book)
@@ -179,9 +180,46 @@ def beancount_text(book: Book) -> str:
     fees = tx["fees"].to_numpy(dtype=float, na_value=math.nan).tolist()
     names = texts(tx["lot"])
     wheres = [f"{f}:{n}" for f, n in zip(texts(tx["file"]), tx["line"].tolist(), strict=True)]
+    moving: list[str] = []  # the postings of a carry_out / basis_out, for its carry_in
+    carried: list[_Lot] = []
     for i, action in enumerate(actions):
         day, aid, cid = days[i], accounts[i], companies[i]
         where = "  conviction-row: " + _str(wheres[i])
+        if action in CARRY_ACTIONS or action == "listing":
+            continue  # written out below, per account (carry_out, basis_out, carry_in)
+        if action in ("carry_out", "basis_out"):
+            held = lots.get((aid, cid), {})
+            name = f"Assets:{acct[aid]}:{leaf[cid]}"
+            moving, carried = [], []
+            fraction = 1.0 if action == "carry_out" else price[i]
+            for lot in list(held.values()):
+                if lot.quantity <= 0:
+                    continue
+                moving.append(f"  {name}  -{_num(lot.quantity)} {comm[cid]} {_label(lot)}")
+                moved = lot.cost * fraction
+                carried.append(_Lot(lot.label, lot.quantity, moved, lot.opened))
+                if action == "carry_out":
+                    del held[lot.label]
+                    continue
+                lot.cost -= moved
+                spec = _cost(lot.cost, book.accounts[aid].currency, lot.opened, lot.label)
+                moving.append(f"  {name}  {_num(lot.quantity)} {comm[cid]} {spec}")
+            continue
+        if action == "carry_in":
+            source = str(tx["into"].iloc[i])
+            ratio = quantities[i] / sum(lot.quantity for lot in carried)
+            name = f"Assets:{acct[aid]}:{leaf[cid]}"
+            out.append(f'{day} * "{source} into {cid}"')
+            out.append(where)
+            out += moving
+            for lot in carried:
+                new = _Lot(lot.label, lot.quantity * ratio, lot.cost, lot.opened)
+                lots.setdefault((aid, cid), {})[new.label] = new
+                spec = _cost(new.cost, book.accounts[aid].currency, new.opened, new.label)
+                out.append(f"  {name}  {_num(new.quantity)} {comm[cid]} {spec}")
+            out.append("  Equity:Rounding")
+            out.append("")
+            continue
         if action == "split":
             ratio = quantities[i]
             postings = []

@@ -39,7 +39,7 @@ __all__ = [
 FILES = ("book.toml", "transactions.csv", "marks.csv", "fx.csv")
 
 _TX = ("date", "account", "company", "action", "quantity", "price", "fees")
-_TX_OPTIONAL = ("currency", "fx_rate", "lot")
+_TX_OPTIONAL = ("currency", "fx_rate", "lot", "into")
 
 
 def number_text(value: Any) -> str:
