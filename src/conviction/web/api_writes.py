@@ -112,8 +112,9 @@ def list_projections(ctx: Ctx) -> list[JobOut]:
 
 
 def _is_track(job: Job) -> bool:
-    """A track job (``web.tracks``) shares the runner; it is not a projection."""
-    return job.request.get("kind") == "track"
+    """A track, sensitivity, scenario or compare job (``web.tracks``, ``web.sensitivity``)
+    shares the runner: a request with a kind is not a projection."""
+    return job.request.get("kind") is not None
 
 
 @router.get("/projections/{job_id}", response_model=JobOut, responses=ERRORS)

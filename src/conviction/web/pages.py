@@ -500,8 +500,8 @@ def projection_page(
     job: Annotated[str | None, Query(max_length=64)] = None,
 ) -> HTMLResponse:
     found = ctx.jobs.get(job) if job else None
-    if found is not None and found.request.get("kind") == "track":
-        found = None  # a track job (web.tracks) has its own page
+    if found is not None and found.request.get("kind") is not None:
+        found = None  # a track, sensitivity, scenario or compare job has its own page
     if job and found is None:
         raise _missing("projection job", job)
     fig = None
