@@ -326,3 +326,19 @@ def test_cash_in_lieu_is_a_sale_of_the_fraction(tmp_path: Path) -> None:
     held = line(status(book, dt.date(2026, 2, 2)), "spacex")
     assert held.quantity == pytest.approx(716.0)
     assert held.cost == pytest.approx(250_000 - 174.45917655, abs=1e-6)
+
+
+def test_a_specific_account_sells_a_carried_lot_by_its_id(tmp_path: Path) -> None:
+    rows = [*ROWS[:-1], "2026-03-01,me,newco,sell,20,30,0,"]
+    text = HEADER.replace(",into", ",lot,into") + "\n".join(
+        r.rsplit(",", 1)[0] + ",," + r.rsplit(",", 1)[1] for r in rows
+    )
+    text = text.replace(
+        "2026-03-01,me,newco,sell,20,30,0,,", "2026-03-01,me,newco,sell,20,30,0,oldco-2:20,"
+    )
+    d = write(tmp_path, rows, method="specific").parent
+    (d / "transactions.csv").write_text(text + "\n")
+    sale = realized_gains(read_book(d / "book.toml")).sales[-1]
+    (lot,) = sale.lots
+    assert (lot.lot, lot.quantity, lot.opened) == ("oldco-2", 20, dt.date(2025, 6, 1))
+    assert sale.cost == pytest.approx(1_000 * 20 / 25)
