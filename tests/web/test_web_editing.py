@@ -182,12 +182,12 @@ def test_a_sale_beyond_the_position_names_the_same_words_as_load(
     """The whole-book check is load's own: the same message for the same row."""
     _add(client, auth, "transactions", [BUY])
     row = _only_api_row(client, "transactions")
-    big = {**BUY, "action": "sell", "quantity": 1e12}
+    big = {**BUY, "date": "2026-10-01", "action": "sell", "quantity": 1e12}  # the last day
     r = client.put(f"/api/v1/transactions/{row['id']}", json=big, headers=auth)
     book = tmp_path / "baron"
     shutil.copytree(EXAMPLE, book)
     with (book / "transactions.csv").open("a") as f:
-        f.write("2025-11-14,ron,tesla,sell,1000000000000.0,404.35,0.0\n")
+        f.write("2026-10-01,ron,tesla,sell,1000000000000.0,404.35,0.0\n")
     db = tmp_path / "other.db"
     result = CliRunner().invoke(cli, ["--db", f"sqlite:///{db}", "load", str(book)])
     assert result.exit_code != 0
@@ -416,6 +416,7 @@ def test_forms_add_and_edit_rows_of_every_kind(
         ("fx", {**fx, "pair": "USDXXY"}, "pair", "is not two ISO 4217 codes"),
         ("fx", {**fx, "rate": "-1"}, "rate", "rate must be positive, got -1"),
         ("marks", {**mark, "nonsense": "1"}, "nonsense", "unknown field"),
+        ("transactions", {**tx, "action": "rename"}, "action", "corporate actions"),
     ]
     for kind, values, field, words in refused:
         r = client.post(f"/api/v1/forms/{kind}", json={"values": values}, headers=auth)
@@ -502,6 +503,15 @@ def test_an_upload_of_transactions_is_checked_as_load_checks_the_file(
     detail = r.json()["detail"]
     assert detail["file"] == "my-transactions.csv" and detail["line"] == 4
     assert detail["field"] == "quantity" and "larger than the position" in detail["message"]
+    renamed = (
+        "date,account,company,action,quantity,price,fees,into\n"
+        "2025-11-15,ron,tesla,buy,1,404.35,0,\n"
+        "2025-11-16,,tesla,rename,1,,0,spacex\n"
+    )
+    r = _upload(client, auth, "transactions", renamed.encode())
+    assert r.status_code == 422, r.text
+    assert (r.json()["detail"]["line"], r.json()["detail"]["field"]) == (3, "action")
+    assert "corporate actions" in r.json()["detail"]["message"]
     unknown = header + "2025-11-15,nobody,tesla,buy,10,404.35,0\n"
     r = _upload(client, auth, "transactions", unknown.encode())
     assert r.status_code == 422

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, select
 
-from conviction._typing import DEFAULT_GRADE
+from conviction._typing import ACTIONS, DEFAULT_GRADE
 from conviction.book.model import MARK_COLUMNS, TRANSACTION_COLUMNS, Book
 from conviction.errors import (
     ConvictionError,
@@ -626,8 +626,28 @@ _TX_VALUES: tuple[str, ...] = ("date", "account", "company", "action", "quantity
 _TX_VALUES += ("fees", "currency", "fx_rate", "lot")
 
 
+#: The actions a row of the web app may carry: corporate actions (exchange, spinoff,
+#: rename, listing) name the company they lead into, which the web app does not store;
+#: they are entered in the book's transactions.csv.
+_WEB_ACTIONS = frozenset({"buy", "sell", "deposit", "withdraw", "dividend", "split", "fee"})
+
+
+def _no_corporate_action(action: str, **where: Any) -> None:
+    if action not in _WEB_ACTIONS:
+        raise FormatError(
+            f"{action} rows (corporate actions) are entered in the book's transactions.csv, "
+            "then `conviction load`: the web app enters buy, sell, deposit, withdraw, "
+            "dividend, split and fee rows",
+            field="action",
+            **where,
+        )
+
+
 def _plan_transactions(book: Book, name: str, frame: pd.DataFrame) -> UploadPlan:
     from conviction.io.book_reader import validate_book
+
+    for action, line in zip(frame["action"].tolist(), frame["line"].tolist(), strict=True):
+        _no_corporate_action(str(action), file=name, line=int(line))
 
     stored = book.transactions
     have = (
@@ -793,6 +813,9 @@ def read_form_row(kind: str, values: dict[str, str], book: Book) -> dict[str, An
         raise FormatError(
             f"unknown field {unknown[0]!r} (expected: {', '.join(columns)})", field=unknown[0]
         )
+    action = values.get("action", "").strip().lower()
+    if kind == "transactions" and action in ACTIONS:
+        _no_corporate_action(action)  # before the reader asks for the 'into' of one
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(columns)
@@ -810,6 +833,8 @@ def read_form_row(kind: str, values: dict[str, str], book: Book) -> dict[str, An
         except InputError as exc:
             raise type(exc)(exc.message, field=exc.field) from None
     row = frame.iloc[0]
+    if kind == "transactions":
+        _no_corporate_action(str(row["action"]))
     typed: dict[str, Any] = {}
     for c in columns:
         if c not in frame.columns:
