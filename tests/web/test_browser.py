@@ -122,7 +122,8 @@ def test_dashboard_charts_and_a_milestone_update(server: str, browser: Any, toke
     # (Locators, not wait_for_function: the page's CSP forbids the eval the latter uses.)
     expect(page.locator(".js-plotly-plot")).to_have_count(DASHBOARD_FIGURES)
     drawn = page.eval_on_selector_all(
-        ".js-plotly-plot", "els => els.map(e => [e.id, e.querySelectorAll('.trace').length])"
+        ".js-plotly-plot",
+        "els => els.map(e => [e.id, e.querySelectorAll('.trace, .hm').length])",  # .hm: heatmap
     )
     assert len(drawn) == DASHBOARD_FIGURES
     assert all(n > 0 for _, n in drawn), drawn
