@@ -122,6 +122,13 @@ def _execute(
     insiders, has_ins, rate, margin, sizing = trader
     costs, ntr, buy, order, vals, filled = work
     n_acc, n_comp = h.shape
+    anything = False
+    for a in range(n_acc):
+        for c in range(n_comp):
+            if delta[a, c] != 0:
+                anything = True
+    if not anything:  # no trade: nothing changes (the engine's arithmetic adds zeros)
+        return
     if not all_trad:
         for a in range(n_acc):
             for c in range(n_comp):
