@@ -21,7 +21,7 @@ from conviction.store import connect_for_writing
 from conviction.store.loading import load_book
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "baron"
-ROW = "date,account,company,action,quantity,price,fees\n"
+ROW = "date,account,company,action,quantity,price,fees,into\n"
 
 
 def append(name: str, row: str) -> Callable[[Path], None]:
@@ -64,13 +64,13 @@ def long_lot(book: Path) -> None:
     lines = [f"{x},,," for x in body.splitlines() if x]
     lot = "x" * 250
     path.write_text(
-        "\n".join([f"{head},currency,fx_rate,lot", *lines, f"{LAST},ron,tesla,buy,1,1,0,,,{lot}"])
+        "\n".join([f"{head},currency,fx_rate,lot", *lines, f"{LAST},ron,tesla,buy,1,1,0,,,,{lot}"])
         + "\n"
     )
 
 
 TX, MK, TOML, THESES = "transactions.csv", "marks.csv", "book.toml", "theses.toml"
-LAST = "2025-11-14"
+LAST = "2026-09-30"  # on or after the example's last row
 LONG_ID = "a" * 150
 # (case id, change, file named, field named (or None), words in the message)
 CASES: list[tuple[str, Callable[[Path], None], str, str | None, str]] = [
@@ -95,8 +95,8 @@ CASES: list[tuple[str, Callable[[Path], None], str, str | None, str]] = [
     ("tx-long-lot", long_lot, TX, "lot", "200"),
     ("tx-binary-line", append(TX, "\x00\x01\x02,ron,,deposit,1,,0\n"), TX, "date", "expected a date"),
     ("tx-header-renamed", replace(TX, ROW, ROW.replace("quantity", "qty")), TX, None, "quantity"),
-    ("tx-too-many-fields", append(TX, f"{LAST},ron,,deposit,1,,0,a,b,c,d,e,f\n"), TX, None, "transactions.csv:118: this row has 13 fields, the header 7"),
-    ("tx-not-utf8", write_bytes(TX, ROW.encode() + b"2025-11-14,r\xf6n,,deposit,1,,0\n"), TX, None, "UTF-8"),
+    ("tx-too-many-fields", append(TX, f"{LAST},ron,,deposit,1,,0,a,b,c,d,e,f\n"), TX, None, "transactions.csv:121: this row has 13 fields, the header 8"),
+    ("tx-not-utf8", write_bytes(TX, ROW.encode() + b"2026-09-30,r\xf6n,,deposit,1,,0\n"), TX, None, "UTF-8"),
     ("tx-empty-file", write_bytes(TX, b""), TX, None, "empty file"),
     ("tx-a-folder", make_dir(TX), TX, None, "is a folder"),
     ("mk-bad-date", append(MK, "2025-02-30,tesla,1,close,x,\n"), MK, "date", "date"),
