@@ -67,6 +67,8 @@ def expected_review(db: str, on: dt.date, accounts: tuple[str, ...] = ()) -> set
                 seen[row["company"]] = max(seen.get(row["company"], day), day)
     held = {c["company"] for c in status["by_company"] if c["quantity"] > 0}
     for company in ("spacex", "xai"):  # the private ones
+        if company == "spacex" and on >= D(2026, 6, 12):  # listed: public from then on
+            continue
         if company in held and (on - seen[company]).days > review["mark_max_age_days"]:
             want.add(("stale_private_mark", company))
     for t in theses:
