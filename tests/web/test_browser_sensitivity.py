@@ -1,6 +1,6 @@
-"""The sensitivity page in a real browser (Chromium): it fits 390 and 1440 px with no
-sideways scroll and no console error, before a run and with a tornado or scenarios drawn;
-the form starts a job and the page follows it to its figure."""
+"""The sensitivity page, and the projection and policies pages' forms, in a real browser
+(Chromium): they fit 390 and 1440 px with no sideways scroll and no console error, before a
+run and with a tornado or scenarios drawn; the form starts a job and the page follows it."""
 
 from __future__ import annotations
 
@@ -45,6 +45,8 @@ def test_the_sensitivity_page_fits_a_phone_and_a_desktop(
         page.on("pageerror", lambda e: problems.append(str(e)))
         for path, fig in (
             ("/projection/sensitivity", None),
+            ("/projection", None),  # its form: horizon, target, paths, seed, scenarios
+            ("/policies", None),  # its compare form
             (f"/projection/sensitivity?job={tornado}", "#fig-tornado"),
             (f"/projection/sensitivity?job={scenarios}", "#fig-scenarios"),
         ):

@@ -117,3 +117,103 @@ def test_bad_requests_are_refused_with_the_field_and_queue_nothing(
     assert not_toml.status_code == 422
     assert client.get("/api/v1/projections").json() == jobs
     assert snapshot() == before
+
+
+def test_the_projection_form_takes_horizon_target_paths_seed_and_scenarios(
+    client: TestClient, auth: dict[str, str], cli_json: Callable[..., Any]
+) -> None:
+    body = {"spec": SPEC, "years": 5, "target_multiple": 2.5, "paths": 3000, "seed": 4}
+    first = client.post("/api/v1/projections", json=body, headers=auth)
+    assert first.status_code == 202, first.text
+    done = _wait(client, first.json()["links"]["self"])
+    assert done["status"] == "done", done
+    cli = cli_json(
+        "project", "--config", str(ROOT / SPEC), "--years", "5", "--target-multiple", "2.5",
+        "--paths", "3000", "--seed", "4",
+    )  # fmt: skip
+    result = done["result"]
+    assert result["years"] == cli["years"] == 5 and result["target_multiple"] == 2.5
+    assert result["prob_target"] == cli["prob_target"]
+    assert result["terminal"] == cli["terminal"]
+    # with scenarios: the base and each side by side, the scenario job's links
+    with_scenarios = client.post(
+        "/api/v1/projections", json={**body, "scenarios": [NAMES[1]]}, headers=auth
+    )
+    assert with_scenarios.status_code == 202, with_scenarios.text
+    links = with_scenarios.json()["links"]
+    assert links["self"].startswith("/api/v1/scenarios/")
+    both = _wait(client, links["self"])
+    assert both["status"] == "done", both
+    cli_both = cli_json(
+        "project", "--config", str(ROOT / SPEC), "--years", "5", "--target-multiple", "2.5",
+        "--paths", "3000", "--seed", "4", "--scenario", NAMES[1],
+    )  # fmt: skip
+    assert _without_config(both["result"]) == _without_config(cli_both)
+    page = client.get("/projection").text
+    for field in ('name="years"', 'name="target_multiple"', 'name="paths"', 'name="seed"'):
+        assert field in page
+    assert f'value="{NAMES[0]}"' in page  # the spec's scenarios to tick
+
+
+def test_bad_projection_inputs_are_a_422_naming_the_field_and_queue_nothing(
+    client: TestClient, auth: dict[str, str], snapshot: Callable[[], list[str]]
+) -> None:
+    before = snapshot()
+    jobs = client.get("/api/v1/projections").json()
+    for bad, field in (
+        ({"spec": SPEC, "years": 0}, "years"),
+        ({"spec": SPEC, "years": 2.5}, "years"),
+        ({"spec": SPEC, "target_multiple": 0}, "target_multiple"),
+        ({"spec": SPEC, "target_multiple": "5"}, "target_multiple"),
+        ({"spec": SPEC, "paths": 0}, "paths"),
+        ({"spec": SPEC, "scenarios": "key-person-gone-year-3"}, "scenarios"),
+    ):
+        r = client.post("/api/v1/projections", json=bad, headers=auth)
+        assert r.status_code == 422, (bad, r.text)
+        assert any(field in e["loc"] for e in r.json()["detail"]), r.text
+    unknown = client.post(
+        "/api/v1/projections", json={"spec": SPEC, "scenarios": ["gone"]}, headers=auth
+    )
+    assert unknown.status_code == 422 and unknown.json()["detail"]["field"] == "scenarios"
+    assert client.get("/api/v1/projections").json() == jobs
+    assert snapshot() == before
+
+
+POLICIES = ["examples/baron/policies/hold.toml", "examples/baron/policies/trim_episode.toml"]
+
+
+def test_a_compare_job_gives_the_cli_answer_and_the_policies_page_offers_it(
+    client: TestClient, auth: dict[str, str], cli_json: Callable[..., Any]
+) -> None:
+    body = {"spec": SPEC, "policies": POLICIES, "paths": 1000, "seed": 3}
+    first = client.post("/api/v1/comparisons", json=body, headers=auth)
+    assert first.status_code == 202, first.text
+    done = _wait(client, first.json()["links"]["self"])
+    assert done["status"] == "done", done
+    cli = cli_json(
+        "compare", "--config", str(ROOT / SPEC), "--policy", str(ROOT / POLICIES[0]),
+        "--policy", str(ROOT / POLICIES[1]), "--paths", "1000", "--seed", "3",
+    )  # fmt: skip
+    assert _without_config(done["result"]) == _without_config(cli)
+    assert [p["policy"] for p in done["result"]["policies"]] == [
+        p["policy"] for p in cli["policies"]
+    ]
+    again = client.post("/api/v1/comparisons", json=body, headers=auth)
+    assert again.status_code == 200 and again.json()["id"] == done["id"]
+    page = client.get(done["links"]["page"])
+    assert page.status_code == 200 and 'id="fig-compare"' in page.text
+    policies = client.get("/policies").text
+    assert 'id="compare-form"' in policies and f'value="{POLICIES[0]}"' in policies
+    # bad input: nothing queued
+    jobs = len(client.get("/api/v1/projections").json())
+    outside = client.post(
+        "/api/v1/comparisons", json={**body, "policies": ["../p.toml"]}, headers=auth
+    )
+    assert outside.status_code == 400
+    not_policy = client.post("/api/v1/comparisons", json={**body, "policies": [SPEC]}, headers=auth)
+    assert not_policy.status_code == 422, not_policy.text
+    assert not_policy.json()["detail"]["file"] == SPEC
+    none = client.post("/api/v1/comparisons", json={**body, "policies": []}, headers=auth)
+    assert none.status_code == 422
+    assert client.get(f"/api/v1/comparisons/{done['id']}x").status_code == 404
+    assert len(client.get("/api/v1/projections").json()) == jobs

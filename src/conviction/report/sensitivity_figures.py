@@ -23,10 +23,11 @@ from plotly.subplots import make_subplots  # type: ignore[import-untyped]
 from conviction.report.figures import COLORS, _layout
 
 if TYPE_CHECKING:
+    from conviction.app.policy_answers import ComparisonReport
     from conviction.app.scenario_runs import ScenarioReport
     from conviction.app.sensitivity_runs import SensitivityAnswer
 
-__all__ = ["scenario_figure", "sobol_figure", "tornado_figure"]
+__all__ = ["compare_figure", "scenario_figure", "sobol_figure", "tornado_figure"]
 
 #: The colour of a bar whose input's high end raises the figure, and of one that lowers it.
 UP, DOWN = COLORS[0], COLORS[5]
@@ -201,3 +202,18 @@ def scenario_figure(r: ScenarioReport) -> go.Figure:
     fig.update_xaxes(tickangle=-30, tickfont={"size": 10})
     fig.update_layout(hovermode="closest", showlegend=False)
     return fig
+
+
+def compare_figure(r: ComparisonReport) -> go.Figure:
+    """Policies on the same projected paths (``conviction compare``): the report's figure of
+    the book's multiple at the horizon per policy and P(target)."""
+    from conviction.report.figures import outcomes_figure
+
+    target = f"{r.target_multiple:g}"
+    return outcomes_figure(
+        [p.policy for p in r.policies],
+        [{int(k): v for k, v in p.book.percentiles.items()} for p in r.policies],
+        [p.book.prob_target.get(target, float("nan")) for p in r.policies],
+        target=r.target_multiple,
+        years=r.years,
+    )

@@ -65,14 +65,26 @@ def job_out(ctx: AppContext, job: Job, *, cached: bool = False, result: bool = T
 
 
 def start_projection(ctx: AppContext, body: ProjectionIn) -> tuple[Job, bool]:
-    """Queue (or find) the projection job for ``body``; the shared path of API and pages."""
+    """Queue (or find) the projection job for ``body``; the shared path of API and pages.
+    With scenarios it is the scenario job of ``web.sensitivity`` (the base beside each)."""
     import hashlib
 
     from conviction.app.runs import project_book
     from conviction.io.projection_toml import Overrides
 
+    if body.scenarios:
+        from conviction.web.sensitivity import ScenariosIn, start_scenarios
+
+        return start_scenarios(ctx, ScenariosIn.model_validate(body.model_dump()))
     spec = inside(ctx.workspace, body.spec, suffix=".toml")
-    request = {"spec": body.spec, "paths": body.paths, "seed": body.seed, "as_of": body.as_of}
+    request: dict[str, Any] = {
+        "spec": body.spec,
+        "paths": body.paths,
+        "seed": body.seed,
+        "as_of": body.as_of,
+    }
+    if body.years is not None or body.target_multiple is not None:  # old jobs keep their keys
+        request |= {"years": body.years, "target_multiple": body.target_multiple}
     key = job_key(
         {
             **request,
@@ -83,7 +95,9 @@ def start_projection(ctx: AppContext, body: ProjectionIn) -> tuple[Job, bool]:
     book = ctx.book()
 
     def work(progress: Any) -> Any:
-        overrides = Overrides(paths=body.paths, seed=body.seed)
+        overrides = Overrides(
+            paths=body.paths, seed=body.seed, years=body.years, target_multiple=body.target_multiple
+        )
         return project_book(book, spec, as_of=body.as_of, overrides=overrides, progress=progress)
 
     return ctx.jobs.submit(key, request, work)
@@ -98,10 +112,16 @@ def start_projection(ctx: AppContext, body: ProjectionIn) -> tuple[Job, bool]:
 )
 def post_projection(ctx: Ctx, body: ProjectionIn, response: Response) -> JobOut:
     """Start a projection of the stored book as a background job (or get the identical
-    one already run or running). Poll its ``links.self`` for progress and the result."""
+    one already run or running). Poll its ``links.self`` for progress and the result:
+    with ``scenarios``, the scenario job (``/api/v1/scenarios/{id}``)."""
     job, cached = start_projection(ctx, body)
     if cached:
         response.status_code = status.HTTP_200_OK
+    if _is_track(job):  # with scenarios: the scenario job, polled at its own links
+        from conviction.web.sensitivity import scenario_job_out
+
+        links = scenario_job_out(ctx, job, result=False).links
+        return JobOut(**job_state(ctx, job, cached=cached, links=links), result=None)
     return job_out(ctx, job, cached=cached, result=False)
 
 

@@ -524,6 +524,8 @@ def projection_page(
             "fig-fan",
             nonce=_nonce(request),
         )
+    from conviction.web.sensitivity import spec_choices
+
     return _page(
         request,
         "projection.html.j2",
@@ -531,6 +533,7 @@ def projection_page(
         result=result,
         fig=fig,
         specs=_specs(ctx),
+        choices=spec_choices(ctx),  # each spec with its [[scenario]] names
         currency=ctx.book().currency,
     )
 
@@ -560,6 +563,8 @@ def policies_page(request: Request, ctx: Ctx, view: PageView) -> HTMLResponse:
             "fig-policies",
             nonce=_nonce(request),
         )
+    from conviction.web.sensitivity import policy_files
+
     return _page(
         request,
         "policies.html.j2",
@@ -567,6 +572,8 @@ def policies_page(request: Request, ctx: Ctx, view: PageView) -> HTMLResponse:
         fig=fig,
         files=ctx.policies,
         as_of=view.as_of,
+        specs=_specs(ctx),  # the compare form: a projection and the policies to run on it
+        policy_files=policy_files(ctx),
     )
 
 

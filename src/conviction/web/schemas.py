@@ -186,12 +186,21 @@ class MilestoneUpdateIn(_In):
 
 
 class ProjectionIn(_In):
-    """Run a projection TOML of the workspace on the stored book (a background job)."""
+    """Run a projection TOML of the workspace on the stored book (a background job); every
+    value left out is the file's. With ``scenarios`` (names of the file's ``[[scenario]]``
+    tables) the base and each of them run side by side (``project --scenario``)."""
 
     spec: Annotated[str, Field(strict=True, min_length=1, max_length=500)]
     paths: Annotated[int, Field(strict=True, ge=1, le=2_000_000)] | None = None
     seed: Annotated[int, Field(strict=True, ge=0)] | None = None
     as_of: IsoDate | None = None
+    years: Annotated[int, Field(strict=True, ge=1, le=100)] | None = None
+    target_multiple: (
+        Annotated[float, Field(strict=True, allow_inf_nan=False, gt=0, le=1e6)] | None
+    ) = None
+    scenarios: list[Annotated[str, Field(strict=True, min_length=1, max_length=200)]] = Field(
+        default_factory=list, max_length=20
+    )
 
 
 # --- responses --------------------------------------------------------------------------------

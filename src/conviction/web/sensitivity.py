@@ -25,6 +25,7 @@ from jinja2 import Environment, PackageLoader
 from pydantic import BaseModel, Field
 
 from conviction.app.answers import answer, answer_model
+from conviction.app.policy_answers import ComparisonReport
 from conviction.app.scenario_runs import ScenarioReport
 from conviction.app.sensitivity_runs import SensitivityAnswer
 from conviction.errors import InputError
@@ -39,13 +40,17 @@ if TYPE_CHECKING:
     from conviction.io.projection_toml import Overrides
 
 __all__ = [
+    "ComparisonIn",
+    "ComparisonJobOut",
     "ScenarioJobOut",
     "ScenariosIn",
     "SensitivityIn",
     "SensitivityJobOut",
     "api",
     "pages",
+    "policy_files",
     "scenario_names",
+    "start_comparison",
     "start_scenarios",
     "start_sensitivity",
 ]
@@ -54,12 +59,15 @@ api = APIRouter(prefix="/api/v1", tags=["api"])
 pages = APIRouter(include_in_schema=False)
 
 #: The kinds these jobs' requests carry (the runner also holds projection and track jobs).
-SENSITIVITY, SCENARIOS = "sensitivity", "scenarios"
+SENSITIVITY, SCENARIOS, COMPARE = "sensitivity", "scenarios", "compare"
+
+KINDS = (SENSITIVITY, SCENARIOS, COMPARE)
 
 Spec = Annotated[str, Field(strict=True, min_length=1, max_length=500)]
 Paths = Annotated[int, Field(strict=True, ge=1, le=2_000_000)]
 Seed = Annotated[int, Field(strict=True, ge=0)]
 Target = Annotated[float, Field(strict=True, allow_inf_nan=False, gt=0, le=1e6)]
+Years = Annotated[int, Field(strict=True, ge=1, le=100)]
 Name = Annotated[str, Field(strict=True, min_length=1, max_length=200)]
 
 
@@ -71,6 +79,7 @@ class SensitivityIn(_In):
     paths: Paths | None = None
     seed: Seed | None = None
     target_multiple: Target | None = None
+    years: Years | None = None
     as_of: IsoDate | None = None
 
 
@@ -83,15 +92,30 @@ class ScenariosIn(_In):
     paths: Paths | None = None
     seed: Seed | None = None
     target_multiple: Target | None = None
+    years: Years | None = None
+    as_of: IsoDate | None = None
+
+
+class ComparisonIn(_In):
+    """Policy TOMLs of the workspace run on the same projected paths of a projection TOML of
+    the workspace (``conviction compare``), a background job."""
+
+    spec: Spec
+    policies: list[Spec] = Field(min_length=1, max_length=20)
+    paths: Paths | None = None
+    seed: Seed | None = None
+    target_multiple: Target | None = None
     as_of: IsoDate | None = None
 
 
 if TYPE_CHECKING:
     SensitivityOut = BaseModel
     ScenarioOut = BaseModel
+    ComparisonOut = BaseModel
 else:  # generated from the answer classes, as every answer (conviction.app.answers)
     SensitivityOut = answer_model(SensitivityAnswer)
     ScenarioOut = answer_model(ScenarioReport)
+    ComparisonOut = answer_model(ComparisonReport)
 
 
 class SensitivityJobOut(JobState):
@@ -104,6 +128,12 @@ class ScenarioJobOut(JobState):
     """A scenario job: its state, its progress (paths of every case together), its answer."""
 
     result: ScenarioOut | None = None
+
+
+class ComparisonJobOut(JobState):
+    """A compare job: its state, its progress (paths), its answer."""
+
+    result: ComparisonOut | None = None
 
 
 def _refused(ctx: AppContext, exc: InputError, field: str | None = None) -> HTTPException:
@@ -122,7 +152,9 @@ def _refused(ctx: AppContext, exc: InputError, field: str | None = None) -> HTTP
 def _overrides(body: SensitivityIn | ScenariosIn) -> Overrides:
     from conviction.io.projection_toml import Overrides
 
-    return Overrides(paths=body.paths, seed=body.seed, target_multiple=body.target_multiple)
+    return Overrides(
+        paths=body.paths, seed=body.seed, years=body.years, target_multiple=body.target_multiple
+    )
 
 
 def _key(ctx: AppContext, spec: Path, request: dict[str, Any]) -> str:
@@ -192,6 +224,43 @@ def start_scenarios(ctx: AppContext, body: ScenariosIn) -> tuple[Job, bool]:
     return ctx.jobs.submit(_key(ctx, spec, request), request, work)
 
 
+def start_comparison(ctx: AppContext, body: ComparisonIn) -> tuple[Job, bool]:
+    """Queue (or find) the compare job for ``body``; every policy file read first."""
+    from conviction.app.policy_answers import comparison_report
+    from conviction.app.runs import compare_policies
+    from conviction.io.policy_toml import read_policy
+    from conviction.io.projection_toml import Overrides, read_projection
+
+    spec = inside(ctx.workspace, body.spec, suffix=".toml")
+    files = [inside(ctx.workspace, p, suffix=".toml") for p in body.policies]
+    book = ctx.book()
+    policies = []
+    try:
+        read_projection(spec, book=book)
+        for f in files:
+            policies.append(read_policy(f))
+    except InputError as exc:
+        raise _refused(ctx, exc) from None
+    request = {"kind": COMPARE, **body.model_dump(mode="json")}
+    key = job_key(
+        {
+            **request,
+            "spec_sha256": hashlib.sha256(spec.read_bytes()).hexdigest(),
+            "policies_sha256": [hashlib.sha256(f.read_bytes()).hexdigest() for f in files],
+            "book": ctx.fingerprint(theses=False),
+        }
+    )
+    overrides = Overrides(paths=body.paths, seed=body.seed, target_multiple=body.target_multiple)
+
+    def work(progress: Any) -> Any:
+        compared = compare_policies(
+            book, spec, policies, as_of=body.as_of, overrides=overrides, progress=progress
+        )
+        return replace(comparison_report(compared), config=body.spec)  # as the user named it
+
+    return ctx.jobs.submit(key, request, work)
+
+
 def _job(ctx: AppContext, job_id: str, kind: str) -> Job | None:
     job = ctx.jobs.get(job_id)
     return job if job is not None and job.request.get("kind") == kind else None
@@ -202,7 +271,7 @@ def _known(ctx: AppContext, kind: str) -> list[str]:
 
 
 def _links(kind: str, job: Job) -> dict[str, str]:
-    plural = "sensitivities" if kind == SENSITIVITY else "scenarios"
+    plural = {SENSITIVITY: "sensitivities", SCENARIOS: "scenarios", COMPARE: "comparisons"}[kind]
     return {"self": f"/api/v1/{plural}/{job.id}", "page": f"/projection/sensitivity?job={job.id}"}
 
 
@@ -220,6 +289,15 @@ def scenario_job_out(
 ) -> ScenarioJobOut:
     return ScenarioJobOut(
         **job_state(ctx, job, cached=cached, links=_links(SCENARIOS, job)),
+        result=answer(job.result) if job.status == "done" and result else None,
+    )
+
+
+def comparison_job_out(
+    ctx: AppContext, job: Job, *, cached: bool = False, result: bool = True
+) -> ComparisonJobOut:
+    return ComparisonJobOut(
+        **job_state(ctx, job, cached=cached, links=_links(COMPARE, job)),
         result=answer(job.result) if job.status == "done" and result else None,
     )
 
@@ -277,6 +355,31 @@ def get_scenarios(ctx: Ctx, job_id: str) -> ScenarioJobOut:
     return scenario_job_out(ctx, job)
 
 
+@api.post(
+    "/comparisons",
+    response_model=ComparisonJobOut,
+    status_code=status.HTTP_202_ACCEPTED,
+    dependencies=WRITE,
+    responses=_ACCEPTED,
+)
+def post_comparison(ctx: Ctx, body: ComparisonIn, response: Response) -> ComparisonJobOut:
+    """Start policies on the same projected paths (``conviction compare``) as a background
+    job, or get the identical one already run or running."""
+    job, cached = start_comparison(ctx, body)
+    if cached:
+        response.status_code = status.HTTP_200_OK
+    return comparison_job_out(ctx, job, cached=cached, result=False)
+
+
+@api.get("/comparisons/{job_id}", response_model=ComparisonJobOut, responses=ERRORS)
+def get_comparison(ctx: Ctx, job_id: str) -> ComparisonJobOut:
+    """A compare job's progress, and its answer (``conviction compare --json``) when done."""
+    job = _job(ctx, job_id, COMPARE)
+    if job is None:
+        raise not_found("compare job", job_id, _known(ctx, COMPARE))
+    return comparison_job_out(ctx, job)
+
+
 # --- the page ---------------------------------------------------------------------------------
 
 _STATIC = PackageLoader("conviction.web", "static")
@@ -302,6 +405,16 @@ def scenario_names(ctx: AppContext, spec: str) -> list[str]:
     return [str(r["name"]) for r in rows if isinstance(r, dict) and "name" in r][:50]
 
 
+def policy_files(ctx: AppContext) -> list[str]:
+    """Policy TOMLs the pages offer: the server's (``--policy``, ``--from``), then any in a
+    ``policies`` folder of the workspace's top folder levels."""
+    found = list(ctx.policies)
+    for pattern in ("policies/*.toml", "*/policies/*.toml", "*/*/policies/*.toml"):
+        for p in sorted(Path(ctx.workspace).glob(pattern)):
+            found.append(str(p.relative_to(ctx.workspace)))
+    return list(dict.fromkeys(found))[:40]
+
+
 def spec_choices(ctx: AppContext) -> list[tuple[str, list[str]]]:
     """Each projection file the pages offer, with its scenarios' names."""
     from conviction.web.pages import _specs
@@ -321,12 +434,13 @@ def sensitivity_page(
 
     found = None
     if job:
-        found = _job(ctx, job, SENSITIVITY) or _job(ctx, job, SCENARIOS)
+        found = next((j for k in KINDS if (j := _job(ctx, job, k)) is not None), None)
         if found is None:
             raise _missing("sensitivity or scenario job", job)
     figs: dict[str, Any] = {}
     sens: SensitivityAnswer | None = None
     scen: ScenarioReport | None = None
+    comp: ComparisonReport | None = None
     if found is not None and found.status == "done":
         nonce = _nonce(request)
         if found.request["kind"] == SENSITIVITY:
@@ -335,10 +449,14 @@ def sensitivity_page(
             figs["tornado"] = figure_html(sf.tornado_figure(sens), "fig-tornado", nonce=nonce)
             if sens.sobol.indices:
                 figs["sobol"] = figure_html(sf.sobol_figure(sens), "fig-sobol", nonce=nonce)
-        else:
+        elif found.request["kind"] == SCENARIOS:
             scen = found.result
             assert scen is not None
             figs["scenarios"] = figure_html(sf.scenario_figure(scen), "fig-scenarios", nonce=nonce)
+        else:
+            comp = found.result
+            assert comp is not None
+            figs["compare"] = figure_html(sf.compare_figure(comp), "fig-compare", nonce=nonce)
     return _page(
         request,
         "sensitivity.html.j2",
@@ -346,6 +464,7 @@ def sensitivity_page(
         kind=None if found is None else found.request["kind"],
         sens=sens,
         scen=scen,
+        comp=comp,
         figs=figs,
         choices=spec_choices(ctx),
     )

@@ -62,13 +62,14 @@
       out.textContent = "starting…";
       const r = await call("POST", form.dataset.api, body(form));
       if (!r.ok) { out.textContent = "refused (" + r.status + "): " + why(r.data); return; }
-      window.location.href = pageOf(form, r.data.id);
+      window.location.href = (r.data.links && r.data.links.page) || pageOf(form, r.data.id);
     });
   }
 
   const job = document.getElementById("run-job");
   if (job && (job.dataset.status === "queued" || job.dataset.status === "running")) {
-    const api = job.dataset.api || (job.dataset.kind === "sensitivity" ? "/api/v1/sensitivities/" : "/api/v1/scenarios/");
+    const apis = { sensitivity: "/api/v1/sensitivities/", scenarios: "/api/v1/scenarios/", compare: "/api/v1/comparisons/" };
+    const api = job.dataset.api || apis[job.dataset.kind];
     const unit = job.dataset.kind === "sensitivity" ? " runs" : " paths";
     (async function follow(id) {
       const bar = document.getElementById("job-progress");
