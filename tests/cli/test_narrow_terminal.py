@@ -39,7 +39,7 @@ COMMANDS: dict[str, tuple[list[str], set[str]]] = {
     "people": (["people"], {"evidence"}),
     "backtest": (
         ["backtest", "--policy", str(EXAMPLE / "policies" / "baron.toml")],
-        {"daily", "trades", "series", "values"},
+        {"daily", "trades", "series", "hold_series", "traded_series", "values"},
     ),
 }
 

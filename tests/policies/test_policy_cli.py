@@ -60,7 +60,7 @@ def test_hold_backtest_ends_where_the_ledger_does(baron: str) -> None:
 def test_baron_policy_never_sells_ron_and_reports_against_holding(baron: str) -> None:
     payload = invoke(
         baron, "backtest", "--policy", str(POLICIES / "baron.toml"), "--start", "2016-12-31",
-        "--json",
+        "--no-flows", "--json",
     )  # fmt: skip
     assert payload["trades"], "the cap should bite on this book"
     assert not [t for t in payload["trades"] if t["account"] == "ron" and t["quantity"] < 0]
@@ -262,10 +262,12 @@ def test_a_monthly_marked_company_is_filled_up_to_its_cadence_plus_the_limit(
     )
 
 
-def test_the_trim_episode_runs_on_the_example_and_gives_the_readme_figure(baron: str) -> None:
-    """README: `conviction backtest --policy examples/baron/policies/trim_episode.toml` on
-    the bundled example: the trims cost the fund $2.30B (24.0% of the held account)."""
-    payload = invoke(baron, "backtest", "--policy", str(POLICIES / "trim_episode.toml"), "--json")
+def test_the_trim_episode_from_positions_gives_the_docs_figure(baron: str) -> None:
+    """docs/policies.md: `conviction backtest --policy examples/baron/policies/trim_episode.toml
+    --no-flows` on the bundled example: the trims cost the fund $2.30B (24.0% of the held
+    account). (With the book's flows, the default: tests/policies/test_backtest_flows.py.)"""
+    payload = invoke(baron, "backtest", "--policy", str(POLICIES / "trim_episode.toml"),
+                     "--no-flows", "--json")  # fmt: skip
     partners = by_account(payload)["partners"]
     assert round(partners["vs_hold"] / 1e9, 2) == -2.30
     assert round(-partners["vs_hold"] / partners["end_value_if_held"], 3) == 0.240

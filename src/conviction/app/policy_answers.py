@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from conviction.app.runs import Comparison
+    from conviction.book.model import Book
     from conviction.policies.history import Backtest
+    from conviction.policies.spec import Policy
     from conviction.policies.summary import Outcome
 
 __all__ = [
@@ -25,11 +27,26 @@ __all__ = [
     "TradeLine",
     "backtest_report",
     "comparison_report",
+    "run_backtest",
 ]
 
 BACKTEST_CONVENTIONS = {
     "cagr_calendar": "time-weighted, (1 + TWR) ** (365.25 / calendar days) - 1",
     "cagr_252": "quantstats 0.0.86: 252 observations a year, rf = 0 (daily steps only)",
+}
+FLOW_CONVENTIONS = {
+    "flows": "the book's deposits, withdrawals (in the book's currency at the book's rate "
+    "of their day) and dividends (per share held) after the start, replayed on their "
+    "dates for the policy and hold alike; the book's own trades and their fees are not",
+    "hold": "the book's positions and cash on the start date, never traded: every later "
+    "deposit stays in cash, withdrawals come out of cash (holdings sold pro rata when "
+    "it is short), dividends are paid on the shares held",
+    "as_traded": "the book as actually traded: conviction history's value on each step",
+}
+NO_FLOW_CONVENTIONS = {
+    "flows": "none replayed (--no-flows): the policy and hold start from the positions "
+    "and cash on the start date and nothing comes in or goes out but the policy's own",
+    "hold": "the positions and cash on the start date, never traded",
 }
 COMPARE_CONVENTIONS = {
     "multiple": "(final value + withdrawn) / (value today + contributed), cash included",
@@ -57,6 +74,12 @@ class BacktestAccount:
     cagr_252: float | None = None  # the three: daily steps only
     volatility_252: float | None = None
     sharpe_252: float | None = None
+    # the book as actually traded (flows replayed only): conviction history's figures
+    end_value_as_traded: float | None = None
+    vs_as_traded: float | None = None  # the policy's end value less the book's
+    net_flows_as_traded: float | None = None
+    twr_as_traded: float | None = None
+    cagr_calendar_as_traded: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +97,9 @@ class TradeLine:
 
 @dataclass(frozen=True)
 class BacktestReport:
-    """``series`` rows are ``{"date": "YYYY-MM-DD", "<account>": value, ..., "total": ...}``."""
+    """``series`` rows are ``{"date": "YYYY-MM-DD", "<account>": value, ..., "total": ...}``:
+    the policy's values on each step; ``hold_series`` holding's, ``traded_series`` the
+    book's as actually traded (empty unless ``flows``: the flows were replayed)."""
 
     policy: str
     start: dt.date
@@ -86,6 +111,32 @@ class BacktestReport:
     accounts: tuple[BacktestAccount, ...]
     trades: tuple[TradeLine, ...]
     series: tuple[dict[str, str | float], ...]
+    flows: bool = False
+    hold_series: tuple[dict[str, str | float], ...] = ()
+    traded_series: tuple[dict[str, str | float], ...] = ()
+
+
+def _rows(frame: Any) -> tuple[dict[str, str | float], ...]:
+    """A dates x accounts (+ total) frame as the answer's series rows."""
+    series: list[dict[str, str | float]] = []
+    for day, row in zip(frame.index, frame.to_dict("records"), strict=True):
+        line: dict[str, str | float] = {"date": day.date().isoformat()}
+        line.update((str(k), float(v)) for k, v in row.items())
+        series.append(line)
+    return tuple(series)
+
+
+def _traded_rows(result: Backtest) -> tuple[dict[str, str | float], ...]:
+    """The ledger's history (``conviction history``) on the steps, with a total."""
+    if result.traded is None:
+        return ()
+    names = result.inputs.setup.accounts
+    rows = []
+    for r in result.traded.series:
+        row = dict(r)
+        row["total"] = float(sum(float(r[a]) for a in names))
+        rows.append(row)
+    return tuple(rows)
 
 
 def _stats(result: Backtest, column: str) -> dict[str, float | None]:
@@ -113,6 +164,9 @@ def backtest_report(result: Backtest) -> BacktestReport:
     """What ``conviction backtest`` answers about a backtest."""
     run, hold, inputs = result.run, result.hold, result.inputs
     kinds = dict(zip(inputs.setup.accounts, inputs.setup.kinds, strict=True))
+    traded = _traded_rows(result)
+    lines = {} if result.traded is None else {x.account: x for x in result.traded.accounts}
+    days = (inputs.end - inputs.start).days
     accounts = []
     for j, name in enumerate((*run.accounts, "total")):
         if name == "total":
@@ -126,6 +180,20 @@ def backtest_report(result: Backtest) -> BacktestReport:
             trades, costs = run.n_trades[0, j], run.costs[0, j]
             flows = run.inflows[0, j] - run.outflows[0, j]
         stats = _stats(result, name)
+        book: dict[str, float | None] = {}
+        if traded:
+            book["end_value_as_traded"] = float(traded[-1][name])
+            book["vs_as_traded"] = float(final) - float(traded[-1][name])
+            if name == "total":  # history's TWR is per account; the total's is not defined
+                book["net_flows_as_traded"] = float(sum(x.net_flows for x in lines.values()))
+            else:
+                x = lines[name]
+                growth = 1.0 + x.twr
+                book["net_flows_as_traded"] = x.net_flows
+                book["twr_as_traded"] = x.twr
+                book["cagr_calendar_as_traded"] = (
+                    growth ** (365.25 / days) - 1.0 if days > 0 and growth > 0 else None
+                )
         accounts.append(
             BacktestAccount(
                 account=name,
@@ -143,6 +211,7 @@ def backtest_report(result: Backtest) -> BacktestReport:
                 cagr_252=stats.get("cagr_252"),
                 volatility_252=stats.get("volatility_252"),
                 sharpe_252=stats.get("sharpe_252"),
+                **book,
             )
         )
     frame = run.trade_frame()
@@ -160,12 +229,8 @@ def backtest_report(result: Backtest) -> BacktestReport:
         )
         for day, r in zip(frame["date"], frame.to_dict("records"), strict=True)
     )
-    values = run.value_frame()
-    series: list[dict[str, str | float]] = []
-    for day, row in zip(values.index, values.to_dict("records"), strict=True):
-        line: dict[str, str | float] = {"date": day.date().isoformat()}
-        line.update((str(k), float(v)) for k, v in row.items())
-        series.append(line)
+    conventions = dict(BACKTEST_CONVENTIONS)
+    conventions.update(FLOW_CONVENTIONS if inputs.flows else NO_FLOW_CONVENTIONS)
     return BacktestReport(
         policy=run.policy,
         start=inputs.start,
@@ -173,10 +238,13 @@ def backtest_report(result: Backtest) -> BacktestReport:
         steps=int(inputs.setup.dates.size),
         daily=result.daily,
         companies=tuple(inputs.setup.companies),
-        conventions=dict(BACKTEST_CONVENTIONS),
+        conventions=conventions,
         accounts=tuple(accounts),
         trades=trades,
-        series=tuple(series),
+        series=_rows(run.value_frame()),
+        flows=inputs.flows,
+        hold_series=_rows(hold.value_frame()),
+        traded_series=traded,
     )
 
 
@@ -258,3 +326,28 @@ def comparison_report(comparison: Comparison) -> ComparisonReport:
             for s in comparison.summaries
         ),
     )
+
+
+def run_backtest(
+    book: Book,
+    policy: Policy,
+    *,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+    max_gap_days: int | None = None,
+    flows: bool = True,
+    fields: tuple[str, str, str] = ("start", "end", "max_gap"),
+) -> Backtest:
+    """``conviction backtest``: one policy on the book's history next to holding, the
+    book's flows replayed (``flows``, the default) with the book as traded beside them,
+    or (``flows=False``) from the positions on ``start`` with none. ``fields`` name the
+    inputs in errors."""
+    from conviction.errors import FormatError
+    from conviction.policies.history import DEFAULT_MAX_GAP_DAYS, backtest
+
+    if start is not None and end is not None and start > end:
+        raise FormatError(f"{fields[0]} {start} is after {fields[1]} {end}", field=fields[0])
+    gap = DEFAULT_MAX_GAP_DAYS if max_gap_days is None else max_gap_days
+    if gap < 0:
+        raise FormatError(f"{fields[2]} must be >= 0, got {gap}", field=fields[2])
+    return backtest(book, policy, start=start, end=end, max_gap_days=gap, flows=flows)

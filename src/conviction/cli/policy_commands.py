@@ -43,10 +43,16 @@ def backtest_command(
         help="Days a public price may be forward-filled beyond its cadence (the median "
         "spacing of its marks; 1 for daily marks).",
     ),
+    no_flows: bool = typer.Option(
+        False,
+        "--no-flows",
+        help="Replay none of the book's deposits, withdrawals and dividends: the policy "
+        "and hold start from the positions on --start, and the book as traded is not shown.",
+    ),
     as_json: bool = JSON,
 ) -> None:
-    """Replay a policy on the book's accounts and marks, next to holding."""
-    from conviction.app.runs import backtest_book
+    """Replay the book's flows under a policy, beside holding and the book as traded."""
+    from conviction.app.policy_answers import run_backtest
     from conviction.io.policy_toml import read_policy
     from conviction.store import connect, read_book
 
@@ -57,12 +63,13 @@ def backtest_command(
     if max_gap < 0:
         raise FormatError(f"--max-gap must be >= 0, got {max_gap}", field="--max-gap")
     book = read_book(connect(settings.db_url))
-    result = backtest_book(
+    result = run_backtest(
         book,
         policy,
         start=first,
         end=last,
         max_gap_days=max_gap,
+        flows=not no_flows,
         fields=("--start", "--end", "--max-gap"),
     )
     from conviction.app.answers import to_json
@@ -92,16 +99,60 @@ def _pct(x: float | None) -> str:
 
 
 def _print_backtest(payload: dict[str, Any]) -> None:
-    from rich import box
-    from rich.table import Table
-
-    from conviction.cli.tables import fit
-
     daily = payload["daily"]
     title = (
         f"backtest of {payload['policy']}: {payload['start']} to {payload['end']}, "
         f"{payload['steps']} steps ({', '.join(payload['companies'])})"
     )
+    if payload.get("flows"):
+        _print_three_lines(payload, title)
+    else:
+        _print_from_positions(payload, title, daily)
+    _print_trades(payload["trades"])
+
+
+def _print_three_lines(payload: dict[str, Any], title: str) -> None:
+    """The policy, hold and the book as traded, the same flows in each."""
+    from rich import box
+    from rich.table import Table
+
+    from conviction.cli.tables import fit
+
+    table = Table(title=title, box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
+    columns = ["account", "start", "flows", "policy", "hold", "as traded", "vs hold"]
+    columns += ["vs traded", "CAGR¹", "traded¹", "max DD", "trades", "costs"]
+    for i, name in enumerate(columns):
+        table.add_column(name, justify="left" if i == 0 else "right")
+    for row in payload["accounts"]:
+        table.add_row(
+            row["account"],
+            _money(row["start_value"]),
+            _money(row["net_flows"], sign=True),
+            _money(row["end_value"]),
+            _money(row["end_value_if_held"]),
+            _money(row["end_value_as_traded"]),
+            _money(row["vs_hold"], sign=True),
+            _money(row["vs_as_traded"], sign=True),
+            _pct(row["cagr_calendar"]),
+            _pct(row["cagr_calendar_as_traded"]),
+            _pct(row["max_drawdown"]),
+            str(row["trades"]),
+            _money(row["costs"]),
+        )
+    drop = ("costs", "trades", "traded¹", "max DD", "vs traded", "flows")
+    out.print(fit(table, drop=drop))
+    out.print("policy, hold, as traded: end values, with the book's deposits, withdrawals")
+    out.print("and dividends replayed in each; hold keeps every deposit in cash; as traded")
+    out.print("is conviction history's value. ¹ time-weighted, act/365.25 (traded¹: the")
+    out.print("book's, per account)")
+
+
+def _print_from_positions(payload: dict[str, Any], title: str, daily: bool) -> None:
+    from rich import box
+    from rich.table import Table
+
+    from conviction.cli.tables import fit
+
     table = Table(title=title, box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
     columns = ["account", "start", "end", "if held", "vs hold", "CAGR¹"]
     columns += ["CAGR²", "Sharpe²"] if daily else []
@@ -124,7 +175,14 @@ def _print_backtest(payload: dict[str, Any]) -> None:
     out.print(fit(table, drop=("costs", "trades", "Sharpe²", "CAGR²")))
     note = "¹ time-weighted, act/365.25"
     out.print(note + ("; ² 252 observations a year, rf = 0 (quantstats)" if daily else ""))
-    trades = payload["trades"]
+
+
+def _print_trades(trades: list[dict[str, Any]]) -> None:
+    from rich import box
+    from rich.table import Table
+
+    from conviction.cli.tables import fit
+
     if not trades:
         out.print("no trades")
         return

@@ -40,10 +40,13 @@ from conviction.policies.spec import (
 )
 from conviction.policies.trading import State, Step, Trader
 
-__all__ = ["PolicyEngine", "Progress", "Setup", "run_policy"]
+__all__ = ["FLOW_RULE", "PolicyEngine", "Progress", "Setup", "run_policy"]
 
 #: progress(steps done, steps in all)
 Progress = Callable[[int, int], None]
+
+#: The rule name of the sales that fund a replayed withdrawal short of cash.
+FLOW_RULE = "withdrawal"
 
 #: Above this many prices, drawdown rules visit every step instead of finding triggers first.
 _EXACT_TRIGGERS = 4_000_000
@@ -101,7 +104,8 @@ class PolicyEngine:
             bound = self._bind(i, rule, kinds)
             if bound is not None:
                 self.rules.append(bound)
-        self.rule_names = tuple(r.type for r in policy.rules)
+        #: the last name is the trades that fund a replayed withdrawal (``run(deposits=)``)
+        self.rule_names = (*(r.type for r in policy.rules), FLOW_RULE)
 
     # -- binding ---------------------------------------------------------------------------
 
@@ -157,10 +161,14 @@ class PolicyEngine:
 
     # -- running ---------------------------------------------------------------------------
 
-    def _active_steps(self, prices: Float64Array, events: BoolArray) -> BoolArray:
+    def _active_steps(
+        self, prices: Float64Array, events: BoolArray, external: BoolArray | None = None
+    ) -> BoolArray:
         event_any: BoolArray = np.asarray(events.any(axis=(0, 2)))
         active = np.zeros(prices.shape[1], dtype=bool)
         active[0] = True
+        if external is not None:
+            active |= external
         for rule in self.rules:
             if isinstance(rule, DrawdownRule):
                 if prices.size <= _EXACT_TRIGGERS:
@@ -183,6 +191,8 @@ class PolicyEngine:
         values: bool = True,
         trades: bool = True,
         progress: Progress | None = None,
+        deposits: Float64Array | None = None,
+        dividends: Float64Array | None = None,
     ) -> PolicyRun:
         """Run the policy. Trades happen at each step's price (the close).
 
@@ -192,6 +202,14 @@ class PolicyEngine:
         on which private companies can trade (ignored for public ones). ``values`` and
         ``trades``: keep the value series and the trade log (for history; off for large
         simulations, whose memory then stays O(paths x accounts x companies)).
+
+        ``deposits`` (time, accounts): external cash on each step, before the rules act
+        (> 0 a deposit, < 0 a withdrawal: a backtest's replayed flows). A withdrawal is
+        taken in full: when cash is short, holdings are sold pro rata to raise it (after
+        costs, under the gate, logged as rule ``"withdrawal"``), and what the gate does not
+        let them raise leaves cash below 0. ``dividends`` (time, accounts, companies):
+        cash per share held, paid on that step before the rules act (income, not a flow).
+        Both count from step 1 (step 0 is the start state).
         """
         prices = np.asarray(prices, dtype=np.float64)
         if prices.ndim != 3:
@@ -216,7 +234,8 @@ class PolicyEngine:
         for rule in self.rules:
             rule.start(state, prices[:, 0])
 
-        steps = np.flatnonzero(self._active_steps(prices, events))
+        external = _external_steps(deposits, dividends, n_time, n_acc, n_comp)
+        steps = np.flatnonzero(self._active_steps(prices, events, external))
         series = np.empty((n_paths, n_time, n_acc)) if values else None
         flows = np.zeros((n_paths, n_time, n_acc)) if values else None
         peak = prices[:, 0].copy()
@@ -237,6 +256,8 @@ class PolicyEngine:
                 peak=peak,
             )
             net_before = state.inflow - state.outflow if flows is not None else None
+            if external is not None and external[t]:
+                self._external(state, step, deposits, dividends)
             for rule in self.rules:
                 rule.apply(self.trader, state, step)
             if flows is not None and net_before is not None:
@@ -277,6 +298,38 @@ class PolicyEngine:
             trades=self._trade_log(state),
         )
 
+    def _external(
+        self,
+        state: State,
+        step: Step,
+        deposits: Float64Array | None,
+        dividends: Float64Array | None,
+    ) -> None:
+        """The replayed flows of step ``step.t``: dividends on the shares held, deposits
+        into cash, withdrawals out of it (selling pro rata when cash is short)."""
+        t = step.t
+        if dividends is not None:
+            state.cash += np.einsum("pac,ac->pa", state.holdings, dividends[t])
+        if deposits is None:
+            return
+        flow = np.broadcast_to(deposits[t], state.cash.shape)
+        add = np.maximum(flow, 0.0)
+        state.cash += add
+        state.inflow += add
+        take = np.maximum(-flow, 0.0)
+        short = take - np.maximum(state.cash, 0.0)
+        if (short > 0).any():
+            hp = state.position_values(step.prices) * step.tradable[:, None, :]
+            sellable = hp.sum(axis=-1)
+            if self.trader.sizing != "vectorbt":  # raise the shortfall after costs
+                sellable = sellable * (1.0 - self.trader.rate)
+            part = np.divide(short, sellable, out=np.zeros_like(short), where=sellable > 0)
+            part = np.clip(part, 0.0, 1.0)
+            delta = -(hp / step.prices[:, None, :]) * part[..., None]
+            self.trader.execute(state, step, delta, len(self.rule_names) - 1)
+        state.cash -= take
+        state.outflow += take
+
     def _trade_log(self, state: State) -> TradeLog | None:
         if state.trades is None:
             return None
@@ -309,6 +362,29 @@ class PolicyEngine:
             rule=rule,
             rule_names=self.rule_names,
         )
+
+
+def _external_steps(
+    deposits: Float64Array | None,
+    dividends: Float64Array | None,
+    n_time: int,
+    n_acc: int,
+    n_comp: int,
+) -> BoolArray | None:
+    """(time,) the steps with a replayed flow (None: no flows given); step 0 never."""
+    if deposits is None and dividends is None:
+        return None
+    active = np.zeros(n_time, dtype=bool)
+    if deposits is not None:
+        if np.shape(deposits) != (n_time, n_acc):
+            raise ValueError(f"deposits must be shaped (time, accounts) = {(n_time, n_acc)}")
+        active |= np.asarray(deposits != 0).any(axis=1)
+    if dividends is not None:
+        if np.shape(dividends) != (n_time, n_acc, n_comp):
+            raise ValueError("dividends must be shaped (time, accounts, companies)")
+        active |= np.asarray(dividends != 0).any(axis=(1, 2))
+    active[0] = False
+    return active
 
 
 def _drawdown(

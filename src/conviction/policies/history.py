@@ -1,8 +1,13 @@
 """A policy replayed on a book's own history: inputs from the book, then one engine run.
 
 The backtest starts from the book's positions and cash on ``start`` and lets the policy
-alone trade from there on (the book's later recorded trades are not replayed; model
-flows with ``contribute``/``withdraw``). Its steps are the dates on which the companies
+alone trade from there on: the book's later recorded trades are not replayed. By default
+(``flows=True``) the book's external flows after ``start`` are: its deposits and
+withdrawals, in the book's currency at the book's rate of their day, on their dates, and
+its dividends, as cash per share of the book's holding that day, paid on the shares the
+policy holds. ``hold`` is the same start and the same flows with no trade (deposits stay
+in cash). With ``flows=False`` nothing is replayed (model flows with
+``contribute``/``withdraw``). Its steps are the dates on which the companies
 it uses have a close mark (public) or a round or tender (private, which are their
 liquidity events), plus ``start`` and ``end``. On each step a company is priced by its
 last mark on or before it (split-adjusted), but a public company's mark may be at most
@@ -16,13 +21,16 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from conviction._typing import BoolArray, DateArray, Float64Array
 from conviction.book.model import Book
-from conviction.errors import DataError, FormatError
+from conviction.errors import DataError, FormatError, LedgerError
 from conviction.ledger.corporate import listing_dates, private_on
+from conviction.ledger.fx import FxRates
+from conviction.ledger.history import HistoryReport, history_report
 from conviction.ledger.prices import marked_prices, split_factors
 from conviction.ledger.valuation import cash, positions, price_history
 from conviction.policies.engine import PolicyEngine, Progress, Setup
@@ -46,15 +54,26 @@ class BacktestInputs:
     liquidity: BoolArray  # (time, companies): private rounds and tenders
     start: dt.date
     end: dt.date
+    #: the book's external flows replayed (None with ``flows=False``): deposits less
+    #: withdrawals (time, accounts) and dividends per share held (time, accounts, companies)
+    deposits: Float64Array | None = None
+    dividends: Float64Array | None = None
+
+    @property
+    def flows(self) -> bool:
+        return self.deposits is not None
 
 
 @dataclass(frozen=True, eq=False)
 class Backtest:
-    """A policy's run on history next to simply holding the same start."""
+    """A policy's run on history next to simply holding the same start (and the same
+    flows), and (with flows) the book as it was actually traded: the ledger's history
+    answer on the same dates."""
 
     inputs: BacktestInputs
     run: PolicyRun
     hold: PolicyRun
+    traded: HistoryReport | None = None
 
     @property
     def daily(self) -> bool:
@@ -79,11 +98,13 @@ def backtest_inputs(
     start: dt.date | None = None,
     end: dt.date | None = None,
     max_gap_days: int = DEFAULT_MAX_GAP_DAYS,
+    flows: bool = True,
 ) -> BacktestInputs:
     """Prices, liquidity events, positions and cash for a backtest of ``policy`` on ``book``.
 
     ``start``/``end`` default to the policy's, then to the book's first transaction and
-    its ``as_of`` (or last mark).
+    its ``as_of`` (or last mark). ``flows``: replay the book's external flows after
+    ``start`` (their dates become steps).
     """
     tx_days = book.transactions["date"].to_numpy().astype("datetime64[D]")
     mark_days = book.marks["date"].to_numpy().astype("datetime64[D]")
@@ -132,7 +153,18 @@ def backtest_inputs(
     for c in set(private_ids) & set(listed):  # its closes after the listing are steps
         closes |= in_window & (company == c) & (kind == "close") & (mark_days >= listed[c])
     events = in_window & np.isin(company, private_ids) & np.isin(kind, ["round", "tender"])
-    dates: DateArray = np.unique(np.concatenate([mark_days[closes | events], [first, last]]))
+    tx = book.transactions
+    flow_rows = np.zeros(len(tx), dtype=bool)
+    if flows:
+        flow_rows = (
+            (tx_days > first)
+            & (tx_days <= last)
+            & tx["action"].isin(["deposit", "withdraw", "dividend"]).to_numpy()
+            & tx["account"].isin(list(book.accounts)).to_numpy()
+        )
+    dates: DateArray = np.unique(
+        np.concatenate([mark_days[closes | events], tx_days[flow_rows], [first, last]])
+    )
 
     frame = price_history(book, dates)[companies]
     prices = frame.to_numpy(dtype=np.float64)
@@ -163,6 +195,9 @@ def backtest_inputs(
     accounts = tuple(book.accounts)
     quantities = held.loc[list(accounts), companies].to_numpy(dtype=np.float64)
     quantities = quantities * factors[1] / factors[0]  # into the last date's share count
+    deposits = dividends = None
+    if flows:
+        deposits, dividends = _flows(book, flow_rows, dates, accounts, companies, factors[1])
     setup = Setup(
         companies=tuple(companies),
         accounts=accounts,
@@ -178,7 +213,78 @@ def backtest_inputs(
         liquidity=liquidity,
         start=start,
         end=end,
+        deposits=deposits,
+        dividends=dividends,
     )
+
+
+def _flows(
+    book: Book,
+    rows: BoolArray,
+    dates: DateArray,
+    accounts: tuple[str, ...],
+    companies: list[str],
+    last_factors: Float64Array,
+) -> tuple[Float64Array, Float64Array]:
+    """The book's external flows on the steps ``dates``, in the book's currency.
+
+    Deposits (+) and withdrawals (-) settle in the row's currency (the account's when the
+    row names none), converted at the book's rate of their day; a dividend is its amount
+    (quantity x price - fees, in the company's currency, the book's) divided by the
+    shares the account held that day (in the last date's share count), so that the
+    policy is paid on the shares it holds. A dividend of a company the backtest does
+    not price is left out (no policy holds it).
+    """
+    tx = book.transactions.loc[rows]
+    fx = FxRates(book.fx)
+    index = {d: i for i, d in enumerate(dates.astype("datetime64[D]").tolist())}
+    where = {a: i for i, a in enumerate(accounts)}
+    deposits = np.zeros((dates.size, len(accounts)))
+    dividends = np.zeros((dates.size, len(accounts), len(companies)))
+    held_on: dict[dt.date, Float64Array] = {}
+    r: dict[str, Any]
+    for r in tx.to_dict("records"):  # type: ignore[assignment]
+        day = dt.date.fromisoformat(str(r["date"])[:10])
+        t, a = index[day], where[str(r["account"])]
+        if r["action"] == "dividend":
+            if r["company"] not in companies:
+                continue
+            j = companies.index(str(r["company"]))
+            if day not in held_on:
+                factors = split_factors(book, companies, np.array([np.datetime64(day, "D")]))
+                held = positions(book, day).loc[list(accounts), companies].to_numpy(float)
+                held_on[day] = held * last_factors / factors[0]
+            # per share of the account's holding that day (the book's, if the account
+            # held none: a dividend paid after a sale)
+            shares = held_on[day][a, j]
+            if shares <= 0:
+                shares = held_on[day][:, j].sum()
+            amount = float(r["quantity"]) * float(r["price"]) - float(r["fees"] or 0.0)
+            if shares <= 0:
+                raise LedgerError(
+                    f"a dividend of {r['company']} on {day}, a day on which the book holds "
+                    f"none: it cannot be paid per share held",
+                    file=str(r["file"]),
+                    line=int(r["line"]),
+                    field="company",
+                )
+            dividends[t, a, j] += amount / shares
+            continue
+        currency = str(r["currency"] or "") or book.accounts[str(r["account"])].currency
+        try:
+            rate = fx.rate(currency, book.currency, np.array([np.datetime64(day, "D")]))
+        except DataError as exc:
+            raise LedgerError(
+                f"this {r['action']} of {float(r['quantity']):,.2f} {currency} on {day} is "
+                f"replayed in the book's currency ({book.currency}), and needs a {currency}"
+                f"{book.currency} rate on that day: {exc}",
+                file=str(r["file"]),
+                line=int(r["line"]),
+                field="currency",
+            ) from None
+        sign = 1.0 if r["action"] == "deposit" else -1.0
+        deposits[t, a] += sign * float(r["quantity"]) * float(rate.rates[0])
+    return deposits, dividends
 
 
 def _cadence(days: DateArray) -> int:
@@ -195,9 +301,17 @@ def backtest(
     end: dt.date | None = None,
     max_gap_days: int = DEFAULT_MAX_GAP_DAYS,
     progress: Progress | None = None,
+    flows: bool = True,
 ) -> Backtest:
-    """Run ``policy`` on the book's history, and holding, from the same start."""
-    inputs = backtest_inputs(book, policy, start=start, end=end, max_gap_days=max_gap_days)
+    """Run ``policy`` on the book's history, and holding, from the same start.
+
+    With ``flows`` (the default) both replay the book's external flows, and the result
+    carries the book as traded: the ledger's history answer (``conviction history``) on
+    the backtest's dates, in the book's currency.
+    """
+    inputs = backtest_inputs(
+        book, policy, start=start, end=end, max_gap_days=max_gap_days, flows=flows
+    )
 
     def once(p: Policy, report: Progress | None) -> PolicyRun:
         return PolicyEngine(p, inputs.setup).run(
@@ -206,6 +320,11 @@ def backtest(
             inputs.cash,
             liquidity=inputs.liquidity,
             progress=report,
+            deposits=inputs.deposits,
+            dividends=inputs.dividends,
         )
 
-    return Backtest(inputs, once(policy, progress), once(Policy("hold", (Hold(),)), None))
+    traded = None
+    if flows:
+        traded = history_report(book, inputs.setup.dates, freq="D")
+    return Backtest(inputs, once(policy, progress), once(Policy("hold", (Hold(),)), None), traded)

@@ -14,7 +14,7 @@ a year (quantstats' convention), as ``conviction stats`` does.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -120,6 +120,9 @@ class PolicyLine:
     costs: float
     max_drawdown: float
     error: str | None = None
+    # the book's flows replayed (policy_answers.BacktestReport.flows): the book as traded
+    traded: Float64Array | None = None
+    end_as_traded: float | None = None
 
 
 @dataclass(frozen=True)
@@ -404,21 +407,26 @@ def policy_line(name: str, description: str, result: Backtest | str) -> PolicyLi
             nan,
             error=result,
         )
-    run, hold = result.run, result.hold
-    if run.values is None or hold.values is None:
-        raise ValueError("a backtest keeps its value series; this one did not")
-    total = run.values[0].sum(axis=1)
-    held = hold.values[0].sum(axis=1)
+    from conviction.app.policy_answers import backtest_report
+
+    answer = backtest_report(result)  # the three lines of `conviction backtest`
+    whole = answer.accounts[-1]  # the total
+
+    def totals(rows: Sequence[Mapping[str, str | float]]) -> Float64Array:
+        return np.array([float(r["total"]) for r in rows])
+
     return PolicyLine(
         name=name,
         description=description,
-        dates=np.asarray(result.inputs.setup.dates).astype("datetime64[D]"),
-        total=total,
-        hold=held,
-        start_value=float(run.initial_values[0].sum()),
-        end_value=float(total[-1]),
-        end_if_held=float(held[-1]),
-        trades=int(run.n_trades[0].sum()),
-        costs=float(run.costs[0].sum()),
-        max_drawdown=float(run.book_max_drawdown[0]),
+        dates=np.array([str(r["date"]) for r in answer.series], dtype="datetime64[D]"),
+        total=totals(answer.series),
+        hold=totals(answer.hold_series),
+        start_value=whole.start_value,
+        end_value=whole.end_value,
+        end_if_held=whole.end_value_if_held,
+        trades=whole.trades,
+        costs=whole.costs,
+        max_drawdown=float(result.run.book_max_drawdown[0]),
+        traded=totals(answer.traded_series) if answer.flows else None,
+        end_as_traded=whole.end_value_as_traded,
     )
