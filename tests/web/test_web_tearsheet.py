@@ -135,3 +135,27 @@ def test_the_report_has_the_tear_sheet_and_its_script_inline(baron: object) -> N
         assert f"<td>{p.start}</td><td>{p.trough}</td>" in html
     worst = ts.drawdowns[0]
     assert worst.depth == pytest.approx(d.stats.max_drawdown, rel=1e-12)
+
+
+def test_yearly_returns_against_a_company_benchmark_compound_to_its_price_ratio(
+    client: TestClient, baron: object
+) -> None:
+    from conviction.ledger.valuation import price_history
+
+    body = client.get("/api/v1/tearsheet", params={"benchmark": "tesla", "range": "5Y"}).json()
+    assert body["benchmark"] == "Tesla"
+    marks = baron.marks[baron.marks["company"] == "tesla"]  # type: ignore[attr-defined]
+    days = np.unique(marks["date"].to_numpy().astype("datetime64[D]"))
+    prices = price_history(baron, days)["tesla"].to_numpy()  # type: ignore[arg-type]
+
+    def price_on(day: str) -> float:
+        return float(prices[np.searchsorted(days, np.datetime64(day), side="right") - 1])
+
+    expected = price_on(body["as_of"]) / price_on(body["start"])
+    growth = float(np.prod([1 + y["benchmark"] for y in body["years"]]))
+    assert growth == pytest.approx(expected, rel=1e-9)
+    book = float(np.prod([1 + y["book"] for y in body["years"]]))
+    assert [y["excess"] for y in body["years"]] == pytest.approx(
+        [y["book"] - y["benchmark"] for y in body["years"]]
+    )
+    assert book != pytest.approx(growth)
