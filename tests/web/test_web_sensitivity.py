@@ -217,3 +217,36 @@ def test_a_compare_job_gives_the_cli_answer_and_the_policies_page_offers_it(
     assert none.status_code == 422
     assert client.get(f"/api/v1/comparisons/{done['id']}x").status_code == 404
     assert len(client.get("/api/v1/projections").json()) == jobs
+
+
+def test_a_bad_sensitivity_range_is_a_422_with_file_line_and_field(
+    db_url: str, tmp_path: Path, auth: dict[str, str]
+) -> None:
+    import shutil
+
+    from conftest import TEST_HOSTS, TOKEN
+    from conviction.store import connect_for_writing
+    from conviction.web import create_app
+
+    shutil.copytree(ROOT / "examples" / "baron", tmp_path / "baron")
+    spec = tmp_path / "baron" / "projection.toml"
+    text = spec.read_text("utf-8")
+    lines = text.count("\n") + 1
+    spec.write_text(
+        text + '\n[[sensitivity]]\ninput = "driver.no_such_driver"\nlow = 1.0\nhigh = 2.0\n',
+        "utf-8",
+    )
+    engine = connect_for_writing(db_url)
+    try:
+        with TestClient(create_app(engine, TOKEN, tmp_path, allowed_hosts=TEST_HOSTS)) as c:
+            r = c.post(
+                "/api/v1/sensitivities", json={"spec": "baron/projection.toml"}, headers=auth
+            )
+            assert r.status_code == 422, r.text
+            detail = r.json()["detail"]
+            assert detail["file"] == "baron/projection.toml"
+            assert "no_such_driver" in detail["message"] and "sensitivity" in detail["field"]
+            assert detail["line"] is not None and detail["line"] >= lines
+            assert c.get("/api/v1/projections").json() == []  # nothing queued
+    finally:
+        engine.dispose()
