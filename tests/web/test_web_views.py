@@ -316,3 +316,14 @@ def test_an_over_long_query_value_is_a_short_readable_page(
     assert client.get("/api/v1/status?as_of=" + "9" * 5000).headers["content-type"] == (
         "application/json"
     )
+
+
+@pytest.mark.parametrize("as_of", ["2021-12-31", "2026-03-01"])
+def test_one_account_of_a_book_with_an_exchange_is_shown(client: TestClient, as_of: str) -> None:
+    """The example exchanges xai into spacex (2026-02-02) in the accounts that hold it: the
+    page of an account is drawn from that account's rows and the book-wide exchange,
+    whether or not the account held xai (it is not refused as 'nothing to exchange')."""
+    for account in ("ron", "partners"):
+        r = client.get(f"/?as_of={as_of}&account={account}&range=1Y&benchmark=tesla")
+        assert r.status_code == 200, r.text[:300]
+        assert 'role="alert"' not in r.text

@@ -90,11 +90,13 @@ def private_on(book: Book, company: str, day: dt.date | np.datetime64 | None) ->
     return bool(when < listed)
 
 
-def expand(book: Book) -> tuple[Book, tuple[Carry, ...]]:
+def expand(book: Book, *, strict: bool = True) -> tuple[Book, tuple[Carry, ...]]:
     """The book with each exchange, spin-off and rename written out per holding account
     (see the module docstring), and the carries for the lot replay.
 
-    Raises ``LedgerError`` naming the event's row when no account holds the company.
+    Raises ``LedgerError`` naming the event's row when no account holds the company; with
+    ``strict=False`` such an event is left out instead (a part of a checked book, such as
+    the accounts a page shows, may hold none of a company another account exchanged).
     """
     tx = book.transactions
     if not len(tx) or "into" not in tx:
@@ -135,6 +137,8 @@ def expand(book: Book) -> tuple[Book, tuple[Carry, ...]]:
             if c == src and row < e:
                 held[a] = held.get(a, 0.0) + o
         held = {a: o for a, o in held.items() if o > 1e-9 * max(1.0, abs(o)) and abs(o) > 1e-12}
+        if not held and not strict:
+            continue  # rows up to it go with the next piece
         if not held:
             raise LedgerError(
                 f"no account holds {src} on {day[e]}: there is nothing to "

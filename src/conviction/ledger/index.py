@@ -97,7 +97,7 @@ def index_book(book: Book) -> BookIndex:
     exchange rate the book does not have, naming the row)."""
     accounts, companies = tuple(book.accounts), tuple(book.companies)
     fx = FxRates(book.fx)
-    book, carries = expand(book)
+    book, carries = expand(book, strict=False)  # checked at load; a part may hold none
     splits = splits_of(book)
     trades = trade_arrays(book, accounts, companies, fx, splits)
     marks = mark_index(book, splits)
