@@ -12,11 +12,16 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from playwright.sync_api import expect
 from typer.testing import CliRunner
 
 from conviction.cli import app as cli
 from conviction.store import connect_for_writing
 from conviction.web import create_app
+
+# A browser's page on a 2-core machine running the whole suite takes seconds: these are
+# not timing tests (bench_pages.py times the pages).
+expect.set_options(timeout=20_000)
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "baron"
