@@ -47,7 +47,7 @@ def tornado_figure(a: SensitivityAnswer) -> go.Figure:
         rows=1,
         cols=2,
         shared_yaxes=True,
-        horizontal_spacing=0.04,
+        horizontal_spacing=0.08,
         subplot_titles=(f"P(≥{a.target_multiple:g}x)", "median multiple"),
     )
     p_colors = [UP if b.p_swing >= 0 else DOWN for b in bars]
@@ -93,7 +93,9 @@ def tornado_figure(a: SensitivityAnswer) -> go.Figure:
     fig = _layout(fig, "Which input decides the target", height=140 + 22 * max(len(bars), 1))
     fig.update_xaxes(tickformat=".0%", row=1, col=1)
     fig.update_xaxes(ticksuffix="x", row=1, col=2)
+    fig.update_xaxes(nticks=4)  # two panels side by side on a phone: few ticks, no overlap
     fig.update_yaxes(autorange="reversed", tickfont={"size": 10})
+    fig.update_annotations(font={"size": 12})  # the panels' titles
     fig.update_layout(hovermode="closest", showlegend=False, bargap=0.25)
     return fig
 
