@@ -28,6 +28,7 @@ KERNEL_MODULES: tuple[str, ...] = (
     "conviction.projection.kernels",
     "conviction.ledger.holdings",
     "conviction.ledger.lot_kernels",
+    "conviction.policies.path_kernel",
 )
 
 

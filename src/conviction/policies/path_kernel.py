@@ -38,7 +38,7 @@ from conviction.policies.rules import DrawdownRule, FlowRule, RebalanceRule, Tri
 from conviction.policies.spec import Contribute
 from conviction.policies.trading import DUST
 
-__all__ = ["HAVE_NUMBA", "PathKernel", "path_kernel"]
+__all__ = ["HAVE_NUMBA", "PathKernel", "path_kernel", "warm"]
 
 try:  # numba is a dependency; without it the engine runs (path_kernel returns None)
     import numba
@@ -672,3 +672,28 @@ def path_kernel(engine: PolicyEngine, liquidity: BoolArray | None = None) -> Pat
         margin=float(trader.margin),
         sizing=_SIZING[trader.sizing],
     )
+
+
+def warm() -> None:
+    """Compile the kernel for the block types the projection hands it (float32 and float64
+    multiples) on a tiny case: ``python -m conviction.warmup`` runs it (``make demo``),
+    so the first ``conviction compare`` does not spend a minute compiling."""
+    import datetime as dt
+
+    from conviction.policies.engine import Setup
+    from conviction.policies.simulate import step_dates
+    from conviction.policies.spec import Costs, LastSeller, Policy, TrimToCap
+
+    setup = Setup(
+        companies=("a", "b"),
+        accounts=("client", "me"),
+        kinds=("client", "personal"),
+        dates=step_dates(dt.date(2025, 1, 31), 2, 12),
+        private=np.array([False, True]),
+    )
+    policy = Policy("warm", (LastSeller(), TrimToCap(cap=0.5)), costs=Costs(commission_bps=1.0))
+    kernel = path_kernel(PolicyEngine(policy, setup), np.ones((3, 2), dtype=bool))
+    if kernel is None:  # pragma: no cover - without numba there is nothing to compile
+        return
+    for dtype in (np.float32, np.float64):
+        kernel.part(np.ones((1, 3, 2), dtype=dtype), np.ones(2), np.ones((2, 2)), np.zeros(2))
