@@ -80,7 +80,7 @@ def test_a_renamed_transactions_file_replaces_its_rows(baron: Path, tmp_path: Pa
     toml = baron / "book.toml"
     toml.write_text(toml.read_text().replace('"transactions.csv"', '"trades.csv"'))
     loaded(db, baron)
-    assert counts(db) == before  # 116 rows, not 232
+    assert counts(db) == before  # 119 rows, not 238
     assert read_book_at(f"sqlite:///{db}").transactions["quantity"].sum() == value
 
 
@@ -120,7 +120,7 @@ def test_a_copy_of_the_folder_elsewhere_reloads_cleanly(baron: Path, tmp_path: P
     before = dump(db)
     done = load(db, baron)  # the same book from another path: was an IntegrityError
     assert done.returncode == 0, done.stderr
-    assert counts(db)["transactions"] == 116 and counts(db)["marks"] == 168
+    assert counts(db)["transactions"] == 119 and counts(db)["marks"] == 187
     # the same rows, now from the copy's files
     assert len(dump(db)) == len(before)
     assert all(str(BARON) not in line for line in dump(db) if "INSERT" in line)
@@ -165,7 +165,7 @@ def test_rows_entered_through_the_api_stay_across_reloads(baron: Path, tmp_path:
     loaded(db, baron)
     api_row(db, "ron")
     loaded(db, baron)
-    assert counts(db)["transactions"] == 117
+    assert counts(db)["transactions"] == 120
     # an account the TOML stops declaring, while an API row refers to it: a clear refusal
     before = dump(db)
     toml = baron / "book.toml"

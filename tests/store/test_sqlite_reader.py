@@ -43,7 +43,7 @@ def test_the_direct_read_is_the_engines_read(stored: Path) -> None:
     url = f"sqlite:///{stored}"
     direct = read_book_at(url)
     assert_same_book(direct, read_stored(connect(url)))
-    assert len(direct.transactions) == 116  # the example's rows, sorted by date
+    assert len(direct.transactions) == 119  # the example's rows, sorted by date
     assert direct.transactions["date"].is_monotonic_increasing
 
 
@@ -68,7 +68,7 @@ def test_a_large_book_reads_the_same_through_arrow_and_through_tuples(
     url = f"sqlite:///{path}"
     assert sqlite_column_reader(str(path)) is not None  # ADBC's driver is installed
     direct = read_book_at(url)
-    assert len(direct.transactions) == 116 * 60
+    assert len(direct.transactions) == 119 * 60
     with sqlite3.connect(path) as conn:  # what SQLite's own ORDER BY gives
         lines = [r[0] for r in conn.execute("SELECT line FROM transactions ORDER BY date, id")]
     assert direct.transactions["line"].tolist() == lines
