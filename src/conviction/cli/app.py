@@ -86,7 +86,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "backtest": (
         "conviction.cli.policy_commands",
-        "Replay a policy on the book's accounts and marks, next to holding.",
+        "Replay the book's flows under a policy, beside holding and the book as traded.",
     ),
     "compare": (
         "conviction.cli.policy_commands",
