@@ -14,6 +14,7 @@ PACKAGE = Path(policies.__file__).parent
 MODULES = sorted(p.stem for p in PACKAGE.glob("*.py") if p.stem != "__init__")
 ALLOWED_ROOTS = {"__future__", "collections", "dataclasses", "datetime", "math", "typing"}
 ALLOWED_ROOTS |= {"numpy", "pandas", "conviction"}
+ALLOWED_ROOTS |= {"numba"}  # the path kernel compiles the rules; numba does no I/O of ours
 #: Policies sit above the ledger and book; they never reach I/O, storage or the CLI.
 # `_lazy` only defers imports (a module __getattr__): no I/O, no state
 # `projection` is pure core as well: policies run on the paths its engine makes, block by block
