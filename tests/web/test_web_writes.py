@@ -239,12 +239,12 @@ def test_malformed_json_is_400(
 @pytest.mark.parametrize(
     ("csv_row", "api_row", "field"),
     [
-        ("2025-11-14,ron,tesla,buy,-5,400,0", {**BUY, "quantity": -5}, "quantity"),
-        ("2025-11-14,ron,tesla,buy,5,,0", {**BUY, "price": None}, "price"),
-        ("2025-11-14,ron,acme,buy,5,400,0", {**BUY, "company": "acme"}, "company"),
-        ("2025-11-14,nobody,tesla,buy,5,400,0", {**BUY, "account": "nobody"}, "account"),
+        ("2026-09-30,ron,tesla,buy,-5,400,0", {**BUY, "quantity": -5}, "quantity"),
+        ("2026-09-30,ron,tesla,buy,5,,0", {**BUY, "price": None}, "price"),
+        ("2026-09-30,ron,acme,buy,5,400,0", {**BUY, "company": "acme"}, "company"),
+        ("2026-09-30,nobody,tesla,buy,5,400,0", {**BUY, "account": "nobody"}, "account"),
         (
-            "2025-11-14,ron,tesla,sell,1e12,400,0",
+            "2026-09-30,ron,tesla,sell,1e12,400,0",
             {**BUY, "action": "sell", "quantity": 1e12},
             "quantity",
         ),
@@ -265,7 +265,7 @@ def test_the_api_refuses_what_a_load_refuses(
     book = tmp_path / "book"
     shutil.copytree(ROOT / "examples" / "baron", book)
     with (book / "transactions.csv").open("a", encoding="utf-8") as f:
-        f.write(csv_row + "\n")
+        f.write(csv_row + ",\n")  # after the example's last row; 'into' empty
     loaded = CliRunner().invoke(cli, ["--db", db_url, "load", str(book)])
     assert isinstance(loaded.exception, InputError)  # `conviction load` exits 2 on it
     assert loaded.exception.field == field
