@@ -37,6 +37,11 @@ COMMANDS: dict[str, tuple[list[str], set[str]]] = {
     # statements and evidence are long text, not table cells
     "thesis list": (["thesis", "list"], set()),
     "people": (["people"], {"evidence"}),
+    "sensitivity": (
+        ["sensitivity", "--config", str(EXAMPLE / "projection.toml"), "--paths", "128"],
+        set(),
+    ),
+    "solve": (["solve", "--config", str(EXAMPLE / "projection.toml"), "--paths", "128"], set()),
     "backtest": (
         ["backtest", "--policy", str(EXAMPLE / "policies" / "baron.toml")],
         {"daily", "trades", "series", "hold_series", "traded_series", "values"},

@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from conviction.cli.app import SCHEDULER, app, err, out, print_json, settings, styled
+from conviction.cli.tables import fit
 from conviction.errors import FormatError
 
 WORKERS = typer.Option(
@@ -44,6 +45,7 @@ def sensitivity_command(
     as_json: bool = typer.Option(False, "--json", help="Print JSON for programs."),
 ) -> None:
     """Which input decides the target: a tornado on common random numbers, Sobol indices."""
+    from rich import box
     from rich.table import Table
 
     from conviction.app.sensitivity_runs import sensitivity_book
@@ -76,10 +78,16 @@ def sensitivity_command(
             ("Sensitivity", "bold"),
             f" {bs.config}: P(value >= {res.target_multiple:g}x in {res.years} years) = "
             f"{_fmt(res.base_p, True)} ± {_fmt(res.base_p_se, True)}, median "
-            f"{res.base_median:.2f}x; {res.paths:,} paths per run, seed {res.seed}",
+            f"{res.base_median:.2f}x; {res.paths:,} paths per run, seed {res.seed}, the book "
+            f"on {bs.as_of}",
         )
     )
-    t = Table(title="Tornado (same random numbers in every run)", title_justify="left")
+    t = Table(
+        title="Tornado (same random numbers in every run)",
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+    )
     for col, just in (
         ("input", "left"),
         ("low", "right"),
@@ -90,7 +98,7 @@ def sensitivity_command(
         ("median low", "right"),
         ("median high", "right"),
     ):
-        t.add_column(col, justify=just, no_wrap=col == "input")  # type: ignore[arg-type]
+        t.add_column(col, justify=just)  # type: ignore[arg-type]
     for b in res.bars:
         t.add_row(
             b.input,
@@ -102,13 +110,15 @@ def sensitivity_command(
             f"{b.median_low:.2f}x",
             f"{b.median_high:.2f}x",
         )
-    out.print(t)
+    out.print(fit(t, drop=("median low", "median high", "low", "high")))
     if res.sobol:
         s = Table(
             title=f"Sobol indices of the log multiple ({100 * res.confidence_level:g}% intervals)",
             title_justify="left",
+            box=box.SIMPLE_HEAD,
+            pad_edge=False,
         )
-        for col in ("driver", "first order", "interval", "total", "interval"):
+        for col in ("driver", "first order", "its interval", "total", "interval"):
             s.add_column(col, justify="left" if col == "driver" else "right")
         for x in sorted(res.sobol, key=lambda x: -x.total):
             s.add_row(
@@ -118,7 +128,7 @@ def sensitivity_command(
                 f"{x.total:.3f}",
                 f"[{x.total_low:.3f}, {x.total_high:.3f}]",
             )
-        out.print(s)
+        out.print(fit(s, drop=("its interval", "interval")))
     for note in res.notes:
         out.print(styled((f"note: {note}", "dim")))
 
@@ -135,6 +145,7 @@ def solve_command(
     as_json: bool = typer.Option(False, "--json", help="Print JSON for programs."),
 ) -> None:
     """What must be true: the value each company and driver must reach for the target."""
+    from rich import box
     from rich.table import Table
 
     from conviction.app.sensitivity_runs import solve_book
@@ -160,22 +171,19 @@ def solve_command(
             ("What must be true", "bold"),
             f" {bs.config}: {res.target_multiple:g}x in {res.years} years "
             f"({_fmt(res.target_multiple ** (1 / res.years) - 1, True)} a year); today median "
-            f"{res.base_median:.2f}x, P = {_fmt(res.base_p, True)}; {res.paths:,} paths",
+            f"{res.base_median:.2f}x, P = {_fmt(res.base_p, True)}; {res.paths:,} paths, the "
+            f"book on {bs.as_of}",
         )
     )
-    t = Table(title="Each input alone, the others as specified", title_justify="left")
-    for col in (
-        "input",
-        "now",
-        "for the median",
-        "CAGR",
-        f"for P = {100 * probability:g}%",
-        "CAGR",
-        "note",
-    ):
-        t.add_column(
-            col, justify="left" if col in ("input", "note") else "right", no_wrap=col == "input"
-        )
+    t = Table(
+        title="Each input alone, the others as specified",
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+    )
+    for_p = f"for P {100 * probability:g}%"
+    for col in ("input", "now", "for median", "its CAGR", for_p, "CAGR", "note"):
+        t.add_column(col, justify="left" if col in ("input", "note") else "right")
     for r in res.requirements:
         t.add_row(
             r.input,
@@ -186,7 +194,7 @@ def solve_command(
             _fmt(r.cagr_probability, True) if r.cagr_probability is not None else "",
             r.note,
         )
-    out.print(t)
+    out.print(fit(t, wrap=("note",), drop=("CAGR", "its CAGR", "note")))
     out.print(
         styled(
             (
