@@ -1,4 +1,4 @@
-"""The progress bar of project, compare, scenarios and track, drawn as on a terminal.
+"""The progress bar of project, compare, scenarios, track and sensitivity, drawn as on a terminal.
 
 The commands' tests run without a terminal (no bar); this draws the bar itself. Before it
 was one helper, every such command died with a TypeError on a real terminal: the bar's
@@ -29,3 +29,12 @@ def test_the_bar_draws_before_and_after_the_total_is_known() -> None:
 def test_no_bar_when_not_shown() -> None:
     with paths_progress("projecting", shown=False) as progress:
         assert progress is None
+
+
+def test_a_sensitivity_counts_its_runs() -> None:
+    screen = io.StringIO()
+    console = Console(file=screen, force_terminal=True, width=80)
+    with paths_progress("sensitivity", shown=True, console=console, unit="runs") as progress:
+        assert progress is not None
+        progress(3, 43)
+    assert "3/43 runs" in screen.getvalue()

@@ -325,9 +325,10 @@ def parse_date(value: str | None, option: str) -> dt.date | None:
 
 @contextmanager
 def paths_progress(
-    label: str, *, shown: bool, console: Console | None = None
+    label: str, *, shown: bool, console: Console | None = None, unit: str = "paths"
 ) -> Iterator[Callable[[int, int], None] | None]:
-    """A progress bar over simulated paths on ``console`` (stderr), as the callback
+    """A progress bar over simulated paths (or other ``unit``s: a sensitivity's runs) on
+    ``console`` (stderr), as the callback
     ``progress(done, total)`` the application layer takes; ``None`` when not ``shown``
     (``--json``, or stderr is not a terminal). Redrawn by the callback only: no refresh
     thread, so a process pool started inside may fork."""
@@ -348,7 +349,7 @@ def paths_progress(
         task = bar.add_task("", total=None)
 
         def progress(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total, description=f"{done:,}/{total:,} paths")
+            bar.update(task, completed=done, total=total, description=f"{done:,}/{total:,} {unit}")
             bar.refresh()
 
         yield progress

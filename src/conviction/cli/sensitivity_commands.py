@@ -7,7 +7,16 @@ from pathlib import Path
 
 import typer
 
-from conviction.cli.app import SCHEDULER, app, err, out, print_json, settings, styled
+from conviction.cli.app import (
+    SCHEDULER,
+    app,
+    err,
+    out,
+    paths_progress,
+    print_json,
+    settings,
+    styled,
+)
 from conviction.cli.tables import fit
 from conviction.errors import FormatError
 
@@ -51,22 +60,16 @@ def sensitivity_command(
     from conviction.app.sensitivity_runs import sensitivity_book
 
     book, path, ov = _setup(config, paths, seed, target_multiple)
-    progress = None
-    if err.is_terminal and not as_json:
-
-        def progress(done: int, total: int) -> None:
-            err.print(f"\rruns {done}/{total}", end="")
-
-    bs, res = sensitivity_book(
-        book,  # type: ignore[arg-type]
-        path,
-        overrides=ov,  # type: ignore[arg-type]
-        scheduler=scheduler,
-        workers=workers,
-        progress=progress,
-    )
-    if progress is not None:
-        err.print()
+    shown = err.is_terminal and not as_json
+    with paths_progress("sensitivity", shown=shown, unit="runs") as progress:
+        bs, res = sensitivity_book(
+            book,  # type: ignore[arg-type]
+            path,
+            overrides=ov,  # type: ignore[arg-type]
+            scheduler=scheduler,
+            workers=workers,
+            progress=progress,
+        )
     if as_json:
         from conviction.app.answers import to_json
         from conviction.app.sensitivity_runs import sensitivity_answer
