@@ -8,6 +8,7 @@ The public API in one place (the parts also have their own, fuller ``__all__``):
     state.company("tesla").gain, [p.weight for p in state.by_person]
     state.to_frame()                                 # pandas; a notebook shows it as HTML
     cv.history(book).to_frame(), cv.gains(book).to_frame("lot")   # docs/notebook.md
+    cv.project(book, "examples/baron/projection.toml").to_frame("fan")
 
 Importing conviction does nothing else: no files, databases or network are touched, and
 the names below are imported on first use (so ``import conviction.theses`` stays light).
@@ -19,6 +20,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from conviction.app.notebook import compare, project
     from conviction.app.reads import book_gains as gains
     from conviction.app.reads import book_history as history
     from conviction.book import Account, Book, BookMeta, Company, Link, Person
@@ -94,6 +96,7 @@ _WHERE = {
     ),
     **dict.fromkeys(["irr", "time_weighted_returns", "twr"], "conviction.ledger.returns"),
     **dict.fromkeys(["connect", "write_book"], "conviction.store"),
+    **dict.fromkeys(["compare", "project"], "conviction.app.notebook"),
 }
 _RENAMED = {
     "read_stored_book": ("conviction.store", "read_book"),
@@ -144,6 +147,7 @@ __all__ = [
     "account_returns",
     "business_days",
     "cash",
+    "compare",
     "connect",
     "gains",
     "history",
@@ -151,6 +155,7 @@ __all__ = [
     "positions",
     "price_history",
     "private_measures",
+    "project",
     "read_book",
     "read_price_csv",
     "read_stored_book",

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from conviction.app.runs import Comparison
     from conviction.book.model import Book
     from conviction.policies.history import Backtest
@@ -285,6 +287,17 @@ class ComparisonReport:
     not_projected: tuple[str, ...]
     conventions: dict[str, str]
     policies: tuple[ComparedPolicy, ...]
+
+    def to_frame(self, by: str = "book") -> pd.DataFrame:
+        """A DataFrame of one table: ``book`` (a row per policy) or ``accounts``."""
+        from conviction.app.frames import comparison_frame
+
+        return comparison_frame(self, by)
+
+    def _repr_html_(self) -> str:
+        from conviction.app.frames import comparison_html
+
+        return comparison_html(self)
 
 
 def _outcome(o: Outcome) -> OutcomeLine:

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from conviction._typing import Float64Array
     from conviction.app.runs import ProjectedBook
     from conviction.projection.result import ProjectionResult
@@ -89,6 +91,17 @@ class ProjectionReport:
     config: str
     not_projected: tuple[str, ...]  # held companies the projection does not model
     cash_not_projected: float
+
+    def to_frame(self, by: str = "terminal") -> pd.DataFrame:
+        """A DataFrame of one table: ``terminal`` (default), ``fan`` or ``companies``."""
+        from conviction.app.frames import projection_frame
+
+        return projection_frame(self, by)
+
+    def _repr_html_(self) -> str:
+        from conviction.app.frames import projection_html
+
+        return projection_html(self)
 
 
 def _label(q: float) -> str:
