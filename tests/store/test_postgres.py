@@ -70,7 +70,7 @@ def test_failed_load_changes_nothing_on_postgres(
     bad = tmp_path / "bad"
     shutil.copytree(example_dir, bad)
     with (bad / "transactions.csv").open("a") as fh:
-        fh.write("2025-11-14,ron,tesla,sell,1e12,400,0\n")
+        fh.write("2026-09-30,ron,tesla,sell,1e12,400,0\n")  # after the example's last row
     from conviction.errors import LedgerError
 
     with pytest.raises(LedgerError):
