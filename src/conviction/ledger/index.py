@@ -22,6 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, cast
 
 import numpy as np
@@ -131,28 +132,10 @@ def _replay(ix: BookIndex, until: int, currency: str | None) -> ReplayArrays:
         ),
     )
     day, action, price, fees, method, lot = columns
-    if any(c.row_in < until for c in ix.carries):
-        return replay_with_carries(
-            ix.carries,
-            day,
-            ta.account,
-            ta.company,
-            action,
-            ta.quantity,
-            price,
-            fees,
-            rates,
-            method,
-            lot,
-            len(ix.accounts),
-            len(ix.companies),
-            until,
-            account_ids=ix.accounts,
-            company_ids=ix.companies,
-            file=objects(tx["file"]),
-            line=tx["line"].to_numpy(dtype=np.int64),
-        )
-    return replay_arrays(
+    # a replay past an exchange or spin-off gives the carried lots their old ids and dates
+    carried = any(c.row_in < until for c in ix.carries)
+    replay = partial(replay_with_carries, ix.carries) if carried else replay_arrays
+    return replay(
         day,
         ta.account,
         ta.company,
