@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import secrets
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Annotated, Any
 
 import numpy as np
@@ -315,6 +315,14 @@ def _cached_page(
     return HTMLResponse(page.replace(_NONCE_MARK, str(escape(_nonce(request)))))
 
 
+def _view_page(request: Request, ctx: AppContext, name: str, view: View, draw: Any) -> HTMLResponse:
+    """A page of ``view``, drawn once per book state by ``draw(nonce)``: the book's own
+    view answers at once (the last drawn while a new state is drawn); a chosen date,
+    account or range waits for its own (a bounded number are kept)."""
+    query = view.query()
+    return _cached_page(request, ctx, f"{name}{query}", draw, last=not query)
+
+
 @router.get("/", response_class=HTMLResponse)
 def dashboard(request: Request, ctx: Ctx, view: PageView) -> HTMLResponse:
     ranged = ("value", "growth", "drawdown")  # drawn over the view's range
@@ -348,21 +356,15 @@ def dashboard(request: Request, ctx: Ctx, view: PageView) -> HTMLResponse:
             ts=ts,
         )
 
-    query = view.query()
-    return _cached_page(request, ctx, f"dashboard{query}", draw, last=not query)
+    return _view_page(request, ctx, "dashboard", view, draw)
 
 
 @router.get("/company/{company_id:path}", response_class=HTMLResponse)
 def company_page(request: Request, ctx: Ctx, company_id: str, view: PageView) -> HTMLResponse:
     if company_id not in ctx.book().companies:
         raise _missing("company", company_id)
-    return _cached_page(
-        request,
-        ctx,
-        f"company:{company_id}{view.query()}",
-        lambda nonce: _company_page(request, ctx, company_id, view, nonce),
-        last=not view.query(),
-    )
+    draw = partial(_company_page, request, ctx, company_id, view)
+    return _view_page(request, ctx, f"company:{company_id}", view, draw)
 
 
 def _company_page(
@@ -407,13 +409,8 @@ def _company_page(
 def person_page(request: Request, ctx: Ctx, person_id: str, view: PageView) -> HTMLResponse:
     if person_id not in ctx.book().persons:
         raise _missing("person", person_id)
-    return _cached_page(
-        request,
-        ctx,
-        f"person:{person_id}{view.query()}",
-        lambda nonce: _person_page(request, ctx, person_id, view, nonce),
-        last=not view.query(),
-    )
+    draw = partial(_person_page, request, ctx, person_id, view)
+    return _view_page(request, ctx, f"person:{person_id}", view, draw)
 
 
 def _person_page(
@@ -457,13 +454,8 @@ def _person_page(
 def account_page(request: Request, ctx: Ctx, account_id: str, view: PageView) -> HTMLResponse:
     if account_id not in ctx.book().accounts:
         raise _missing("account", account_id)
-    return _cached_page(
-        request,
-        ctx,
-        f"account:{account_id}{view.query()}",
-        lambda nonce: _account_page(request, ctx, account_id, view, nonce),
-        last=not view.query(),
-    )
+    draw = partial(_account_page, request, ctx, account_id, view)
+    return _view_page(request, ctx, f"account:{account_id}", view, draw)
 
 
 def _account_page(
@@ -667,7 +659,7 @@ def report_page(request: Request, ctx: Ctx, view: PageView) -> HTMLResponse:
         page = page.replace("</nav></header>", f"</nav>{picker}</header>", 1)
         return HTMLResponse(_nonce_every_script(page, nonce))
 
-    return _cached_page(request, ctx, f"report{view.query()}:{job}", draw, last=not view.query())
+    return _view_page(request, ctx, f"report:{job}", view, draw)
 
 
 def _np_date(value: Any) -> str:
