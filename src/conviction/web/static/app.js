@@ -1,4 +1,5 @@
-// conviction web pages: the write token, milestone updates, projection jobs.
+// conviction web pages: the write token, milestone updates, projection jobs, and what the
+// pages' own scripts share (window.conviction: the token, API calls, following a job).
 // Everything goes to this server's REST API; nothing is loaded from elsewhere.
 (function () {
   "use strict";
@@ -27,11 +28,12 @@
   }
   const token = () => (box && box.value.trim()) || sessionStorage.getItem(KEY) || "";
 
-  async function call(method, url, body) {
+  // A request to this server's API with the token; ``body`` as JSON, or as is with ``type``.
+  async function call(method, url, body, type) {
     const init = { method: method, headers: { Authorization: "Bearer " + token() } };
     if (body !== undefined) {
-      init.headers["Content-Type"] = "application/json";
-      init.body = JSON.stringify(body);
+      init.headers["Content-Type"] = type || "application/json";
+      init.body = type ? body : JSON.stringify(body);
     }
     const response = await fetch(url, init);
     let data = null;
@@ -72,45 +74,31 @@
     });
   });
 
-  async function follow(id) {
+  // Follow a background job (GET ``url``) on the page's progress bar until it ends, then
+  // ``ended()``; ``unit``: what its counts count (" paths", " runs").
+  async function follow(url, unit, ended) {
     const bar = document.getElementById("job-progress");
     const label = document.getElementById("job-status");
     const count = document.getElementById("job-count");
     for (;;) {
-      const r = await call("GET", "/api/v1/projections/" + encodeURIComponent(id));
+      const r = await call("GET", url);
       if (!r.ok) return;
       if (bar) bar.value = r.data.fraction;
       if (label) label.textContent = r.data.status;
-      if (count) count.textContent = r.data.done + " / " + r.data.total + " paths";
+      if (count) count.textContent = r.data.done + " / " + r.data.total + unit;
       if (r.data.status === "done" || r.data.status === "failed") {
-        window.location.href = "/projection?job=" + encodeURIComponent(id);
+        ended();
         return;
       }
       await new Promise((resolve) => setTimeout(resolve, 400));
     }
   }
+  // for the pages' own scripts (track.js, sensitivity.js, edit.js), which run after this one
+  window.conviction = { token: token, call: call, why: why, follow: follow };
 
-  const projection = document.getElementById("projection-form");
-  if (projection) {
-    projection.addEventListener("submit", async (event) => {
-      event.preventDefault();
-      const out = projection.querySelector(".result");
-      const body = { spec: field(projection, "spec").value };
-      const paths = field(projection, "paths").value;
-      const seed = field(projection, "seed").value;
-      if (paths) body.paths = parseInt(paths, 10);
-      if (seed) body.seed = parseInt(seed, 10);
-      const asOf = field(projection, "as_of");
-      if (asOf && asOf.value) body.as_of = asOf.value;
-      out.textContent = "starting…";
-      const r = await call("POST", "/api/v1/projections", body);
-      if (!r.ok) { out.textContent = "refused (" + r.status + "): " + why(r.data); return; }
-      out.textContent = r.data.cached ? "same request as before: its job" : "started";
-      window.location.href = "/projection?job=" + encodeURIComponent(r.data.id);
-    });
-  }
   const job = document.getElementById("job");
   if (job && (job.dataset.status === "queued" || job.dataset.status === "running")) {
-    follow(job.dataset.job);
+    const id = encodeURIComponent(job.dataset.job);
+    follow("/api/v1/projections/" + id, " paths", () => { window.location.href = "/projection?job=" + id; });
   }
 })();

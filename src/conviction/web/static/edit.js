@@ -3,22 +3,8 @@
 // token the page header keeps. An error is shown next to the field it names.
 (function () {
   "use strict";
-  const KEY = "conviction-token";
-  const box = document.getElementById("token");
-  const token = () => (box && box.value.trim()) || sessionStorage.getItem(KEY) || "";
+  const { call } = window.conviction;  // app.js
   const MAX_UPLOAD = 2000000;
-
-  async function call(method, url, body, type) {
-    const init = { method: method, headers: { Authorization: "Bearer " + token() } };
-    if (body !== undefined) {
-      init.headers["Content-Type"] = type || "application/json";
-      init.body = type ? body : JSON.stringify(body);
-    }
-    const response = await fetch(url, init);
-    let data = null;
-    try { data = await response.json(); } catch (e) { data = null; }
-    return { ok: response.ok, status: response.status, data: data };
-  }
 
   // The API's errors as [field, message] pairs: ours ({message, field, line, file}) or
   // pydantic's list ({loc, msg}); a rule's message may start with its field ("price: ...").

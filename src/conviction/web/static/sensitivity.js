@@ -3,21 +3,7 @@
 // its page. A form says where it posts (data-api) and which page shows a job (data-page).
 (function () {
   "use strict";
-  const KEY = "conviction-token";
-  const box = document.getElementById("token");
-  const token = () => (box && box.value.trim()) || sessionStorage.getItem(KEY) || "";
-
-  async function call(method, url, body) {
-    const init = { method: method, headers: { Authorization: "Bearer " + token() } };
-    if (body !== undefined) {
-      init.headers["Content-Type"] = "application/json";
-      init.body = JSON.stringify(body);
-    }
-    const response = await fetch(url, init);
-    let data = null;
-    try { data = await response.json(); } catch (e) { data = null; }
-    return { ok: response.ok, status: response.status, data: data };
-  }
+  const { call, follow } = window.conviction;  // app.js
 
   function why(data) {
     const d = data && data.detail;
@@ -71,22 +57,6 @@
     const apis = { sensitivity: "/api/v1/sensitivities/", scenarios: "/api/v1/scenarios/", compare: "/api/v1/comparisons/" };
     const api = job.dataset.api || apis[job.dataset.kind];
     const unit = job.dataset.kind === "sensitivity" ? " runs" : " paths";
-    (async function follow(id) {
-      const bar = document.getElementById("job-progress");
-      const label = document.getElementById("job-status");
-      const count = document.getElementById("job-count");
-      for (;;) {
-        const r = await call("GET", api + encodeURIComponent(id));
-        if (!r.ok) return;
-        if (bar) bar.value = r.data.fraction;
-        if (label) label.textContent = r.data.status;
-        if (count) count.textContent = r.data.done + " / " + r.data.total + unit;
-        if (r.data.status === "done" || r.data.status === "failed") {
-          window.location.reload();
-          return;
-        }
-        await new Promise((resolve) => setTimeout(resolve, 400));
-      }
-    })(job.dataset.job);
+    follow(api + encodeURIComponent(job.dataset.job), unit, () => window.location.reload());
   }
 })();

@@ -2,48 +2,8 @@
 // header keeps), follow its progress, then show its page. Nothing is loaded from elsewhere.
 (function () {
   "use strict";
-  const KEY = "conviction-token";
-  const box = document.getElementById("token");
-  const token = () => (box && box.value.trim()) || sessionStorage.getItem(KEY) || "";
-
-  async function call(method, url, body) {
-    const init = { method: method, headers: { Authorization: "Bearer " + token() } };
-    if (body !== undefined) {
-      init.headers["Content-Type"] = "application/json";
-      init.body = JSON.stringify(body);
-    }
-    const response = await fetch(url, init);
-    let data = null;
-    try { data = await response.json(); } catch (e) { data = null; }
-    return { ok: response.ok, status: response.status, data: data };
-  }
-
-  function why(data) {
-    const d = data && data.detail;
-    if (!d) return "";
-    if (Array.isArray(d)) return d.map((e) => (e.loc || []).join(".") + ": " + e.msg).join("; ");
-    return d.message || JSON.stringify(d);
-  }
-
+  const { call, why, follow } = window.conviction;  // app.js
   const page = (id) => "/theses/track?job=" + encodeURIComponent(id);
-
-  async function follow(id) {
-    const bar = document.getElementById("job-progress");
-    const label = document.getElementById("job-status");
-    const count = document.getElementById("job-count");
-    for (;;) {
-      const r = await call("GET", "/api/v1/tracks/" + encodeURIComponent(id));
-      if (!r.ok) return;
-      if (bar) bar.value = r.data.fraction;
-      if (label) label.textContent = r.data.status;
-      if (count) count.textContent = r.data.done + " / " + r.data.total + " paths";
-      if (r.data.status === "done" || r.data.status === "failed") {
-        window.location.href = page(id);
-        return;
-      }
-      await new Promise((resolve) => setTimeout(resolve, 400));
-    }
-  }
 
   const form = document.getElementById("track-form");
   if (form) {
@@ -63,6 +23,7 @@
   }
   const job = document.getElementById("track-job");
   if (job && (job.dataset.status === "queued" || job.dataset.status === "running")) {
-    follow(job.dataset.job);
+    const id = job.dataset.job;
+    follow("/api/v1/tracks/" + encodeURIComponent(id), " paths", () => { window.location.href = page(id); });
   }
 })();
