@@ -23,7 +23,6 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request, status
 from fastapi.responses import HTMLResponse, Response
-from jinja2 import Environment, PackageLoader
 from sqlalchemy import Connection
 
 from conviction.book.model import Book
@@ -429,14 +428,7 @@ async def apply_upload(
 
 # --- pages ----------------------------------------------------------------------------------------
 
-_STATIC = PackageLoader("conviction.web", "static")
 _PAGE = 50
-
-
-@pages.get("/static/edit.js")
-def edit_script() -> Response:
-    source, _, _ = _STATIC.get_source(Environment(), "edit.js")
-    return Response(source, media_type="text/javascript")
 
 
 @pages.get("/book", response_class=HTMLResponse)

@@ -291,9 +291,16 @@ def lazy_plots_script() -> Response:
     return Response(lazy_plots_js(), media_type="text/javascript")
 
 
-@router.get("/static/app.js")
-def app_script() -> Response:
-    source, _, _ = _STATIC.get_source(Environment(), "app.js")
+#: The pages' scripts in ``web/static`` (served by name; any other name is a 404).
+SCRIPTS = frozenset({"app", "edit", "sensitivity", "tearsheet", "track"})
+
+
+@router.get("/static/{name}.js")
+def page_script(name: str) -> Response:
+    """One of the pages' own scripts (``SCRIPTS``)."""
+    if name not in SCRIPTS:
+        raise _missing("file", f"{name}.js")
+    source, _, _ = _STATIC.get_source(Environment(), f"{name}.js")
     return Response(source, media_type="text/javascript")
 
 

@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response, status
 from fastapi.responses import HTMLResponse
-from jinja2 import Environment, PackageLoader
 from pydantic import BaseModel, Field
 
 from conviction.app.answers import answer, answer_model
@@ -381,14 +380,6 @@ def get_comparison(ctx: Ctx, job_id: str) -> ComparisonJobOut:
 
 
 # --- the page ---------------------------------------------------------------------------------
-
-_STATIC = PackageLoader("conviction.web", "static")
-
-
-@pages.get("/static/sensitivity.js")
-def sensitivity_script() -> Response:
-    source, _, _ = _STATIC.get_source(Environment(), "sensitivity.js")
-    return Response(source, media_type="text/javascript")
 
 
 def scenario_names(ctx: AppContext, spec: str) -> list[str]:

@@ -10,8 +10,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Response
-from jinja2 import Environment, PackageLoader
+from fastapi import APIRouter, Depends, HTTPException, Query
 
 from conviction.app.answers import answer, answer_model
 from conviction.app.tearsheet import TearSheet
@@ -75,11 +74,3 @@ def get_tearsheet(
     except PageError as exc:
         raise HTTPException(422, {"message": exc.message, "field": exc.field}) from None
     return answer(view_tearsheet(ctx, view))
-
-
-@pages.get("/static/tearsheet.js")
-def tearsheet_script() -> Response:
-    source, _, _ = PackageLoader("conviction.web", "static").get_source(
-        Environment(), "tearsheet.js"
-    )
-    return Response(source, media_type="text/javascript")

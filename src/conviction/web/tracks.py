@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.responses import HTMLResponse
-from jinja2 import Environment, PackageLoader
 from pydantic import BaseModel, Field
 
 from conviction.app.answers import answer, answer_model
@@ -150,15 +149,6 @@ def get_track(ctx: Ctx, job_id: str) -> TrackJobOut:
         known = [j.id for j in ctx.jobs.jobs() if j.request.get("kind") == KIND]
         raise not_found("track job", job_id, known)
     return track_job_out(ctx, job)
-
-
-_STATIC = PackageLoader("conviction.web", "static")
-
-
-@pages.get("/static/track.js")
-def track_script() -> Response:
-    source, _, _ = _STATIC.get_source(Environment(), "track.js")
-    return Response(source, media_type="text/javascript")
 
 
 def _files(ctx: AppContext, word: str) -> list[str]:
