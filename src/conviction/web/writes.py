@@ -100,21 +100,7 @@ def add_transactions(conn: Connection, book: Book, rows: Sequence[TransactionIn]
         combined = _appended(book.transactions, frame)
     append_transactions(
         conn,
-        [
-            NewTransaction(
-                date=r.date,
-                account=r.account,
-                company=r.company,
-                action=r.action,
-                quantity=r.quantity,
-                price=r.price,
-                fees=r.fees,
-                currency=r.currency,
-                fx_rate=r.fx_rate,
-                lot=r.lot,
-            )
-            for r in rows
-        ],
+        [_as_new(r) for r in rows],
         origin=ORIGIN,
     )
     return replace(book, transactions=combined)
@@ -362,6 +348,11 @@ def _new_transaction(book: Book, r: TransactionIn, where: str) -> NewTransaction
         raise UnknownIdError(f"unknown account {r.account!r}", field=f"{where}.account")
     if r.company and r.company not in book.companies:
         raise UnknownIdError(f"unknown company {r.company!r}", field=f"{where}.company")
+    return _as_new(r)
+
+
+def _as_new(r: TransactionIn) -> NewTransaction:
+    """A request's transaction as the store appends it."""
     return NewTransaction(
         date=r.date,
         account=r.account,
