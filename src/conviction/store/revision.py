@@ -20,6 +20,7 @@ REVISIONS = (
     "0003_milestone_effects",
     "0004_book_changes",
     "0005_corporate_actions",
+    "0006_refs_and_calendar",
 )
 HEAD_REVISION = REVISIONS[-1]
 

@@ -38,6 +38,8 @@ class BookRow(Base):
     currency: Mapped[str] = mapped_column(String(3))
     as_of: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
     long_term_days: Mapped[int] = mapped_column(Integer, default=365)
+    # the exchange_calendars name of the valuation grid's sessions (NULL: the default)
+    calendar: Mapped[str | None] = mapped_column(String(20), nullable=True)
 
 
 class PersonRow(Base):
@@ -99,6 +101,7 @@ class TransactionRow(Base):
     into_id: Mapped[str | None] = mapped_column(ForeignKey("company.id"), nullable=True)
     source: Mapped[str] = mapped_column(String(300))  # file it came from, or "api"
     line: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    ref: Mapped[str | None] = mapped_column(String(200), nullable=True)  # a broker's id
 
     __table_args__ = (Index("ix_transactions_account_date", "account_id", "date"),)
 
