@@ -130,6 +130,7 @@ def serve_command(
         policies=policies,
         benchmark=rel(benchmark, "--benchmark"),
         allowed_hosts=allowed_hosts(host, allow_host),
+        edit_files=True,  # an edit of a row from the book's files is written there
     )
     if printable is not None:
         heading = f"write token (shown once; its hash is kept in {root / TOKEN_FILE}):"

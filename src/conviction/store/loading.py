@@ -18,7 +18,7 @@ from conviction.book.model import Book
 from conviction.errors import StoreError
 from conviction.store.book_store import count_rows, read_book, write_book
 
-__all__ = ["load_book"]
+__all__ = ["load_book", "store_loaded"]
 
 
 def load_book(engine: Engine, toml: Path, book: Book, *, replace: bool = False) -> dict[str, Any]:
@@ -41,17 +41,26 @@ def load_book(engine: Engine, toml: Path, book: Book, *, replace: bool = False) 
 
 
 def _load(engine: Engine, toml: Path, book: Book, *, replace: bool) -> dict[str, Any]:
-    from conviction.io.book_reader import validate_book
     from conviction.store.engine import lock_for_writing
 
     with engine.connect() as conn:
         lock_for_writing(conn)
-        counts = write_book(conn, book, replace=replace)
-        counts.update(_load_extras(conn, toml, book))
-        totals = count_rows(conn)
-        if totals["transactions"] != len(book.transactions):  # API rows beside the file's
-            validate_book(read_book(conn))
+        written = store_loaded(conn, toml, book, replace=replace)
         conn.commit()
+    return written
+
+
+def store_loaded(conn: Any, toml: Path, book: Book, *, replace: bool = False) -> dict[str, Any]:
+    """What a load writes, on ``conn`` (which holds the write lock), without committing:
+    the web app's edits of the book's files load the book through this too, in the
+    transaction of their write. Returns what ``load_book`` returns."""
+    from conviction.io.book_reader import validate_book
+
+    counts = write_book(conn, book, replace=replace)
+    counts.update(_load_extras(conn, toml, book))
+    totals = count_rows(conn)
+    if totals["transactions"] != len(book.transactions):  # API rows beside the file's
+        validate_book(read_book(conn))
     return {"book": counts, "database": totals}
 
 

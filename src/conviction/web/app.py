@@ -80,6 +80,7 @@ def create_app(
     benchmark: str | None = None,
     max_body: int = DEFAULT_MAX_BODY,
     allowed_hosts: tuple[str, ...] | list[str] | None = None,
+    edit_files: bool = False,
 ) -> FastAPI:
     """A web app over the book in ``engine``.
 
@@ -87,7 +88,9 @@ def create_app(
     hash). Files named in requests must lie in ``workspace``; ``projection``,
     ``policies`` and ``benchmark`` (paths relative to it) are what the pages show by
     default. A request whose ``Host`` (port ignored, any case) is not in
-    ``allowed_hosts`` (default :data:`LOCAL_HOSTS`) answers 400.
+    ``allowed_hosts`` (default :data:`LOCAL_HOSTS`) answers 400. ``edit_files``: an edit
+    of a row from the book's files writes it into that file and loads the book
+    (``conviction serve`` does; refused with 409 otherwise).
     """
     from conviction.web import api, api_writes, editing, pages, sensitivity, tearsheet, tracks
 
@@ -101,6 +104,7 @@ def create_app(
         projection=projection,
         policies=policies,
         benchmark=benchmark,
+        edit_files=edit_files,
     )
 
     @asynccontextmanager

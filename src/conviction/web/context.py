@@ -116,6 +116,9 @@ class AppContext:
     projection: str | None = None
     policies: tuple[str, ...] = ()
     benchmark: str | None = None
+    #: whether an edit of a row from the book's files writes that file (``conviction
+    #: serve``), or is refused (409): ``web.file_rows``
+    edit_files: bool = False
     jobs: JobRunner = field(default_factory=JobRunner)
     write_lock: threading.Lock = field(default_factory=threading.Lock)
     _queue: list[_Write] = field(default_factory=list)

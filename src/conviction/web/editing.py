@@ -7,12 +7,15 @@ pages (``pages``): ``/book/transactions``, ``/book/marks``, ``/book/fx``, a tabl
 with forms that call this API with the token of the page header (``static/edit.js``).
 
 **The files are the book's truth.** A load replaces every row it took from the book's
-files and keeps the rows entered through the web app (origin ``api``). So the web app
-edits and deletes only its own rows; a row from a file is shown with its file and line,
-and a request to change it answers 409 saying to correct the file and load again (a
-change in the database alone would be undone by the next load, or duplicated by it).
-Every write is checked as a load checks the book (``conviction.web.writes``) and recorded
-with its time (``conviction.store.appends``: ``book_change``).
+files and keeps the rows entered through the web app (origin ``api``). So a row the web
+app entered is edited in the database, and a row from a file is edited *in its file*:
+the line rewritten (or removed), then the book loaded as ``conviction load`` loads it, in
+the write's one transaction (``conviction.web.file_rows``; a change in the database alone
+would be undone by the next load). A server that does not write the files
+(``create_app(edit_files=False)``, the default outside ``conviction serve``) answers 409
+for those rows, saying to correct the file and load again. Every write is checked as a
+load checks the book (``conviction.web.writes``) and recorded with its time
+(``conviction.store.appends``: ``book_change``).
 """
 
 from __future__ import annotations
@@ -52,17 +55,27 @@ Kind = Literal["transactions", "marks", "fx"]
 _WHAT: dict[str, What] = {"transactions": "transaction", "marks": "mark", "fx": "fx"}
 _EDIT_ERRORS: dict[int | str, dict[str, Any]] = {
     **AUTH_ERRORS,
-    409: {"description": "The row comes from one of the book's files: correct it there"},
+    409: {
+        "description": "The row's file changed since the last load, cannot be written "
+        "(read-only, outside the workspace) or this server does not write the book's files"
+    },
 }
 RowId = Annotated[int, Path(ge=1, le=2**62, description="The row's id (from GET /book/...)")]
 
 
-def _row_out(row: StoredRow) -> StoredRowOut:
+def _row_out(row: StoredRow, *, files: bool = False) -> StoredRowOut:
+    """``row`` as the API gives it; ``files``: the server writes the book's files (a row
+    from one is editable)."""
+    from conviction.web.file_rows import from_file
     from conviction.web.writes import editable
 
     values = {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in row.values.items()}
     return StoredRowOut(
-        id=row.id, values=values, origin=_shown(row.origin), line=row.line, editable=editable(row)
+        id=row.id,
+        values=values,
+        origin=_shown(row.origin),
+        line=row.line,
+        editable=editable(row) or (files and from_file(row)),
     )
 
 
@@ -105,8 +118,13 @@ def get_rows(
                 else recorded_at
             )
             total, rows = _recorded_page(conn, what, at, company, account, offset, limit)
+    files = ctx.edit_files and recorded_at is None
     return RowsOut(
-        kind=kind, total=total, offset=offset, limit=limit, rows=[_row_out(r) for r in rows]
+        kind=kind,
+        total=total,
+        offset=offset,
+        limit=limit,
+        rows=[_row_out(r, files=files) for r in rows],
     )
 
 
@@ -164,6 +182,7 @@ def _edit(
     ctx: Any, op: Literal["edit", "delete"], change: Callable[[Connection, Book, list[int]], Book]
 ) -> tuple[EditOut, int | None]:
     """Run ``change`` as one write; map a missing or file row to 404 or 409."""
+    from conviction.web.file_rows import FileConflict
     from conviction.web.writes import NotEditable, RowNotFound
 
     ids: list[int] = []
@@ -178,11 +197,50 @@ def _edit(
         counts, state = ctx.write_rows(run)
     except RowNotFound as exc:
         raise HTTPException(status.HTTP_404_NOT_FOUND, {"message": str(exc)}) from None
-    except NotEditable as exc:
+    except (NotEditable, FileConflict) as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, {"message": str(exc)}) from None
     new = ids[0] if ids else None
     out = EditOut(op=op, id=new, replaced=None, recorded=when[0], database=counts, book_state=state)
     return out, new
+
+
+def _edit_row(
+    ctx: Any,
+    what: What,
+    row_id: int,
+    model: Callable[[Book], Any] | None,
+    theirs: Callable[[Connection, Book, list[int]], Book],
+) -> EditOut:
+    """Edit (``model`` gives the request's row, read against the stored book) or delete
+    (``None``) the row ``row_id``: a row of the web app's by ``theirs``, a row from one of
+    the book's files in that file, then the book loaded (``web.file_rows``). Either way
+    one write, under the web app's write lock."""
+    from conviction.store.appends import stored_row
+    from conviction.web.file_rows import FileWrite, change_file_row, from_file, undo_all
+    from conviction.web.writes import NotEditable, new_row
+
+    writes: list[FileWrite] = []
+
+    def change(conn: Connection, book: Book, ids: list[int]) -> Book:
+        row = stored_row(conn, what, row_id)
+        if row is None or not from_file(row):
+            return theirs(conn, book, ids)
+        if not ctx.edit_files:
+            raise NotEditable(what, row)
+        new = None if model is None else new_row(conn, book, what, row_id, model(book))
+        after, new_id = change_file_row(
+            conn, book, what, row, new, workspace=ctx.workspace, writes=writes
+        )
+        if new_id is not None:
+            ids.append(new_id)
+        return after
+
+    try:
+        out, _ = _edit(ctx, "edit" if model is not None else "delete", change)
+    except BaseException:
+        undo_all(writes)  # a file written, the transaction not committed: put it back
+        raise
+    return out.model_copy(update={"replaced": row_id})
 
 
 @api.put(
@@ -193,8 +251,10 @@ def put_transaction(ctx: Ctx, row_id: RowId, body: TransactionIn) -> EditOut:
     new row gets a new id (the answer's ``id``); the old one is recorded in ``/changes``."""
     from conviction.web.writes import edit_transaction
 
-    out, _ = _edit(ctx, "edit", lambda c, b, ids: edit_transaction(c, b, row_id, body, ids))
-    return out.model_copy(update={"replaced": row_id})
+    def theirs(c: Connection, b: Book, ids: list[int]) -> Book:
+        return edit_transaction(c, b, row_id, body, ids)
+
+    return _edit_row(ctx, "transaction", row_id, lambda b: body, theirs)
 
 
 @api.delete(
@@ -205,8 +265,7 @@ def delete_transaction(ctx: Ctx, row_id: RowId) -> EditOut:
     without it (a later sale of what it bought)."""
     from conviction.web.writes import delete_transaction as remove
 
-    out, _ = _edit(ctx, "delete", lambda c, b, ids: remove(c, b, row_id))
-    return out.model_copy(update={"replaced": row_id})
+    return _edit_row(ctx, "transaction", row_id, None, lambda c, b, ids: remove(c, b, row_id))
 
 
 @api.put("/marks/{row_id}", response_model=EditOut, dependencies=WRITE, responses=_EDIT_ERRORS)
@@ -214,8 +273,10 @@ def put_mark(ctx: Ctx, row_id: RowId, body: MarkIn) -> EditOut:
     """Replace a mark the web app entered (a new id, as for transactions)."""
     from conviction.web.writes import edit_mark
 
-    out, _ = _edit(ctx, "edit", lambda c, b, ids: edit_mark(c, b, row_id, body, ids))
-    return out.model_copy(update={"replaced": row_id})
+    def theirs(c: Connection, b: Book, ids: list[int]) -> Book:
+        return edit_mark(c, b, row_id, body, ids)
+
+    return _edit_row(ctx, "mark", row_id, lambda b: body, theirs)
 
 
 @api.delete("/marks/{row_id}", response_model=EditOut, dependencies=WRITE, responses=_EDIT_ERRORS)
@@ -223,8 +284,7 @@ def delete_mark(ctx: Ctx, row_id: RowId) -> EditOut:
     """Delete a mark the web app entered."""
     from conviction.web.writes import delete_mark as remove
 
-    out, _ = _edit(ctx, "delete", lambda c, b, ids: remove(c, b, row_id))
-    return out.model_copy(update={"replaced": row_id})
+    return _edit_row(ctx, "mark", row_id, None, lambda c, b, ids: remove(c, b, row_id))
 
 
 @api.post(
@@ -248,8 +308,10 @@ def put_fx(ctx: Ctx, row_id: RowId, body: FxIn) -> EditOut:
     """Replace an FX rate the web app entered."""
     from conviction.web.writes import edit_fx
 
-    out, _ = _edit(ctx, "edit", lambda c, b, ids: edit_fx(c, b, row_id, body, ids))
-    return out.model_copy(update={"replaced": row_id})
+    def theirs(c: Connection, b: Book, ids: list[int]) -> Book:
+        return edit_fx(c, b, row_id, body, ids)
+
+    return _edit_row(ctx, "fx", row_id, lambda b: body, theirs)
 
 
 @api.delete("/fx/{row_id}", response_model=EditOut, dependencies=WRITE, responses=_EDIT_ERRORS)
@@ -257,8 +319,7 @@ def delete_fx(ctx: Ctx, row_id: RowId) -> EditOut:
     """Delete an FX rate the web app entered; refused when a transaction then has none."""
     from conviction.web.writes import delete_fx as remove
 
-    out, _ = _edit(ctx, "delete", lambda c, b, ids: remove(c, b, row_id))
-    return out.model_copy(update={"replaced": row_id})
+    return _edit_row(ctx, "fx", row_id, None, lambda c, b, ids: remove(c, b, row_id))
 
 
 # --- the pages' forms: rows as text, read by load's reader ------------------------------------
@@ -324,12 +385,11 @@ def put_form(ctx: Ctx, kind: Kind, row_id: RowId, body: FormRowIn) -> EditOut:
 
     edits: dict[str, Any] = {"transactions": edit_transaction, "marks": edit_mark, "fx": edit_fx}
 
-    def change(conn: Connection, book: Book, ids: list[int]) -> Book:
+    def theirs(conn: Connection, book: Book, ids: list[int]) -> Book:
         result: Book = edits[kind](conn, book, row_id, _form_model(kind, body, book), ids)
         return result
 
-    out, _ = _edit(ctx, "edit", change)
-    return out.model_copy(update={"replaced": row_id})
+    return _edit_row(ctx, _WHAT[kind], row_id, lambda b: _form_model(kind, body, b), theirs)
 
 
 # --- uploads --------------------------------------------------------------------------------------
@@ -472,7 +532,7 @@ def book_page(
         request,
         "book_edit.html.j2",
         kind=kind,
-        rows=[_row_out(r) for r in rows],
+        rows=[_row_out(r, files=ctx.edit_files) for r in rows],
         total=total,
         page=page,
         pages=pages_n,

@@ -64,6 +64,7 @@ __all__ = [
     "edit_mark",
     "edit_transaction",
     "editable",
+    "new_row",
     "plan_upload",
     "read_form_row",
 ]
@@ -287,16 +288,18 @@ class RowNotFound(ConvictionError):
 
 
 class NotEditable(ConvictionError):
-    """The row came from one of the book's files: the files are the book's truth, so it
-    is corrected there (the API answers 409)."""
+    """The row is not the web app's to change here: a fetched price, or a row from one
+    of the book's files on a server that does not write them (the API answers 409; with
+    ``edit_files`` such a row is corrected in its file: ``web.file_rows``)."""
 
     def __init__(self, what: What, row: StoredRow) -> None:
         self.what, self.row = what, row
         line = f" line {row.line}" if row.line is not None else ""
         super().__init__(
-            f"{_NOUN[what]} {row.id} comes from {Path(row.origin).name}{line}: the book's "
-            "files are its truth (a load would put it back), so correct it there and run "
-            "`conviction load`"
+            f"{_NOUN[what]} {row.id} comes from {Path(row.origin).name}{line}, and this "
+            "server does not write the book's files (the files are the book's truth: a "
+            "change of the database alone would be undone by the next load), so correct "
+            "it there and run `conviction load`"
         )
 
 
@@ -307,6 +310,17 @@ def editable(row: StoredRow) -> bool:
     """Whether the web app may edit or delete ``row``: rows it entered (``api``), not
     rows a load took from the book's files (nor fetched prices, which a fetch redoes)."""
     return row.origin == ORIGIN
+
+
+def new_row(conn: Connection, book: Book, what: What, row_id: int, r: Any) -> Any:
+    """The request's row ``r`` (a ``TransactionIn``, ``MarkIn`` or ``FxIn``) checked as an
+    edit of the row ``row_id`` checks it (ids that exist, no other mark or rate of that
+    day), as the store's ``NewTransaction``, ``NewMark`` or ``NewFx``."""
+    if what == "transaction":
+        return _new_transaction(book, r, "transaction")
+    if what == "mark":
+        return _new_mark(conn, book, r, "mark", but=row_id)
+    return _new_fx(conn, r, "rate", but=row_id)
 
 
 def _editable_row(conn: Connection, what: What, row_id: int) -> StoredRow:

@@ -68,11 +68,20 @@
     const cancel = document.getElementById("row-cancel");
     const title = document.getElementById("form-title");
     const addTitle = title ? title.textContent : "";
-    function editing(id, values) {
+    // A row from one of the book's files: where the change is written.
+    function inFile(tr) {
+      return tr && tr.dataset.file ? tr.dataset.file + " line " + tr.dataset.line : "";
+    }
+    function editing(id, values, where) {
       form.dataset.id = id || "";
-      submit.textContent = id ? "save changes" : "add";
+      form.dataset.file = where || "";
+      submit.textContent = id ? (where ? "save into " + where : "save changes") : "add";
       cancel.hidden = !id;
-      if (title) title.textContent = id ? "Edit row " + id + " (saved as a new row)" : addTitle;
+      if (title) {
+        title.textContent = !id ? addTitle
+          : where ? "Edit row " + id + " (written into " + where + ", then the book loaded)"
+          : "Edit row " + id + " (saved as a new row)";
+      }
       clearErrors(form);
       out.textContent = "";
       if (!values) return;
@@ -82,7 +91,7 @@
       });
       form.scrollIntoView({ block: "start" });
     }
-    cancel.addEventListener("click", () => editing("", null));
+    cancel.addEventListener("click", () => editing("", null, ""));
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
       clearErrors(form);
@@ -98,20 +107,25 @@
         showErrors(form, out, problems(r.data));
         return;
       }
-      out.textContent = id ? "saved as row " + r.data.id : "added";
+      const where = form.dataset.file;
+      out.textContent = !id ? "added"
+        : (where ? "written into " + where + "; " : "") + "saved as row " + r.data.id;
       out.dataset.state = "saved";
       setTimeout(() => window.location.reload(), 600);
     });
     document.querySelectorAll("button.row-edit").forEach((button) => {
       button.addEventListener("click", () => {
         const tr = button.closest("tr");
-        editing(tr.dataset.id, JSON.parse(button.dataset.row));
+        editing(tr.dataset.id, JSON.parse(button.dataset.row), inFile(tr));
       });
     });
     document.querySelectorAll("button.row-delete").forEach((button) => {
       button.addEventListener("click", async () => {
         const tr = button.closest("tr");
-        if (!window.confirm("Delete row " + tr.dataset.id + "?")) return;
+        const where = inFile(tr);
+        const question = "Delete row " + tr.dataset.id + "?" +
+          (where ? " It is removed from " + where + " (the file), then the book loaded." : "");
+        if (!window.confirm(question)) return;
         const r = await call("DELETE", "/api/v1/" + kind + "/" + encodeURIComponent(tr.dataset.id));
         if (!r.ok) { out.textContent = "delete refused (" + r.status + "): " + problems(r.data).map((p) => p[1]).join("; "); out.dataset.state = "error"; form.scrollIntoView(); return; }
         window.location.reload();
