@@ -232,3 +232,40 @@ def pg_schema_raw(url: str) -> list[Any]:
             "WHERE table_schema = current_schema() ORDER BY table_name, column_name"
         ).fetchall()
         return [*rows, *conn.execute("SELECT * FROM alembic_version").fetchall()]
+
+
+def test_decimal_amounts_survive_load_and_export_exactly_on_postgres(
+    pg_db: str, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """The round trip of test_exact_amounts.py on NUMERIC columns, a few examples (and the
+    stored values are NUMERIC with the file's scale: 1.10, not 1.1)."""
+    import psycopg
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+    from test_exact_amounts import AMOUNT, ROW, round_trip, write_book
+
+    @settings(max_examples=4, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(rows=st.lists(ROW, min_size=1, max_size=3), marks=st.lists(AMOUNT, max_size=2))
+    def trip(rows: Any, marks: list[str]) -> None:
+        work = tmp_path_factory.mktemp("pg-trip")
+        write_book(work / "book", rows, marks)
+        round_trip(pg_db, work / "book", work / "out")
+
+    trip()
+    work = tmp_path_factory.mktemp("pg-exact")
+    write_book(
+        work / "book", [("1.10", "123456789.123456789", "0.00", "0.9000000000000000001")], []
+    )
+    round_trip(pg_db, work / "book", work / "out")
+    plain = pg_db.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(plain) as conn:
+        row = conn.execute(
+            "SELECT quantity::text, price::text, fees::text, fx_rate::text, ref, "
+            "pg_typeof(quantity)::text FROM transactions"
+        ).fetchall()
+    assert row == [
+        ("1.10", "123456789.123456789", "0.00", "0.9000000000000000001", "broker-0", "numeric")
+    ]
+    book = read_stored(connect(pg_db))
+    assert book.transactions["price"].tolist() == [123456789.12345679]
+    assert book.transactions["fx_rate"].tolist() == [0.9]

@@ -27,23 +27,22 @@ def export_command(
     The book comes from the database (--db), or from its files with --book. No
     file is overwritten: if one of the files to write exists, nothing is written.
     """
-    from conviction.export import FORMATS, export_files, raw_refs
+    from conviction.export import FORMATS, export_files
 
     if format not in FORMATS:
         raise FormatError(
             f"unknown format {format!r} (expected {', '.join(FORMATS)})", field="--format"
         )
-    refs = None
+    # either way the book comes with each amount's exact text and each row's ref
     if book is not None:
         from conviction.io.book_reader import read_book
 
         the_book = read_book(book)
-        refs = raw_refs(the_book)
     else:
-        from conviction.app.book import open_book
+        from conviction.store.reading import read_book_at
 
-        the_book = open_book(settings.db_url).book
-    files = export_files(the_book, format, refs=refs)
+        the_book = read_book_at(settings.db_url, exact=True)
+    files = export_files(the_book, format)
     if out_dir.exists() and not out_dir.is_dir():
         raise FormatError("not a folder", file=out_dir, field="--out")
     clash = [name for name in files if (out_dir / name).exists()]

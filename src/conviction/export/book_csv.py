@@ -3,11 +3,13 @@
 The layout is the one ``conviction load`` reads (docs/formats.md), so ``load`` of the
 exported folder gives the same book: the same people, companies, accounts, rows, marks and
 rates, and so the same status. Rows entered in the web app and fetched prices are in it
-too (a database's book is all of them). Numbers are written as the shortest decimal that
-reads back as the same float (``0.1`` stays ``0.1``, never ``0.1000000000000000055``).
-Price files (``prices = {...}``) come out as ``close`` marks, which is what they are read
-as. The broker references of imported rows (``ref``) are kept when the book is read from
-its files (``--book``); a database does not store them.
+too (a database's book is all of them). Amounts are written as stored: the exact decimal
+text a book read with ``exact=True`` keeps (``io.amounts``: from its files, or from the
+database, which stores them exactly), so ``load`` then ``export`` gives every amount's
+text back; a float with no text beside it as the shortest decimal that reads back as the
+same float (``0.1`` stays ``0.1``, never ``0.1000000000000000055``). Price files
+(``prices = {...}``) come out as ``close`` marks, which is what they are read as. The
+broker references of imported rows (``ref``) are kept, from the files or the database.
 """
 
 from __future__ import annotations
@@ -15,7 +17,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import math
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from conviction.book.model import Book
+from conviction.io.amounts import TEXT_COLUMNS, float_text
 
 __all__ = [
     "FILES",
@@ -44,22 +46,25 @@ _TX_OPTIONAL = ("currency", "fx_rate", "lot", "into")
 
 def number_text(value: Any) -> str:
     """A float as the shortest plain decimal that reads back as the same float ("" for NaN)."""
-    if value is None:
-        return ""
-    x = float(value)
-    if math.isnan(x):
-        return ""
-    text = repr(x)  # the shortest round trip; an exponent only below 1e-4 or from 1e16
-    if "e" in text:
-        text = np.format_float_positional(x, trim="-")
-    elif text.endswith(".0"):
-        text = text[:-2]
-    return "0" if text in ("-0", "") else text
+    return float_text(value)
 
 
 def number_texts(column: pd.Series[Any]) -> list[str]:
     """:func:`number_text` of every value of a column."""
     return [number_text(x) for x in column.to_numpy(dtype=float, na_value=np.nan).tolist()]
+
+
+def amount_texts(frame: pd.DataFrame, column: str) -> list[str]:
+    """The amounts of ``frame[column]`` as text: the exact text kept beside them
+    (``io.amounts.TEXT_COLUMNS``) where there is one, else :func:`number_text`."""
+    floats = number_texts(frame[column])
+    kept = TEXT_COLUMNS.get(column)
+    if kept is None or kept not in frame.columns:
+        return floats
+    return [
+        t if isinstance(t, str) and t else f
+        for t, f in zip(frame[kept].tolist(), floats, strict=True)
+    ]
 
 
 def day_texts(column: pd.Series[Any]) -> list[str]:
@@ -108,24 +113,23 @@ def book_csv_files(book: Book, refs: Mapping[tuple[str, int], str] | None = None
     tx = book.transactions
     optional = [c for c in _TX_OPTIONAL if _used(tx[c])]
     ref_cells: list[str] = []
-    if refs:
+    if "ref" in tx.columns:  # the book was read with its refs (exact=True)
+        ref_cells = texts(tx["ref"])
+    elif refs:
         keys = zip(tx["file"].astype(str).tolist(), tx["line"].tolist(), strict=True)
         ref_cells = [refs.get((f, int(n)), "") for f, n in keys]
     header = [*_TX, *optional, *(["ref"] if any(ref_cells) else [])]
     action = texts(tx["action"])
-    fees = [
-        f if a in ("buy", "sell", "dividend") else ""
-        for f, a in zip(number_texts(tx["fees"]), action, strict=True)
-    ]
+    fees = amount_texts(tx, "fees")  # as stored: an empty cell was stored as 0
     columns = [
         day_texts(tx["date"]),
         texts(tx["account"]),
         texts(tx["company"]),
         action,
-        number_texts(tx["quantity"]),
-        number_texts(tx["price"]),
+        amount_texts(tx, "quantity"),
+        amount_texts(tx, "price"),
         fees,
-        *(number_texts(tx[c]) if c == "fx_rate" else texts(tx[c]) for c in optional),
+        *(amount_texts(tx, c) if c == "fx_rate" else texts(tx[c]) for c in optional),
     ]
     if len(header) > len(columns):
         columns.append(ref_cells)
@@ -134,7 +138,7 @@ def book_csv_files(book: Book, refs: Mapping[tuple[str, int], str] | None = None
     mark_rows = zip(
         day_texts(marks["date"]),
         texts(marks["company"]),
-        number_texts(marks["price"]),
+        amount_texts(marks, "price"),
         texts(marks["kind"]),
         texts(marks["source"]),
         texts(marks["grade"]),
@@ -144,7 +148,7 @@ def book_csv_files(book: Book, refs: Mapping[tuple[str, int], str] | None = None
     fx_rows = zip(
         day_texts(fx["date"]),
         texts(fx["pair"]),
-        number_texts(fx["rate"]),
+        amount_texts(fx, "rate"),
         texts(fx["source"]),
         strict=True,
     )

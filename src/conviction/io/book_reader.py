@@ -56,11 +56,14 @@ def book_from_files(spec: BookFile) -> Book:
             spec.accounts,
             companies,
             {c: companies[c].public for c in companies},
+            exact=True,
         )
         if spec.transactions
         else Book(spec.meta).transactions
     )
-    marks = read_marks_csv(spec.marks, companies) if spec.marks else Book(spec.meta).marks
+    marks = (
+        read_marks_csv(spec.marks, companies, exact=True) if spec.marks else Book(spec.meta).marks
+    )
     price_marks = [_price_file_marks(company, file) for company, file in spec.prices.items()]
     if price_marks:
         marks = pd.concat([marks, *price_marks], ignore_index=True)
@@ -75,7 +78,7 @@ def book_from_files(spec: BookFile) -> Book:
                 line=int(row["line"]),
                 field="date",
             )
-    fx = read_fx_csv(spec.fx) if spec.fx else Book(spec.meta).fx
+    fx = read_fx_csv(spec.fx, exact=True) if spec.fx else Book(spec.meta).fx
     book = Book(
         meta=spec.meta,
         persons=spec.persons,

@@ -20,6 +20,7 @@ from conviction._typing import ACTIONS, DEFAULT_GRADE, MARK_GRADES, MARK_KINDS, 
 from conviction.book.currencies import ISO_4217
 from conviction.book.model import FX_COLUMNS, MARK_COLUMNS, TRANSACTION_COLUMNS, Account
 from conviction.errors import FormatError, UnknownIdError
+from conviction.io.amounts import TEXT_COLUMNS, decimal_texts, float_text
 from conviction.io.limits import MAX_DATE, MAX_LOT, MAX_MAGNITUDE, MAX_SPLIT, MIN_DATE
 from conviction.io.text_files import read_text_file
 
@@ -175,6 +176,20 @@ class _Table:
     def lines(self) -> np.ndarray:
         return self.line_of
 
+    def exact(self, columns: Mapping[str, pd.Series]) -> dict[str, np.ndarray]:
+        """The exact text of each amount column (``TEXT_COLUMNS``), beside the floats it
+        was validated as: the file's decimal, canonical (``io.amounts``); a cell left
+        empty and filled with a default (fees 0, a rename's quantity 1) the default's
+        text, an empty optional number ""."""
+        out: dict[str, np.ndarray] = {}
+        for column, values in columns.items():
+            texts = decimal_texts(self.text(column))
+            floats = values.to_numpy(dtype=float)
+            for i in np.flatnonzero((texts == "") & ~np.isnan(floats)).tolist():
+                texts[i] = float_text(floats[i])
+            out[TEXT_COLUMNS[column]] = texts
+        return out
+
 
 _BLANK_LINE = re.compile(r"\n[ \t]*\r?\n")  # a blank line after the first
 _BLANK_FIRST = re.compile(r"[ \t]*\r?\n")
@@ -224,16 +239,21 @@ def read_transactions_csv(
     accounts: Mapping[str, Account],
     companies: Collection[str],
     public: Mapping[str, bool] | None = None,
+    *,
+    exact: bool = False,
 ) -> pd.DataFrame:
     """Transactions: ``date,account,company,action,quantity,price,fees``.
 
     Optional columns: ``currency`` (the row settles in it; default the account's),
     ``fx_rate`` (the rate it converted at; default that day's), ``lot`` (specific lots),
     ``into`` (the company an ``exchange``, ``spinoff`` or ``rename`` leads into).
-    ``ref`` (a broker's id, kept by ``conviction import``; read but not stored).
+    ``ref`` (a broker's id, kept by ``conviction import``).
     A split row's ``account`` may be empty: a split is a company event for every account,
     and so are the corporate actions ``exchange``, ``spinoff``, ``rename`` and ``listing``.
     ``public``: each company's ``public`` flag (a listing is of a private company).
+    ``exact``: also the exact text of each amount (``quantity_text``, ``price_text``,
+    ``fees_text``, ``fx_rate_text``: ``io.amounts``) and the ``ref`` column, after the
+    columns of ``TRANSACTION_COLUMNS``, which the store keeps and an export writes back.
     """
     path = Path(path)
     t = _Table(
@@ -361,7 +381,7 @@ def read_transactions_csv(
         ["date", "account", "company", "action", "quantity", "price", "lot", "into", "ref"],
         "transaction",
     )
-    return pd.DataFrame(
+    frame = pd.DataFrame(
         {
             "date": dates,
             "account": account.to_numpy(dtype=object),
@@ -379,6 +399,12 @@ def read_transactions_csv(
         },
         columns=list(TRANSACTION_COLUMNS),
     )
+    if exact:
+        amounts = {"quantity": quantity, "price": price, "fees": fees, "fx_rate": fx_rate}
+        for name, texts in t.exact(amounts).items():
+            frame[name] = texts
+        frame["ref"] = t.text("ref").to_numpy(dtype=object)
+    return frame
 
 
 def _repeated(company: pd.Series, mask: BoolArray) -> BoolArray:
@@ -389,12 +415,15 @@ def _repeated(company: pd.Series, mask: BoolArray) -> BoolArray:
     return out
 
 
-def read_marks_csv(path: str | Path, companies: Collection[str]) -> pd.DataFrame:
+def read_marks_csv(
+    path: str | Path, companies: Collection[str], *, exact: bool = False
+) -> pd.DataFrame:
     """Marks: ``date,company,price,kind,source`` (+ ``grade`` A|B|C, default by kind).
 
     Prices are as they traded on the date (before later splits); the ledger applies
     splits. A round, tender or model mark of a private company is graded A, B, C by
     default (priced round, transaction between others, model); a close is A.
+    ``exact``: also ``price_text``, the price's exact text (``io.amounts``).
     """
     path = Path(path)
     t = _Table(path, ("date", "company", "price", "kind"), ("source", "grade"))
@@ -413,7 +442,7 @@ def read_marks_csv(path: str | Path, companies: Collection[str]) -> pd.DataFrame
     default_grade = kind.map(DEFAULT_GRADE).astype(str)
     grade = grade.where(grade != "", default_grade)
     t.no_duplicates(["date", "company", "kind"], "mark (same date, company and kind)")
-    return pd.DataFrame(
+    frame = pd.DataFrame(
         {
             "date": dates,
             "company": company.to_numpy(dtype=object),
@@ -426,13 +455,16 @@ def read_marks_csv(path: str | Path, companies: Collection[str]) -> pd.DataFrame
         },
         columns=list(MARK_COLUMNS),
     )
+    if exact:
+        frame["price_text"] = t.exact({"price": price})["price_text"]
+    return frame
 
 
-def read_fx_csv(path: str | Path) -> pd.DataFrame:
+def read_fx_csv(path: str | Path, *, exact: bool = False) -> pd.DataFrame:
     """FX rates: ``date,pair,rate`` (+ ``source``); ``USDJPY`` = yen per dollar.
 
     Inverse pairs and crosses are derived when needed, so a pair and its inverse may not
-    both be stored.
+    both be stored. ``exact``: also ``rate_text``, the rate's exact text (``io.amounts``).
     """
     path = Path(path)
     t = _Table(path, ("date", "pair", "rate"), ("source",))
@@ -457,7 +489,7 @@ def read_fx_csv(path: str | Path) -> pd.DataFrame:
     )
     frame = pd.DataFrame({"date": dates, "pair": pair})
     t.fail(frame.duplicated().to_numpy(), "date", "duplicate rate for this pair on {value}")
-    return pd.DataFrame(
+    out = pd.DataFrame(
         {
             "date": dates,
             "pair": pair.to_numpy(dtype=object),
@@ -468,3 +500,6 @@ def read_fx_csv(path: str | Path) -> pd.DataFrame:
         },
         columns=list(FX_COLUMNS),
     )
+    if exact:
+        out["rate_text"] = t.exact({"rate": rate})["rate_text"]
+    return out

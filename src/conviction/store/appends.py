@@ -14,6 +14,11 @@ those added since, plus those removed since (:func:`rows_as_recorded`). A load o
 book's files replaces the rows it took from files (``store.book_store``) and is not
 recorded here: the files' own history (a git repository) is theirs.
 
+**Amounts** are stored exactly (``tables.Amount``): a float given here (a JSON number) as
+its shortest decimal (``repr``); a stored row's amounts come back as floats (the exact
+decimal's nearest float), as the API shows them. A transaction's broker reference
+(``ref``, from an import into the book's file) is listed with its row, never written here.
+
 **Ids are never reused** (on SQLite the next id is one past the highest stored or
 recorded one; PostgreSQL's sequences never go back), so the web app's state of the book,
 the count and highest id of each table, changes with every change.
@@ -25,6 +30,7 @@ import datetime as dt
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
+from decimal import Decimal
 from typing import Any, Literal
 
 from sqlalchemy import (
@@ -146,7 +152,7 @@ class Change:
 
 #: Per kind of row: its table, the book's column name -> the table's column, and the
 #: columns that store empty text as NULL.
-_TEXT_NULL = frozenset({"account", "company", "currency", "lot", "grade"})
+_TEXT_NULL = frozenset({"account", "company", "currency", "lot", "grade", "ref"})
 _MAPS: dict[str, tuple[Any, dict[str, str]]] = {
     "transaction": (
         TransactionRow,
@@ -176,6 +182,8 @@ _MAPS: dict[str, tuple[Any, dict[str, str]]] = {
     ),
     "fx": (FxRow, {"date": "date", "pair": "pair", "rate": "rate", "source": "source"}),
 }
+#: Columns a stored row is listed with that the web app never writes (book name -> column).
+_LISTED_ONLY: dict[str, dict[str, str]] = {"transaction": {"ref": "ref"}}
 #: The column that says where a row came from, per table.
 _ORIGIN = {"transaction": "source", "mark": "origin", "fx": "origin"}
 
@@ -187,6 +195,12 @@ def now() -> dt.datetime:
 
 def _table(what: str) -> tuple[Any, dict[str, str]]:
     return _MAPS[what]
+
+
+def _listed(what: str) -> tuple[Any, dict[str, str]]:
+    """``what``'s table and the columns a stored row is read with."""
+    table, mapping = _MAPS[what]
+    return table, {**mapping, **_LISTED_ONLY.get(what, {})}
 
 
 def _next_ids(conn: Connection, what: str, n: int) -> list[int] | None:
@@ -335,7 +349,7 @@ def append_fx(
 
 def stored_row(conn: Connection, what: What, row_id: int) -> StoredRow | None:
     """The row ``row_id`` of ``what``'s table, or ``None``."""
-    table, mapping = _table(what)
+    table, mapping = _listed(what)
     columns = [getattr(table, c) for c in mapping.values()]
     origin_col = getattr(table, _ORIGIN[what])
     found = conn.execute(
@@ -345,12 +359,14 @@ def stored_row(conn: Connection, what: What, row_id: int) -> StoredRow | None:
 
 
 def _stored(what: str, found: tuple[Any, ...]) -> StoredRow:
-    mapping = _table(what)[1]
+    mapping = _listed(what)[1]
     names = list(mapping)
     values = {n: found[1 + i] for i, n in enumerate(names)}
     for n in names:
         if n in _TEXT_NULL and values[n] is None:
             values[n] = ""
+        elif isinstance(values[n], Decimal):  # an exact amount: the float the API shows
+            values[n] = float(values[n])
     return StoredRow(
         id=int(found[0]),
         values=values,
@@ -394,7 +410,7 @@ def list_rows(
 ) -> tuple[int, list[StoredRow]]:
     """A page of ``what``'s rows, newest date first (then newest id), filtered by company
     (and account, for transactions); returns the number of rows that match, and the page."""
-    table, mapping = _table(what)
+    table, mapping = _listed(what)
     where = []
     if company is not None and "company" in mapping:
         where.append(table.company_id == company)
@@ -449,7 +465,7 @@ def rows_as_recorded(conn: Connection, what: What, at: dt.datetime) -> list[dict
     ).all()
     added = {r[0] for r in after if r[0] is not None}
     removed = {r[1]: json.loads(r[2]) for r in after if r[1] is not None and r[2] is not None}
-    table, mapping = _table(what)
+    table, mapping = _listed(what)
     columns = [getattr(table, c) for c in mapping.values()]
     found = conn.execute(select(table.id, *columns, getattr(table, _ORIGIN[what]), table.line))
     out: dict[int, dict[str, Any]] = {}

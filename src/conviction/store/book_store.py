@@ -11,11 +11,16 @@ companies and accounts the TOML no longer declares go. Rows entered through the 
 fetched prices (their ``origin`` a tag, ``KEPT_ORIGINS``) are kept. A book of another name
 is refused unless the caller asks to replace the stored one (``load --replace``), so one
 book's load never overwrites another's name, currency or rows.
+
+Amounts are stored exactly (``tables.Amount``): the file's decimal text where the book
+was read with it (``exact=True``: ``io.amounts.TEXT_COLUMNS``), a float's shortest
+decimal otherwise; a transaction's broker reference (``ref``) where the book has one.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +33,7 @@ from conviction.book.model import (
     Book,
 )
 from conviction.errors import StoreError
+from conviction.io.amounts import TEXT_COLUMNS, float_texts
 from conviction.store.reading import FLOAT_COLUMNS
 from conviction.store.tables import (
     AccountRow,
@@ -190,6 +196,7 @@ _TRANSACTION_MAP = {
     "into": "into_id",
     "file": "source",
     "line": "line",
+    "ref": "ref",  # where the book has it (read from files with exact=True)
 }
 _MARK_MAP = {
     "date": "date",
@@ -228,19 +235,21 @@ def count_rows(conn: Connection) -> dict[str, int]:
     return {name: int(n) for name, n in zip(tables, row, strict=True)}
 
 
-def read_book(source: Engine | Connection) -> Book:
+def read_book(source: Engine | Connection, *, exact: bool = False) -> Book:
     """The book as stored, with tables sorted by date (file order within a date).
 
     From an ``Engine``, the large tables come through the columnar reader where it can;
     from a ``Connection``, everything is read inside the caller's transaction.
+    ``exact``: with each amount's exact text and the transactions' ``ref`` (an export).
     """
     from conviction.store.columns import column_reader
     from conviction.store.reading import read_book_from
 
     if isinstance(source, Engine):
         with source.connect() as conn:
-            return read_book_from(_driver(conn), columnar=column_reader(source))
-    return read_book_from(_driver(source))
+            columnar = None if exact else column_reader(source)
+            return read_book_from(_driver(conn), columnar=columnar, exact=exact)
+    return read_book_from(_driver(source), exact=exact)
 
 
 def _driver(conn: Connection) -> Any:
@@ -250,15 +259,18 @@ def _driver(conn: Connection) -> Any:
 
 # --- helpers ----------------------------------------------------------------------------
 
-_NULLABLE = {"account_id", "company_id", "currency", "lot", "into_id", "grade"}
+_NULLABLE = {"account_id", "company_id", "currency", "lot", "into_id", "grade", "ref"}
 
 
 def _insert_frame(
     conn: Connection, table: Any, frame: pd.DataFrame, mapping: dict[str, str]
 ) -> int:
-    """Insert a table's rows in batches of plain tuples through the driver (fast)."""
+    """Insert a table's rows in batches of plain tuples through the driver (fast).
+
+    A column of ``mapping`` the frame lacks (``ref``) is not written (NULL)."""
     if not len(frame):
         return 0
+    mapping = {src: dst for src, dst in mapping.items() if src in frame.columns}
     cols: list[list[Any]] = []
     for src, dst in mapping.items():
         values = frame[src]
@@ -266,8 +278,7 @@ def _insert_frame(
             days = values.to_numpy().astype("datetime64[D]")
             cols.append(np.datetime_as_string(days, unit="D").tolist())
         elif src in FLOAT_COLUMNS:
-            arr = values.to_numpy(dtype=float)
-            cols.append([x if np.isfinite(x) else None for x in arr.tolist()])
+            cols.append(_amounts(frame, src, postgres=conn.dialect.name == "postgresql"))
         elif src == "line":
             cols.append(values.to_numpy(dtype=np.int64).tolist())
         elif src == "file":
@@ -293,6 +304,24 @@ def _insert_frame(
     for lo in range(0, len(rows), _BATCH):
         conn.exec_driver_sql(sql, rows[lo : lo + _BATCH])
     return len(rows)
+
+
+def _amounts(frame: pd.DataFrame, column: str, *, postgres: bool) -> list[Any]:
+    """The exact values of an amount column as the driver takes them: the decimal text
+    kept beside the floats where there is one, else the float's shortest decimal; None
+    for a missing value; ``Decimal`` for PostgreSQL's ``NUMERIC``."""
+    kept = TEXT_COLUMNS[column]
+    if kept in frame.columns:
+        out: list[Any] = [t if isinstance(t, str) else "" for t in frame[kept].tolist()]
+        floats = frame[column].to_numpy(dtype=float)
+        missing = [i for i, t in enumerate(out) if not t]
+        for i, text in zip(missing, float_texts(floats[missing]), strict=True):
+            out[i] = text
+    else:
+        out = float_texts(frame[column])
+    if postgres:
+        return [Decimal(t) if t else None for t in out]
+    return [t or None for t in out]
 
 
 def _insert(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> None:

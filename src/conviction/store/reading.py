@@ -4,6 +4,12 @@ One reader for every way a book is read: SQLAlchemy's connections (a reading eng
 load's own transaction) hand it their driver connection; the read commands of a SQLite
 book hand it a ``sqlite3`` connection opened without SQLAlchemy (``sqlite_files``). The
 large tables come through ``columns``' Arrow reader when one is given.
+
+Amounts are stored as exact decimals (``tables.Amount``: text on SQLite, ``NUMERIC`` on
+PostgreSQL) and read as float64 columns, which the ledger computes with: Arrow casts the
+text (or PostgreSQL's numeric text) to doubles in C; the tuple path converts a column at a
+time. ``exact=True`` (an export) also keeps each amount's exact text beside its floats
+(``io.amounts.TEXT_COLUMNS``) and each transaction's ``ref``.
 """
 
 from __future__ import annotations
@@ -69,11 +75,15 @@ _FX = (
 FLOAT_COLUMNS = frozenset({"quantity", "price", "fees", "fx_rate", "rate"})
 
 
-def read_book_from(dbapi: Any, *, columnar: ColumnReader | None = None) -> Book:
+def read_book_from(
+    dbapi: Any, *, columnar: ColumnReader | None = None, exact: bool = False
+) -> Book:
     """The book as stored, with tables sorted by date (file order within a date).
 
     ``dbapi``: an open DB-API connection (its transaction, if any, is the caller's).
     ``columnar``: reads the large tables as Arrow columns (committed rows only).
+    ``exact``: the tables also hold each amount's exact text and the transactions' ``ref``
+    (read through ``dbapi``: ``columnar`` is not used).
     """
     rows = _rows(
         dbapi, 'SELECT "name", "currency", "as_of", "long_term_days" FROM "book" WHERE "id" = 1'
@@ -125,7 +135,10 @@ def read_book_from(dbapi: Any, *, columnar: ColumnReader | None = None) -> Book:
             'ORDER BY "id"',
         )
     }
-    tx, marks, fx = (_read_table(dbapi, columnar, *t) for t in (_TRANSACTIONS, _MARKS, _FX))
+    if exact:
+        tx, marks, fx = (_read_exact(dbapi, *t) for t in (_TRANSACTIONS, _MARKS, _FX))
+    else:
+        tx, marks, fx = (_read_table(dbapi, columnar, *t) for t in (_TRANSACTIONS, _MARKS, _FX))
     return Book(meta, persons, companies, accounts, tx, marks, fx)
 
 
@@ -169,6 +182,24 @@ def _read_table(
     )
 
 
+def _read_exact(
+    dbapi: Any, table: str, selected: Sequence[str], columns: Sequence[str]
+) -> pd.DataFrame:
+    """A table's rows sorted by (date, id), with the exact text of each amount (and the
+    transactions' ``ref``) after its columns."""
+    from conviction.io.amounts import TEXT_COLUMNS, amount_text
+
+    extra = ['"ref"'] if table == "transactions" else []
+    sql = f'SELECT {", ".join([*selected, *extra])} FROM "{table}" ORDER BY "date", "id"'
+    rows = _rows(dbapi, sql)
+    frame = _frame_of(rows, [*columns, *(["ref"] if extra else [])])
+    for c in columns:
+        if c in FLOAT_COLUMNS:
+            at = list(columns).index(c)
+            frame[TEXT_COLUMNS[c]] = np.array([amount_text(r[at]) for r in rows], dtype=object)
+    return frame
+
+
 def _kind(column: str) -> str:
     if column == "date":
         return "date"
@@ -178,15 +209,19 @@ def _kind(column: str) -> str:
 
 
 def _read_frame(dbapi: Any, sql: str, columns: Sequence[str]) -> pd.DataFrame:
+    return _frame_of(_rows(dbapi, sql), columns)
+
+
+def _frame_of(rows: list[tuple[Any, ...]], columns: Sequence[str]) -> pd.DataFrame:
     # Plain driver tuples, converted below a column at a time.
-    frame = pd.DataFrame(_rows(dbapi, sql), columns=list(columns))
+    frame = pd.DataFrame(rows, columns=list(columns))
     out: dict[str, Any] = {}
     for c in columns:
         col = frame[c]
         if c == "date":
             days = pd.to_datetime(col.astype(str), format="%Y-%m-%d").to_numpy()
             out[c] = days.astype("datetime64[D]")
-        elif c in FLOAT_COLUMNS:
+        elif c in FLOAT_COLUMNS:  # exact decimals: SQLite's text, PostgreSQL's Decimal
             out[c] = pd.to_numeric(col).to_numpy(dtype=float)
         elif c == "line":
             out[c] = col.fillna(0).to_numpy(dtype=np.int64)
@@ -195,12 +230,18 @@ def _read_frame(dbapi: Any, sql: str, columns: Sequence[str]) -> pd.DataFrame:
     return pd.DataFrame(out, columns=list(columns))
 
 
-def read_book_at(url: str | Engine, *, before_read: Callable[[int], None] | None = None) -> Book:
+def read_book_at(
+    url: str | Engine,
+    *,
+    before_read: Callable[[int], None] | None = None,
+    exact: bool = False,
+) -> Book:
     """The book stored at the database ``url``: a plain SQLite file straight through
     ``sqlite3`` (no SQLAlchemy), anything else through ``connect`` (or the engine given).
 
     ``before_read`` is told the number of transactions before the tables are read (the
-    caller may start work that runs beside the read).
+    caller may start work that runs beside the read). ``exact``: with each amount's exact
+    text and the transactions' ``ref`` (``read_book_from``), for an export.
     """
     from conviction.store.sqlite_files import open_read_only, plain_sqlite_file
 
@@ -213,12 +254,14 @@ def read_book_at(url: str | Engine, *, before_read: Callable[[int], None] | None
         if before_read is not None:
             with engine.connect() as sa:
                 before_read(count_transactions(sa.connection.dbapi_connection))
-        return read_book(engine)
+        return read_book(engine, exact=exact)
     conn = open_read_only(path)
     try:
         transactions = count_transactions(conn)
         if before_read is not None:
             before_read(transactions)
+        if exact:
+            return read_book_from(conn, exact=True)
         return read_book_from(conn, columnar=_columns_if_large(conn, str(path), transactions))
     finally:
         conn.close()

@@ -21,6 +21,7 @@ REVISIONS = (
     "0004_book_changes",
     "0005_corporate_actions",
     "0006_refs_and_calendar",
+    "0007_exact_amounts",
 )
 HEAD_REVISION = REVISIONS[-1]
 

@@ -1,9 +1,18 @@
 """Database tables (SQLAlchemy 2). Portable SQL only: the same schema runs on SQLite and
-PostgreSQL. API and file schemas live elsewhere; these are storage only."""
+PostgreSQL. API and file schemas live elsewhere; these are storage only.
+
+Amounts (quantities, prices, fees, FX rates, mark prices) are exact decimals
+(:class:`Amount`, migration 0007): ``NUMERIC`` on PostgreSQL, the decimal's text on SQLite
+(a column of ``TEXT`` affinity: one of ``NUMERIC`` affinity would turn the text ``1.10``
+into the REAL 1.1, keeping 15 significant digits at most). docs/formats.md, "Exact
+amounts".
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import (
     Boolean,
@@ -13,10 +22,16 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    Numeric,
     String,
     Text,
+    TypeDecorator,
 )
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeEngine
+
+from conviction.io.amounts import amount_text
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -25,6 +40,38 @@ NAMING = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+class Amount(TypeDecorator[Decimal]):
+    """An exact decimal amount: PostgreSQL ``NUMERIC`` (no precision: every digit and the
+    scale kept), SQLite ``TEXT`` holding the canonical decimal text (``io.amounts``).
+
+    Binds a ``Decimal``, a decimal text, or a float (as its shortest decimal, ``repr``);
+    reads back a ``Decimal`` (None for NULL, and for a NaN bound).
+    """
+
+    impl = Numeric
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(Text())
+        return dialect.type_descriptor(Numeric(asdecimal=True))
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
+        text = amount_text(value)
+        if not text:
+            return None
+        return text if dialect.name == "sqlite" else Decimal(text)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
+        if value is None:
+            return None
+        return value if isinstance(value, Decimal) else Decimal(str(value))
+
+
+#: The type of the amount columns as the migrations declare it (0007).
+AMOUNT_DDL = Numeric().with_variant(Text(), "sqlite")
 
 
 class Base(DeclarativeBase):
@@ -91,11 +138,11 @@ class TransactionRow(Base):
     account_id: Mapped[str | None] = mapped_column(ForeignKey("account.id"), nullable=True)
     company_id: Mapped[str | None] = mapped_column(ForeignKey("company.id"), nullable=True)
     action: Mapped[str] = mapped_column(String(12))
-    quantity: Mapped[float] = mapped_column(Float)
-    price: Mapped[float | None] = mapped_column(Float, nullable=True)
-    fees: Mapped[float] = mapped_column(Float, default=0.0)
+    quantity: Mapped[Decimal] = mapped_column(Amount)
+    price: Mapped[Decimal | None] = mapped_column(Amount, nullable=True)
+    fees: Mapped[Decimal] = mapped_column(Amount, default=Decimal("0"))
     currency: Mapped[str | None] = mapped_column(String(3), nullable=True)
-    fx_rate: Mapped[float | None] = mapped_column(Float, nullable=True)
+    fx_rate: Mapped[Decimal | None] = mapped_column(Amount, nullable=True)
     lot: Mapped[str | None] = mapped_column(String(200), nullable=True)
     # the company an exchange, spinoff or rename leads into (NULL for every other row)
     into_id: Mapped[str | None] = mapped_column(ForeignKey("company.id"), nullable=True)
@@ -111,7 +158,7 @@ class MarkRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     date: Mapped[dt.date] = mapped_column(Date)
     company_id: Mapped[str] = mapped_column(ForeignKey("company.id"))
-    price: Mapped[float] = mapped_column(Float)
+    price: Mapped[Decimal] = mapped_column(Amount)
     kind: Mapped[str] = mapped_column(String(10))
     source: Mapped[str] = mapped_column(Text, default="")
     grade: Mapped[str | None] = mapped_column(String(1), nullable=True)
@@ -126,7 +173,7 @@ class FxRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     date: Mapped[dt.date] = mapped_column(Date)
     pair: Mapped[str] = mapped_column(String(6))
-    rate: Mapped[float] = mapped_column(Float)
+    rate: Mapped[Decimal] = mapped_column(Amount)
     source: Mapped[str] = mapped_column(Text, default="")
     origin: Mapped[str] = mapped_column(String(300))
     line: Mapped[int | None] = mapped_column(Integer, nullable=True)
