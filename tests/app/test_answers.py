@@ -147,5 +147,5 @@ def test_the_projection_answer_is_the_cores_document() -> None:
         k: v for k, v in core.items() if k != "terminal"
     }
     extra = set(doc) - set(core)
-    assert extra == {"as_of", "currency", "config", "not_projected", "cash_not_projected"}
+    assert extra == {"as_of", "currency", "config", "not_projected"}
     assert doc["as_of"] == str(book.meta.as_of) and doc["not_projected"] == []

@@ -48,7 +48,15 @@ def test_project_is_the_clis_answer_as_frames(book: cv.Book, cli_json: dict) -> 
     printed = cli_json["project"]
     assert report.prob_target.estimate == printed["prob_target"]["estimate"]
     terminal = report.to_frame()
-    assert list(terminal.index) == ["value", "multiple", "cagr", "max_drawdown"]
+    assert list(terminal.index) == [
+        "value",
+        "multiple",
+        "cagr",
+        "holdings_multiple",
+        "max_drawdown",
+    ]
+    for label, value in printed["holdings"]["multiple"].items():
+        assert terminal.loc["holdings_multiple", label] == pytest.approx(value, rel=1e-12)
     for label, value in printed["terminal"]["multiple"].items():
         got = terminal.loc["multiple", label]
         assert (value is None and math.isnan(got)) or got == pytest.approx(value, rel=1e-12)
@@ -59,7 +67,8 @@ def test_project_is_the_clis_answer_as_frames(book: cv.Book, cli_json: dict) -> 
     companies = report.to_frame("companies")
     assert list(companies.index) == [c["company"] for c in printed["companies"]]
     html = report._repr_html_()
-    assert "P(&gt;= 5x in 10 years)" in html and "<table" in html
+    assert "P(whole book &gt;= 5x in 10 years)" in html and "<table" in html
+    assert "holdings alone" in html
     with pytest.raises(ValueError, match="unknown table 'nope'"):
         report.to_frame("nope")
 

@@ -61,13 +61,19 @@ def test_json_has_what_the_issue_lists(baron: str) -> None:
     assert d["fan"][-1]["p50"] == pytest.approx(d["terminal"]["value"]["p50"])
     assert [c["company"] for c in d["companies"]] == ["tesla", "spacex", "xai"]
     assert set(d["max_drawdown"]) == set(PCTS)
-    # the start comes from the ledger: the holdings' values on the book's date
+    # the start comes from the ledger: the whole book on the book's date, the holdings'
+    # values and the cash (earning 0% a year by default)
     status = invoke(baron, "status", "--json")
     values = {line["company"]: line["value"] for line in status["by_company"]}
-    assert d["start_value"] == pytest.approx(sum(values.values()))
+    assert d["holdings"]["start_value"] == pytest.approx(sum(values.values()))
+    assert d["start_value"] == pytest.approx(sum(values.values()) + status["cash"])
     for c in d["companies"]:
         assert c["start_value"] == pytest.approx(values[c["company"]])
-    assert d["cash_not_projected"] == pytest.approx(status["cash"])
+    assert d["cash"] == {
+        "value": pytest.approx(status["cash"]),
+        "rate": 0.0,
+        "at_horizon": pytest.approx(status["cash"]),
+    }
     # percentiles ordered, CAGR is the multiple's
     v = [d["terminal"]["multiple"][p] for p in PCTS]
     assert v == sorted(v)
@@ -89,10 +95,11 @@ def test_overrides_and_reproducibility(baron: str) -> None:
 
 def test_table_output(baron: str) -> None:
     text = invoke(baron, "project", "--config", str(CONFIG), "--paths", "2000")
-    assert "P(value >= 5x in 10 years)" in text
+    assert "P(whole book >= 5x in 10 years)" in text
+    assert "P(projected holdings alone >= 5x)" in text
     assert "the target needs 17.5% a year" in text
     assert "Value by year" in text
-    assert "cash" in text and "not projected" in text
+    assert "earns 0% a year (cash_rate)" in text
 
 
 def test_missing_config_names_the_file(baron: str, tmp_path: Path) -> None:

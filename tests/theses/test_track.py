@@ -103,9 +103,10 @@ def test_each_row_is_the_projection_with_that_days_outcomes(db: str) -> None:
     doc = track(db, "--theses", str(WHAT_IF), "--json")
     book = read_book(connect(db))
     theses = read_theses_file(WHAT_IF, book.companies, book.persons).theses
-    values = {line.company: line.value for line in book_status(book, None).by_company}
-    spec = read_projection(
-        CONFIG, book=book, start_values=values, overrides=Overrides(paths=int(PATHS))
+    st = book_status(book, None)
+    values = {line.company: line.value for line in st.by_company}
+    spec = read_projection(  # the whole book, as project counts it: cash included
+        CONFIG, book=book, start_values=values, overrides=Overrides(paths=int(PATHS)), cash=st.cash
     )
     p50 = list(spec.percentiles).index(50.0)
     for row in (doc["rows"][1], doc["rows"][-1]):

@@ -29,8 +29,9 @@ def _floats(values: dict[str, float | None]) -> dict[str, float]:
 
 
 def projection_frame(report: ProjectionReport, by: str = "terminal") -> pd.DataFrame:
-    """``by="terminal"``: the book at the horizon, a row each for value, multiple, CAGR and
-    largest drawdown, a column per percentile (and ``mean``); ``"fan"``: the value at each
+    """``by="terminal"``: the whole book (cash included) at the horizon, a row each for
+    value, multiple, CAGR, the projected holdings' multiple alone and their largest
+    drawdown, a column per percentile (and ``mean``); ``"fan"``: the value at each
     year end (index ``year``); ``"companies"``: each company's value today and its multiple
     at the horizon by percentile."""
     which = _pick(by, PROJECTION_TABLES)
@@ -50,6 +51,7 @@ def projection_frame(report: ProjectionReport, by: str = "terminal") -> pd.DataF
         "value": _floats(t.value),
         "multiple": _floats(t.multiple),
         "cagr": _floats(report.cagr),
+        "holdings_multiple": _floats(report.holdings.multiple),
         "max_drawdown": _floats(report.max_drawdown),
     }
     return pd.DataFrame.from_dict(rows, orient="index")
@@ -59,9 +61,12 @@ def projection_html(report: ProjectionReport) -> str:
     """P(target) and the setting over the book at the horizon."""
     head = _header(
         f"Projection {report.config} on {report.as_of} ({report.currency})",
-        f"value today {_amount(report.start_value)}",
-        f"P(>= {report.target_multiple:g}x in {report.years} years) "
+        f"whole book today {_amount(report.start_value)} (cash {_amount(report.cash.value)} "
+        f"at {100 * report.cash.rate:g}% a year)",
+        f"P(whole book >= {report.target_multiple:g}x in {report.years} years) "
         f"{report.prob_target.estimate:.1%} ± {report.prob_target.se:.1%}",
+        f"holdings alone {report.holdings.prob_target.estimate:.1%} "
+        f"± {report.holdings.prob_target.se:.1%}",
         f"{report.paths:,} paths, seed {report.seed}",
     )
     return head + _table(projection_frame(report))

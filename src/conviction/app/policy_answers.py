@@ -327,7 +327,12 @@ def comparison_report(comparison: Comparison) -> ComparisonReport:
         years=first.years,
         target_multiple=first.targets[0],
         not_projected=comparison.not_projected,
-        conventions=dict(COMPARE_CONVENTIONS),
+        conventions={
+            **COMPARE_CONVENTIONS,
+            "cash": f"the book's cash on {comparison.as_of} ({comparison.cash:,.2f}) is in "
+            "every multiple, earning 0% a year (project's cash_rate 0: hold's P(target) is "
+            "project's)",
+        },
         policies=tuple(
             ComparedPolicy(
                 policy=s.policy,

@@ -22,9 +22,11 @@ if TYPE_CHECKING:
     from conviction.projection.result import ProjectionResult
 
 __all__ = [
+    "Cash",
     "CompanyProjection",
     "CompanyTerminal",
     "Estimate",
+    "Holdings",
     "ProjectionReport",
     "Terminal",
     "projection_report",
@@ -66,10 +68,32 @@ class Estimate:
     se: float
 
 
+@dataclass(frozen=True, slots=True)
+class Cash:
+    """The book's cash today, the annual rate it earns, and what it is at the horizon."""
+
+    value: float
+    rate: float
+    at_horizon: float
+
+
+@dataclass(frozen=True, slots=True)
+class Holdings:
+    """The projected holdings alone (cash and unprojected holdings left out): the second
+    line beside the whole book's figures."""
+
+    start_value: float
+    multiple: Labelled
+    prob_target: Estimate
+
+
 @dataclass(frozen=True)
 class ProjectionReport:
-    """A projection of the book and what of the book it left out; ``fan`` rows are
-    ``{"year": 0, "p5": value, ...}``, one per year end."""
+    """A projection of the whole book: ``start_value``, ``terminal``, ``prob_target``,
+    ``cagr`` and ``fan`` count the projected holdings, the held companies the file does not
+    model (``unprojected``, kept at today's value) and ``cash`` (earning its rate);
+    ``holdings`` is the projected holdings alone; ``max_drawdown`` is theirs. ``fan`` rows
+    are ``{"year": 0, "p5": value, ...}``, one per year end."""
 
     paths: int
     years: int
@@ -86,11 +110,13 @@ class ProjectionReport:
     companies: tuple[CompanyProjection, ...]
     summary: str
     backend: str
+    cash: Cash
+    unprojected: float
+    holdings: Holdings
     as_of: dt.date
     currency: str
     config: str
     not_projected: tuple[str, ...]  # held companies the projection does not model
-    cash_not_projected: float
 
     def to_frame(self, by: str = "terminal") -> pd.DataFrame:
         """A DataFrame of one table: ``terminal`` (default), ``fan`` or ``companies``."""
@@ -118,6 +144,7 @@ def projection_report(run: ProjectedBook) -> ProjectionReport:
 
     r = run.result
     start, mean = r.start_value, r.mean_multiple
+    held = r.terminal_multiple if r.holdings_multiple is None else r.holdings_multiple
     companies = []
     for i, cid in enumerate(r.companies):
         sv = float(r.start_values[i])
@@ -159,9 +186,20 @@ def projection_report(run: ProjectedBook) -> ProjectionReport:
         companies=tuple(companies),
         summary=r.summary,
         backend=r.backend,
+        cash=Cash(r.cash, r.cash_rate, r.cash_at_horizon),
+        unprojected=r.unprojected,
+        holdings=Holdings(
+            start_value=r.holdings_value,
+            multiple=_pcts(r, held),
+            prob_target=Estimate(
+                r.prob_target if r.holdings_prob_target is None else r.holdings_prob_target,
+                r.prob_target_se
+                if r.holdings_prob_target_se is None
+                else r.holdings_prob_target_se,
+            ),
+        ),
         as_of=run.as_of,
         currency=run.currency,
         config=run.config,
         not_projected=run.not_projected,
-        cash_not_projected=run.cash_not_projected,
     )

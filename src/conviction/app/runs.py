@@ -59,14 +59,15 @@ def projection_file(path: Path | None, *, field: str = "--config") -> Path:
 
 @dataclass(frozen=True)
 class ProjectedBook:
-    """A projection of the book's holdings on a date, with what it leaves out."""
+    """A projection of the whole book on a date: the result counts the projected holdings,
+    the held companies the spec does not model (kept at today's value) and the cash
+    (earning the file's ``cash_rate``); the holdings alone beside (``result.holdings_*``)."""
 
     result: ProjectionResult
     as_of: dt.date
     currency: str
     config: str
     not_projected: tuple[str, ...]  # companies held on the date that the spec does not model
-    cash_not_projected: float
     milestone_effects: tuple[AppliedEffect, ...] = ()  # the theses' outcomes applied
 
 
@@ -94,7 +95,9 @@ def project_book(
 
     st = book_status(book, as_of)
     start_values = {line.company: line.value for line in st.by_company}
-    spec = read_projection(path, book=book, start_values=start_values, overrides=overrides)
+    spec = read_projection(
+        path, book=book, start_values=start_values, overrides=overrides, cash=st.cash
+    )
     applied: tuple[AppliedEffect, ...] = ()
     if theses:
         from conviction.theses.effects import apply_effects, check_effects, outcomes_on
@@ -115,7 +118,6 @@ def project_book(
         currency=st.currency,
         config=str(path),
         not_projected=tuple(sorted(held - set(spec.companies))),
-        cash_not_projected=st.cash,
         milestone_effects=applied,
     )
 
@@ -129,6 +131,7 @@ class Comparison:
     seed: int | None
     summaries: tuple[SimulationSummary, ...]
     not_projected: tuple[str, ...]  # held companies kept at today's mark
+    cash: float = 0.0  # the book's cash on the date, in every policy's multiple, at 0% a year
 
 
 def unique_names(policies: Sequence[Policy]) -> list[Policy]:
@@ -164,6 +167,8 @@ def compare_policies(
 
     day = as_of_date(book, as_of)
     spec = read_projection(spec_path, book=book, overrides=overrides)
+    if spec.cash_rate != 0:
+        _no_cash_rate(spec_path, overrides, spec.cash_rate)
     inputs = simulation_inputs(
         book,
         spec.companies,
@@ -187,7 +192,24 @@ def compare_policies(
         seed=spec.seed,
         summaries=tuple(summaries),
         not_projected=tuple(inputs.flat),
+        cash=float(inputs.cash.sum()),
     )
+
+
+def _no_cash_rate(path: Path, overrides: Overrides | None, rate: float) -> None:
+    """Policies hold cash at 0% a year (the policy engine pays no interest yet): a
+    comparison with another rate would count a different book from ``project``'s."""
+    from conviction.io.text_files import read_text_file
+    from conviction.io.toml_lines import locate
+
+    message = (
+        f"compare holds cash at 0% a year, so cash_rate = {rate:g} would make its whole "
+        "book differ from project's: set cash_rate = 0 (or pass --cash-rate 0) to compare"
+    )
+    if overrides is not None and overrides.cash_rate is not None:
+        raise FormatError(message, field="--cash-rate")
+    line = locate(read_text_file(path), "projection", None, "cash_rate")
+    raise FormatError(message, file=path, line=line, field="projection.cash_rate")
 
 
 def backtest_book(

@@ -60,7 +60,9 @@ def project_scenarios(
 
     st = book_status(book, as_of)
     start_values = {line.company: line.value for line in st.by_company}
-    spec = read_projection(path, book=book, start_values=start_values, overrides=overrides)
+    spec = read_projection(
+        path, book=book, start_values=start_values, overrides=overrides, cash=st.cash
+    )
     chosen = select_scenarios(read_scenarios(path, spec, book=book), names, path)
     if runner is not None:
         runs = run_scenarios(spec, chosen, runner=runner, progress=progress)
@@ -81,8 +83,9 @@ def project_scenarios(
 
 @dataclass(frozen=True, slots=True)
 class ScenarioCase:
-    """One column of the side-by-side view. Multiples are of the book's value today before
-    any markdown (``start_value`` of the report); ``value_today`` is after it. The changes
+    """One column of the side-by-side view. Multiples and P(target) count the whole book
+    (cash at the file's cash_rate, as ``project``) and are of its value today before any
+    markdown (``start_value`` of the report); ``value_today`` is after it. The changes
     against the base are differences on the same random numbers."""
 
     name: str  # "base" for the base case
@@ -121,13 +124,14 @@ class ScenarioReport:
 
 
 def _value_today(run: ScenarioRun) -> float:
-    """The book's value today after the scenario's markdowns."""
+    """The whole book's value today after the scenario's markdowns (cash and unprojected
+    holdings included, as the multiples count them)."""
     import numpy as np
 
     from conviction.projection.plan import build_plan
 
     plan = build_plan(run.spec)
-    return float(np.exp(plan.x0) @ plan.weights)
+    return float(np.exp(plan.x0) @ plan.weights) + run.spec.unprojected + run.spec.cash
 
 
 def scenario_report(run: ScenarioRuns) -> ScenarioReport:
@@ -143,7 +147,6 @@ def scenario_report(run: ScenarioRuns) -> ScenarioReport:
                 currency=run.currency,
                 config=run.config,
                 not_projected=run.not_projected,
-                cash_not_projected=run.cash_not_projected,
             )
         )
         for r in run.runs

@@ -46,7 +46,9 @@ def book_spec(
 
     st = book_status(book, as_of)
     start_values = {line.company: line.value for line in st.by_company}
-    spec = read_projection(path, book=book, start_values=start_values, overrides=overrides)
+    spec = read_projection(
+        path, book=book, start_values=start_values, overrides=overrides, cash=st.cash
+    )
     return BookSpec(spec, st.as_of, st.currency, str(path))
 
 

@@ -163,7 +163,9 @@ def track_book(
         )
     st = book_status(book, as_of)
     start_values = {line.company: line.value for line in st.by_company}
-    spec = read_projection(path, book=book, start_values=start_values, overrides=overrides)
+    spec = read_projection(
+        path, book=book, start_values=start_values, overrides=overrides, cash=st.cash
+    )
     if 50.0 not in spec.percentiles:
         spec = replace(spec, percentiles=tuple(sorted({*spec.percentiles, 50.0})))
     if spec.seed is None:  # one seed for every run: the rows differ by the evidence only

@@ -222,13 +222,17 @@ def compare_command(
     as_of: str | None = typer.Option(
         None, "--as-of", help="Start from the book on YYYY-MM-DD (default: the book's as_of)."
     ),
+    cash_rate: float | None = typer.Option(
+        None, "--cash-rate", help="Annual rate of the cash (overrides; compare takes only 0)."
+    ),
     workers: int | None = typer.Option(
         None, "--workers", help="Processes (default: all CPUs for large runs; 1 = in process)."
     ),
     scheduler: str | None = SCHEDULER,
     as_json: bool = JSON,
 ) -> None:
-    """Run several policies on the same projected paths of the book, side by side."""
+    """Run several policies on the same projected paths of the book, side by side (the
+    whole book, cash at 0% a year: hold's P(target) is project's)."""
     from conviction.app.runs import compare_policies, projection_file
     from conviction.io.policy_toml import read_policy
     from conviction.io.projection_toml import Overrides
@@ -238,7 +242,9 @@ def compare_command(
     path = projection_file(config)
     day = parse_date(as_of, "--as-of")
     book = read_book(connect(settings.db_url))
-    overrides = Overrides(paths=paths, seed=seed, target_multiple=target_multiple)
+    overrides = Overrides(
+        paths=paths, seed=seed, target_multiple=target_multiple, cash_rate=cash_rate
+    )
     with paths_progress("comparing", shown=err.is_terminal and not as_json) as progress:
         compared = compare_policies(
             book,
@@ -304,3 +310,5 @@ def _print_compare(payload: dict[str, Any]) -> None:
     out.print(fit(rows, drop=names[:0:-1]))
     if payload["not_projected"]:
         out.print(f"not projected, kept at today's mark: {', '.join(payload['not_projected'])}")
+    if "cash" in payload["conventions"]:
+        out.print(f"cash: {payload['conventions']['cash']}")

@@ -44,6 +44,9 @@ def project_command(
     as_of: str | None = typer.Option(
         None, "--as-of", help="Start from the book's values on YYYY-MM-DD (default: book's)."
     ),
+    cash_rate: float | None = typer.Option(
+        None, "--cash-rate", help="Annual rate the book's cash earns, 0.04 for 4% (overrides)."
+    ),
     workers: int | None = typer.Option(
         None, "--workers", help="Processes (default: all CPUs for large runs; 1 = in process)."
     ),
@@ -61,7 +64,8 @@ def project_command(
     ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON for programs."),
 ) -> None:
-    """Project the book's holdings N years ahead: value percentiles, P(target), drawdowns."""
+    """Project the whole book N years ahead (holdings projected, cash at the file's
+    cash_rate): value percentiles, P(target), drawdowns; the holdings alone beside."""
 
     from conviction.app.runs import project_book, projection_file
     from conviction.io.projection_toml import Overrides
@@ -70,7 +74,7 @@ def project_command(
     path = projection_file(config)
     day = _date(as_of)
     book = read_book(connect(settings.db_url))
-    overrides = Overrides(paths, years, seed, target_multiple, steps_per_year)
+    overrides = Overrides(paths, years, seed, target_multiple, steps_per_year, cash_rate)
     found_theses = _theses(theses, book, scenario)
     if scenario:
         from conviction.cli.scenario_commands import project_scenarios_command
@@ -104,7 +108,6 @@ def project_command(
         run.currency,
         path,
         list(run.not_projected),
-        run.cash_not_projected,
         elapsed,
     )
     for a in run.milestone_effects:
@@ -168,7 +171,6 @@ def _print(
     ccy: str,
     path: Path,
     left_out: list[str],
-    cash: float,
     elapsed: float,
 ) -> None:
     from rich.table import Table
@@ -176,21 +178,31 @@ def _print(
     from conviction.projection.result import NO_MEAN_NOTE
 
     labels = [f"p{q:g}" for q in r.percentiles]
+    rest = f"cash {_money(r.cash)} at {100 * r.cash_rate:g}% a year"
+    if r.unprojected:
+        rest += f", {_money(r.unprojected)} held but not projected (kept)"
     out.print(
         styled(
             ("Projection", "bold"),
-            f" {path}: {len(r.companies)} companies worth {_money(r.start_value)} {ccy} on "
-            f"{as_of}, {r.years} years, {r.paths:,} paths ({r.steps_per_year} steps a year), "
+            f" {path}: the whole book, {_money(r.start_value)} {ccy} on {as_of} "
+            f"({len(r.companies)} companies projected, {_money(r.holdings_value)}; {rest}), "
+            f"{r.years} years, {r.paths:,} paths ({r.steps_per_year} steps a year), "
             f"seed {r.seed}",
         )
     )
     out.print(
         styled(
-            f"P(value >= {r.target_multiple:g}x in {r.years} years) = ",
+            f"P(whole book >= {r.target_multiple:g}x in {r.years} years) = ",
             (_pct(r.prob_target), "bold"),
             f" ± {_pct(r.prob_target_se)} (1 s.e.); "
             f"the target needs {_pct(r.required_cagr)} a year",
         )
+    )
+    hold_p = r.prob_target if r.holdings_prob_target is None else r.holdings_prob_target
+    hold_se = r.prob_target_se if r.holdings_prob_target_se is None else r.holdings_prob_target_se
+    out.print(
+        f"P(projected holdings alone >= {r.target_multiple:g}x) = "
+        f"{_pct(hold_p)} ± {_pct(hold_se)} (cash and unprojected holdings left out)"
     )
     t = Table(title=f"In {r.years} years ({ccy})", title_justify="left")
     t.add_column("")
@@ -200,6 +212,8 @@ def _print(
     t.add_row("value", *[_money(v) for v in r.terminal_value], _money(mean_value))
     t.add_row("multiple", *[_times(v) for v in r.terminal_multiple], _times(r.mean_multiple))
     t.add_row("CAGR", *[_pct(v) for v in r.cagr], "")
+    held = r.terminal_multiple if r.holdings_multiple is None else r.holdings_multiple
+    t.add_row("holdings ×", *[_times(v) for v in held], "")
     t.add_row("drawdown", *[_pct(v) for v in r.max_drawdown], "")
     out.print(t)
     fan = Table(title=f"Value by year ({ccy})", title_justify="left")
@@ -225,9 +239,12 @@ def _print(
         )
     out.print(comp)
     notes: list[str] = [
-        f"mean of log multiple {r.mean_log_multiple:.4f} ± {r.mean_log_multiple_se:.4f}; "
-        "drawdown: largest fall from a running peak of the book's value, per step",
-        f"cash ({_money(cash)} {ccy}) is not projected",
+        f"value, multiple, CAGR and the fan count the whole book; holdings ×: the projected "
+        f"holdings alone; mean of log multiple {r.mean_log_multiple:.4f} ± "
+        f"{r.mean_log_multiple_se:.4f}; drawdown: largest fall from a running peak of the "
+        "projected holdings' value, per step",
+        f"cash ({_money(r.cash)} {ccy}) earns {100 * r.cash_rate:g}% a year (cash_rate): "
+        f"{_money(r.cash_at_horizon)} in {r.years} years",
     ]
     if r.mean_multiple is None:
         notes.append(NO_MEAN_NOTE)

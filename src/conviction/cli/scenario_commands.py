@@ -116,8 +116,9 @@ def _print(r: ScenarioReport, elapsed: float) -> None:
         note = f" ({c.note})" if c.note else ""
         out.print(styled((c.name, "bold"), f"{note}: {what}"))
     notes = [
-        f"the target needs {_pct(r.required_cagr)} a year; "
-        f"cash ({_money(r.cash_not_projected)} {ccy}) is not projected",
+        f"the target needs {_pct(r.required_cagr)} a year; P and the multiples count the "
+        f"whole book, cash ({_money(r.cash_not_projected)} {ccy}) included at the file's "
+        "cash_rate",
     ]
     if r.not_projected:
         notes.append("held but not in the projection file: " + ", ".join(r.not_projected))

@@ -79,7 +79,7 @@ def sensitivity_command(
     out.print(
         styled(
             ("Sensitivity", "bold"),
-            f" {bs.config}: P(value >= {res.target_multiple:g}x in {res.years} years) = "
+            f" {bs.config}: P(whole book >= {res.target_multiple:g}x in {res.years} years) = "
             f"{_fmt(res.base_p, True)} ± {_fmt(res.base_p_se, True)}, median "
             f"{res.base_median:.2f}x; {res.paths:,} paths per run, seed {res.seed}, the book "
             f"on {bs.as_of}",

@@ -124,7 +124,7 @@ def _print(a: TrackAnswer) -> None:
     out.print(
         styled(
             ("Track", "bold"),
-            f" {a.config} with {a.theses}: P(value >= {a.target_multiple:g}x in {a.years} "
+            f" {a.config} with {a.theses}: P(whole book >= {a.target_multiple:g}x in {a.years} "
             f"years) and the median multiple at each milestone update; {a.paths:,} paths a "
             f"run, seed {a.seed}, the book's values on {a.as_of}",
         )

@@ -3,6 +3,7 @@
 The format (documented with examples in docs/projection.md)::
 
     [projection]            years, steps_per_year, paths, seed, target_multiple,
+                            cash_rate (annual, for the book's cash; default 0),
                             mark_every_years (private companies), percentiles, block_paths
     [[projection.asset]]    company (id or ticker), model, expected_return, volatility, df,
                             prices + block_years (bootstrap), driver + value_today (driver),
@@ -59,6 +60,7 @@ _KEYS: dict[str, set[str]] = {
         "paths",
         "seed",
         "target_multiple",
+        "cash_rate",
         "mark_every_years",
         "percentiles",
         "block_paths",
@@ -109,6 +111,7 @@ class Overrides:
     seed: int | None = None
     target_multiple: float | None = None
     steps_per_year: int | None = None
+    cash_rate: float | None = None
 
 
 class _Reader:
@@ -185,10 +188,15 @@ def read_projection(
     book: Book | None = None,
     start_values: Mapping[str, float] | None = None,
     overrides: Overrides | None = None,
+    cash: float = 0.0,
 ) -> ProjectionSpec:
     """The projection in ``path``, checked; ``start_values`` (company id -> value today, e.g.
     from ``conviction.ledger.book_status``) weight the companies, default 1 each; an asset's own
-    ``start_value`` wins. Companies in the file that the book does not hold start at 0."""
+    ``start_value`` wins. Companies in the file that the book does not hold start at 0.
+
+    The whole book the headline figures count: the companies of ``start_values`` that the
+    file does not model (kept at today's value) and ``cash``, earning the file's
+    ``cash_rate`` (an annual rate, default 0, in (-1, 1])."""
     path = Path(path)
     text = read_text_file(path)
     try:
@@ -227,6 +235,14 @@ def read_projection(
     percentiles = top("percentiles", list, [5, 25, 50, 75, 95])
     if not all(isinstance(q, int | float) and not isinstance(q, bool) for q in percentiles):
         raise r.error(FormatError, "expected a list of numbers", "projection", None, "percentiles")
+    cash_rate = top("cash_rate", float, 0.0) if ov.cash_rate is None else ov.cash_rate
+    if not -1.0 < cash_rate <= 1.0:
+        message = f"cash_rate is an annual rate in (-1, 1] (0.04 for 4%), got {cash_rate:g}"
+        if ov.cash_rate is not None:
+            raise FormatError(message, field="--cash-rate")
+        raise r.error(FormatError, message, "projection", None, "cash_rate")
+    modelled = set(ids)
+    unprojected = sum(float(v) for c, v in (start_values or {}).items() if c not in modelled)
     try:
         return ProjectionSpec(
             assets=tuple(assets),
@@ -240,6 +256,9 @@ def read_projection(
             drivers=drivers,
             block_paths=top("block_paths", int, 2048),
             percentiles=tuple(float(q) for q in percentiles),
+            cash=float(cash),
+            cash_rate=cash_rate,
+            unprojected=unprojected,
         )
     except InputError as exc:
         raise type(exc)(

@@ -154,6 +154,7 @@ def run_chunk(task: ChunkTask) -> ChunkSummary:
                 out.book,
                 out.max_drawdown,
                 spec.target_multiple,
+                spec.whole_book(spec.years),
             )
         )
     return concat_blocks(parts)

@@ -4,6 +4,14 @@ Conventions stated once: a *multiple* is value at the horizon over value today; 
 multiple^(1/years) − 1 on the projection's years (no day counts); a drawdown is the largest
 fall of the book's monthly (per step) value from its running peak, as a fraction.
 
+The *book* is the whole book: the projected holdings, the held companies the spec does not
+model (at today's value) and cash earning ``cash_rate`` a year (``ProjectionSpec.cash``,
+``unprojected``, ``cash_rate``; all 0 by default, when the book is the holdings). Its
+terminal multiple, fan, CAGR, mean and P(target) are the headline; the holdings' own
+multiple and P(target) are kept beside (``holdings_*``). The whole book's multiple is an
+increasing affine map of the holdings' on every path, so its percentiles are the map of
+theirs and P(target) is counted path by path. The drawdown is the holdings'.
+
 The mean of the value exists only when every log return has finite exponential moments:
 with Student-t log returns E[exp(t)] is infinite, the sample mean never settles, and the
 result reports ``mean_multiple = None`` (JSON null) with a note. The mean of the log
@@ -56,10 +64,27 @@ class ProjectionResult:
     company_mean_log_multiple: Float64Array  # (A,)
     summary: str  # "exact" or "histogram"
     backend: str
+    # the rest of the whole book, and the projected holdings' own figures
+    cash: float = 0.0
+    cash_rate: float = 0.0
+    unprojected: float = 0.0
+    holdings_multiple: Float64Array | None = None  # (Q,); None: same as terminal_multiple
+    holdings_prob_target: float | None = None
+    holdings_prob_target_se: float | None = None
+
+    @property
+    def holdings_value(self) -> float:
+        """The projected holdings today."""
+        return float(self.start_values.sum())
 
     @property
     def start_value(self) -> float:
-        return float(self.start_values.sum())
+        """The whole book today: holdings, unprojected holdings and cash."""
+        return self.holdings_value + self.unprojected + self.cash
+
+    @property
+    def cash_at_horizon(self) -> float:
+        return float(self.cash * (1.0 + self.cash_rate) ** self.years)
 
     @property
     def mean_exists(self) -> bool:
@@ -121,6 +146,13 @@ class ProjectionResult:
                     },
                 }
             )
+        hm = self.terminal_multiple if self.holdings_multiple is None else self.holdings_multiple
+        hp = self.prob_target if self.holdings_prob_target is None else self.holdings_prob_target
+        hse = (
+            self.prob_target_se
+            if self.holdings_prob_target_se is None
+            else self.holdings_prob_target_se
+        )
         return {
             "paths": self.paths,
             "years": self.years,
@@ -130,6 +162,17 @@ class ProjectionResult:
             "target_multiple": self.target_multiple,
             "terminal": terminal,
             "prob_target": {"estimate": self.prob_target, "se": self.prob_target_se},
+            "cash": {
+                "value": self.cash,
+                "rate": self.cash_rate,
+                "at_horizon": self.cash_at_horizon,
+            },
+            "unprojected": self.unprojected,
+            "holdings": {
+                "start_value": self.holdings_value,
+                "multiple": self._pcts(hm),
+                "prob_target": {"estimate": hp, "se": hse},
+            },
             "required_cagr": self.required_cagr,
             "cagr": self._pcts(self.cagr),
             "max_drawdown": self._pcts(self.max_drawdown),
@@ -154,6 +197,16 @@ def build_result(
     n = float(t.n.sum())
     hits = float(t.hits.sum())
     p = hits / n
+    hp = float(t.holdings_hits.sum()) / n
+    # the whole book's percentiles: the increasing affine image of the holdings' (exact)
+    scale, shift = spec.whole_book(spec.years)
+    book = pct["book"] * scale + shift
+    fan = np.array(
+        [
+            pct["years"][y] * spec.whole_book(y)[0] + spec.whole_book(y)[1]
+            for y in range(spec.years + 1)
+        ]
+    )
     mean_log = float(t.book_log.sum() / n)
     var_log = max(float(t.book_log_sq.sum() / n) - mean_log**2, 0.0)
     mean_exists = spec.mean_exists
@@ -170,7 +223,7 @@ def build_result(
         companies=spec.companies,
         start_values=np.asarray(spec.start_values, dtype=np.float64),
         percentiles=q,
-        terminal_multiple=pct["book"],
+        terminal_multiple=book,
         mean_multiple=mean if mean_exists else None,
         mean_multiple_se=math.sqrt(var / n) if mean_exists else None,
         mean_log_multiple=mean_log,
@@ -178,7 +231,7 @@ def build_result(
         prob_target=p,
         prob_target_se=math.sqrt(p * (1.0 - p) / n),
         max_drawdown=pct["drawdown"],
-        fan=pct["years"],
+        fan=fan,
         company_multiple=pct["assets"],
         company_mean_multiple=tuple(
             float(m) if ok else None for m, ok in zip(company_mean, company_has_mean, strict=True)
@@ -186,4 +239,10 @@ def build_result(
         company_mean_log_multiple=np.sum(t.asset_log, axis=0) / n,
         summary=acc.mode,
         backend=backend,
+        cash=spec.cash,
+        cash_rate=spec.cash_rate,
+        unprojected=spec.unprojected,
+        holdings_multiple=pct["book"],
+        holdings_prob_target=hp,
+        holdings_prob_target_se=math.sqrt(hp * (1.0 - hp) / n),
     )

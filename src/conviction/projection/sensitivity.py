@@ -341,7 +341,8 @@ def apply_input(spec: ProjectionSpec, inp: SensitivityInput, value: float) -> Pr
 
 @dataclass(frozen=True)
 class Terminals:
-    """Per-path numbers of one run: the book's multiple at the horizon, each company's log
+    """Per-path numbers of one run: the whole book's multiple at the horizon (cash and
+    unprojected holdings included, as ``project`` counts it), each company's log
     multiple (n, A) and each driver company's log driver multiple (n, D), in path order."""
 
     book: Float64Array
@@ -374,6 +375,7 @@ def run_terminals(task: TerminalTask) -> Terminals:
     spec = task.spec
     plan = build_plan(spec)
     root = np.random.SeedSequence(task.entropy, spawn_key=task.spawn_key)
+    whole = spec.whole_book(spec.years)  # cash and unprojected holdings: ProjectionSpec
     books, comps, drvs = [], [], []
     first = task.first_block * spec.block_paths
     for block in range(task.first_block, task.last_block):
@@ -385,7 +387,7 @@ def run_terminals(task: TerminalTask) -> Terminals:
             at = block * spec.block_paths - first
             dterm = np.ascontiguousarray(task.dterm[at : at + n])
         out = simulate_block(plan, rng, n, dterm, backend=task.backend)
-        books.append(out.book[:, -1])
+        books.append(out.book[:, -1] * whole[0] + whole[1])  # the whole book, as project
         if not task.book_only:
             comps.append(out.log_terminal)
             drvs.append(dterm)
@@ -589,6 +591,7 @@ class _DriverEnds:
             else:
                 fixed += w[i] * np.exp(base.log_company[:, i])
         self.fixed = fixed
+        self.whole = spec.whole_book(spec.years)
 
     def book(self, name: str, value: float) -> Float64Array:
         given = {**self.random, name: np.full(self.z.shape[0], value)}
@@ -596,7 +599,7 @@ class _DriverEnds:
         out = self.fixed.copy()
         for w, driver, scale, jumps in self.cols:
             out += w * np.exp(np.log(np.maximum(dv[driver] / scale, WIPED_OUT)) + jumps)
-        result: Float64Array = out / self.total
+        result: Float64Array = out / self.total * self.whole[0] + self.whole[1]
         return result
 
 
@@ -668,7 +671,7 @@ def sobol_drivers(
     confidence_level: float = 0.95,
     n_resamples: int = 999,
 ) -> tuple[SobolIndex, ...]:
-    """First-order and total Sobol indices of the book's log multiple for the random
+    """First-order and total Sobol indices of the whole book's log multiple for the random
     drivers (see the module's docstring for the function they are of)."""
     model = spec.drivers
     if model is None or not model.random:
@@ -686,6 +689,7 @@ def sobol_drivers(
         elif median_log is not None:
             fixed[i] = math.exp(float(median_log[i]))
     rest = float(weights @ fixed)
+    w_scale, w_shift = spec.whole_book(spec.years)  # of the whole book, as project counts
 
     def func(x: Float64Array) -> Float64Array:
         z = special.ndtri(np.clip(x.T, 1e-12, 1 - 1e-12))
@@ -693,7 +697,7 @@ def sobol_drivers(
         book = np.full(z.shape[0], rest)
         for i, name, scale in drv:
             book = book + weights[i] * np.maximum(values[name] / scale, WIPED_OUT)
-        out: Float64Array = np.log(np.maximum(book, WIPED_OUT))
+        out: Float64Array = np.log(np.maximum(book * w_scale + w_shift, WIPED_OUT))
         return out
 
     root = normalise_seed(seed)

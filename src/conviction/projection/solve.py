@@ -12,7 +12,9 @@ then answered on those same paths (common random numbers), by bisection:
   jumps kept.
 
 Each is solved for the median book multiple = target, and for P(book ≥ target) =
-``probability``. When the input alone cannot get there inside its search range (a company
+``probability``, the book being the whole book as ``project`` counts it (cash at the
+spec's ``cash_rate``, unprojected holdings kept: ``ProjectionSpec.whole_book``). When
+the input alone cannot get there inside its search range (a company
 worth nothing today, a driver the book barely depends on), ``reachable`` says so; when the
 target is met whatever the input (at the bottom of its range), ``note`` says that too.
 """
@@ -104,9 +106,20 @@ def _bisect(
 
 
 def _goals(
-    book: Callable[[float], Float64Array], k: float, p: float
+    book: Callable[[float], Float64Array],
+    k: float,
+    p: float,
+    whole: tuple[float, float] = (1.0, 0.0),
 ) -> tuple[Callable[[float], float], Callable[[float], float]]:
-    return (lambda x: float(np.median(book(x))), lambda x: float(np.mean(book(x) >= k)))
+    """The median and P(>= k) of the whole book's multiple, ``whole`` (scale, shift) of
+    the holdings' multiple ``book`` gives (``ProjectionSpec.whole_book``)."""
+    s, c = whole
+
+    def of(x: float) -> Float64Array:
+        out: Float64Array = book(x) * s + c
+        return out
+
+    return (lambda x: float(np.median(of(x))), lambda x: float(np.mean(of(x) >= k)))
 
 
 def _driver_scores(spec: ProjectionSpec, seed: SeedLike) -> Float64Array:
@@ -138,6 +151,7 @@ def solve(
     root = normalise_seed(spec.seed if seed is None else seed)
     t = terminals or simulate_terminals(spec, root, backend=backend, runner=runner)
     k, years = spec.target_multiple, spec.years
+    whole = spec.whole_book(years)  # t.book is the whole book's; the functions, holdings'
     w = np.array(spec.start_values, dtype=np.float64)
     total = float(w.sum())
     values = np.exp(t.log_company) * w  # (n, A) value at the horizon / 1
@@ -169,8 +183,8 @@ def solve(
         def book_m(m: float, rest: Float64Array = rest, wi: float = wi) -> Float64Array:
             return (rest + wi * m) / total
 
-        med_f, p_f = _goals(book_m, k, probability)
-        hi = k * total / wi
+        med_f, p_f = _goals(book_m, k, probability, whole)
+        hi = k * total / wi / whole[0]
         m_med, n1 = _bisect(med_f, 0.0, hi, k)
         m_p, n2 = _bisect(p_f, 0.0, hi, probability)
         reqs.append(
@@ -202,7 +216,7 @@ def solve(
             ) -> Float64Array:
                 return (rest + wi * np.exp(li + (mu - mu0) * years)) / total
 
-            med_f, p_f = _goals(book_mu, k, probability)
+            med_f, p_f = _goals(book_mu, k, probability, whole)
             lo, hi_mu = mu0 - 3.0, mu0 + 3.0
             mu_med, n1 = _bisect(med_f, lo, hi_mu, k)
             mu_p, n2 = _bisect(p_f, lo, hi_mu, probability)
@@ -251,7 +265,7 @@ def solve(
                 result: Float64Array = out / total
                 return result
 
-            med_f, p_f = _goals(book_d, k, probability)
+            med_f, p_f = _goals(book_d, k, probability, whole)
             sign = 1.0 if med_f(hi_v) >= med_f(lo_v) else -1.0
             results = []
             for f, goal in ((med_f, k), (p_f, probability)):

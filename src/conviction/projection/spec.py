@@ -223,8 +223,22 @@ class ProjectionSpec:
     block_paths: int = 2048
     percentiles: tuple[float, ...] = field(default=(5.0, 25.0, 50.0, 75.0, 95.0))
     shocks: tuple[ShockSpec, ...] = ()
+    # The rest of the book, so that the headline figures count the whole book: cash today
+    # (earning ``cash_rate`` a year, compounded yearly) and held companies the spec does not
+    # model (their value today, kept). Both 0: the whole book is the projected holdings.
+    cash: float = 0.0
+    cash_rate: float = 0.0
+    unprojected: float = 0.0
 
     def __post_init__(self) -> None:
+        for name, value in (("cash", self.cash), ("unprojected", self.unprojected)):
+            _finite(value, f"projection.{name}")
+        _finite(self.cash_rate, "projection.cash_rate")
+        if not -1.0 < self.cash_rate <= 1.0:
+            raise SpecError(
+                f"cash_rate is an annual rate in (-1, 1] (0.04 for 4%), got {self.cash_rate:g}",
+                field="projection.cash_rate",
+            )
         for name, value, low in (
             ("years", self.years, 1),
             ("steps_per_year", self.steps_per_year, 1),
@@ -251,6 +265,11 @@ class ProjectionSpec:
             seen.add(cid)
         if sum(a.start_value for a in self.assets) <= 0:
             raise SpecError("the projected holdings are worth nothing today", field="projection")
+        if self.book_start_value <= 0:
+            raise SpecError(
+                f"the whole book (holdings and cash {self.cash:g}) is worth nothing today",
+                field="projection.cash",
+            )
         for c in self.correlations:
             for cid in (c.a, c.b):
                 if cid not in seen:
@@ -319,6 +338,19 @@ class ProjectionSpec:
     @property
     def start_value(self) -> float:
         return float(sum(self.start_values))
+
+    @property
+    def book_start_value(self) -> float:
+        """The whole book today: projected holdings, unprojected holdings and cash."""
+        return self.start_value + self.unprojected + self.cash
+
+    def whole_book(self, year: float) -> tuple[float, float]:
+        """(scale, shift) with whole-book multiple = scale · holdings multiple + shift at
+        ``year``: (H0·m + unprojected + cash·(1 + cash_rate)^year) / (H0 + unprojected +
+        cash). Exactly (1, 0) when the book is its projected holdings."""
+        total = self.book_start_value
+        rest = self.unprojected + self.cash * (1.0 + self.cash_rate) ** year
+        return self.start_value / total, rest / total
 
     @property
     def n_blocks(self) -> int:

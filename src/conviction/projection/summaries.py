@@ -2,6 +2,9 @@
 
 Each block of paths is reduced at once to what the result needs: its terminal multiples
 (book and per company), the book at each year end, the maximum drawdown, and a few sums.
+The kernel's book is the projected holdings; the sums (P(target), means) count the whole
+book, cash and unprojected holdings included, path by path (``ProjectionSpec.whole_book``),
+and P(target) of the holdings alone beside it.
 Two ways to keep the samples for percentiles:
 
 * ``exact``: every path's numbers as float32 (float64 for the book's terminal multiple),
@@ -102,26 +105,37 @@ class Totals:
     """Per-block sums (one entry per block) that the result is built from."""
 
     n: IntArray  # paths per block
-    hits: IntArray  # paths with book multiple >= target
-    book_sum: Float64Array  # sum of the book's terminal multiple
+    hits: IntArray  # paths with the whole book's multiple >= target
+    book_sum: Float64Array  # sum of the whole book's terminal multiple
     book_sq: Float64Array  # sum of its square
     book_log: Float64Array  # sum of its log
     book_log_sq: Float64Array
     asset_sum: Float64Array  # (blocks, A) sum of each company's terminal multiple
     asset_log: Float64Array  # (blocks, A) sum of its log
+    holdings_hits: IntArray  # paths with the projected holdings' multiple >= target
 
     @staticmethod
-    def of_block(log_terminal: Float64Array, book_terminal: Float64Array, target: float) -> Totals:
-        log_book = np.log(book_terminal)
+    def of_block(
+        log_terminal: Float64Array,
+        book_terminal: Float64Array,
+        target: float,
+        whole: tuple[float, float] = (1.0, 0.0),
+    ) -> Totals:
+        """``book_terminal``: the holdings' multiples; ``whole`` (scale, shift) turns them
+        into the whole book's (``ProjectionSpec.whole_book``), path by path."""
+        scale, shift = whole
+        book = book_terminal * scale + shift  # exactly book_terminal for (1, 0)
+        log_book = np.log(book)
         return Totals(
             n=np.array([book_terminal.size], dtype=np.int64),
-            hits=np.array([np.count_nonzero(book_terminal >= target)], dtype=np.int64),
-            book_sum=np.array([book_terminal.sum()]),
-            book_sq=np.array([np.square(book_terminal).sum()]),
+            hits=np.array([np.count_nonzero(book >= target)], dtype=np.int64),
+            book_sum=np.array([book.sum()]),
+            book_sq=np.array([np.square(book).sum()]),
             book_log=np.array([log_book.sum()]),
             book_log_sq=np.array([np.square(log_book).sum()]),
             asset_sum=np.exp(log_terminal).sum(axis=0)[None, :],
             asset_log=log_terminal.sum(axis=0)[None, :],
+            holdings_hits=np.array([np.count_nonzero(book_terminal >= target)], dtype=np.int64),
         )
 
     @staticmethod
@@ -160,10 +174,14 @@ def summarise_block(
     book_years: Float64Array,
     max_drawdown: Float64Array,
     target: float,
+    whole: tuple[float, float] = (1.0, 0.0),
 ) -> ChunkSummary:
-    """Reduce one block's kernel output."""
+    """Reduce one block's kernel output (the holdings' multiples); the sums count the whole
+    book's multiple, ``whole[0]`` · holdings' + ``whole[1]``, and the holdings' hits beside.
+    The kept samples stay the holdings': the whole book's percentiles are their image under
+    the same increasing map (exact)."""
     book_terminal = book_years[:, -1].copy()
-    totals = Totals.of_block(log_terminal, book_terminal, target)
+    totals = Totals.of_block(log_terminal, book_terminal, target, whole)
     if mode == "exact":
         return ChunkSummary(
             first_block,
