@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from test_browser import browser  # noqa: F401  (fixture)
 from typer.testing import CliRunner
 
 from conviction.cli import app as cli
@@ -31,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "baron"
 TOKEN = "test-token-0123456789abcdef"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
-HOSTS = ("testserver",)
+HOSTS = ("testserver", "127.0.0.1")
 #: The example's tables the tests compare (every column but the id).
 _TABLES = {
     "transaction": "date, account_id, company_id, action, quantity, price, fees, currency, "
@@ -47,6 +48,7 @@ class Served:
     folder: Path
     db: Path
     template: Path
+    app: Any
 
     def dump(self) -> list[str]:
         conn = sqlite3.connect(self.db)
@@ -92,7 +94,7 @@ def served(loaded: tuple[Path, Path], tmp_path: Path) -> Iterator[Served]:
     engine = connect_for_writing(f"sqlite:///{db}")
     app = create_app(engine, TOKEN, folder.parent, allowed_hosts=HOSTS, edit_files=True)
     with TestClient(app) as client:
-        yield Served(client, folder, db, template)
+        yield Served(client, folder, db, template, app)
     engine.dispose()
     os.chmod(folder, 0o755)
 
@@ -158,6 +160,7 @@ def test_one_row_is_replaced_or_removed_and_nothing_else() -> None:
         '\ufeffdate,a,b\r\n2020-01-01,"x, y", 3\r\n\r\n2020-01-02,"two\nlines",4\r\n2020-01-03,z,5'
     )
     assert replaced(text, 2, {"b": "7"}) == text.replace(" 3\r\n", "7\r\n")
+    assert replaced(text.replace(" 3", "3.0"), 2, {"b": "7"}) == text.replace(" 3", "7.0")
     assert replaced(text, 4, {"a": "q"}) == text.replace('"two\nlines"', "q")
     # a field that needs quotes gets them; the last line keeps having no newline
     assert replaced(text, 6, {"a": 'say "hi", ok'}).endswith('2020-01-03,"say ""hi"", ok",5')
@@ -191,7 +194,7 @@ def test_a_transaction_is_corrected_in_its_file(served: Served, tmp_path: Path) 
     edit = r.json()
     assert edit["op"] == "edit" and edit["replaced"] == row["id"] and edit["id"] != row["id"]
     after = s.file().decode().splitlines(keepends=True)
-    assert after[4] == "2014-06-10,ron,tesla,buy,14500,202.3005,0.0,\n"
+    assert after[4] == "2014-06-10,ron,tesla,buy,14500.0,202.3005,0.0,\n"  # the file's style
     assert after[:4] + after[5:] == lines[:4] + lines[5:]  # every other line as it was
     assert _tesla(s, "ron") == pytest.approx(ron + 100 * 5 * 3)  # Tesla split 5, then 3
     _as_a_fresh_load(s, tmp_path, s.template)
@@ -219,26 +222,6 @@ def test_a_mark_is_deleted_from_its_file(served: Served, tmp_path: Path) -> None
     assert s.file() == (EXAMPLE / "transactions.csv").read_bytes()
     _as_a_fresh_load(s, tmp_path, s.template)
     assert s.client.delete(f"/api/v1/marks/{row['id']}", headers=AUTH).status_code == 404
-
-
-def test_a_page_form_edits_a_file_row(served: Served, tmp_path: Path) -> None:
-    s = served
-    page = s.client.get("/book/marks")
-    assert page.status_code == 200
-    assert "written into marks.csv line" in page.text and "in its file" not in page.text
-    row = _row_at(s, "marks", 2)
-    values = _text(row)
-    r = s.client.put(
-        f"/api/v1/forms/marks/{row['id']}",
-        json={"values": {**values, "source": "corrected, in the browser"}},
-        headers=AUTH,
-    )
-    assert r.status_code == 200, r.text
-    line = s.file("marks.csv").decode().splitlines()[1]
-    assert line == f'{values["date"]},tesla,202.3005,close,"corrected, in the browser",'
-    stored = _row_at(s, "marks", 2)
-    assert stored["id"] == r.json()["id"]
-    assert stored["values"]["source"] == "corrected, in the browser"
 
 
 # --- refused, nothing changed ---------------------------------------------------------------
@@ -326,3 +309,57 @@ def test_read_only_files_are_refused_clearly(served: Served) -> None:
     assert r.status_code == 409 and "read-only" in r.json()["detail"]["message"], r.text
     os.chmod(s.folder, 0o755)
     assert s.file() == before and s.dump() == dump
+
+
+# --- the page, in a real browser -----------------------------------------------------------------
+
+
+def test_a_file_row_is_corrected_from_the_page(served: Served, browser: Any) -> None:  # noqa: F811
+    """The marks page's form edits a row of marks.csv: the page says where it is written."""
+    import threading
+    import time
+
+    import uvicorn
+    from playwright.sync_api import expect
+    from test_browser import _free_port
+
+    s = served
+    config = uvicorn.Config(
+        s.app, host="127.0.0.1", port=_free_port(), log_level="warning", lifespan="off"
+    )
+    srv = uvicorn.Server(config)
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not srv.started and thread.is_alive() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    base = f"http://127.0.0.1:{config.port}"
+    try:
+        row = next(x for x in _file_rows(s, "marks", company="xai"))
+        where = f"marks.csv line {row['line']}"
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        problems: list[str] = []
+        page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: problems.append(str(e)))
+        page.goto(base + "/book/marks?company=xai", wait_until="load")
+        page.locator("#token").fill(TOKEN)
+        tr = page.locator(f'#rows-table tr[data-id="{row["id"]}"]')
+        expect(tr).to_contain_text(f"written into {where}")
+        tr.locator("button.row-edit").click()
+        expect(page.locator("#form-title")).to_contain_text(f"written into {where}")
+        form = page.locator("#row-form")
+        form.locator('input[name="source"]').fill("checked, in the browser")
+        form.locator("#row-submit").click()
+        expect(form.locator(".result")).to_contain_text(f"written into {where}; saved as row")
+        lines = s.file("marks.csv").decode().splitlines(keepends=True)
+        old = (EXAMPLE / "marks.csv").read_text().splitlines(keepends=True)
+        n = row["line"] - 1
+        assert old[n].startswith("2026-02-02,xai,75.46,round,merged into SpaceX")
+        assert lines[n] == '2026-02-02,xai,75.46,round,"checked, in the browser",\n'
+        assert lines[:n] + lines[n + 1 :] == old[:n] + old[n + 1 :]
+        stored = _row_at(s, "marks", row["line"])
+        assert stored["values"]["source"] == "checked, in the browser"
+        assert problems == []
+    finally:
+        srv.should_exit = True
+        thread.join(timeout=10)

@@ -7,7 +7,8 @@ the header being line 1) and the fields that change, it gives the new text. Noth
 changes: the header and its column order, the other rows, blank lines, the line endings
 (``\\n``, ``\\r\\n`` or a mix), a byte order mark, a missing newline at the end, and within
 the row, every field that does not change (its quoting and spaces included). A changed
-field is written plainly, in double quotes only where the CSV needs them.
+field is written plainly, in double quotes only where the CSV needs them (a whole number
+as the old field wrote one: ``14500.0`` where it said ``14400.0``).
 
 No I/O here: the caller reads the bytes, decodes them as UTF-8 *keeping* a BOM
 (``bytes.decode("utf-8")``) and writes the result back encoded the same way.
@@ -18,6 +19,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import re
 from collections.abc import Mapping
 
 from conviction.errors import FormatError
@@ -110,6 +112,18 @@ def field_text(value: str) -> str:
     return value
 
 
+_WHOLE = re.compile(r"-?\d+")
+_WHOLE_POINT = re.compile(r"-?\d+\.0+")
+
+
+def _styled(new: str, old: str) -> str:
+    """A whole number written as the field it replaces wrote one (``14500.0`` where the
+    row said ``14400.0``): the file keeps its style."""
+    if _WHOLE.fullmatch(new) and _WHOLE_POINT.fullmatch(old.strip()):
+        return new + old.strip()[old.strip().index(".") :]
+    return new
+
+
 def replaced(text: str, line: int, changes: Mapping[str, str], *, file: str = "") -> str:
     """``text`` with the record on ``line`` changed: each column named in ``changes`` gets
     that value (plain text, quoted here as needed); the row's other fields are kept as
@@ -129,7 +143,7 @@ def replaced(text: str, line: int, changes: Mapping[str, str], *, file: str = ""
         i = columns.index(name)
         while len(fields) <= i:  # a short row: the missing fields were empty
             fields.append("")
-        fields[i] = field_text(value)
+        fields[i] = _styled(field_text(value), fields[i])
     return text[:start] + ",".join(fields) + ending + text[end:]
 
 
