@@ -3,7 +3,8 @@ real price series in ../shared/data/prices (the tear sheet's tables)."""
 
 from __future__ import annotations
 
-from pathlib import Path
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -11,20 +12,8 @@ import pytest
 import quantstats as qs
 
 from conviction.analytics.calendar import drawdown_periods, monthly_returns, yearly_returns
-from conviction.io.prices import read_price_csv
 
-PRICES = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "prices"
-TICKERS = ("TSLA", "SPY", "GSPC", "AAPL", "MSFT", "AMZN", "QQQ")
 MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
-
-
-@pytest.fixture(scope="module", params=TICKERS)
-def returns(request: pytest.FixtureRequest) -> pd.Series:
-    """Returns by pandas' pct_change (independent of ours); no skip: missing data fails."""
-    path = PRICES / f"{request.param}.csv"
-    assert path.is_file(), f"the real price series {path} is missing"
-    prices = read_price_csv(path)
-    return prices.pct_change(fill_method=None).iloc[1:]
 
 
 def test_monthly_returns_match_quantstats(returns: pd.Series) -> None:
@@ -53,9 +42,11 @@ def test_a_month_without_observations_is_nan_not_zero() -> None:
     )
 
 
-def test_drawdown_periods_match_quantstats_drawdown_details(returns: pd.Series) -> None:
+def test_drawdown_periods_match_quantstats_drawdown_details(
+    returns: pd.Series, ticker: str, quantstats_drawdowns: Callable[[str], Any]
+) -> None:
     ours = drawdown_periods(returns)
-    details = qs.stats.drawdown_details(qs.stats.to_drawdown_series(returns))
+    details = quantstats_drawdowns(ticker).details
     assert len(ours) == len(details)
     worst = details.sort_values(by="max drawdown", ascending=True, kind="stable")
     for p, (_, row) in zip(ours[:10], worst.head(10).iterrows(), strict=True):
@@ -65,9 +56,10 @@ def test_drawdown_periods_match_quantstats_drawdown_details(returns: pd.Series) 
         assert p.days == row["days"]
         assert p.depth == pytest.approx(row["max drawdown"] / 100, rel=1e-10)
     # the recovery is the first observation after the last one under water
-    days = list(returns.index.date)
+    days = returns.index.date
+    where = {d: i for i, d in enumerate(days)}
     for p in ours:
-        after = days.index(p.end) + 1
+        after = where[p.end] + 1
         assert p.recovery == (days[after] if after < len(days) else None)
     assert drawdown_periods(returns, top=5) == ours[:5]
 

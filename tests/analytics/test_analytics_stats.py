@@ -88,11 +88,11 @@ def test_drawdown_series_matches_quantstats(returns: pd.Series) -> None:
     )
 
 
-def test_drawdown_durations_match_quantstats_drawdown_details(returns: pd.Series) -> None:
+def test_drawdown_durations_match_quantstats_drawdown_details(
+    returns: pd.Series, ticker: str, quantstats_drawdowns: Callable[[str], Any]
+) -> None:
     """Longest and current drawdown, in observations, from quantstats' drawdown periods."""
-    dd = qs.stats.to_drawdown_series(returns)
-    details = qs.stats.drawdown_details(dd)
-    lengths = [len(dd[row.start : row.end]) for row in details.itertuples()]
+    dd, _, lengths = quantstats_drawdowns(ticker)
     assert stats.longest_drawdown(returns) == max(lengths)
     ends_under = dd.iloc[-1] < 0
     assert stats.current_drawdown(returns) == (lengths[-1] if ends_under else 0)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -35,11 +38,11 @@ def test_summary_of_returns_equals_summary_of_prices(prices: pd.Series, returns:
     assert a.rolling == b.rolling
 
 
-def test_longest_drawdown_dates_match_quantstats_details(returns: pd.Series) -> None:
+def test_longest_drawdown_dates_match_quantstats_details(
+    returns: pd.Series, ticker: str, quantstats_drawdowns: Callable[[str], Any]
+) -> None:
     res = summarize(returns, kind="returns")
-    details = qs.stats.drawdown_details(qs.stats.to_drawdown_series(returns))
-    dd = qs.stats.to_drawdown_series(returns)
-    lengths = [len(dd[row.start : row.end]) for row in details.itertuples()]
+    _, details, lengths = quantstats_drawdowns(ticker)
     row = details.iloc[int(np.argmax(lengths))]
     assert str(res.longest_drawdown_start) == row["start"]
     assert str(res.longest_drawdown_end) == row["end"]
