@@ -94,17 +94,19 @@ def serve_command(
     ),
 ) -> None:
     """Serve the dashboard and the REST API (/api/v1, OpenAPI at /api/v1/openapi.json)."""
-    import uvicorn
-
-    from conviction.app.report import folder_inputs
-    from conviction.store import connect_for_writing
-    from conviction.web import create_app
-
     root = workspace.resolve()
     if not root.is_dir():
         raise FormatError("not a folder", file=workspace, field="--workspace")
     if not 0 < port < 65536:
         raise FormatError(f"--port must be 1-65535, got {port}", field="--port")
+    if "CONVICTION_TOKEN" in os.environ:
+        server_token(root)  # a bad $CONVICTION_TOKEN is refused before seconds of imports
+
+    import uvicorn
+
+    from conviction.app.report import folder_inputs
+    from conviction.store import connect_for_writing
+    from conviction.web import create_app
 
     def rel(path: Path | None, option: str) -> str | None:
         if path is None:
