@@ -27,8 +27,6 @@ from typing import Any, Literal, TypeAlias
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import least_squares
-from scipy.signal import lfilter
 
 from conviction._typing import Float64Array
 from conviction.analytics._kernels import Prepared, count, mean, std
@@ -178,6 +176,8 @@ def _fit_ma(x: Float64Array, lags: int) -> Float64Array:
     reach one; the check after the fit is a guard, not a path. (Nelder-Mead on the sum of
     squares gave the same estimates to 5 decimals, 10x slower at 3-4 lags.)
     """
+    from scipy.optimize import least_squares  # SciPy only when fitting (1-2 s to import)
+    from scipy.signal import lfilter
 
     def innovations(psi: Float64Array) -> Float64Array:
         if not _invertible(psi):
@@ -228,6 +228,8 @@ def gml(returns: ArrayLike2, lags: int = 2, theta: Float64Array | None = None) -
     theta = np.asarray(theta, dtype=np.float64)
     if abs(theta.sum() - 1.0) > 1e-9 or theta[0] <= 0 or not _invertible(theta[1:] / theta[0]):
         raise ValueError("theta must sum to 1, start positive and be invertible")
+    from scipy.signal import lfilter  # SciPy only when filtering
+
     x = s.values[:, 0]
     seen = ~np.isnan(x)
     out = np.full_like(x, np.nan)

@@ -52,9 +52,9 @@ def backtest_command(
     as_json: bool = JSON,
 ) -> None:
     """Replay the book's flows under a policy, beside holding and the book as traded."""
+    from conviction.app.book import open_book
     from conviction.app.policy_answers import run_backtest
     from conviction.io.policy_toml import read_policy
-    from conviction.store import connect, read_book
 
     policy = read_policy(policy_file)
     first, last = parse_date(start, "--start"), parse_date(end, "--end")
@@ -62,7 +62,7 @@ def backtest_command(
         raise FormatError(f"--start {first} is after --end {last}", field="--start")
     if max_gap < 0:
         raise FormatError(f"--max-gap must be >= 0, got {max_gap}", field="--max-gap")
-    book = read_book(connect(settings.db_url))
+    book = open_book(settings.db_url).book  # the read status makes (no table module)
     result = run_backtest(
         book,
         policy,

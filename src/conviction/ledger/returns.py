@@ -8,6 +8,9 @@ value on an actual/365 calendar (the XIRR convention of spreadsheets).
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
+
 import numpy as np
 
 from conviction._typing import Float64Array
@@ -39,8 +42,6 @@ def twr(value: Float64Array, flows: Float64Array) -> Float64Array:
 def irr(days: np.ndarray, amounts: Float64Array) -> float:
     """Annual internal rate of return of dated cash flows (investor's view: money paid in is
     negative, money received and the final value positive). NaN when it does not exist."""
-    from scipy.optimize import brentq  # SciPy costs a quarter second: only when solving
-
     days = np.asarray(days).astype("datetime64[D]")
     amounts = np.asarray(amounts, dtype=float)
     keep = amounts != 0
@@ -57,4 +58,48 @@ def irr(days: np.ndarray, amounts: Float64Array) -> float:
         hi *= 4
     if np.sign(npv(lo)) == np.sign(npv(hi)):
         return float("nan")
-    return float(brentq(npv, lo, hi, xtol=1e-14, rtol=1e-13, maxiter=500))
+    return _brentq(npv, lo, hi, xtol=1e-14, rtol=1e-13, maxiter=500)
+
+
+def _brentq(
+    f: Callable[[float], float], xa: float, xb: float, xtol: float, rtol: float, maxiter: int
+) -> float:
+    """scipy.optimize.brentq (its C code, scipy/optimize/Zeros/brentq.c, step for step, so
+    the same root to the last bit) without importing SciPy, which takes longer to import
+    (0.5-1 s) than every IRR of a book takes to solve. ``f(xa)`` and ``f(xb)`` must differ
+    in sign."""
+    xpre, xcur = xa, xb
+    xblk = fblk = spre = scur = 0.0
+    fpre, fcur = f(xpre), f(xcur)
+    if fpre == 0:
+        return xpre
+    if fcur == 0:
+        return xcur
+    for _ in range(maxiter):
+        if fpre != 0 and fcur != 0 and (math.copysign(1.0, fpre) != math.copysign(1.0, fcur)):
+            xblk, fblk = xpre, fpre
+            spre = scur = xcur - xpre
+        if abs(fblk) < abs(fcur):
+            xpre, xcur, xblk = xcur, xblk, xcur
+            fpre, fcur, fblk = fcur, fblk, fcur
+        delta = (xtol + rtol * abs(xcur)) / 2
+        sbis = (xblk - xcur) / 2
+        if fcur == 0 or abs(sbis) < delta:
+            return xcur
+        if abs(spre) > delta and abs(fcur) < abs(fpre):
+            if xpre == xblk:  # interpolate
+                stry = -fcur * (xcur - xpre) / (fcur - fpre)
+            else:  # extrapolate
+                dpre = (fpre - fcur) / (xpre - xcur)
+                dblk = (fblk - fcur) / (xblk - xcur)
+                stry = -fcur * (fblk * dblk - fpre * dpre) / (dblk * dpre * (fblk - fpre))
+            if 2 * abs(stry) < min(abs(spre), 3 * abs(sbis) - delta):  # good short step
+                spre, scur = scur, stry
+            else:  # bisect
+                spre = scur = sbis
+        else:  # bisect
+            spre = scur = sbis
+        xpre, fpre = xcur, fcur
+        xcur += scur if abs(scur) > delta else (delta if sbis > 0 else -delta)
+        fcur = f(xcur)
+    return xcur
