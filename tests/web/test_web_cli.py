@@ -122,7 +122,7 @@ def test_serve_prints_the_token_once_and_guards_writes(db_url: str, tmp_path: Pa
         assert f"http://127.0.0.1:{port}/" in printed  # the default address: this machine
         token = printed.split("):", 1)[1].split()[0]
         base = f"http://127.0.0.1:{port}"
-        assert httpx.get(base + "/").status_code == 200
+        assert httpx.get(base + "/theses").status_code == 200  # the dashboard: test_browser*
         body = {"status": "hit", "evidence": "served", "date": "2026-01-02"}
         url = base + "/api/v1/theses/xai/milestones/grok-5"
         assert httpx.post(url, json=body).status_code == 401
