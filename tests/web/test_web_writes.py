@@ -579,7 +579,7 @@ def test_writes_at_once_are_stored_together_and_a_refused_one_alone_goes(
     assert [a.status_code for a in answers] == [201] * 5 + [422] + [201] * 4
     assert "larger than the position" in answers[5].text
     with sqlite3.connect(db_path) as conn:
-        stored = sorted(q for (q,) in conn.execute(
+        stored = sorted(float(q) for (q,) in conn.execute(  # exact decimals: text
             "SELECT quantity FROM transactions WHERE source = 'api'"))  # fmt: skip
     assert stored == [100.0 + i for i in range(10) if i != 5]
     last = client.get("/api/v1/status", headers={"Cache-Control": "no-cache"})
