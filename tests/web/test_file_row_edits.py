@@ -185,6 +185,8 @@ def test_a_transaction_is_corrected_in_its_file(served: Served, tmp_path: Path) 
     row = _row_at(s, "transactions", 5)
     assert row["editable"] is True
     ron = _tesla(s, "ron")
+    ids = {x["line"]: x["id"] for x in _file_rows(s, "transactions")}
+    marks = {x["id"] for x in _file_rows(s, "marks")}
     then = dt.datetime.now(dt.UTC).replace(tzinfo=None).isoformat()
 
     r = s.client.put(
@@ -197,6 +199,11 @@ def test_a_transaction_is_corrected_in_its_file(served: Served, tmp_path: Path) 
     assert after[4] == "2014-06-10,ron,tesla,buy,14500.0,202.3005,0.0,\n"  # the file's style
     assert after[:4] + after[5:] == lines[:4] + lines[5:]  # every other line as it was
     assert _tesla(s, "ron") == pytest.approx(ron + 100 * 5 * 3)  # Tesla split 5, then 3
+    # the other rows keep their ids (the load gave them back): only the edited one is new
+    now_ids = {x["line"]: x["id"] for x in _file_rows(s, "transactions")}
+    assert {k: v for k, v in now_ids.items() if k != 5} == {k: v for k, v in ids.items() if k != 5}
+    assert now_ids[5] == edit["id"] > max(ids.values())
+    assert {x["id"] for x in _file_rows(s, "marks")} == marks
     _as_a_fresh_load(s, tmp_path, s.template)
     # recorded as the web app's writes are; the past shows the row as it was
     change = s.client.get("/api/v1/changes").json()[0]
@@ -214,14 +221,39 @@ def test_a_mark_is_deleted_from_its_file(served: Served, tmp_path: Path) -> None
     before = s.file("marks.csv")
     lines = before.decode().splitlines(keepends=True)
     row = _row_at(s, "marks", 3)
+    ids = {x["id"]: x["line"] for x in _file_rows(s, "marks")}
     assert lines[2].startswith(f"{row['values']['date']},{row['values']['company']},")
     r = s.client.delete(f"/api/v1/marks/{row['id']}", headers=AUTH)
     assert r.status_code == 200, r.text
     assert r.json()["op"] == "delete" and r.json()["id"] is None
     assert s.file("marks.csv") == "".join(lines[:2] + lines[3:]).encode()
     assert s.file() == (EXAMPLE / "transactions.csv").read_bytes()
+    # the other marks keep their ids; those below the deleted line moved up one
+    after = {x["id"]: x["line"] for x in _file_rows(s, "marks")}
+    assert after == {i: n - (n > 3) for i, n in ids.items() if i != row["id"]}
     _as_a_fresh_load(s, tmp_path, s.template)
     assert s.client.delete(f"/api/v1/marks/{row['id']}", headers=AUTH).status_code == 404
+
+
+def test_two_edits_of_one_file_at_once_both_land(served: Served, tmp_path: Path) -> None:
+    """The web app's write lock serialises them: the second reads the file the first
+    wrote, so neither overwrites the other."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    s = served
+    a, b = _row_at(s, "transactions", 5), _row_at(s, "transactions", 3)
+
+    def put(row: dict[str, Any], fees: float) -> int:
+        url = f"/api/v1/transactions/{row['id']}"
+        return s.client.put(url, json=_body(row, fees=fees), headers=AUTH).status_code
+
+    with ThreadPoolExecutor(2) as pool:
+        codes = list(pool.map(put, (a, b), (1.5, 2.5)))
+    assert codes == [200, 200]
+    lines = s.file().decode().splitlines()
+    assert lines[4] == "2014-06-10,ron,tesla,buy,14400.0,202.3005,1.5,"
+    assert lines[2] == "2014-06-10,partners,tesla,buy,48242.0,202.3005,2.5,"
+    _as_a_fresh_load(s, tmp_path, s.template)
 
 
 # --- refused, nothing changed ---------------------------------------------------------------
@@ -337,11 +369,14 @@ def test_a_file_row_is_corrected_from_the_page(served: Served, browser: Any) -> 
     try:
         row = next(x for x in _file_rows(s, "marks", company="xai"))
         where = f"marks.csv line {row['line']}"
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page = browser.new_page(viewport={"width": 390, "height": 860})
         problems: list[str] = []
         page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
         page.on("pageerror", lambda e: problems.append(str(e)))
         page.goto(base + "/book/marks?company=xai", wait_until="load")
+        wide = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+        assert wide[0] <= wide[1], wide  # the file rows' actions fit a phone too
+        page.set_viewport_size({"width": 1280, "height": 900})
         page.locator("#token").fill(TOKEN)
         tr = page.locator(f'#rows-table tr[data-id="{row["id"]}"]')
         expect(tr).to_contain_text(f"written into {where}")

@@ -16,8 +16,9 @@ that file*, and then the book is loaded again, so that file and database agree:
    read from the files with it, by load's own readers, and validated as a load validates
    it: a refusal is load's message, naming the form's field, and changes nothing;
 4. the book is stored by load's own code (``store.loading.store_loaded``) on the write's
-   connection (the web app's write lock and the database's), the change recorded in
-   ``book_change`` as the web app's writes are;
+   connection (the web app's write lock and the database's); every row it stored gets
+   its id back (by file and line), the edited one a new id, as the web app's edits give
+   one; the change is recorded in ``book_change`` as the web app's writes are;
 5. only then does the temporary file replace the old one (``os.replace``: all or nothing,
    the file's mode kept); the transaction commits after. Should that commit fail, the old
    bytes are put back (``FileWrite.undo``).
@@ -56,7 +57,7 @@ _TABLE = {"transaction": "transactions", "mark": "marks", "fx": "fx"}
 #: The form field prefix of each kind's errors (as the web app's own edits name them).
 _WHERE = {"transaction": "transaction", "mark": "mark", "fx": "rate"}
 _NOUN = {"transaction": "transaction", "mark": "mark", "fx": "FX rate"}
-_ROWS: dict[str, tuple[Any, Any]] = {
+_ROWS: dict[What, tuple[Any, Any]] = {
     "transaction": (TransactionRow, TransactionRow.source),
     "mark": (MarkRow, MarkRow.origin),
     "fx": (FxRow, FxRow.origin),
@@ -144,6 +145,7 @@ def change_file_row(
         tmp.write_bytes(new_bytes)
         loaded = _read_with(spec, what, tmp, path, line, gone, new is not None)
         _same_elsewhere(book, loaded, path, toml.name)
+        before = {w: _file_ids(conn, w) for w in _ROWS}
         floor = _highest_id(conn, what)
         try:
             store_loaded(conn, toml, loaded)
@@ -154,7 +156,9 @@ def change_file_row(
                 line=exc.line,
                 field=exc.field,
             ) from None
-        _fresh_ids(conn, what, floor)
+        moved = (str(path), line, gone)
+        for w in _ROWS:
+            _keep_ids(conn, w, before[w], floor, moved if w == what else None)
         new_id = None if new is None else _id_at(conn, what, path, line)
         _record(conn, what, old, new_id, name)
         after = read_book(conn)
@@ -435,19 +439,54 @@ def _highest_id(conn: Connection, what: What) -> int:
     return max(int(stored), *(int(x or 0) for x in recorded))
 
 
-def _fresh_ids(conn: Connection, what: What, floor: int) -> None:
-    """Give the rows the load just stored from files ids past ``floor`` (SQLite reuses
-    the ids of deleted rows: the edited row's new id must differ from its old one, and
-    the book's state, counted by ids, must change)."""
-    if conn.dialect.name != "sqlite":
-        return  # sequences never go back
+def _file_ids(conn: Connection, what: What) -> dict[tuple[str, int], int]:
+    """The ids of ``what``'s rows from files, by (file, line)."""
+    table, origin = _ROWS[what]
+    found = conn.execute(select(table.id, origin, table.line).where(origin.not_in(KEPT_ORIGINS)))
+    return {(str(o), int(n)): int(i) for i, o, n in found.all() if n is not None}
+
+
+def _keep_ids(
+    conn: Connection,
+    what: What,
+    before: dict[tuple[str, int], int],
+    floor: int,
+    moved: tuple[str, int, int] | None,
+) -> None:
+    """Give the rows the load just stored from files the ids they had before (by file and
+    line), so that a file edit changes the ids of no other row, as an edit of the web
+    app's rows does. The edited row (``moved``: its file, line and, after a delete, the
+    lines the rows below it moved up) keeps a fresh id, past ``floor`` (the highest id
+    stored or recorded: SQLite would otherwise reuse a deleted row's id)."""
     table, origin = _ROWS[what]
     loaded = origin.not_in(KEPT_ORIGINS)
-    low = conn.execute(select(func.min(table.id)).where(loaded)).scalar()
-    if low is None or low > floor:
-        return
-    top = max(floor, int(conn.execute(select(func.max(table.id))).scalar() or 0))
-    conn.execute(update(table).where(loaded).values(id=table.id + (top - int(low) + 1)))
+    if conn.dialect.name == "sqlite":  # out of the way of the old ids first (one statement)
+        low = conn.execute(select(func.min(table.id)).where(loaded)).scalar()
+        if low is None:
+            return
+        top = max(floor, int(conn.execute(select(func.max(table.id))).scalar() or 0))
+        conn.execute(update(table).where(loaded).values(id=table.id + (top - int(low) + 1)))
+    found = conn.execute(select(table.id, origin, table.line).where(loaded)).all()
+    keep = []
+    for current, file, line in found:
+        if line is None:
+            continue
+        was = int(line)
+        if moved is not None and str(file) == moved[0]:
+            if moved[2] == 0 and was == moved[1]:
+                continue  # the edited row: a new id
+            if moved[2] and was >= moved[1]:
+                was += moved[2]  # below a deleted row: its line before the delete
+        old = before.get((str(file), was))
+        if old is not None and old != current:
+            keep.append({"old": old, "now": int(current)})
+    if keep:
+        from sqlalchemy import bindparam
+
+        core = table.__table__
+        conn.execute(
+            update(core).where(core.c.id == bindparam("now")).values(id=bindparam("old")), keep
+        )
 
 
 def _id_at(conn: Connection, what: What, path: Path, line: int) -> int | None:
