@@ -295,6 +295,12 @@ class NotEditable(ConvictionError):
     def __init__(self, what: What, row: StoredRow) -> None:
         self.what, self.row = what, row
         line = f" line {row.line}" if row.line is not None else ""
+        if not Path(row.origin).is_absolute():  # a fetched price ("yahoo")
+            super().__init__(
+                f"{_NOUN[what]} {row.id} is a fetched price ({row.origin}): fetching the "
+                "prices again replaces it, so it is not edited here"
+            )
+            return
         super().__init__(
             f"{_NOUN[what]} {row.id} comes from {Path(row.origin).name}{line}, and this "
             "server does not write the book's files (the files are the book's truth: a "
