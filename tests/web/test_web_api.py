@@ -113,13 +113,14 @@ def test_stats_agree_with_quantstats_on_the_books_daily_twr(
     import pandas as pd
     import quantstats as qs
 
-    from conviction.ledger.valuation import business_days, value_history
+    from conviction.ledger.sessions import valuation_days
+    from conviction.ledger.valuation import value_history
     from conviction.store import connect, read_book
 
     book = read_book(connect(db_url))
     first = book.transactions["date"].min()
     assert book.meta.as_of is not None
-    days = business_days(first, book.meta.as_of)
+    days = valuation_days(first, book.meta.as_of, book.meta.calendar)  # the book's sessions
     vh = value_history(book, days)
     value, flows = vh.value.sum(axis=1), vh.flows.sum(axis=1)
     # Time-weighted daily returns written out here: (V_t - F_t) / V_{t-1} - 1.

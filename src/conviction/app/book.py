@@ -158,11 +158,11 @@ def last_recorded_day(book: Book) -> dt.date | None:
 
 @dataclass(frozen=True)
 class Period:
-    """The business days a history values."""
+    """The days a history values: the sessions of the book's trading calendar."""
 
     start: dt.date
     end: dt.date
-    days: np.ndarray  # datetime64[D], Monday to Friday
+    days: np.ndarray  # datetime64[D], sessions (and ``end``, when it is no session)
 
 
 def history_period(
@@ -173,8 +173,9 @@ def history_period(
     fields: tuple[str, str] = ("start", "end"),
 ) -> Period:
     """From ``start`` (default: the first transaction) to ``end`` (default: the book's
-    date, else today), on business days. ``fields`` name the inputs in errors."""
-    from conviction.ledger.valuation import business_days
+    date, else today), on the sessions of the book's calendar (``book.meta.calendar``).
+    ``fields`` name the inputs in errors."""
+    from conviction.ledger.sessions import valuation_days
 
     tx_days = book.transactions["date"].to_numpy().astype("datetime64[D]")
     if not tx_days.size:
@@ -183,10 +184,10 @@ def history_period(
     last = end or as_of_date(book)
     if first > last:
         raise FormatError(f"{fields[0]} {first} is after {fields[1]} {last}", field=fields[0])
-    days = business_days(first, last)
+    days = valuation_days(first, last, book.meta.calendar)
     if not days.size:
         raise FormatError(
-            f"no business day from {first} to {last} (Saturdays and Sundays are not valued)",
+            f"no {book.meta.calendar} session from {first} to {last}",
             field=fields[0],
         )
     return Period(first, last, days)

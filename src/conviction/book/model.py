@@ -129,6 +129,7 @@ class BookMeta:
     currency: str = "USD"
     as_of: dt.date | None = None
     long_term_days: int = 365
+    calendar: str = "XNYS"  # exchange_calendars name of the valuation grid's sessions
 
 
 def _empty(columns: tuple[str, ...]) -> pd.DataFrame:

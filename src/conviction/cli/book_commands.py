@@ -122,7 +122,7 @@ def history(
     account: list[str] | None = typer.Option(None, "--account", help="Only these accounts."),
     start: str | None = typer.Option(None, "--start", help="First date (default: first trade)."),
     end: str | None = typer.Option(None, "--end", help="Last date (default: book's as_of)."),
-    freq: str = typer.Option("M", "--freq", help="Rows: D daily (business days), M month ends."),
+    freq: str = typer.Option("M", "--freq", help="Rows: D daily (sessions), M month ends."),
     currency: str | None = typer.Option(None, "--currency", help="Report in this currency."),
     as_json: bool = JSON,
 ) -> None:
@@ -152,7 +152,7 @@ def history(
     ccy = report.currency
     table = Table(title=f"history in {ccy} ({report.start} to {report.end}; IRR actual/365)")
     table.add_column("account")
-    for col in ("start", "end", "net flows", "TWR", "IRR"):
+    for col in ("start", "end", "net flows", "TWR", "CAGR¹", "CAGR²", "IRR"):
         table.add_column(col, justify="right")
     foreign = [s for s in report.accounts if s.base.currency != ccy]
     if foreign:  # the same returns in each account's own currency
@@ -171,10 +171,17 @@ def history(
             _money(s.end_value),
             _money(s.net_flows),
             _pct(s.twr),
+            _pct(s.cagr_sessions),
+            _pct(s.cagr_calendar),
             _pct(s.irr),
             *extra,
         )
     out.print(fit(table, drop=("base", "net flows", "start")))
+    out.print(
+        f"CAGR: the TWR a year; ¹ {report.sessions_per_year} sessions a year "
+        f"({report.calendar}), ² calendar time, 365.25 days",
+        highlight=False,
+    )
     if report.stale_fx_days:
         err.print(
             styled(

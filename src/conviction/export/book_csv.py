@@ -191,6 +191,8 @@ def book_toml(book: Book) -> str:
         'fx = "fx.csv"',
         f"long_term_days = {meta.long_term_days}",
     ]
+    if meta.calendar != "XNYS":  # the valuation grid's trading calendar
+        lines.append(f"calendar = {_q(meta.calendar)}")
     for p in book.persons.values():
         lines += ["", "[[person]]", f"id = {_q(p.id)}", f"name = {_q(p.name)}"]
     for c in book.companies.values():

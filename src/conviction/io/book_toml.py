@@ -79,6 +79,7 @@ class _BookTable(_Strict):
     currency: str = "USD"
     as_of: dt.date | None = None
     long_term_days: int = Field(default=365, gt=0)
+    calendar: str = Field(default="XNYS", min_length=1, max_length=20)
     transactions: str | None = None
     marks: str | None = None
     fx: str | None = None
@@ -88,6 +89,15 @@ class _BookTable(_Strict):
 
     _cur = field_validator("currency")(_currency)
     _as_of = field_validator("as_of")(_in_range)
+
+    @field_validator("calendar")
+    @classmethod
+    def _calendar(cls, value: str) -> str:
+        from conviction.ledger.sessions import calendar_error
+
+        if (why := calendar_error(value)) is not None:
+            raise ValueError(why)
+        return value
 
 
 class _PersonTable(_Strict):
@@ -291,6 +301,7 @@ def _build(doc: _Document, text: str, path: Path) -> BookFile:
         currency=book_currency,
         as_of=doc.book.as_of,
         long_term_days=doc.book.long_term_days,
+        calendar=doc.book.calendar,
     )
     theses = rel(doc.book.theses)
     if theses is None and (doc.thesis or doc.scorecard):

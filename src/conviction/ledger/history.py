@@ -2,7 +2,9 @@
 
 The answer of ``conviction history`` and ``GET /api/v1/history``: the value history and
 the time- and money-weighted returns of ``account_returns``, in the reporting currency and
-in each account's own, with the value series sampled by ``freq``.
+in each account's own, with the value series sampled by ``freq``. The time-weighted return
+is also given a year, two ways: ``cagr_sessions`` counts ``sessions_per_year`` sessions of
+the book's calendar a year (252 on XNYS), ``cagr_calendar`` calendar time (365.25 days).
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ if TYPE_CHECKING:
 
 __all__ = ["Freq", "HistoryLine", "HistoryReport", "history_report", "sample_rows"]
 
-#: Rows of the series: every business day ("D") or each month's last business day ("M").
+#: Rows of the series: every day valued ("D": the calendar's sessions) or each month's
+#: last ("M").
 Freq = Literal["D", "M"]
 
 
@@ -38,6 +41,8 @@ class HistoryLine:
     twr: float  # cumulative time-weighted return
     irr: float  # money-weighted, annual, actual/365
     base: AccountReturn
+    cagr_sessions: float = float("nan")  # the TWR a year: sessions_per_year sessions a year
+    cagr_calendar: float = float("nan")  # the TWR a year: calendar time, 365.25 days
 
 
 @dataclass(frozen=True)
@@ -49,10 +54,12 @@ class HistoryReport:
     start: dt.date
     end: dt.date
     freq: Freq
-    days: int  # business days valued
+    days: int  # days valued (the sessions of the book's calendar)
     accounts: tuple[HistoryLine, ...]
     series: tuple[dict[str, str | float], ...]
     stale_fx_days: int  # days valued with a rate carried forward from an earlier day
+    calendar: str = "XNYS"  # the trading calendar whose sessions were valued
+    sessions_per_year: int = 252  # what cagr_sessions counts as a year
 
     def to_frame(self, by: str = "series") -> pd.DataFrame:
         """``series`` (default): each account's value per sampled day, indexed by date;
@@ -90,6 +97,11 @@ def history_report(
     ids = tuple(accounts) if accounts is not None else tuple(book.accounts)
     returns = account_returns(book, days, currency=currency, accounts=ids)
     value = returns.history.value
+    from conviction.ledger.sessions import sessions_per_year
+
+    per_year = sessions_per_year(book.meta.calendar)
+    steps = days.size - 1  # returns between the days valued
+    span = int((days[-1] - days[0]).astype(np.int64)) if days.size else 0
     lines = tuple(
         HistoryLine(
             account=r.account,
@@ -100,6 +112,8 @@ def history_report(
             twr=r.twr,
             irr=r.irr,
             base=b,
+            cagr_sessions=_annual(r.twr, steps / per_year),
+            cagr_calendar=_annual(r.twr, span / 365.25),
         )
         for r, b in zip(returns.reporting, returns.base, strict=True)
     )
@@ -117,4 +131,13 @@ def history_report(
         accounts=lines,
         series=tuple(rows),
         stale_fx_days=int(returns.stale_fx.sum()),
+        calendar=book.meta.calendar,
+        sessions_per_year=per_year,
     )
+
+
+def _annual(total: float, years: float) -> float:
+    """``(1 + total) ** (1 / years) - 1``; NaN without a positive span or growth."""
+    if not years > 0 or not 1.0 + total > 0:
+        return float("nan")
+    return float((1.0 + total) ** (1.0 / years) - 1.0)

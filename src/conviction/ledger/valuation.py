@@ -38,7 +38,8 @@ __all__ = [
 
 
 def business_days(start: dt.date | np.datetime64, end: dt.date | np.datetime64) -> np.ndarray:
-    """Monday-to-Friday days from start to end inclusive, as datetime64[D]."""
+    """Monday-to-Friday days from start to end inclusive, as datetime64[D] (histories are
+    valued on the book's trading sessions instead: ``sessions.valuation_days``)."""
     s, e = np.datetime64(str(start)[:10], "D"), np.datetime64(str(end)[:10], "D")
     days = np.arange(s, e + np.timedelta64(1, "D"), dtype="datetime64[D]")
     return days[np.is_busday(days)] if days.size else days
@@ -88,7 +89,9 @@ def value_history(
         if not ta.day.size:
             raise DataError("the book has no transactions to value")
         end = np.datetime64(book.meta.as_of, "D") if book.meta.as_of else ta.day.max()
-        days = business_days(ta.day.min(), end)
+        from conviction.ledger.sessions import valuation_days
+
+        days = valuation_days(ta.day.min(), end, book.meta.calendar)
     days = np.asarray(days).astype("datetime64[D]")
     account = account_codes(ix, accounts)
     marked = ix.marks.lookup(days, companies)

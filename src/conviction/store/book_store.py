@@ -80,6 +80,7 @@ def write_book(conn: Connection, book: Book, *, replace: bool = False) -> dict[s
                 "currency": book.meta.currency,
                 "as_of": book.meta.as_of,
                 "long_term_days": book.meta.long_term_days,
+                "calendar": book.meta.calendar,
             }
         ],
         ["id"],

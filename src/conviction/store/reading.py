@@ -86,13 +86,19 @@ def read_book_from(
     (read through ``dbapi``: ``columnar`` is not used).
     """
     rows = _rows(
-        dbapi, 'SELECT "name", "currency", "as_of", "long_term_days" FROM "book" WHERE "id" = 1'
+        dbapi,
+        'SELECT "name", "currency", "as_of", "long_term_days", "calendar" FROM "book"'
+        ' WHERE "id" = 1',
     )
     if not rows:
         raise DataError("the database holds no book yet: run `conviction load PATH` first")
-    name, currency, as_of, long_term_days = rows[0]
+    name, currency, as_of, long_term_days, calendar = rows[0]
     meta = BookMeta(
-        name=name, currency=currency, as_of=_date(as_of), long_term_days=int(long_term_days)
+        name=name,
+        currency=currency,
+        as_of=_date(as_of),
+        long_term_days=int(long_term_days),
+        calendar=calendar or "XNYS",
     )
     persons = {
         pid: Person(pid, pname)
