@@ -33,6 +33,7 @@ EXAMPLE = ROOT / "examples" / "baron"
 TOKEN = "test-token-0123456789abcdef"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 HOSTS = ("testserver", "127.0.0.1")
+FX = "date,pair,rate,source\r\n2025-01-02,USDJPY,157.2,test\r\n2025-01-03,USDJPY,157.9,test\r\n"
 #: The example's tables the tests compare (every column but the id).
 _TABLES = {
     "transaction": "date, account_id, company_id, action, quantity, price, fees, currency, "
@@ -78,6 +79,13 @@ def loaded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     base = tmp_path_factory.mktemp("file-rows")
     folder = base / "baron"
     shutil.copytree(EXAMPLE, folder)
+    # and an fx.csv written as Windows' Notepad writes it: a BOM, CRLF line endings
+    (folder / "fx.csv").write_bytes(FX.encode("utf-8-sig"))
+    toml = (folder / "book.toml").read_text()
+    (folder / "book.toml").write_text(
+        toml.replace('marks = "marks.csv"\n', 'marks = "marks.csv"\nfx = "fx.csv"\n', 1)
+    )
+    shutil.copytree(folder, base / "pristine")
     _load(folder, base / "template.db")
     return folder, base / "template.db"
 
@@ -86,9 +94,9 @@ def loaded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 def served(loaded: tuple[Path, Path], tmp_path: Path) -> Iterator[Served]:
     folder, template = loaded
     os.chmod(folder, 0o755)
-    for name in ("transactions.csv", "marks.csv", "book.toml"):
+    for name in ("transactions.csv", "marks.csv", "fx.csv", "book.toml"):
         os.chmod(folder / name, 0o644)
-        shutil.copyfile(EXAMPLE / name, folder / name)
+        shutil.copyfile(folder.parent / "pristine" / name, folder / name)
     db = tmp_path / "baron.db"
     shutil.copy(template, db)
     engine = connect_for_writing(f"sqlite:///{db}")
@@ -235,6 +243,18 @@ def test_a_mark_is_deleted_from_its_file(served: Served, tmp_path: Path) -> None
     assert s.client.delete(f"/api/v1/marks/{row['id']}", headers=AUTH).status_code == 404
 
 
+def test_an_fx_rate_is_corrected_in_a_file_with_a_bom_and_crlf(
+    served: Served, tmp_path: Path
+) -> None:
+    s = served
+    row = _row_at(s, "fx", 3)
+    body = {"date": "2025-01-03", "pair": "USDJPY", "rate": 158.1, "source": "test"}
+    r = s.client.put(f"/api/v1/fx/{row['id']}", json=body, headers=AUTH)
+    assert r.status_code == 200, r.text
+    assert s.file("fx.csv") == FX.replace("157.9", "158.1").encode("utf-8-sig")
+    _as_a_fresh_load(s, tmp_path, s.template)
+
+
 def test_two_edits_of_one_file_at_once_both_land(served: Served, tmp_path: Path) -> None:
     """The web app's write lock serialises them: the second reads the file the first
     wrote, so neither overwrites the other."""
@@ -302,7 +322,8 @@ def test_a_refused_edit_changes_neither_file_nor_database(served: Served) -> Non
         assert s.file() == before and s.dump() == dump
     assert (detail["file"], detail["line"]) == ("baron/transactions.csv", 118)  # as the file has it
     assert "this change would make it impossible" in detail["message"]
-    assert sorted(p.name for p in s.folder.iterdir()) == sorted(p.name for p in EXAMPLE.iterdir())
+    pristine = s.folder.parent / "pristine"
+    assert sorted(p.name for p in s.folder.iterdir()) == sorted(p.name for p in pristine.iterdir())
 
 
 def test_a_file_changed_since_the_load_is_not_written_over(served: Served) -> None:
