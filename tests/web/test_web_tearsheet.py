@@ -15,7 +15,8 @@ from fastapi.testclient import TestClient
 from conviction.app.answers import answer_model
 from conviction.app.tearsheet import TearSheet, tear_sheet
 from conviction.io.book_reader import read_book
-from conviction.ledger.valuation import business_days, value_history
+from conviction.ledger.sessions import valuation_days
+from conviction.ledger.valuation import value_history
 from conviction.report.data import report_data
 from conviction.report.render import render_report
 from conviction.web.views import range_start, windowed
@@ -32,7 +33,7 @@ def baron() -> object:
 def _gain_from_values(book: object, start: dt.date | None, end: dt.date) -> float:
     """Value change net of deposits and withdrawals, from the daily value history."""
     tx = book.transactions["date"].to_numpy().astype("datetime64[D]")  # type: ignore[attr-defined]
-    days = business_days(tx.min(), end)
+    days = valuation_days(tx.min(), end, book.meta.calendar)  # type: ignore[attr-defined]
     vh = value_history(book, days)  # type: ignore[arg-type]
     total, flows = vh.value.sum(axis=1), vh.flows.sum(axis=1)
     if start is None:

@@ -33,7 +33,10 @@ PERIODS_PER_YEAR: Final = MappingProxyType(
 )
 
 
-def year_convention(periods: float) -> str:
-    """The sentence every output prints next to an annualised figure."""
+def year_convention(periods: float, frequency: str | None = None) -> str:
+    """The sentence every output prints next to an annualised figure; ``frequency`` (of
+    the returns, when not daily) is said too."""
     n = int(periods) if float(periods).is_integer() else periods
+    if frequency is not None and frequency != "daily":
+        return f"{n} observations per year ({frequency} returns; observations, not calendar days)"
     return f"{n} observations per year (observations, not calendar days)"

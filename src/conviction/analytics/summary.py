@@ -10,7 +10,7 @@ import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -18,8 +18,16 @@ import pandas as pd
 from conviction.analytics._kernels import Prepared
 from conviction.analytics._shape import ArrayLike2, as_2d
 from conviction.analytics.benchmark import BenchmarkComparison, align, compare
-from conviction.analytics.periods import DAILY, year_convention
-from conviction.analytics.returns import DataKind, to_returns
+from conviction.analytics.frequency import (
+    Frequency,
+    MarksFrequency,
+    at_frequency,
+    frequency_gaps,
+    marks_frequency,
+    too_sparse,
+)
+from conviction.analytics.periods import DAILY, PERIODS_PER_YEAR, year_convention
+from conviction.analytics.returns import DataKind, to_returns, wealth_index
 from conviction.analytics.rolling import RollingSummary, rolling_distribution
 from conviction.analytics.stale import (
     DesmoothMethod,
@@ -66,10 +74,13 @@ class StatsResult:
     staleness: StaleReport
     benchmark: BenchmarkComparison | None = None
     desmoothed: DesmoothReport | None = None
+    frequency: Frequency = "daily"  # the returns the statistics are of
+    marks: MarksFrequency | None = None  # how often the series is really marked
+    warnings: tuple[str, ...] = ()
 
     @property
     def year_convention(self) -> str:
-        return year_convention(self.periods)
+        return year_convention(self.periods, self.frequency)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data (nested dicts) for JSON, with the year convention stated."""
@@ -95,6 +106,7 @@ def summarize(
     desmooth: DesmoothMethod | None = None,
     lags: int = 2,
     name: str | None = None,
+    frequency: Frequency | Literal["auto"] = "daily",
 ) -> StatsResult:
     """All statistics of one series of ``kind`` "prices" or "returns" (never guessed).
 
@@ -103,10 +115,29 @@ def summarize(
     ``desmooth`` adds volatility and Sharpe of the desmoothed series ("geltner" or
     "gml" with ``lags``). Raises ``ValueError`` for 2-D data (use ``summary_frame``) and
     ``DataError`` when the benchmark shares no dates with the series.
+
+    ``frequency`` (prices indexed by date): ``"daily"`` takes a return between every two
+    rows, annualised with ``periods``, and warns (``warnings``) when the marks are rarer
+    than daily (forward-filled marks); ``"auto"`` uses the frequency of the marks
+    (``frequency.marks_frequency``); ``"weekly"``, ``"monthly"``... take the series and the
+    benchmark at the end of each period, on the same dates, annualised with 52, 12...
+    observations a year, and raise ``DataError`` (naming the series and the dates) when a
+    period has no mark.
     """
     s = as_2d(data)
     if not s.one_d:
         raise ValueError("summarize takes one series; use summary_frame for 2-D data")
+    if name is None and isinstance(data, pd.Series) and data.name is not None:
+        name = str(data.name)
+    used, marks, warnings = _frequency(data, kind, frequency, name)
+    if used != "daily":
+        assert isinstance(data, pd.Series)  # checked by _frequency
+        bench_prices = benchmark if isinstance(benchmark, pd.Series) else None
+        if benchmark is not None and bench_prices is None:
+            raise ValueError("a benchmark at a frequency must be a Series of prices by date")
+        data, benchmark = at_frequency(data, used, bench_prices)
+        periods = PERIODS_PER_YEAR[used]
+        s = as_2d(data)
     returns = to_returns(data, kind=kind)
     r = as_2d(returns)
     x = r.values
@@ -114,8 +145,6 @@ def summarize(
     runs = prep.runs[:, 0]
     longest = int(runs.max()) if runs.size else 0
     end_at = int(np.argmax(runs)) if longest else -1
-    if name is None and isinstance(data, pd.Series) and data.name is not None:
-        name = str(data.name)
     n = int(prep.n[0])
     comparison = None
     if benchmark is not None:
@@ -154,7 +183,42 @@ def summarize(
             if desmooth is None
             else desmoothed_stats(x[:, 0], desmooth, lags=lags, rf=rf, periods=periods)
         ),
+        frequency=used,
+        marks=marks,
+        warnings=warnings,
     )
+
+
+def _frequency(
+    data: ArrayLike2, kind: DataKind, asked: Frequency | Literal["auto"], name: str | None
+) -> tuple[Frequency, MarksFrequency | None, tuple[str, ...]]:
+    """(the frequency to compute at, the marks' frequency, warnings)."""
+    dated = isinstance(data, pd.Series) and isinstance(data.index, pd.DatetimeIndex)
+    if not dated:
+        if asked != "daily":
+            raise ValueError(f"frequency {asked!r} needs a Series of prices indexed by date")
+        return "daily", None, ()
+    assert isinstance(data, pd.Series)
+    if kind not in ("prices", "returns"):
+        return "daily", None, ()  # to_returns says what kind is
+    prices = data if kind == "prices" else wealth_index(data.astype(np.float64).fillna(0.0))
+    if kind != "prices" and asked != "daily":
+        raise ValueError(f"frequency {asked!r} needs prices (kind='prices'), not returns")
+    found = marks_frequency(prices)
+    used: Frequency = found.frequency if asked == "auto" else asked
+    if asked != "auto" and asked != "daily":
+        gaps = frequency_gaps(prices, used)
+        if gaps:
+            raise too_sparse(name, found, used, gaps)
+    warnings: tuple[str, ...] = ()
+    if used == "daily" and found.frequency != "daily":
+        warnings = (
+            f"{name or 'the series'}: its marks are {found.describe()}, yet these are daily "
+            "statistics of forward-filled marks (zero returns between marks): volatility, "
+            f"drawdowns, beta and correlation are understated; use {found.frequency} "
+            "statistics (frequency auto)",
+        )
+    return used, found, warnings
 
 
 #: The columns of ``summary_frame``, in order.

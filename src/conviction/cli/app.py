@@ -82,7 +82,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "stats": (
         "conviction.cli.stats_commands",
         "Return statistics of a price file: CAGR, volatility, Sharpe, drawdowns, rolling "
-        "windows, stale marks, and a benchmark comparison. Years are 252 observations.",
+        "windows, stale marks, and a benchmark comparison, at the frequency of the marks.",
     ),
     "backtest": (
         "conviction.cli.policy_commands",

@@ -12,7 +12,10 @@ from conviction.cli.app import app, err, out, print_json, styled
 from conviction.errors import InputError
 
 if TYPE_CHECKING:
+    from typing import Literal
+
     from conviction.analytics import StatsResult
+    from conviction.analytics.frequency import Frequency
     from conviction.analytics.stale import DesmoothMethod
 
 
@@ -26,12 +29,18 @@ def stats_command(
         None, "--desmooth", help="Also desmooth stale marks: geltner or gml."
     ),
     lags: int = typer.Option(2, "--lags", help="Lags of the gml (Getmansky-Lo-Makarov) model."),
-    periods: float = typer.Option(252.0, "--periods", help="Observations per year."),
+    periods: float = typer.Option(252.0, "--periods", help="Observations per year (daily)."),
+    freq: str = typer.Option(
+        "auto", "--freq", help="auto (the marks'), daily, weekly, monthly, quarterly, yearly."
+    ),
     rf: float = typer.Option(0.0, "--rf", help="Annual risk-free rate for Sharpe and Sortino."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON for programs."),
 ) -> None:
     """Return statistics of a price file: CAGR, volatility, Sharpe, drawdowns, rolling
-    windows, stale marks, and a benchmark comparison. Years are 252 observations."""
+    windows, stale marks, and a benchmark comparison, at the frequency of the marks.
+
+    A file marked monthly gets monthly statistics (12 a year) against the benchmark on the
+    same dates (--freq auto); daily years are --periods (252) observations."""
     from conviction.analytics import summarize
     from conviction.analytics.stale import DESMOOTH_METHODS
     from conviction.io.prices import read_price_csv
@@ -44,11 +53,27 @@ def stats_command(
         raise InputError(f"must be at least 1, got {lags}", field="--lags")
     if not periods > 0:
         raise InputError(f"must be positive, got {periods}", field="--periods")
+    from conviction.analytics.frequency import FREQUENCIES
+
+    if freq != "auto" and freq not in FREQUENCIES:
+        raise InputError(
+            f"expected auto or one of {', '.join(FREQUENCIES)}, got {freq!r}", field="--freq"
+        )
     method: DesmoothMethod | None = desmooth  # checked against DESMOOTH_METHODS above
     series = read_price_csv(prices)
     bench = read_price_csv(benchmark) if benchmark is not None else None
+    if series.name is None:
+        series = series.rename(prices.stem)
+    asked: Frequency | Literal["auto"] = freq  # type: ignore[assignment]  # checked above
     result = summarize(
-        series, bench, kind="prices", periods=periods, rf=rf, desmooth=method, lags=lags
+        series,
+        bench,
+        kind="prices",
+        periods=periods,
+        rf=rf,
+        desmooth=method,
+        lags=lags,
+        frequency=asked,
     )
     if as_json:
         from conviction.app.answers import to_json
@@ -79,6 +104,8 @@ def _print_tables(res: StatsResult) -> None:
         )
     )
     out.print(f"Year convention: {res.year_convention}.")
+    if res.marks is not None:
+        out.print(f"Frequency: {res.frequency} returns; the marks are {res.marks.describe()}.")
     main = Table("metric", "value", title="Returns and risk")
     main.add_row("total return", _pct(res.total_return))
     main.add_row("CAGR", _pct(res.cagr))
@@ -142,6 +169,10 @@ def _print_tables(res: StatsResult) -> None:
         out.print(fit(dt))
         if d.warning:
             _warn(d.warning)
+    for warning in res.warnings:
+        _warn(warning)
+    if res.frequency != "daily" or res.warnings:
+        return  # at the marks' frequency already, or warned of it
     if st.zero_share > ZERO_SHARE_LIMIT:
         _warn(
             "most returns are zero (marks carried forward): drawdowns, beta and correlation "

@@ -5,10 +5,15 @@ a benchmark price series, runs the projection and the backtests (which take time
 may be cached), and hands them in. Everything the figures and tables need is computed
 here once, so the template and the figures only draw.
 
-Conventions: history is valued on business days (Monday to Friday) from the first
+Conventions: history is valued on the sessions of the book's trading calendar
+(``calendar`` in book.toml, XNYS by default; ``ledger.sessions``) from the first
 transaction to ``as_of``; the book's return is time-weighted (deposits and withdrawals
-taken out, see ``conviction.ledger.returns``); annualised figures count 252 observations
-a year (quantstats' convention), as ``conviction stats`` does.
+taken out, see ``conviction.ledger.returns``). Its statistics are at the frequency of its
+marks (``analytics.frequency``: a book of prices marked twice a month gets monthly
+statistics, 12 a year, against the benchmark on the same dates); daily statistics count
+the calendar's sessions a year (252 on XNYS, quantstats' convention). The CAGR of the
+time-weighted return is given both ways: ``cagr_sessions`` (sessions a year) and
+``cagr_calendar`` (calendar time, 365.25 days).
 """
 
 from __future__ import annotations
@@ -22,12 +27,19 @@ import numpy as np
 import pandas as pd
 
 from conviction._typing import Float64Array
-from conviction.analytics import DAILY, RollingSummary, StatsResult, rolling_cagr, summarize
+from conviction.analytics import (
+    DAILY,
+    RollingSummary,
+    StatsResult,
+    rolling_cagr,
+    rolling_distribution,
+    summarize,
+)
 from conviction.book.model import Book
 from conviction.errors import DataError
 from conviction.ledger.book_status import BookStatus, status
 from conviction.ledger.returns import time_weighted_returns
-from conviction.ledger.valuation import business_days, value_history
+from conviction.ledger.valuation import value_history
 from conviction.policies.history import Backtest
 from conviction.policies.summary import SimulationSummary
 from conviction.projection.result import ProjectionResult
@@ -195,6 +207,10 @@ class ReportData:
     sensitivity: SensitivityAnswer | None = None  # the tornado (conviction sensitivity)
     scenarios: ScenarioReport | None = None  # base and scenarios (project --scenario)
     tearsheet: TearSheet | None = None  # months, years, drawdowns, contributors (whole history)
+    calendar: str = "XNYS"  # the trading calendar whose sessions the history values
+    sessions_per_year: int = 252  # a year of the calendar's sessions
+    cagr_sessions: float = float("nan")  # the book's TWR a year, sessions_per_year a year
+    cagr_calendar: float = float("nan")  # the book's TWR a year, calendar time (365.25 days)
 
 
 def report_data(
@@ -244,12 +260,29 @@ def report_data(
         bench = pd.Series(
             history.benchmark_index, index=pd.DatetimeIndex(history.days), name="benchmark"
         ).dropna()
-    stats = summarize(returns, bench, kind="prices", periods=DAILY, years=HORIZONS, name="book")
-    bench_stats = (
-        summarize(bench, kind="prices", periods=DAILY, years=HORIZONS, name=history.benchmark_name)
-        if bench is not None and len(bench) > 1
-        else None
+    from conviction.ledger.sessions import sessions_per_year
+
+    per_year = sessions_per_year(book.meta.calendar)  # 252 on XNYS
+    # at the marks' frequency (monthly marks: monthly statistics), benchmark on the same dates
+    stats = summarize(
+        returns,
+        bench,
+        kind="prices",
+        periods=per_year,
+        years=HORIZONS,
+        name="book",
+        frequency="auto",
     )
+    bench_stats = None
+    if bench is not None and len(bench) > 1:
+        bench_stats = summarize(
+            bench,
+            kind="prices",
+            periods=per_year,
+            years=HORIZONS,
+            name=history.benchmark_name,
+            frequency=stats.frequency,
+        )
     windows = _windows(history)
     step("statistics")
     reviews = review_book(
@@ -268,8 +301,10 @@ def report_data(
         history=history,
         stats=stats,
         benchmark_stats=bench_stats,
-        rolling=stats.rolling,
-        benchmark_rolling=bench_stats.rolling if bench_stats is not None else (),
+        rolling=_daily_rolling(history.index, per_year),  # CAGRs: endpoints, not marks
+        benchmark_rolling=(
+            _daily_rolling(history.benchmark_index, per_year) if bench_stats is not None else ()
+        ),
         windows=windows,
         by_company=_waterfall(net_in, [(c.company, c.gain) for c in st.by_company], st.total_value),
         by_person=_waterfall(net_in, [(p.name, p.gain) for p in st.by_person], st.total_value),
@@ -289,14 +324,46 @@ def report_data(
         sensitivity=sensitivity,
         scenarios=scenarios,
         tearsheet=tear_sheet(book, history, st),
+        calendar=book.meta.calendar,
+        sessions_per_year=per_year,
+        cagr_sessions=_annual(history, per_year),
+        cagr_calendar=_annual(history, None),
     )
+
+
+def _daily_rolling(index: Float64Array | None, per_year: int) -> tuple[RollingSummary, ...]:
+    """Rolling CAGRs of every window of ``years * per_year`` sessions of a growth index:
+    a window's CAGR depends on its two ends only, so marks carried forward between them do
+    not bias it (as they bias volatility and beta), and the daily grid gives every window."""
+    if index is None:
+        return ()
+    x = index[np.isfinite(index)]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r = np.diff(x) / x[:-1]
+    return rolling_distribution(r, HORIZONS, periods=per_year)
+
+
+def _annual(history: History, per_year: int | None) -> float:
+    """The book's time-weighted return a year: ``per_year`` sessions a year, or (None)
+    calendar time, 365.25 days."""
+    growth = float(history.index[-1]) if history.index.size else float("nan")
+    span = (
+        (history.days.size - 1) / per_year
+        if per_year
+        else int((history.days[-1] - history.days[0]).astype(np.int64)) / 365.25
+    )
+    if not span > 0 or not growth > 0:
+        return float("nan")
+    return float(growth ** (1.0 / span) - 1.0)
 
 
 def _history(book: Book, as_of: dt.date, benchmark: pd.Series | None) -> History:
     tx_days = book.transactions["date"].to_numpy().astype("datetime64[D]")
     if not tx_days.size:
         raise DataError("the book has no transactions to report on")
-    days = business_days(tx_days.min(), as_of)
+    from conviction.ledger.sessions import valuation_days
+
+    days = valuation_days(tx_days.min(), as_of, book.meta.calendar)
     vh = value_history(book, days)
     total, flows = vh.value.sum(axis=1), vh.flows.sum(axis=1)
     index = np.cumprod(1.0 + time_weighted_returns(total, flows), dtype=np.float64)
