@@ -419,3 +419,19 @@ def test_a_file_row_is_corrected_from_the_page(served: Served, browser: Any) -> 
     finally:
         srv.should_exit = True
         thread.join(timeout=10)
+
+
+def test_a_file_written_by_an_uncommitted_edit_is_put_back(tmp_path: Path) -> None:
+    """Should the write's transaction fail to commit after the file was replaced, the old
+    bytes go back (with the file's mode), unless someone changed the file again since."""
+    from conviction.web.file_rows import FileWrite
+
+    path = tmp_path / "marks.csv"
+    path.write_bytes(b"new")
+    os.chmod(path, 0o640)
+    FileWrite(path, b"old", b"new").undo()
+    assert path.read_bytes() == b"old" and os.stat(path).st_mode & 0o777 == 0o640
+    path.write_bytes(b"theirs")
+    FileWrite(path, b"old", b"new").undo()
+    assert path.read_bytes() == b"theirs"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["marks.csv"]  # no temporary left

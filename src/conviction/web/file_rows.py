@@ -85,7 +85,7 @@ class FileWrite:
     def undo(self) -> None:
         """Put the old bytes back (the write's transaction did not commit), unless the
         file changed again since."""
-        with contextlib.suppress(OSError):
+        with contextlib.suppress(OSError, ConvictionError):  # never hide the first error
             if self.path.read_bytes() == self.new:
                 _write_beside(self.path, self.old)
 
