@@ -5,6 +5,7 @@ pandas and numpy by hand on the real series in ../shared/data/prices."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -150,3 +151,20 @@ def test_the_report_states_each_figures_convention(report: object) -> None:
     assert "CAGR (calendar time, 365.25 days)" in html
     assert "Statistics below are of monthly returns, the benchmark's on the same dates" in html
     assert "12 observations per year (monthly returns" in html
+
+
+def test_conviction_stats_says_the_frequency_and_refuses_a_sparse_one(
+    all_prices: dict[str, pd.Series], tmp_path: Path, conviction_main: Any
+) -> None:
+    tsla = all_prices["TSLA"]
+    quarterly = tsla.groupby(tsla.index.to_period("Q")).tail(1)
+    path = tmp_path / "tesla.csv"
+    quarterly.rename("close").rename_axis("date").to_csv(path)
+    code, out, _ = conviction_main(["stats", str(path)])
+    assert code == 0
+    assert "Year convention: 4 observations per year (quarterly returns" in out
+    assert "Frequency: quarterly returns; the marks are quarterly (a median" in out
+    code, _, err = conviction_main(["stats", str(path), "--freq", "monthly"])
+    assert code == 3 and "tesla: monthly statistics need a mark every month" in err
+    code, _, err = conviction_main(["stats", str(path), "--freq", "hourly"])
+    assert code == 2 and "--freq" in err
