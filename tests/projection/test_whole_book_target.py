@@ -187,3 +187,12 @@ def test_sensitivity_and_solve_count_the_whole_book() -> None:
     (company,) = [q for q in answer.requirements if q.input == "company.a"]
     need = (2.5 * 175.0 - 25.0 - 50.0 * 1.03**10) / 100.0  # the company's multiple
     assert company.for_median == pytest.approx(need, rel=1e-6)
+
+
+def test_histogram_summaries_map_the_same_way() -> None:
+    spec = _flat(cash=50.0, rate=0.03, unprojected=25.0)
+    exact = Projection(spec, summary="exact").run()
+    binned = Projection(spec, summary="histogram").run()
+    assert binned.prob_target == exact.prob_target  # counted path by path in both
+    np.testing.assert_allclose(binned.terminal_multiple, exact.terminal_multiple, rtol=2e-3)
+    np.testing.assert_allclose(binned.fan, exact.fan, rtol=2e-3)
