@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from conviction.io import read_book
 from conviction.policies import Hold, LastSeller, Policy, TrimToCap
 from conviction.policies.engine import PolicyEngine, Setup
-from conviction.policies.path_kernel import path_kernel
+from conviction.policies.path_kernel import path_kernel, stack
 from conviction.policies.simulate import (
     compare_blocks,
     compare_on_paths,
@@ -174,6 +174,30 @@ def test_kernel_equals_the_engine(data: st.DataObject) -> None:
     assert kernel is not None
     got = kernel.part(mult, start, holdings, cash)
     assert_same_parts(SummaryAccumulator.part(run), got)
+    # several policies in one pass (what compare runs): each equals its own engine
+    other = Policy(
+        "other",
+        tuple(data.draw(rules(total, accounts))),
+        costs=Costs(commission_bps=data.draw(st.sampled_from((0.0, 3.0)))),
+    )
+    other_engine = PolicyEngine(other, setup)
+    other_run = other_engine.run(
+        prices, holdings, cash, liquidity=liquidity, values=False, trades=False
+    )
+    other_kernel = path_kernel(other_engine, liquidity)
+    assert other_kernel is not None
+    both = stack(
+        [
+            other_kernel,
+            kernel,
+            path_kernel(PolicyEngine(Policy("hold", (Hold(),)), setup), liquidity),
+        ]
+    )  # type: ignore[list-item]
+    assert both is not None and both.policies == 3
+    first, second, third = both.parts(mult, start, holdings, cash)
+    assert_same_parts(SummaryAccumulator.part(other_run), first)
+    assert_same_parts(SummaryAccumulator.part(run), second)
+    assert third[5].sum() == 0
 
 
 def test_the_kernel_trades_as_the_baron_example_does() -> None:

@@ -14,6 +14,12 @@ block).
 
     kernel = path_kernel(engine, liquidity)      # None: not supported, use the engine
     part = kernel.part(multiples, start_prices, holdings, cash)
+    both = stack([kernel, other])                # several policies, one pass per path
+    part, other_part = both.parts(multiples, start_prices, holdings, cash)
+
+``compare`` runs its policies stacked: each path's prices and running peaks are formed
+once (from the block's float32 multiples), then every policy runs over them in turn,
+with its holdings and cash in the same small scratch arrays.
 
 Everything the NumPy engine does on simulated paths is supported: every rule type
 (trim_to_cap with band and reinvest, add_on_drawdown with cooldown, rebalance, contribute,
@@ -27,6 +33,7 @@ paths.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,7 +45,7 @@ from conviction.policies.rules import DrawdownRule, FlowRule, RebalanceRule, Tri
 from conviction.policies.spec import Contribute
 from conviction.policies.trading import DUST
 
-__all__ = ["HAVE_NUMBA", "PathKernel", "path_kernel", "warm"]
+__all__ = ["HAVE_NUMBA", "PathKernel", "path_kernel", "stack", "warm"]
 
 try:  # numba is a dependency; without it the engine runs (path_kernel returns None)
     import numba
@@ -54,45 +61,45 @@ _FIXED, _EQUAL, _INITIAL = 0, 1, 2
 _VBT_REL_TOL = 1e-9
 
 
-def _pairwise(x: Any, first: int, n: int) -> float:
-    """x[first:first + n].sum() as NumPy adds it (pairwise, eight accumulators), so that
-    the kernel's sums are the engine's to the last bit (up to 128 numbers; NumPy halves
-    longer runs recursively, the kernel adds blocks of 128 in order: numba's cache does
-    not keep recursive functions)."""
+def _psum(x: Any, i: int, n: int) -> float:
+    """x[i, :n].sum() as NumPy adds it (pairwise, eight accumulators), so that the kernel's
+    sums are the engine's to the last bit (up to 128 numbers; NumPy halves longer runs
+    recursively, the kernel adds blocks of 128 in order: numba's cache does not keep
+    recursive functions). Rows of a 2-D scratch array, so that no view is made per sum."""
     if n <= 128:
-        return _pairwise_block(x, first, n)
+        return _psum_block(x, i, 0, n)
     res = 0.0
-    for b in range(first, first + n, 128):
-        res += _pairwise_block(x, b, min(128, first + n - b))
+    for b in range(0, n, 128):
+        res += _psum_block(x, i, b, min(128, n - b))
     return res
 
 
-def _pairwise_block(x: Any, first: int, n: int) -> float:
-    """x[first:first + n].sum() for n <= 128, in NumPy's order."""
+def _psum_block(x: Any, i: int, first: int, n: int) -> float:
+    """x[i, first:first + n].sum() for n <= 128, in NumPy's order."""
     if n < 8:
         res = 0.0
-        for i in range(first, first + n):
-            res += x[i]
+        for k in range(first, first + n):
+            res += x[i, k]
         return res
     else:
-        r0, r1, r2, r3 = x[first], x[first + 1], x[first + 2], x[first + 3]
-        r4, r5, r6, r7 = x[first + 4], x[first + 5], x[first + 6], x[first + 7]
-        i = 8
-        while i < n - (n % 8):
-            j = first + i
-            r0 += x[j]
-            r1 += x[j + 1]
-            r2 += x[j + 2]
-            r3 += x[j + 3]
-            r4 += x[j + 4]
-            r5 += x[j + 5]
-            r6 += x[j + 6]
-            r7 += x[j + 7]
-            i += 8
+        r0, r1, r2, r3 = x[i, first], x[i, first + 1], x[i, first + 2], x[i, first + 3]
+        r4, r5, r6, r7 = x[i, first + 4], x[i, first + 5], x[i, first + 6], x[i, first + 7]
+        k = 8
+        while k < n - (n % 8):
+            j = first + k
+            r0 += x[i, j]
+            r1 += x[i, j + 1]
+            r2 += x[i, j + 2]
+            r3 += x[i, j + 3]
+            r4 += x[i, j + 4]
+            r5 += x[i, j + 5]
+            r6 += x[i, j + 6]
+            r7 += x[i, j + 7]
+            k += 8
         res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
-        while i < n:
-            res += x[first + i]
-            i += 1
+        while k < n:
+            res += x[i, first + k]
+            k += 1
     return float(res)
 
 
@@ -110,50 +117,63 @@ def _execute(
     cash: Any,
     p: Any,
     delta: Any,
-    trad: Any,
+    tradable: Any,
+    t: int,
     all_trad: bool,
-    trader: Any,
-    work: Any,
+    insiders: Any,
+    q: int,
+    has_ins: bool,
+    rate: float,
+    margin: float,
+    sizing: int,
+    costs: Any,
+    ntr: Any,
+    rows: Any,
+    order: Any,
 ) -> None:
     """Trader.execute for one path: delta (accounts, companies) is changed in place.
 
-    ``trader``: (insiders, has_insiders, rate, margin, sizing); ``work``: (costs, number
-    of trades, and two scratch arrays of companies)."""
-    insiders, has_ins, rate, margin, sizing = trader
-    costs, ntr, buy, order, vals, filled = work
+    ``insiders[q]``: the accounts under policy q's last-seller rule; ``rows``: scratch
+    rows of companies (0: buys, 1: values, 2: what vectorbt fills). The loops are written
+    without short-circuit conditions so that they compile to selects, not branches."""
     n_acc, n_comp = h.shape
     anything = False
     for a in range(n_acc):
         for c in range(n_comp):
-            if delta[a, c] != 0:
-                anything = True
+            anything |= delta[a, c] != 0
     if not anything:  # no trade: nothing changes (the engine's arithmetic adds zeros)
         return
     if not all_trad:
         for a in range(n_acc):
             for c in range(n_comp):
-                if not trad[c]:
+                if not tradable[t, c]:
                     delta[a, c] = delta[a, c] * 0.0
     for a in range(n_acc):
         for c in range(n_comp):
-            if delta[a, c] < -h[a, c]:
-                delta[a, c] = -h[a, c]
+            low = -h[a, c]
+            d = delta[a, c]
+            delta[a, c] = low if d < low else d
     if has_ins:
         for c in range(n_comp):
             blocked = False
             for a in range(n_acc):
-                if not insiders[a] and h[a, c] + delta[a, c] > DUST:
-                    blocked = True
+                blocked |= (not insiders[q, a]) & (h[a, c] + delta[a, c] > DUST)
             if blocked:
                 for a in range(n_acc):
-                    if insiders[a] and delta[a, c] < 0:
+                    if insiders[q, a] and delta[a, c] < 0:
                         delta[a, c] = 0.0
     for a in range(n_acc):
+        some = False
         for c in range(n_comp):
-            vals[c] = delta[a, c] * p[c]
-            buy[c] = max(vals[c], 0.0)
-        buys = _pairwise(buy, 0, n_comp)
-        sells = buys - _pairwise(vals, 0, n_comp)
+            some |= delta[a, c] != 0
+        if not some:  # this account trades nothing: adding zeros changes nothing
+            continue
+        for c in range(n_comp):
+            v = delta[a, c] * p[c]
+            rows[1, c] = v
+            rows[0, c] = max(v, 0.0)
+        buys = _psum(rows, 0, n_comp)
+        sells = buys - _psum(rows, 1, n_comp)
         room = cash[a] + sells * (1.0 - rate)
         floor = 0.0
         if margin > 0:
@@ -171,23 +191,23 @@ def _execute(
             for i in range(1, n_comp):  # stable insertion sort by buy
                 k = order[i]
                 j = i - 1
-                while j >= 0 and buy[order[j]] > buy[k]:
+                while j >= 0 and rows[0, order[j]] > rows[0, k]:
                     order[j + 1] = order[j]
                     j -= 1
                 order[j + 1] = k
             spent = 0.0
             for i in range(n_comp):
                 c = order[i]
-                ranked = buy[c] * (1.0 + rate)
+                ranked = rows[0, c] * (1.0 + rate)
                 spent += ranked
                 before = spent - ranked
                 left = max(room - before, 0.0)
                 full = ranked <= left + _VBT_REL_TOL * max(ranked, left)
                 got = (ranked if full else left) / (1.0 + rate)
-                filled[c] = got
-                if buy[c] > 0 and delta[a, c] > 0:
-                    delta[a, c] = delta[a, c] * (got / buy[c])
-            buys = _pairwise(filled, 0, n_comp)
+                rows[2, c] = got
+                if rows[0, c] > 0 and delta[a, c] > 0:
+                    delta[a, c] = delta[a, c] * (got / rows[0, c])
+            buys = _psum(rows, 2, n_comp)
         elif short:
             scale = min(max(room / need, 0.0), 1.0)
             for c in range(n_comp):
@@ -198,8 +218,7 @@ def _execute(
         cost = rate * traded
         for c in range(n_comp):
             h[a, c] += delta[a, c]
-            if delta[a, c] != 0:
-                ntr[a] += 1
+            ntr[a] += delta[a, c] != 0
         cash[a] += sells - buys - cost
         if short:
             cash[a] = max(cash[a], floor)
@@ -223,11 +242,12 @@ def _block(
     ipar: Any,
     fixed: Any,
     days: Any,
+    rfirst: Any,
     insiders: Any,
-    has_ins: bool,
-    rate: float,
-    margin: float,
-    sizing: int,
+    has_ins: Any,
+    rates: Any,
+    margins: Any,
+    sizings: Any,
     out_m: Any,
     out_dd: Any,
     out_bm: Any,
@@ -235,10 +255,15 @@ def _block(
     out_cost: Any,
     out_trades: Any,
 ) -> None:
-    """Every path of a block through the policy's rules; writes the six per-path parts."""
+    """Every path of a block through each policy's rules (policy q: rules rfirst[q] up to
+    rfirst[q + 1]); writes the six per-path parts of each policy. A path's prices and
+    running peaks are formed once, for all the policies."""
     n_paths, n_time, n_sim = mult.shape
     n_acc, n_comp = h0.shape
     n_rules = kind.shape[0]
+    n_pol = rfirst.shape[0] - 1
+    prices = np.empty((n_time, n_comp))
+    peaks = np.empty((n_time, n_comp))
     p = np.empty(n_comp)
     peak = np.empty(n_comp)
     h = np.empty((n_acc, n_comp))
@@ -256,256 +281,283 @@ def _block(
     acc_dd = np.empty(n_acc)
     go = np.zeros(n_acc, dtype=np.bool_)
     low = np.zeros(n_comp, dtype=np.bool_)
-    buy = np.empty(n_comp)
-    row = np.empty(n_comp)
+    rows = np.zeros((4, n_comp))  # 0-2: the trade step's; 3: the trim's
     order = np.empty(n_comp, dtype=np.int64)
     last = np.empty((n_rules, n_acc, n_comp))
-    trader = (insiders, has_ins, rate, margin, sizing)
-    work = (costs, ntr, buy, order, np.empty(n_comp), np.empty(n_comp))
     targets = np.empty((n_rules, n_acc, n_comp))
     for path in range(n_paths):
-        for a in range(n_acc):
-            cash[a] = cash0[a]
-            inflow[a] = 0.0
-            outflow[a] = 0.0
-            costs[a] = 0.0
-            ntr[a] = 0
-            acc_peak[a] = -np.inf
-            acc_dd[a] = 0.0
-            for c in range(n_comp):
-                h[a, c] = h0[a, c]
-        for c in range(n_comp):
-            p[c] = np.float64(mult[path, 0, c]) * start[c] if c < n_sim else start[c]
-            peak[c] = p[c]
-        for a in range(n_acc):
-            held = 0.0
-            for c in range(n_comp):
-                held += h[a, c] * p[c]
-            initial[a] = cash[a] + held
-        for r in range(n_rules):
-            if kind[r] == _DRAWDOWN:
-                last[r] = -np.inf
-            elif kind[r] == _REBALANCE:
-                for a in range(n_acc):
-                    count = 0
-                    for c in range(n_comp):
-                        hp[a, c] = h[a, c] * p[c]
-                        if hp[a, c] > 0:
-                            count += 1
-                    total = cash[a] + _pairwise(hp[a], 0, n_comp)
-                    for c in range(n_comp):
-                        if ipar[r, 0] == _FIXED:
-                            targets[r, a, c] = fixed[r, c]
-                        elif ipar[r, 0] == _EQUAL:
-                            targets[r, a, c] = (
-                                (1.0 if hp[a, c] > 0 else 0.0) / count if count > 0 else 0.0
-                            )
-                        else:
-                            targets[r, a, c] = hp[a, c] / total if total > 0 else 0.0
-        book_peak = -np.inf
-        book_dd = 0.0
         for t in range(n_time):
-            if t > 0:
+            for c in range(n_comp):
+                v = np.float64(mult[path, t, c]) * start[c] if c < n_sim else start[c]
+                prices[t, c] = v
+                if t == 0:
+                    peaks[t, c] = v
+                else:
+                    before = peaks[t - 1, c]
+                    peaks[t, c] = v if v > before else before
+        for q in range(n_pol):
+            rate, margin, sizing, gate = rates[q], margins[q], sizings[q], has_ins[q]
+            r_lo, r_hi = rfirst[q], rfirst[q + 1]
+            for a in range(n_acc):
+                cash[a] = cash0[a]
+                inflow[a] = 0.0
+                outflow[a] = 0.0
+                costs[a] = 0.0
+                ntr[a] = 0
+                acc_peak[a] = -np.inf
+                acc_dd[a] = 0.0
                 for c in range(n_comp):
-                    p[c] = np.float64(mult[path, t, c]) * start[c] if c < n_sim else start[c]
-                    if p[c] > peak[c]:
-                        peak[c] = p[c]
-            trad = tradable[t]
-            for r in range(n_rules):
-                k = kind[r]
-                if k == _CONTRIBUTE:
-                    if due[r, t]:
-                        amount = fpar[r, 0]
-                        for a in range(n_acc):
-                            if acc[r, a]:
-                                cash[a] += amount
-                                inflow[a] += amount
-                    continue
-                if k == _WITHDRAW:
-                    if not due[r, t]:
-                        continue
-                    any_short = False
-                    for a in range(n_acc):
-                        held = 0.0
-                        for c in range(n_comp):
-                            held += h[a, c] * p[c]
-                        want = (
-                            fpar[r, 0] + fpar[r, 1] * max(cash[a] + held, 0.0) if acc[r, a] else 0.0
-                        )
-                        value[a] = want
-                        if want - max(cash[a], 0.0) > 0:
-                            any_short = True
-                    if any_short:
-                        for a in range(n_acc):
-                            sellable = 0.0
-                            for c in range(n_comp):
-                                hp[a, c] = h[a, c] * p[c] * (1.0 if comp[r, c] and trad[c] else 0.0)
-                                sellable += hp[a, c]
-                            if sizing != 2:
-                                sellable = sellable * (1.0 - rate)
-                            short = value[a] - max(cash[a], 0.0)
-                            part = short / sellable if sellable > 0 else 0.0
-                            part = min(max(part, 0.0), 1.0)
-                            for c in range(n_comp):
-                                delta[a, c] = -(hp[a, c] / p[c]) * part
-                        _execute(h, cash, p, delta, trad, all_trad[t], trader, work)
-                    for a in range(n_acc):
-                        take = min(value[a], max(cash[a], 0.0))
-                        cash[a] -= take
-                        outflow[a] += take
-                    continue
-                if not acts_any[r, t]:
-                    continue
-                if k == _TRIM:
-                    cap = fpar[r, 0]
-                    limit = cap + fpar[r, 1]
-                    anything = False
-                    for a in range(n_acc):
-                        for c in range(n_comp):
-                            hp[a, c] = h[a, c] * p[c]
-                        value[a] = cash[a] + _pairwise(hp[a], 0, n_comp)
-                        for c in range(n_comp):
-                            o = (
-                                hp[a, c] > limit * value[a]
-                                and acts[r, t, c]
-                                and acc[r, a]
-                                and value[a] > 0
-                            )
-                            over[a, c] = o
-                            anything = anything or o
-                    if not anything:
-                        continue
-                    for a in range(n_acc):
-                        if sizing == 0:
-                            n = 0
-                            for c in range(n_comp):
-                                row[c] = hp[a, c] if over[a, c] else 0.0
-                                n += over[a, c]
-                            total = _pairwise(row, 0, n_comp)
-                            sold = (total - n * cap * value[a]) / (1.0 - n * cap * rate)
-                            keep = cap * (value[a] - rate * sold)
-                            for c in range(n_comp):
-                                delta[a, c] = -(hp[a, c] - keep) / p[c] if over[a, c] else 0.0
-                            spend = sold * (1.0 - rate) / (1.0 + rate)
-                        else:
-                            for c in range(n_comp):
-                                gap = cap * value[a] - hp[a, c] if over[a, c] else 0.0
-                                delta[a, c] = _shares(gap, p[c], rate, sizing)
-                                row[c] = delta[a, c] * p[c]
-                            spend = -_pairwise(row, 0, n_comp) * (1.0 - rate)
-                        if ipar[r, 0]:  # reinvest into the other holdings
-                            for c in range(n_comp):
-                                others = not over[a, c] and hp[a, c] > 0 and trad[c]
-                                row[c] = hp[a, c] if others else 0.0
-                            base_sum = _pairwise(row, 0, n_comp)
-                            for c in range(n_comp):
-                                share = row[c] / base_sum if base_sum > 0 else 0.0
-                                amount = share * spend
-                                if sizing == 0:
-                                    delta[a, c] += amount / p[c]
-                                else:
-                                    delta[a, c] += _shares(amount, p[c], rate, sizing)
-                    _execute(h, cash, p, delta, trad, all_trad[t], trader, work)
-                elif k == _DRAWDOWN:
-                    fall = 1.0 - fpar[r, 0]
-                    anything = False
-                    for c in range(n_comp):
-                        low[c] = p[c] <= peak[c] * fall and acts[r, t, c]
-                        anything = anything or low[c]
-                    if not anything:
-                        continue
-                    cooldown = ipar[r, 0]
-                    named = ipar[r, 1] != 0
-                    day = days[t]
-                    for a in range(n_acc):
-                        n = 0
-                        for c in range(n_comp):
-                            ok = low[c] and acc[r, a] and (named or h[a, c] > 0)
-                            if ok and cooldown != 0:
-                                ok = (day - last[r, a, c]) >= cooldown
-                            over[a, c] = ok
-                            if ok:
-                                n += 1
-                        budget = fpar[r, 1] * max(cash[a], 0.0) / max(n, 1)
-                        for c in range(n_comp):
-                            per_share = p[c] if sizing == 2 else p[c] * (1.0 + rate)
-                            delta[a, c] = budget / per_share if over[a, c] else 0.0
-                    _execute(h, cash, p, delta, trad, all_trad[t], trader, work)
-                    for a in range(n_acc):
-                        for c in range(n_comp):
-                            if delta[a, c] > 0:
-                                last[r, a, c] = day
-                else:  # rebalance
-                    band = fpar[r, 0]
-                    anything = False
-                    for a in range(n_acc):
-                        for c in range(n_comp):
-                            hp[a, c] = h[a, c] * p[c]
-                        value[a] = cash[a] + _pairwise(hp[a], 0, n_comp)
-                        g = value[a] > 0 and acc[r, a]
-                        if g and ipar[r, 1]:
-                            off = False
-                            for c in range(n_comp):
-                                w = hp[a, c] / value[a]
-                                if abs(w - targets[r, a, c]) > band and acts[r, t, c]:
-                                    off = True
-                            g = off
-                        go[a] = g
-                        anything = anything or g
-                    if not anything:
-                        continue
-                    for a in range(n_acc):
-                        for c in range(n_comp):
-                            gap = targets[r, a, c] * value[a] - hp[a, c]
-                            if not (go[a] and acts[r, t, c]) or abs(gap) <= 1e-9 * abs(value[a]):
-                                gap = 0.0
-                            delta[a, c] = _shares(gap, p[c], rate, sizing)
-                    _execute(h, cash, p, delta, trad, all_trad[t], trader, work)
-            # the values after this step's trades: drawdowns of each account and the book
-            book = 0.0
+                    h[a, c] = h0[a, c]
+            for c in range(n_comp):
+                p[c] = prices[0, c]
             for a in range(n_acc):
                 held = 0.0
                 for c in range(n_comp):
                     held += h[a, c] * p[c]
-                now = cash[a] + held
-                value[a] = now
-                book += now
-                if now > acc_peak[a]:
-                    acc_peak[a] = now
-                loss = now / acc_peak[a] if acc_peak[a] > 0 else 1.0
-                if 1.0 - loss > acc_dd[a]:
-                    acc_dd[a] = 1.0 - loss
-            if book > book_peak:
-                book_peak = book
-            loss = book / book_peak if book_peak > 0 else 1.0
-            if 1.0 - loss > book_dd:
-                book_dd = 1.0 - loss
-        end_sum = 0.0
-        start_sum = 0.0
-        initial_sum = 0.0
-        cost_sum = 0.0
-        trades = 0
-        for a in range(n_acc):
-            end = value[a] + outflow[a]
-            begin = initial[a] + inflow[a]
-            out_m[path, a] = end / begin if begin > 0 else np.nan
-            out_dd[path, a] = acc_dd[a]
-            end_sum += end
-            start_sum += begin
-            initial_sum += initial[a]
-            cost_sum += costs[a]
-            trades += ntr[a]
-        out_bm[path] = end_sum / start_sum if start_sum > 0 else np.nan
-        out_bdd[path] = book_dd
-        out_cost[path] = cost_sum / initial_sum if initial_sum > 0 else 0.0
-        out_trades[path] = trades
+                initial[a] = cash[a] + held
+            for r in range(r_lo, r_hi):
+                if kind[r] == _DRAWDOWN:
+                    last[r] = -np.inf
+                elif kind[r] == _REBALANCE:
+                    for a in range(n_acc):
+                        count = 0
+                        for c in range(n_comp):
+                            hp[a, c] = h[a, c] * p[c]
+                            if hp[a, c] > 0:
+                                count += 1
+                        total = cash[a] + _psum(hp, a, n_comp)
+                        for c in range(n_comp):
+                            if ipar[r, 0] == _FIXED:
+                                targets[r, a, c] = fixed[r, c]
+                            elif ipar[r, 0] == _EQUAL:
+                                targets[r, a, c] = (
+                                    (1.0 if hp[a, c] > 0 else 0.0) / count if count > 0 else 0.0
+                                )
+                            else:
+                                targets[r, a, c] = hp[a, c] / total if total > 0 else 0.0
+            book_peak = -np.inf
+            book_dd = 0.0
+            for t in range(n_time):
+                for c in range(n_comp):
+                    p[c] = prices[t, c]
+                    peak[c] = peaks[t, c]
+                for r in range(r_lo, r_hi):
+                    k = kind[r]
+                    if k == _CONTRIBUTE:
+                        if due[r, t]:
+                            amount = fpar[r, 0]
+                            for a in range(n_acc):
+                                if acc[r, a]:
+                                    cash[a] += amount
+                                    inflow[a] += amount
+                        continue
+                    if k == _WITHDRAW:
+                        if not due[r, t]:
+                            continue
+                        any_short = False
+                        for a in range(n_acc):
+                            held = 0.0
+                            for c in range(n_comp):
+                                held += h[a, c] * p[c]
+                            want = (
+                                fpar[r, 0] + fpar[r, 1] * max(cash[a] + held, 0.0)
+                                if acc[r, a]
+                                else 0.0
+                            )
+                            value[a] = want
+                            if want - max(cash[a], 0.0) > 0:
+                                any_short = True
+                        if any_short:
+                            for a in range(n_acc):
+                                sellable = 0.0
+                                for c in range(n_comp):
+                                    sell = comp[r, c] and tradable[t, c]
+                                    hp[a, c] = h[a, c] * p[c] * (1.0 if sell else 0.0)
+                                    sellable += hp[a, c]
+                                if sizing != 2:
+                                    sellable = sellable * (1.0 - rate)
+                                short = value[a] - max(cash[a], 0.0)
+                                part = short / sellable if sellable > 0 else 0.0
+                                part = min(max(part, 0.0), 1.0)
+                                for c in range(n_comp):
+                                    delta[a, c] = -(hp[a, c] / p[c]) * part
+                            _execute(
+                                h, cash, p, delta, tradable, t, all_trad[t], insiders, q,
+                                gate, rate, margin, sizing, costs, ntr, rows, order,
+                            )  # fmt: skip
+                        for a in range(n_acc):
+                            take = min(value[a], max(cash[a], 0.0))
+                            cash[a] -= take
+                            outflow[a] += take
+                        continue
+                    if not acts_any[r, t]:
+                        continue
+                    if k == _TRIM:
+                        cap = fpar[r, 0]
+                        limit = cap + fpar[r, 1]
+                        anything = False
+                        for a in range(n_acc):
+                            for c in range(n_comp):
+                                hp[a, c] = h[a, c] * p[c]
+                            value[a] = cash[a] + _psum(hp, a, n_comp)
+                            ok = acc[r, a] & (value[a] > 0)
+                            for c in range(n_comp):
+                                o = ok & (hp[a, c] > limit * value[a]) & acts[r, t, c]
+                                over[a, c] = o
+                                anything |= o
+                        if not anything:
+                            continue
+                        for a in range(n_acc):
+                            if sizing == 0:
+                                n = 0
+                                for c in range(n_comp):
+                                    rows[3, c] = hp[a, c] if over[a, c] else 0.0
+                                    n += over[a, c]
+                                total = _psum(rows, 3, n_comp)
+                                sold = (total - n * cap * value[a]) / (1.0 - n * cap * rate)
+                                keep = cap * (value[a] - rate * sold)
+                                for c in range(n_comp):
+                                    delta[a, c] = -(hp[a, c] - keep) / p[c] if over[a, c] else 0.0
+                                spend = sold * (1.0 - rate) / (1.0 + rate)
+                            else:
+                                for c in range(n_comp):
+                                    gap = cap * value[a] - hp[a, c] if over[a, c] else 0.0
+                                    delta[a, c] = _shares(gap, p[c], rate, sizing)
+                                    rows[3, c] = delta[a, c] * p[c]
+                                spend = -_psum(rows, 3, n_comp) * (1.0 - rate)
+                            if ipar[r, 0]:  # reinvest into the other holdings
+                                for c in range(n_comp):
+                                    others = (not over[a, c]) & (hp[a, c] > 0) & tradable[t, c]
+                                    rows[3, c] = hp[a, c] if others else 0.0
+                                base_sum = _psum(rows, 3, n_comp)
+                                for c in range(n_comp):
+                                    share = rows[3, c] / base_sum if base_sum > 0 else 0.0
+                                    amount = share * spend
+                                    if sizing == 0:
+                                        delta[a, c] += amount / p[c]
+                                    else:
+                                        delta[a, c] += _shares(amount, p[c], rate, sizing)
+                        _execute(
+                            h, cash, p, delta, tradable, t, all_trad[t], insiders, q,
+                            gate, rate, margin, sizing, costs, ntr, rows, order,
+                        )  # fmt: skip
+                    elif k == _DRAWDOWN:
+                        fall = 1.0 - fpar[r, 0]
+                        anything = False
+                        for c in range(n_comp):
+                            lo = (p[c] <= peak[c] * fall) & acts[r, t, c]
+                            low[c] = lo
+                            anything |= lo
+                        if not anything:
+                            continue
+                        cooldown = ipar[r, 0]
+                        named = ipar[r, 1] != 0
+                        day = days[t]
+                        buying = False
+                        for a in range(n_acc):
+                            n = 0
+                            ok_acc = acc[r, a]
+                            for c in range(n_comp):
+                                ok = low[c] & ok_acc & (named | (h[a, c] > 0))
+                                if cooldown != 0:
+                                    ok = ok & ((day - last[r, a, c]) >= cooldown)
+                                over[a, c] = ok
+                                n += ok
+                            budget = fpar[r, 1] * max(cash[a], 0.0) / max(n, 1)
+                            for c in range(n_comp):
+                                if over[a, c]:  # (few are: no division for the others)
+                                    per_share = p[c] if sizing == 2 else p[c] * (1.0 + rate)
+                                    delta[a, c] = budget / per_share
+                                    buying |= delta[a, c] != 0
+                                else:
+                                    delta[a, c] = 0.0
+                        if not buying:  # the trade step would return at once
+                            continue
+                        _execute(
+                            h, cash, p, delta, tradable, t, all_trad[t], insiders, q,
+                            gate, rate, margin, sizing, costs, ntr, rows, order,
+                        )  # fmt: skip
+                        for a in range(n_acc):
+                            for c in range(n_comp):
+                                if delta[a, c] > 0:
+                                    last[r, a, c] = day
+                    else:  # rebalance
+                        band = fpar[r, 0]
+                        banded = ipar[r, 1] != 0
+                        anything = False
+                        for a in range(n_acc):
+                            for c in range(n_comp):
+                                hp[a, c] = h[a, c] * p[c]
+                            value[a] = cash[a] + _psum(hp, a, n_comp)
+                            g = (value[a] > 0) & acc[r, a]
+                            if g and banded:
+                                off = False
+                                for c in range(n_comp):
+                                    w = hp[a, c] / value[a]
+                                    off |= (abs(w - targets[r, a, c]) > band) & acts[r, t, c]
+                                g = off
+                            go[a] = g
+                            anything |= g
+                        if not anything:
+                            continue
+                        for a in range(n_acc):
+                            for c in range(n_comp):
+                                gap = targets[r, a, c] * value[a] - hp[a, c]
+                                keep = go[a] & acts[r, t, c]
+                                if not keep or abs(gap) <= 1e-9 * abs(value[a]):
+                                    gap = 0.0
+                                delta[a, c] = _shares(gap, p[c], rate, sizing)
+                        _execute(
+                            h, cash, p, delta, tradable, t, all_trad[t], insiders, q,
+                            gate, rate, margin, sizing, costs, ntr, rows, order,
+                        )  # fmt: skip
+                # the values after this step's trades: drawdowns of each account and the book
+                book = 0.0
+                for a in range(n_acc):
+                    held = 0.0
+                    for c in range(n_comp):
+                        held += h[a, c] * p[c]
+                    now = cash[a] + held
+                    value[a] = now
+                    book += now
+                    if now > acc_peak[a]:
+                        acc_peak[a] = now
+                    elif now < acc_peak[a]:  # (at its peak the drawdown is 0: no division)
+                        loss = now / acc_peak[a] if acc_peak[a] > 0 else 1.0
+                        if 1.0 - loss > acc_dd[a]:
+                            acc_dd[a] = 1.0 - loss
+                if book > book_peak:
+                    book_peak = book
+                elif book < book_peak:
+                    loss = book / book_peak if book_peak > 0 else 1.0
+                    if 1.0 - loss > book_dd:
+                        book_dd = 1.0 - loss
+            end_sum = 0.0
+            start_sum = 0.0
+            initial_sum = 0.0
+            cost_sum = 0.0
+            trades = 0
+            for a in range(n_acc):
+                end = value[a] + outflow[a]
+                begin = initial[a] + inflow[a]
+                out_m[q, path, a] = end / begin if begin > 0 else np.nan
+                out_dd[q, path, a] = acc_dd[a]
+                end_sum += end
+                start_sum += begin
+                initial_sum += initial[a]
+                cost_sum += costs[a]
+                trades += ntr[a]
+            out_bm[q, path] = end_sum / start_sum if start_sum > 0 else np.nan
+            out_bdd[q, path] = book_dd
+            out_cost[q, path] = cost_sum / initial_sum if initial_sum > 0 else 0.0
+            out_trades[q, path] = trades
 
 
 # numba compiles at the first call per argument types (a few seconds) and, with
 # cache=True, keeps the machine code in __pycache__ beside this file for later processes.
 if HAVE_NUMBA:
-    _pairwise_block = numba.njit(cache=True, error_model="numpy")(_pairwise_block)
-    _pairwise = numba.njit(cache=True, error_model="numpy")(_pairwise)
+    _psum_block = numba.njit(cache=True, error_model="numpy")(_psum_block)
+    _psum = numba.njit(cache=True, error_model="numpy")(_psum)
     _shares = numba.njit(cache=True, error_model="numpy")(_shares)
     _execute = numba.njit(cache=True, error_model="numpy")(_execute)
     _block = numba.njit(cache=True, error_model="numpy")(_block)
@@ -513,7 +565,8 @@ if HAVE_NUMBA:
 
 @dataclass(frozen=True, eq=False)
 class PathKernel:
-    """A policy bound to a setup and its liquidity steps, as tables for the kernel."""
+    """One or more policies bound to a setup and its liquidity steps, as tables for the
+    kernel: policy q's rules are rows ``rfirst[q]`` up to ``rfirst[q + 1]``."""
 
     accounts: tuple[str, ...]
     tradable: BoolArray  # (T, C)
@@ -528,11 +581,16 @@ class PathKernel:
     ipar: IntArray  # (R, 2)
     fixed: Float64Array  # (R, C)
     days: Float64Array  # (T,)
-    insiders: BoolArray  # (A,)
-    has_insiders: bool
-    rate: float
-    margin: float
-    sizing: int
+    rfirst: IntArray  # (Q + 1,)
+    insiders: BoolArray  # (Q, A)
+    has_insiders: BoolArray  # (Q,)
+    rate: Float64Array  # (Q,)
+    margin: Float64Array  # (Q,)
+    sizing: IntArray  # (Q,)
+
+    @property
+    def policies(self) -> int:
+        return int(self.rfirst.size - 1)
 
     def part(
         self,
@@ -543,18 +601,30 @@ class PathKernel:
     ) -> tuple[Float64Array, ...]:
         """What ``SummaryAccumulator.part`` keeps of the engine's run on the prices
         ``multiples x start_prices`` (paths, time, companies; companies past the
-        multiples' last are held at their start price, as simulate's ``flat``)."""
+        multiples' last are held at their start price, as simulate's ``flat``), for a
+        kernel of one policy."""
+        if self.policies != 1:
+            raise ValueError(f"part() runs one policy; this kernel has {self.policies}")
+        return self.parts(multiples, start_prices, holdings, cash)[0]
+
+    def parts(
+        self,
+        multiples: FloatArray,
+        start_prices: Float64Array,
+        holdings: Float64Array,
+        cash: Float64Array,
+    ) -> list[tuple[Float64Array, ...]]:
+        """:meth:`part` of every policy, in order, from one pass over the paths."""
         mult = np.ascontiguousarray(multiples)
         if mult.dtype not in (np.float32, np.float64):
             mult = mult.astype(np.float64)
-        n_paths = mult.shape[0]
-        n_acc = len(self.accounts)
-        out_m = np.empty((n_paths, n_acc))
-        out_dd = np.empty((n_paths, n_acc))
-        out_bm = np.empty(n_paths)
-        out_bdd = np.empty(n_paths)
-        out_cost = np.empty(n_paths)
-        out_trades = np.empty(n_paths)
+        n_pol, n_paths, n_acc = self.policies, mult.shape[0], len(self.accounts)
+        out_m = np.empty((n_pol, n_paths, n_acc))
+        out_dd = np.empty((n_pol, n_paths, n_acc))
+        out_bm = np.empty((n_pol, n_paths))
+        out_bdd = np.empty((n_pol, n_paths))
+        out_cost = np.empty((n_pol, n_paths))
+        out_trades = np.empty((n_pol, n_paths))
         _block(
             mult,
             np.ascontiguousarray(start_prices, dtype=np.float64),
@@ -572,6 +642,7 @@ class PathKernel:
             self.ipar,
             self.fixed,
             self.days,
+            self.rfirst,
             self.insiders,
             self.has_insiders,
             self.rate,
@@ -584,7 +655,52 @@ class PathKernel:
             out_cost,
             out_trades,
         )
-        return out_m, out_dd, out_bm, out_bdd, out_cost, out_trades
+        return [
+            (out_m[q], out_dd[q], out_bm[q], out_bdd[q], out_cost[q], out_trades[q])
+            for q in range(n_pol)
+        ]
+
+
+def stack(kernels: Sequence[PathKernel]) -> PathKernel | None:
+    """One kernel that runs every policy of ``kernels`` in one pass over each path (the
+    path's prices formed once); None where they differ in accounts, steps or liquidity
+    (run them one by one then)."""
+    if not kernels:
+        return None
+    first = kernels[0]
+    for k in kernels[1:]:
+        if (
+            k.accounts != first.accounts
+            or not np.array_equal(k.tradable, first.tradable)
+            or not np.array_equal(k.days, first.days)
+        ):
+            return None
+    sizes = np.array([k.kind.size for k in kernels], dtype=np.int64)
+
+    def cat(name: str) -> Any:
+        return np.ascontiguousarray(np.concatenate([getattr(k, name) for k in kernels]))
+
+    return PathKernel(
+        accounts=first.accounts,
+        tradable=first.tradable,
+        all_tradable=first.all_tradable,
+        acts=cat("acts"),
+        acts_any=cat("acts_any"),
+        due=cat("due"),
+        kind=cat("kind"),
+        acc=cat("acc"),
+        comp=cat("comp"),
+        fpar=cat("fpar"),
+        ipar=cat("ipar"),
+        fixed=cat("fixed"),
+        days=first.days,
+        rfirst=np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64),
+        insiders=cat("insiders"),
+        has_insiders=cat("has_insiders"),
+        rate=cat("rate"),
+        margin=cat("margin"),
+        sizing=cat("sizing"),
+    )
 
 
 def path_kernel(engine: PolicyEngine, liquidity: BoolArray | None = None) -> PathKernel | None:
@@ -666,18 +782,20 @@ def path_kernel(engine: PolicyEngine, liquidity: BoolArray | None = None) -> Pat
         ipar=ipar,
         fixed=fixed,
         days=engine.days.astype(np.float64),
-        insiders=np.ascontiguousarray(insiders, dtype=bool),
-        has_insiders=trader.insiders is not None,
-        rate=float(trader.rate),
-        margin=float(trader.margin),
-        sizing=_SIZING[trader.sizing],
+        rfirst=np.array([0, n_rules], dtype=np.int64),
+        insiders=np.ascontiguousarray(insiders, dtype=bool).reshape(1, n_acc),
+        has_insiders=np.array([trader.insiders is not None]),
+        rate=np.array([float(trader.rate)]),
+        margin=np.array([float(trader.margin)]),
+        sizing=np.array([_SIZING[trader.sizing]], dtype=np.int64),
     )
 
 
 def warm() -> None:
-    """Compile the kernel for the block types the projection hands it (float32 and float64
-    multiples) on a tiny case: ``python -m conviction.warmup`` runs it (``make demo``),
-    so the first ``conviction compare`` does not spend a minute compiling."""
+    """Compile the kernel for the blocks the projection hands it (float32 multiples) on a
+    tiny case: ``python -m conviction.warmup`` runs it (``make demo``), so the first
+    ``conviction compare`` does not spend a minute compiling. (float64 multiples, which
+    nothing in conviction makes, compile on their first use.)"""
     import datetime as dt
 
     from conviction.policies.engine import Setup
@@ -695,5 +813,4 @@ def warm() -> None:
     kernel = path_kernel(PolicyEngine(policy, setup), np.ones((3, 2), dtype=bool))
     if kernel is None:  # pragma: no cover - without numba there is nothing to compile
         return
-    for dtype in (np.float32, np.float64):
-        kernel.part(np.ones((1, 3, 2), dtype=dtype), np.ones(2), np.ones((2, 2)), np.zeros(2))
+    kernel.part(np.ones((1, 3, 2), dtype=np.float32), np.ones(2), np.ones((2, 2)), np.zeros(2))

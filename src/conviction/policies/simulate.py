@@ -20,7 +20,7 @@ from conviction.errors import DataError
 from conviction.ledger.corporate import private_on
 from conviction.ledger.valuation import cash, positions, price_history
 from conviction.policies.engine import PolicyEngine, Setup
-from conviction.policies.path_kernel import path_kernel
+from conviction.policies.path_kernel import path_kernel, stack
 from conviction.policies.results import PolicyRun
 from conviction.policies.spec import Policy
 from conviction.policies.summary import SimulationSummary, SummaryAccumulator
@@ -202,13 +202,19 @@ def compare_chunk(task: CompareTask) -> ChunkParts:
     engines = [PolicyEngine(p, inputs.setup) for p in task.policies]
     # the compiled kernel where it runs the policy (the same parts), else the engine
     kernels = [path_kernel(e, inputs.liquidity) for e in engines]
+    # the kernels' policies in one pass over each path (its prices formed once)
+    where = [i for i, k in enumerate(kernels) if k is not None]
+    both = stack([k for k in kernels if k is not None])
+    book = (inputs.start_prices, inputs.holdings, inputs.cash)
     out: ChunkParts = [((), []) for _ in engines]
     for block in range(task.first_block, task.last_block):
         paths = simulate_paths(spec, block, root, plan=plan)
         prices: Float64Array | None = None
+        done = dict(zip(where, both.parts(paths.multiples, *book), strict=True)) if both else {}
         for i, (engine, kernel) in enumerate(zip(engines, kernels, strict=True)):
-            if kernel is not None:
-                book = (inputs.start_prices, inputs.holdings, inputs.cash)
+            if i in done:
+                part = done[i]
+            elif kernel is not None:
                 part = kernel.part(paths.multiples, *book)
             else:
                 if prices is None:
