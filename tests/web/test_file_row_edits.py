@@ -18,9 +18,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from test_browser import browser  # noqa: F401  (fixture)
-from typer.testing import CliRunner
 
-from conviction.cli import app as cli
 from conviction.errors import FormatError
 from conviction.io.book_reader import find_book_toml, read_book
 from conviction.io.file_edits import record_span, removed, replaced
@@ -62,18 +60,8 @@ class Served:
         return (self.folder / name).read_bytes()
 
 
-def _load(folder: Path, db: Path) -> None:
-    result = CliRunner().invoke(cli, ["--db", f"sqlite:///{db}", "load", str(folder)])
-    assert result.exit_code == 0, result.output
-    conn = sqlite3.connect(db)
-    try:
-        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    finally:
-        conn.close()
-
-
 @pytest.fixture(scope="module")
-def loaded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+def loaded(tmp_path_factory: pytest.TempPathFactory, baron_template: Path) -> tuple[Path, Path]:
     """The example copied into one folder and loaded once (the rows' origins name this
     folder: each test puts the example's files back in it and copies the database)."""
     base = tmp_path_factory.mktemp("file-rows")
@@ -86,7 +74,10 @@ def loaded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
         toml.replace('marks = "marks.csv"\n', 'marks = "marks.csv"\nfx = "fx.csv"\n', 1)
     )
     shutil.copytree(folder, base / "pristine")
-    _load(folder, base / "template.db")
+    # the web tests' database (the example loaded from the repository, migrated once a
+    # session), then this folder loaded into it: its rows replace the example's
+    shutil.copy(baron_template, base / "template.db")
+    _load_here(folder, base / "template.db")
     return folder, base / "template.db"
 
 
@@ -116,17 +107,27 @@ def _rows(db: Path, what: str) -> list[tuple[Any, ...]]:
         conn.close()
 
 
-def _as_a_fresh_load(s: Served, tmp_path: Path, template: Path) -> None:
-    """The database holds what a load of the edited folder holds, into the database as
-    it was before the edit (``conviction load``'s own code, in this process: a new
-    database would cost its migrations)."""
-    fresh = tmp_path / "fresh.db"
-    shutil.copy(template, fresh)
-    engine = connect_for_writing(f"sqlite:///{fresh}")
+def _load_here(folder: Path, db: Path) -> None:
+    """``conviction load``'s own code, in this process (a new database would cost its
+    migrations: the tests load into copies of one)."""
+    engine = connect_for_writing(f"sqlite:///{db}")
     try:
-        load_book(engine, find_book_toml(s.folder), read_book(s.folder))
+        load_book(engine, find_book_toml(folder), read_book(folder))
     finally:
         engine.dispose()
+    conn = sqlite3.connect(db)
+    try:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        conn.close()
+
+
+def _as_a_fresh_load(s: Served, tmp_path: Path, template: Path) -> None:
+    """The database holds what a load of the edited folder holds, into the database as
+    it was before the edit."""
+    fresh = tmp_path / "fresh.db"
+    shutil.copy(template, fresh)
+    _load_here(s.folder, fresh)
     for what in _TABLES:
         assert _rows(s.db, what) == _rows(fresh, what), what
 
