@@ -283,10 +283,11 @@ def review_command(
     from conviction.store import connect
     from conviction.store.theses_tables import read_theses
 
-    # the book by its URL: a plain SQLite file is read without SQLAlchemy, as status does
-    book = open_book(settings.db_url, kernels=LOTS).book
+    engine = connect(settings.db_url)
+    book = open_book(engine, kernels=LOTS).book
+
     on = _as_of(as_of, book)
-    with connect(settings.db_url).connect() as conn:
+    with engine.connect() as conn:
         stored = read_theses(conn)
     found = book_reviews(
         book,
