@@ -283,11 +283,10 @@ def review_command(
     from conviction.store import connect
     from conviction.store.theses_tables import read_theses
 
-    engine = connect(settings.db_url)
-    book = open_book(engine, kernels=LOTS).book
-
+    # the book by its URL: a plain SQLite file is read without SQLAlchemy, as status does
+    book = open_book(settings.db_url, kernels=LOTS).book
     on = _as_of(as_of, book)
-    with engine.connect() as conn:
+    with connect(settings.db_url).connect() as conn:
         stored = read_theses(conn)
     found = book_reviews(
         book,

@@ -20,7 +20,6 @@ import numpy as np
 
 from conviction._typing import Float64Array, FloatArray, SeedLike
 from conviction.errors import SpecError
-from conviction.projection.kernels import simulate_block
 from conviction.projection.plan import Plan, build_plan
 from conviction.projection.result import ProjectionResult, build_result
 from conviction.projection.spec import ProjectionSpec
@@ -145,6 +144,8 @@ def run_chunk(task: ChunkTask) -> ChunkSummary:
         n = _block_size(spec, block)
         rng, driver_rng = _generators(root, block)
         dterm = driver_terminals(spec, plan, driver_rng, n)
+        from conviction.projection.kernels import simulate_block  # numba: when run
+
         out = simulate_block(plan, rng, n, dterm, backend=task.backend)
         parts.append(
             summarise_block(
@@ -293,6 +294,8 @@ def simulate_paths(
     n = _block_size(spec, block)
     rng, driver_rng = _generators(root, block)
     dterm = driver_terminals(spec, plan, driver_rng, n)
+    from conviction.projection.kernels import simulate_block  # numba: when run
+
     out = simulate_block(plan, rng, n, dterm, paths_dtype=dtype, backend=backend)
     if out.paths is None:  # pragma: no cover - asked for above
         raise RuntimeError("kernel returned no paths")

@@ -45,7 +45,7 @@ from dataclasses import asdict, dataclass, replace
 from typing import Any, Literal, Protocol
 
 import numpy as np
-from scipy import special, stats
+from scipy import special
 
 from conviction._typing import Float64Array, SeedLike
 from conviction.errors import SpecError, UnknownIdError
@@ -57,7 +57,6 @@ from conviction.projection.engine import (
     driver_terminals,
     normalise_seed,
 )
-from conviction.projection.kernels import simulate_block
 from conviction.projection.plan import build_plan
 from conviction.projection.spec import CorrelationSpec, ProjectionSpec
 
@@ -386,6 +385,8 @@ def run_terminals(task: TerminalTask) -> Terminals:
         else:
             at = block * spec.block_paths - first
             dterm = np.ascontiguousarray(task.dterm[at : at + n])
+        from conviction.projection.kernels import simulate_block  # numba: when run
+
         out = simulate_block(plan, rng, n, dterm, backend=task.backend)
         books.append(out.book[:, -1] * whole[0] + whole[1])  # the whole book, as project
         if not task.book_only:
@@ -702,6 +703,8 @@ def sobol_drivers(
 
     root = normalise_seed(seed)
     rng = np.random.Generator(np.random.PCG64(root.spawn(1)[0]))
+    from scipy import stats  # here: scipy.stats costs a server's start about a second
+
     dists = [stats.uniform() for _ in model.random]
     res = stats.sobol_indices(func=func, n=n, dists=dists, rng=rng)
     # SobolResult.bootstrap takes no rng: it draws from NumPy's global RandomState, so the
