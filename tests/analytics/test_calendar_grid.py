@@ -111,6 +111,33 @@ def test_a_book_names_its_calendar(write_book: Callable[..., Path], db_url: str)
     assert read_stored(engine).meta.calendar == "XTKS"  # book.calendar in the store
 
 
+def test_a_tokyo_book_is_valued_on_tokyo_sessions(write_book: Callable[..., Path]) -> None:
+    from conviction.app.reads import book_history
+
+    path = write_book(
+        "date,account,company,action,quantity,price,fees,into\n"
+        "2024-12-27,me,,deposit,1000,,0,\n"
+        "2024-12-27,me,a,buy,10,10,0,\n",
+        "date,company,price,kind,source\n2024-12-27,a,10,close,test\n2025-01-06,a,11,close,test\n",
+        as_of=dt.date(2025, 1, 7),
+    )
+    text = path.read_text().replace('currency = "USD"\n', 'currency = "USD"\ncalendar = "XTKS"\n')
+    path.write_text(text)
+    report = book_history(read_book(path), freq="D")
+    # Tokyo shuts from 31 December to 3 January (New York opens on 31 December, 2 January)
+    assert [r["date"] for r in report.series] == [
+        "2024-12-27",
+        "2024-12-30",
+        "2025-01-06",
+        "2025-01-07",
+    ]
+    assert report.calendar == "XTKS" and report.sessions_per_year == 245
+    (me,) = [a for a in report.accounts if a.account == "me"]
+    assert me.twr == pytest.approx(0.01)  # 100 of 1,000 in A, up 10%
+    assert me.cagr_sessions == pytest.approx(1.01 ** (245 / 3) - 1, rel=1e-12)
+    assert me.cagr_calendar == pytest.approx(1.01 ** (365.25 / 11) - 1, rel=1e-12)
+
+
 def test_an_unknown_calendar_is_an_error_naming_file_line_and_field(
     write_book: Callable[..., Path],
 ) -> None:
