@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, Engine, delete, func, select, true
+from sqlalchemy import Connection, Engine, delete, func, select, true, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from conviction.book.model import (
@@ -55,6 +55,11 @@ _BATCH = 50_000
 KEPT_ORIGINS = ("api", "yahoo")
 
 
+def bump_revision(conn: Connection) -> None:
+    """One more on the book's revision (a web write: see ``BookRow.revision``)."""
+    conn.execute(update(BookRow).where(BookRow.id == 1).values(revision=BookRow.revision + 1))
+
+
 def write_book(conn: Connection, book: Book, *, replace: bool = False) -> dict[str, int]:
     """Store ``book`` as the database's one book: its files' rows replace every row loaded
     from files before; ``replace`` also drops another book stored there (and its API rows,
@@ -62,7 +67,8 @@ def write_book(conn: Connection, book: Book, *, replace: bool = False) -> dict[s
 
     Returns how many rows of each table were written.
     """
-    stored = conn.execute(select(BookRow.name).where(BookRow.id == 1)).scalar_one_or_none()
+    found = conn.execute(select(BookRow.name, BookRow.revision).where(BookRow.id == 1)).first()
+    stored, revision = (found[0], found[1]) if found is not None else (None, 0)
     if stored is not None and stored != book.meta.name and not replace:
         raise StoreError(
             f"the database holds the book {stored!r}, not {book.meta.name!r}: a database "
@@ -81,6 +87,7 @@ def write_book(conn: Connection, book: Book, *, replace: bool = False) -> dict[s
                 "as_of": book.meta.as_of,
                 "long_term_days": book.meta.long_term_days,
                 "calendar": book.meta.calendar,
+                "revision": revision + 1,  # never the same twice: the web app's cache key
             }
         ],
         ["id"],

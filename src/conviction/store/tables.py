@@ -87,6 +87,8 @@ class BookRow(Base):
     long_term_days: Mapped[int] = mapped_column(Integer, default=365)
     # the exchange_calendars name of the valuation grid's sessions (NULL: the default)
     calendar: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    # one more on every load and web write (the web app's cache key; ids alone repeat)
+    revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class PersonRow(Base):

@@ -180,6 +180,7 @@ class AppContext:
     def _store(self, batch: list[_Write]) -> None:
         """Store ``batch`` in one transaction, each write in its own savepoint."""
         from conviction.store import count_rows, read_book
+        from conviction.store.book_store import bump_revision
         from conviction.store.engine import lock_for_writing
 
         try:
@@ -200,6 +201,8 @@ class AppContext:
                     else:
                         stored.append(write)
                     conn.exec_driver_sql(f"RELEASE SAVEPOINT write_{i}")
+                if stored:
+                    bump_revision(conn)  # an edit can leave counts and highest ids as they were
                 after = _state(conn, theses=False)
                 counts = count_rows(conn)
                 conn.commit()
@@ -359,9 +362,9 @@ def _state(conn: Connection, *, theses: bool) -> str:
     statement (every request asks; under load each statement costs a wait for the
     interpreter lock, so one instead of seven)."""
     row = tuple(conn.execute(_state_query(theses)).one())
-    groups = [row[0:2], row[2:4], row[4:6], row[6:8]]
+    groups = [row[0:2], row[2:4], row[4:6], row[6:9]]
     if theses:
-        groups += [row[8:10], row[10:12], row[12:13]]
+        groups += [row[9:11], row[11:13], row[13:14]]
     return repr(groups)
 
 
@@ -380,7 +383,7 @@ def _state_query(theses: bool) -> Any:
     parts = [*count_and_last(TransactionRow), *count_and_last(MarkRow), *count_and_last(FxRow)]
     parts += [
         select(getattr(BookRow, c)).where(BookRow.id == 1).scalar_subquery()
-        for c in ("as_of", "currency")
+        for c in ("as_of", "currency", "revision")
     ]
     if theses:
         parts += [*count_and_last(MilestoneEntryRow), *count_and_last(ScoreEntryRow)]
