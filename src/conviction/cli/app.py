@@ -90,11 +90,13 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "compare": (
         "conviction.cli.policy_commands",
-        "Run several policies on the same projected paths of the book, side by side.",
+        "Run several policies on the same projected paths of the book, side by side (the "
+        "whole book, cash at 0% a year: hold's P(target) is project's).",
     ),
     "project": (
         "conviction.cli.projection_commands",
-        "Project the book's holdings N years ahead: value percentiles, P(target), drawdowns.",
+        "Project the whole book N years ahead (holdings projected, cash at the file's "
+        "cash_rate): value percentiles, P(target), drawdowns; the holdings alone beside.",
     ),
     "sensitivity": (
         "conviction.cli.sensitivity_commands",
