@@ -268,3 +268,34 @@ def test_an_overlapping_reimport_stores_each_broker_row_once(
     assert cells(tmp_path / "out" / "transactions.csv", columns) == [
         (d, q, p, f or "0", r) for d, q, p, f, r in written
     ]
+
+
+def test_a_float_written_through_the_store_is_kept_as_its_shortest_decimal(
+    empty_db: Path, tmp_path: Path
+) -> None:
+    """What the web app writes (JSON numbers, floats) goes through ``store.appends``: each
+    float is stored as its shortest decimal (repr), so it reads back as the same float and
+    exports as that text."""
+    import datetime as dt
+
+    from conviction.store.appends import NewMark, NewTransaction, append_marks
+    from conviction.store.appends import append_transactions as append
+
+    write_book(tmp_path / "book", [("1", "2", "0", "1.1")], [])
+    db = tmp_path / "book.db"
+    shutil.copy(empty_db, db)
+    engine = connect_for_writing(f"sqlite:///{db}")
+    load_book(engine, tmp_path / "book" / "book.toml", read_book(tmp_path / "book"))
+    day = dt.date(2024, 3, 1)
+    with engine.begin() as conn:
+        append(conn, [NewTransaction(day, "a", "", "deposit", 0.1 + 0.2, None, 0.0, "", None, "")],
+               origin="api")  # fmt: skip
+        append_marks(conn, [NewMark(day, "acme", 1e-05, "close", "", "A")], origin="api")
+    engine.dispose()
+    with sqlite3.connect(db) as conn:
+        tx = conn.execute("SELECT quantity, fees, price FROM transactions WHERE source = 'api'")
+        assert tx.fetchall() == [("0.30000000000000004", "0", None)]
+        mark = conn.execute("SELECT price FROM mark WHERE origin = 'api'").fetchall()
+        assert mark == [("0.00001",)]
+    book = read_book_at(f"sqlite:///{db}")
+    assert book.transactions["quantity"].tolist()[-1] == 0.1 + 0.2
