@@ -182,7 +182,9 @@ def test_a_database_at_0006_with_float_rows_keeps_its_values_at_0007(
         assert conn.execute("SELECT version_num FROM alembic_version").fetchall() == [
             ("0006_refs_and_calendar",)
         ]
-        conn.execute("INSERT INTO book VALUES (1, 'old', 'USD', NULL, 365, NULL)")
+        conn.execute(
+            "INSERT INTO book (id, name, currency, long_term_days) VALUES (1, 'old', 'USD', 365)"
+        )
         conn.execute("INSERT INTO company VALUES ('acme', 'Acme', 1, NULL, 'USD', '')")
         conn.execute("INSERT INTO account VALUES ('a', 'A', 'personal', 'USD', NULL, 'fifo')")
         for i, x in enumerate(FLOATS):
