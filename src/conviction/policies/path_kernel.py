@@ -343,6 +343,7 @@ def _block(
                     peak[c] = peaks[t, c]
                 for r in range(r_lo, r_hi):
                     k = kind[r]
+                    trade = False  # (one call of the trade step below: numba compiles it once)
                     if k == _CONTRIBUTE:
                         if due[r, t]:
                             amount = fpar[r, 0]
@@ -381,18 +382,10 @@ def _block(
                                 part = min(max(part, 0.0), 1.0)
                                 for c in range(n_comp):
                                     delta[a, c] = -(hp[a, c] / p[c]) * part
-                            _execute(
-                                h, cash, p, delta, tradable, t, all_trad[t], insiders, q,
-                                gate, rate, margin, sizing, costs, ntr, rows, order,
-                            )  # fmt: skip
-                        for a in range(n_acc):
-                            take = min(value[a], max(cash[a], 0.0))
-                            cash[a] -= take
-                            outflow[a] += take
+                            trade = True
+                    elif not acts_any[r, t]:
                         continue
-                    if not acts_any[r, t]:
-                        continue
-                    if k == _TRIM:
+                    elif k == _TRIM:
                         cap = fpar[r, 0]
                         limit = cap + fpar[r, 1]
                         anything = False
@@ -437,10 +430,7 @@ def _block(
                                         delta[a, c] += amount / p[c]
                                     else:
                                         delta[a, c] += _shares(amount, p[c], rate, sizing)
-                        _execute(
-                            h, cash, p, delta, tradable, t, all_trad[t], insiders, q,
-                            gate, rate, margin, sizing, costs, ntr, rows, order,
-                        )  # fmt: skip
+                        trade = True
                     elif k == _DRAWDOWN:
                         fall = 1.0 - fpar[r, 0]
                         anything = False
@@ -473,14 +463,7 @@ def _block(
                                     delta[a, c] = 0.0
                         if not buying:  # the trade step would return at once
                             continue
-                        _execute(
-                            h, cash, p, delta, tradable, t, all_trad[t], insiders, q,
-                            gate, rate, margin, sizing, costs, ntr, rows, order,
-                        )  # fmt: skip
-                        for a in range(n_acc):
-                            for c in range(n_comp):
-                                if delta[a, c] > 0:
-                                    last[r, a, c] = day
+                        trade = True
                     else:  # rebalance
                         band = fpar[r, 0]
                         banded = ipar[r, 1] != 0
@@ -507,10 +490,22 @@ def _block(
                                 if not keep or abs(gap) <= 1e-9 * abs(value[a]):
                                     gap = 0.0
                                 delta[a, c] = _shares(gap, p[c], rate, sizing)
+                        trade = True
+                    if trade:
                         _execute(
                             h, cash, p, delta, tradable, t, all_trad[t], insiders, q,
                             gate, rate, margin, sizing, costs, ntr, rows, order,
                         )  # fmt: skip
+                    if k == _WITHDRAW:
+                        for a in range(n_acc):
+                            take = min(value[a], max(cash[a], 0.0))
+                            cash[a] -= take
+                            outflow[a] += take
+                    elif k == _DRAWDOWN:
+                        for a in range(n_acc):
+                            for c in range(n_comp):
+                                if delta[a, c] > 0:
+                                    last[r, a, c] = days[t]
                 # the values after this step's trades: drawdowns of each account and the book
                 book = 0.0
                 for a in range(n_acc):
