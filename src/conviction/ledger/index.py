@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from conviction._typing import Float64Array
-from conviction.book.model import Book
+from conviction.book.model import Book, BookMeta
 from conviction.ledger.columns import objects
 from conviction.ledger.corporate import Carry, expand, replay_with_carries
 from conviction.ledger.fx import FxRates
@@ -58,6 +58,11 @@ class BookIndex:
     @property
     def currency(self) -> str:
         return self.book.currency
+
+    @property
+    def meta(self) -> BookMeta:
+        """The book's settings (its currency, date, calendar), as ``Book.meta``."""
+        return self.book.meta
 
     def rows_until(self, day: dt.date | np.datetime64 | None) -> int:
         """How many rows (a prefix: rows are in date order) fall on or before ``day``."""
