@@ -19,6 +19,7 @@ from conviction.analytics._kernels import Prepared
 from conviction.analytics._shape import ArrayLike2, as_2d
 from conviction.analytics.benchmark import BenchmarkComparison, align, compare
 from conviction.analytics.frequency import (
+    FREQUENCIES,
     Frequency,
     MarksFrequency,
     at_frequency,
@@ -130,6 +131,12 @@ def summarize(
     if name is None and isinstance(data, pd.Series) and data.name is not None:
         name = str(data.name)
     used, marks, warnings = _frequency(data, kind, frequency, name)
+    if frequency == "auto" and kind == "prices" and _dated(benchmark):
+        assert isinstance(benchmark, pd.Series)
+        theirs = marks_frequency(benchmark).frequency
+        if FREQUENCIES.index(theirs) > FREQUENCIES.index(used):
+            # both series on the same dates: at the sparser one's frequency
+            used, warnings = theirs, ()
     if used != "daily":
         assert isinstance(data, pd.Series)  # checked by _frequency
         bench_prices = benchmark if isinstance(benchmark, pd.Series) else None
@@ -187,6 +194,10 @@ def summarize(
         marks=marks,
         warnings=warnings,
     )
+
+
+def _dated(series: object) -> bool:
+    return isinstance(series, pd.Series) and isinstance(series.index, pd.DatetimeIndex)
 
 
 def _frequency(

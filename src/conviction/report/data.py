@@ -275,14 +275,24 @@ def report_data(
     )
     bench_stats = None
     if bench is not None and len(bench) > 1:
-        bench_stats = summarize(
-            bench,
-            kind="prices",
-            periods=per_year,
-            years=HORIZONS,
-            name=history.benchmark_name,
-            frequency=stats.frequency,
-        )
+        try:  # on the book's statistics' dates
+            bench_stats = summarize(
+                bench,
+                kind="prices",
+                periods=per_year,
+                years=HORIZONS,
+                name=history.benchmark_name,
+                frequency=stats.frequency,
+            )
+        except DataError:  # a period without a mark of the benchmark: at its own frequency
+            bench_stats = summarize(
+                bench,
+                kind="prices",
+                periods=per_year,
+                years=HORIZONS,
+                name=history.benchmark_name,
+                frequency="auto",
+            )
     windows = _windows(history)
     step("statistics")
     reviews = review_book(
