@@ -48,7 +48,7 @@ typecheck: $(VENV)/.installed-test
 test: $(VENV)/.installed-test lint typecheck
 	bash .ci/ensure-services.sh
 	bash .ci/ensure-chromium.sh
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n 2 --dist loadfile  # two workers, a test file each: CI has 2 cores
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python benchmarks/run_all.py --quick
