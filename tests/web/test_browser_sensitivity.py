@@ -79,6 +79,7 @@ def test_the_form_starts_a_job_and_the_page_follows_it(
     page.wait_for_selector("#run-job[data-status=done]", timeout=120_000)
     # scrolled as a user would (Playwright's own scroll_into_view_if_needed waits forever
     # on this reloaded page, though the figure's box is there, visible and stable)
+    page.wait_for_selector("#fig-scenarios", state="attached", timeout=60_000)  # reloaded
     page.evaluate("document.getElementById('fig-scenarios').scrollIntoView()")
     page.wait_for_selector("#fig-scenarios .main-svg", timeout=15_000)
     page.close()
