@@ -20,6 +20,7 @@ from conviction.policies import Hold, LastSeller, Policy, TrimToCap
 from conviction.policies.engine import PolicyEngine, Setup
 from conviction.policies.path_kernel import path_kernel, stack
 from conviction.policies.simulate import (
+    _cash_growth,
     compare_blocks,
     compare_on_paths,
     simulation_inputs,
@@ -169,8 +170,12 @@ def test_kernel_equals_the_engine(data: st.DataObject) -> None:
         np.concatenate([mult.astype(np.float64), np.ones((n_paths, n_time, n_flat))], axis=2)
         * start
     )
-    run = engine.run(prices, holdings, cash, liquidity=liquidity, values=False, trades=False)
-    kernel = path_kernel(engine, liquidity)
+    # cash earning a random rate (or none), as compare's simulation_inputs make it
+    rate = data.draw(st.one_of(st.just(0.0), st.floats(-0.5, 0.9)))
+    growth = _cash_growth(rate, n_time - 1, steps_per_year)
+    kw: dict[str, Any] = {"values": False, "trades": False, "cash_growth": growth}
+    run = engine.run(prices, holdings, cash, liquidity=liquidity, **kw)
+    kernel = path_kernel(engine, liquidity, growth)
     assert kernel is not None
     got = kernel.part(mult, start, holdings, cash)
     assert_same_parts(SummaryAccumulator.part(run), got)
@@ -181,16 +186,14 @@ def test_kernel_equals_the_engine(data: st.DataObject) -> None:
         costs=Costs(commission_bps=data.draw(st.sampled_from((0.0, 3.0)))),
     )
     other_engine = PolicyEngine(other, setup)
-    other_run = other_engine.run(
-        prices, holdings, cash, liquidity=liquidity, values=False, trades=False
-    )
-    other_kernel = path_kernel(other_engine, liquidity)
+    other_run = other_engine.run(prices, holdings, cash, liquidity=liquidity, **kw)
+    other_kernel = path_kernel(other_engine, liquidity, growth)
     assert other_kernel is not None
     both = stack(
         [
             other_kernel,
             kernel,
-            path_kernel(PolicyEngine(Policy("hold", (Hold(),)), setup), liquidity),
+            path_kernel(PolicyEngine(Policy("hold", (Hold(),)), setup), liquidity, growth),
         ]
     )  # type: ignore[list-item]
     assert both is not None and both.policies == 3
@@ -198,6 +201,41 @@ def test_kernel_equals_the_engine(data: st.DataObject) -> None:
     assert_same_parts(SummaryAccumulator.part(other_run), first)
     assert_same_parts(SummaryAccumulator.part(run), second)
     assert third[5].sum() == 0
+    # hold: each account's cash is C·(1 + rate)^years at the end, whatever the prices
+    held = (
+        holdings
+        * np.concatenate([mult[:, -1].astype(np.float64), np.ones((n_paths, n_flat))], axis=1)[
+            :, None, :
+        ]
+    )
+    years = (n_time - 1) / steps_per_year
+    end = (held * start).sum(axis=-1) + cash * (1.0 + rate) ** years
+    begin = holdings @ start + cash
+    want = np.divide(end, begin, out=np.full_like(end, np.nan), where=begin > 0)
+    np.testing.assert_allclose(third[0], want, rtol=1e-12, atol=1e-300, equal_nan=True)
+
+
+def test_cash_earns_the_rate_in_the_engine_and_the_kernel() -> None:
+    """A book of cash alone, 4% a year for 2 years monthly: 1.04^2, step by step."""
+    setup = Setup(("a",), ("x",), ("client",), step_dates(dt.date(2025, 1, 31), 24, 12))
+    engine = PolicyEngine(Policy("hold", (Hold(),)), setup)
+    growth = _cash_growth(0.04, 24, 12)
+    assert growth is not None and growth[0] == 1.0
+    prices = np.ones((1, 25, 1))
+    run = engine.run(prices, np.zeros((1, 1)), np.array([100.0]), cash_growth=growth)
+    assert run.cash[0, 0] == pytest.approx(100.0 * 1.04**2, rel=1e-13)
+    assert run.values is not None
+    np.testing.assert_allclose(
+        run.values[0, :, 0], 100.0 * 1.04 ** (np.arange(25) / 12), rtol=1e-13
+    )
+    assert run.inflows[0, 0] == 0.0  # interest is income, not a contribution
+    kernel = path_kernel(engine, None, growth)
+    assert kernel is not None
+    m = kernel.part(
+        np.ones((1, 25, 1), dtype=np.float32), np.ones(1), np.zeros((1, 1)), np.array([100.0])
+    )[2]
+    assert m[0] == pytest.approx(1.04**2, rel=1e-13)
+    assert _cash_growth(0.0, 24, 12) is None
 
 
 def test_the_kernel_trades_as_the_baron_example_does() -> None:

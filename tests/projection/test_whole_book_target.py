@@ -59,7 +59,7 @@ def test_project_p5x_is_compares_hold_on_the_same_seed(book, projected) -> None:
     assert med == pytest.approx(hold.median, rel=1e-6)  # paths: float32 in compare
     assert r.mean_log_multiple == pytest.approx(hold.mean_log, rel=1e-6)
     doc = to_json(comparison_report(compared))
-    assert "0% a year" in doc["conventions"]["cash"]
+    assert "earning 0% a year" in doc["conventions"]["cash"]
 
 
 def test_whole_book_from_the_paths_themselves(book, projected) -> None:  # type: ignore[no-untyped-def]
@@ -154,11 +154,34 @@ def test_cash_rate_in_the_file(book, tmp_path: Path) -> None:  # type: ignore[no
     assert over.value.field == "--cash-rate"
     with pytest.raises(SpecError, match="cash_rate"):
         _flat(1.0, 1.5)
-    # compare holds cash at 0%: another rate is refused, naming the file's line
-    with pytest.raises(FormatError, match="compare holds cash at 0% a year") as cmp:
-        compare_policies(book, good, [Policy("hold", (Hold(),))], overrides=Overrides(paths=64))
-    assert (cmp.value.file, cmp.value.field) == (str(good), "projection.cash_rate")
-    assert cmp.value.line == line
+    # compare takes the file's rate (see the test below): no error
+    compared = compare_policies(
+        book, good, [Policy("hold", (Hold(),))], overrides=Overrides(paths=64), workers=1
+    )
+    assert compared.cash_rate == 0.04
+
+
+def test_project_p5x_is_compares_hold_with_cash_earning_a_rate(book, projected) -> None:  # type: ignore[no-untyped-def]
+    """Cash at 6% a year: compare's policies grow it step by step, (1.06)^(1/12) a month,
+    so that at the horizon it is project's C·1.06^10 and the whole book is the same."""
+    rate = Overrides(paths=PATHS, cash_rate=0.06)
+    r = project_book(book, CONFIG, overrides=rate, workers=1).result
+    compared = compare_policies(
+        book, CONFIG, [Policy("hold", (Hold(),))], overrides=rate, workers=1
+    )
+    hold = compared.summaries[0].book
+    assert (r.cash_rate, compared.cash_rate) == (0.06, 0.06)
+    assert r.prob_target == hold.prob_target[5.0]  # the same count of the same paths
+    assert r.prob_target > projected.result.prob_target  # the cash's interest counts
+    med = r.terminal_multiple[list(r.percentiles).index(50.0)]
+    assert med == pytest.approx(hold.median, rel=1e-6)  # paths: float32 in compare
+    assert r.mean_log_multiple == pytest.approx(hold.mean_log, rel=1e-6)
+    # the interest alone moves every path's whole-book multiple by C·(1.06^10 - 1) / V
+    at_zero = projected.result
+    shift = at_zero.cash * (1.06**10 - 1.0) / at_zero.start_value
+    assert med == pytest.approx(at_zero.terminal_multiple[2] + shift, rel=1e-9)
+    doc = to_json(comparison_report(compared))
+    assert "earning 6% a year" in doc["conventions"]["cash"]
 
 
 def test_the_answer_states_the_cash_and_the_holdings(projected) -> None:  # type: ignore[no-untyped-def]

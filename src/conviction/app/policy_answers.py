@@ -330,8 +330,8 @@ def comparison_report(comparison: Comparison) -> ComparisonReport:
         conventions={
             **COMPARE_CONVENTIONS,
             "cash": f"the book's cash on {comparison.as_of} ({comparison.cash:,.2f}) is in "
-            "every multiple, earning 0% a year (project's cash_rate 0: hold's P(target) is "
-            "project's)",
+            f"every multiple, earning {100 * comparison.cash_rate:g}% a year (the file's "
+            "cash_rate, as project's: hold's P(target) is project's)",
         },
         policies=tuple(
             ComparedPolicy(

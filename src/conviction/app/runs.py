@@ -131,7 +131,8 @@ class Comparison:
     seed: int | None
     summaries: tuple[SimulationSummary, ...]
     not_projected: tuple[str, ...]  # held companies kept at today's mark
-    cash: float = 0.0  # the book's cash on the date, in every policy's multiple, at 0% a year
+    cash: float = 0.0  # the book's cash on the date, in every policy's multiple
+    cash_rate: float = 0.0  # what that cash earns a year (the file's, as project's)
 
 
 def unique_names(policies: Sequence[Policy]) -> list[Policy]:
@@ -167,8 +168,6 @@ def compare_policies(
 
     day = as_of_date(book, as_of)
     spec = read_projection(spec_path, book=book, overrides=overrides)
-    if spec.cash_rate != 0:
-        _no_cash_rate(spec_path, overrides, spec.cash_rate)
     inputs = simulation_inputs(
         book,
         spec.companies,
@@ -176,6 +175,7 @@ def compare_policies(
         steps=spec.n_steps,
         steps_per_year=spec.steps_per_year,
         mark_every=spec.mark_every_steps,
+        cash_rate=spec.cash_rate,
     )
     with open_runner(scheduler=scheduler, workers=workers, paths=spec.paths) as runner:
         summaries = compare_blocks(
@@ -193,23 +193,8 @@ def compare_policies(
         summaries=tuple(summaries),
         not_projected=tuple(inputs.flat),
         cash=float(inputs.cash.sum()),
+        cash_rate=spec.cash_rate,
     )
-
-
-def _no_cash_rate(path: Path, overrides: Overrides | None, rate: float) -> None:
-    """Policies hold cash at 0% a year (the policy engine pays no interest yet): a
-    comparison with another rate would count a different book from ``project``'s."""
-    from conviction.io.text_files import read_text_file
-    from conviction.io.toml_lines import locate
-
-    message = (
-        f"compare holds cash at 0% a year, so cash_rate = {rate:g} would make its whole "
-        "book differ from project's: set cash_rate = 0 (or pass --cash-rate 0) to compare"
-    )
-    if overrides is not None and overrides.cash_rate is not None:
-        raise FormatError(message, field="--cash-rate")
-    line = locate(read_text_file(path), "projection", None, "cash_rate")
-    raise FormatError(message, file=path, line=line, field="projection.cash_rate")
 
 
 def backtest_book(

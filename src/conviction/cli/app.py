@@ -91,7 +91,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "compare": (
         "conviction.cli.policy_commands",
         "Run several policies on the same projected paths of the book, side by side (the "
-        "whole book, cash at 0% a year: hold's P(target) is project's).",
+        "whole book, cash at the file's cash_rate: hold's P(target) is project's).",
     ),
     "project": (
         "conviction.cli.projection_commands",

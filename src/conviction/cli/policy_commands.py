@@ -223,7 +223,7 @@ def compare_command(
         None, "--as-of", help="Start from the book on YYYY-MM-DD (default: the book's as_of)."
     ),
     cash_rate: float | None = typer.Option(
-        None, "--cash-rate", help="Annual rate of the cash (overrides; compare takes only 0)."
+        None, "--cash-rate", help="Annual rate of the cash (overrides the file's cash_rate)."
     ),
     workers: int | None = typer.Option(
         None, "--workers", help="Processes (default: all CPUs for large runs; 1 = in process)."
@@ -232,7 +232,7 @@ def compare_command(
     as_json: bool = JSON,
 ) -> None:
     """Run several policies on the same projected paths of the book, side by side (the
-    whole book, cash at 0% a year: hold's P(target) is project's)."""
+    whole book, cash at the file's cash_rate: hold's P(target) is project's)."""
     from conviction.app.runs import compare_policies, projection_file
     from conviction.io.policy_toml import read_policy
     from conviction.io.projection_toml import Overrides

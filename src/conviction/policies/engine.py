@@ -193,6 +193,7 @@ class PolicyEngine:
         progress: Progress | None = None,
         deposits: Float64Array | None = None,
         dividends: Float64Array | None = None,
+        cash_growth: Float64Array | None = None,
     ) -> PolicyRun:
         """Run the policy. Trades happen at each step's price (the close).
 
@@ -210,6 +211,13 @@ class PolicyEngine:
         let them raise leaves cash below 0. ``dividends`` (time, accounts, companies):
         cash per share held, paid on that step before the rules act (income, not a flow).
         Both count from step 1 (step 0 is the start state).
+
+        ``cash_growth`` (time,): the factor each account's cash is multiplied by on each
+        step from step 1 on, first thing on the step (interest on the cash held over it:
+        ``(1 + cash_rate) ** (1 / steps_per_year)`` on simulated paths, see
+        :func:`~conviction.policies.simulate.simulation_inputs`). Interest is income, not a
+        flow (it is in the final value, not in what was contributed). None: cash earns
+        nothing (exactly as a growth of 1).
         """
         prices = np.asarray(prices, dtype=np.float64)
         if prices.ndim != 3:
@@ -229,6 +237,7 @@ class PolicyEngine:
             liq = np.asarray(liquidity, dtype=bool)
             events = (liq[None] if liq.ndim == 2 else liq) & self.private
         tradable = ~self.private | events
+        growth = _growth(cash_growth, n_time)
         state = State(holdings=h, cash=money, trades=[] if trades else None)
         initial = state.values(prices[:, 0])
         for rule in self.rules:
@@ -255,6 +264,8 @@ class PolicyEngine:
                 event=events[:, t],
                 peak=peak,
             )
+            if growth is not None and t > 0:  # interest over the step, before anything else
+                state.cash *= growth[t]
             net_before = state.inflow - state.outflow if flows is not None else None
             if external is not None and external[t]:
                 self._external(state, step, deposits, dividends)
@@ -265,7 +276,13 @@ class PolicyEngine:
             end = int(steps[k + 1]) if k + 1 < steps.size else n_time
             # Holdings are constant until the next active step: value the stretch at once.
             stretch = np.matmul(prices[:, t:end], state.holdings.transpose(0, 2, 1))
-            stretch += state.cash[:, None, :]
+            if growth is None:
+                stretch += state.cash[:, None, :]
+            else:  # cash grows step by step over the stretch (as the kernel multiplies it)
+                stretch[:, 0] += state.cash
+                for s in range(t + 1, end):
+                    state.cash *= growth[s]
+                    stretch[:, s - t] += state.cash
             if series is not None:
                 series[:, t:end] = stretch  # drawdowns from the whole series, below
             else:
@@ -385,6 +402,18 @@ def _external_steps(
         active |= np.asarray(dividends != 0).any(axis=(1, 2))
     active[0] = False
     return active
+
+
+def _growth(cash_growth: Float64Array | None, n_time: int) -> Float64Array | None:
+    """The per-step cash factors as an array (None: no interest, also when all are 1)."""
+    if cash_growth is None:
+        return None
+    growth = np.asarray(cash_growth, dtype=np.float64)
+    if growth.shape != (n_time,):
+        raise ValueError(f"cash_growth must be shaped (time,) = {(n_time,)}")
+    if not np.isfinite(growth).all() or (growth <= 0).any():
+        raise ValueError("cash_growth must be finite and > 0")
+    return None if (growth[1:] == 1.0).all() else growth
 
 
 def _drawdown(

@@ -40,7 +40,7 @@ from typing import Any
 import numpy as np
 
 from conviction._typing import BoolArray, Float64Array, FloatArray, IntArray
-from conviction.policies.engine import PolicyEngine
+from conviction.policies.engine import PolicyEngine, _growth
 from conviction.policies.rules import DrawdownRule, FlowRule, RebalanceRule, TrimRule
 from conviction.policies.spec import Contribute
 from conviction.policies.trading import DUST
@@ -248,6 +248,8 @@ def _block(
     rates: Any,
     margins: Any,
     sizings: Any,
+    growth: Any,
+    grows: Any,
     out_m: Any,
     out_dd: Any,
     out_bm: Any,
@@ -338,6 +340,9 @@ def _block(
             book_peak = -np.inf
             book_dd = 0.0
             for t in range(n_time):
+                if grows and t > 0:  # interest on the cash over the step, first
+                    for a in range(n_acc):
+                        cash[a] *= growth[t]
                 for c in range(n_comp):
                     p[c] = prices[t, c]
                     peak[c] = peaks[t, c]
@@ -582,6 +587,8 @@ class PathKernel:
     rate: Float64Array  # (Q,)
     margin: Float64Array  # (Q,)
     sizing: IntArray  # (Q,)
+    growth: Float64Array  # (T,): cash's factor on each step (the engine's cash_growth)
+    grows: bool  # False: cash earns nothing (growth is all 1)
 
     @property
     def policies(self) -> int:
@@ -643,6 +650,8 @@ class PathKernel:
             self.rate,
             self.margin,
             self.sizing,
+            self.growth,
+            self.grows,
             out_m,
             out_dd,
             out_bm,
@@ -668,6 +677,7 @@ def stack(kernels: Sequence[PathKernel]) -> PathKernel | None:
             k.accounts != first.accounts
             or not np.array_equal(k.tradable, first.tradable)
             or not np.array_equal(k.days, first.days)
+            or not np.array_equal(k.growth, first.growth)
         ):
             return None
     sizes = np.array([k.kind.size for k in kernels], dtype=np.int64)
@@ -695,12 +705,19 @@ def stack(kernels: Sequence[PathKernel]) -> PathKernel | None:
         rate=cat("rate"),
         margin=cat("margin"),
         sizing=cat("sizing"),
+        growth=first.growth,
+        grows=first.grows,
     )
 
 
-def path_kernel(engine: PolicyEngine, liquidity: BoolArray | None = None) -> PathKernel | None:
+def path_kernel(
+    engine: PolicyEngine,
+    liquidity: BoolArray | None = None,
+    cash_growth: Float64Array | None = None,
+) -> PathKernel | None:
     """The kernel of ``engine``'s policy for paths whose private companies trade on the
-    steps ``liquidity`` (time, companies); None where the kernel cannot run it (no numba,
+    steps ``liquidity`` (time, companies) and whose cash grows by ``cash_growth`` (time,)
+    a step (as ``PolicyEngine.run``'s); None where the kernel cannot run it (no numba,
     liquidity per path, a rule it does not know): run the engine then."""
     if not HAVE_NUMBA:  # pragma: no cover - exercised only without numba
         return None
@@ -716,6 +733,7 @@ def path_kernel(engine: PolicyEngine, liquidity: BoolArray | None = None) -> Pat
             return None
         events = liq & private
     tradable = ~private | events
+    growth = _growth(cash_growth, n_time)
     rules = engine.rules
     n_rules = len(rules)
     kind = np.zeros(n_rules, dtype=np.int64)
@@ -783,6 +801,8 @@ def path_kernel(engine: PolicyEngine, liquidity: BoolArray | None = None) -> Pat
         rate=np.array([float(trader.rate)]),
         margin=np.array([float(trader.margin)]),
         sizing=np.array([_SIZING[trader.sizing]], dtype=np.int64),
+        growth=np.ones(n_time) if growth is None else np.ascontiguousarray(growth),
+        grows=growth is not None,
     )
 
 

@@ -53,6 +53,10 @@ class SimulationInputs:
     liquidity: BoolArray  # (time, companies): steps on which private companies mark
     years: float
     flat: tuple[str, ...] = ()  # held but not simulated: the last companies, price constant
+    #: (time,) the factor cash grows by on each step, (1 + cash_rate) ** (1 / steps a year)
+    #: from step 1 on (so ``(1 + cash_rate) ** years`` at the horizon, as ``project``'s
+    #: whole book); None: cash earns nothing
+    cash_growth: Float64Array | None = None
 
 
 def step_dates(start: dt.date, steps: int, steps_per_year: int) -> np.ndarray:
@@ -74,12 +78,15 @@ def simulation_inputs(
     steps: int,
     steps_per_year: int,
     mark_every: Mapping[str, int] | None = None,
+    cash_rate: float = 0.0,
 ) -> SimulationInputs:
     """Positions, cash and prices of ``book`` on ``as_of`` for simulated ``companies``.
 
     ``mark_every[c]``: private company c is marked (and can trade) every that many steps
     and on the last one; companies the book marks public trade on every step. Companies
-    held but not simulated are appended, at a constant price (see ``flat``).
+    held but not simulated are appended, at a constant price (see ``flat``). Cash earns
+    ``cash_rate`` a year (the projection's): a factor ``(1 + cash_rate) ** (1 /
+    steps_per_year)`` on every step (``cash_growth``).
     """
     held = positions(book, as_of)
     unknown = [c for c in companies if c not in book.companies]
@@ -115,7 +122,16 @@ def simulation_inputs(
         liquidity=liquidity,
         years=steps / steps_per_year,
         flat=flat,
+        cash_growth=_cash_growth(cash_rate, steps, steps_per_year),
     )
+
+
+def _cash_growth(rate: float, steps: int, steps_per_year: int) -> Float64Array | None:
+    if rate == 0:
+        return None
+    growth = np.full(steps + 1, (1.0 + rate) ** (1.0 / steps_per_year))
+    growth[0] = 1.0
+    return growth
 
 
 def compare_on_paths(
@@ -164,6 +180,7 @@ def _run(engine: PolicyEngine, prices: Float64Array, inputs: SimulationInputs) -
         liquidity=inputs.liquidity,
         values=False,
         trades=False,
+        cash_growth=inputs.cash_growth,
     )
 
 
@@ -201,7 +218,7 @@ def compare_chunk(task: CompareTask) -> ChunkParts:
     plan = build_plan(spec)
     engines = [PolicyEngine(p, inputs.setup) for p in task.policies]
     # the compiled kernel where it runs the policy (the same parts), else the engine
-    kernels = [path_kernel(e, inputs.liquidity) for e in engines]
+    kernels = [path_kernel(e, inputs.liquidity, inputs.cash_growth) for e in engines]
     # the kernels' policies in one pass over each path (its prices formed once)
     where = [i for i, k in enumerate(kernels) if k is not None]
     both = stack([k for k in kernels if k is not None])
