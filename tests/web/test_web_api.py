@@ -128,7 +128,9 @@ def test_stats_agree_with_quantstats_on_the_books_daily_twr(
     r[1:] = np.where(value[:-1] > 0, (value[1:] - flows[1:]) / value[:-1] - 1.0, 0.0)
     returns = pd.Series(r[1:], index=pd.DatetimeIndex(days[1:]))
 
-    stats = client.get("/api/v1/stats").json()
+    # asked for daily (the default is the marks' frequency, monthly: tests/web/test_api_stats.py)
+    stats = client.get("/api/v1/stats", params={"frequency": "daily"}).json()
+    assert stats["frequency"] == "daily" and stats["warnings"]  # of forward-filled marks
     assert stats["periods"] == 252 and stats["observations"] == returns.size
     cagr: Any = qs.stats.cagr(returns)  # a float for a Series (untyped library)
     assert stats["cagr"] == pytest.approx(float(cagr), rel=1e-9)

@@ -33,7 +33,6 @@ from conviction.analytics import (
     StatsResult,
     rolling_cagr,
     rolling_distribution,
-    summarize,
 )
 from conviction.book.model import Book
 from conviction.errors import DataError
@@ -263,36 +262,13 @@ def report_data(
     from conviction.ledger.sessions import sessions_per_year
 
     per_year = sessions_per_year(book.meta.calendar)  # 252 on XNYS
-    # at the marks' frequency (monthly marks: monthly statistics), benchmark on the same dates
-    stats = summarize(
-        returns,
-        bench,
-        kind="prices",
-        periods=per_year,
-        years=HORIZONS,
-        name="book",
-        frequency="auto",
+    # at the marks' frequency (monthly marks: monthly statistics), benchmark on the same
+    # dates: the one definition of the book's statistics (GET /api/v1/stats is the same)
+    from conviction.app.stats import index_statistics
+
+    stats, bench_stats = index_statistics(
+        returns, bench, periods=per_year, years=HORIZONS, benchmark_name=history.benchmark_name
     )
-    bench_stats = None
-    if bench is not None and len(bench) > 1:
-        try:  # on the book's statistics' dates
-            bench_stats = summarize(
-                bench,
-                kind="prices",
-                periods=per_year,
-                years=HORIZONS,
-                name=history.benchmark_name,
-                frequency=stats.frequency,
-            )
-        except DataError:  # a period without a mark of the benchmark: at its own frequency
-            bench_stats = summarize(
-                bench,
-                kind="prices",
-                periods=per_year,
-                years=HORIZONS,
-                name=history.benchmark_name,
-                frequency="auto",
-            )
     windows = _windows(history)
     step("statistics")
     reviews = review_book(

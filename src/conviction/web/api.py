@@ -5,10 +5,8 @@ projection jobs are in ``api_writes``."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-import numpy as np
-import pandas as pd
 from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
 
 from conviction.analytics.summary import StatsResult
@@ -20,7 +18,6 @@ from conviction.app.book import (
     as_of_date,
     book_reference,
     check_accounts,
-    history_period,
 )
 from conviction.app.details import (
     AccountDetail,
@@ -34,7 +31,6 @@ from conviction.app.reads import book_history, book_reviews, book_status
 from conviction.book.model import Book
 from conviction.ledger.book_status import BookStatus
 from conviction.ledger.history import HistoryReport
-from conviction.ledger.valuation import value_history
 from conviction.report.payloads import thesis_payload
 from conviction.theses.triggers import Review
 from conviction.web.auth import require_token
@@ -159,24 +155,25 @@ def get_stats(
     benchmark: Annotated[
         str | None, Query(description="A price CSV in the workspace (relative path).")
     ] = None,
+    frequency: Annotated[
+        Literal["auto", "daily", "weekly", "monthly", "quarterly", "yearly"],
+        Query(description="Returns of each: auto (the frequency of the book's marks)."),
+    ] = "auto",
 ) -> Any:
-    """Return statistics of the book's (or the accounts') daily time-weighted returns:
-    CAGR, volatility, Sharpe, drawdowns, rolling 1/3/5/10-year windows (252 days a year,
-    quantstats' conventions), and against a benchmark when one is given."""
-    from conviction.analytics import summarize
+    """Return statistics of the book's (or the accounts') time-weighted return, valued
+    on the sessions of the book's calendar: CAGR, volatility, Sharpe, drawdowns, rolling
+    1/3/5/10-year windows, and against a benchmark on the same dates when one is given; at
+    the frequency of the marks by default (``frequency``), as the dashboard and the
+    report show them (``conviction.app.stats.book_stats``)."""
+    from conviction.app.stats import book_stats
     from conviction.io.prices import read_price_csv
-    from conviction.ledger.returns import time_weighted_returns
 
     book = ctx.book()
     accounts = _accounts(book, account)
     bench = None
     if benchmark is not None:
         bench = read_price_csv(inside(ctx.workspace, benchmark, suffix=".csv"))
-    days = history_period(book).days  # first trade to the book's date (409 without trades)
-    vh = value_history(book, days, accounts=accounts)
-    index = np.cumprod(1.0 + time_weighted_returns(vh.value.sum(axis=1), vh.flows.sum(axis=1)))
-    series = pd.Series(index, index=pd.DatetimeIndex(days), name="book")
-    return answer(summarize(series, bench, kind="prices", name="book"))
+    return answer(book_stats(book, accounts=accounts, benchmark=bench, frequency=frequency))
 
 
 @router.get("/reviews", response_model=list[answer_model(Review)], responses=ERRORS)  # type: ignore[misc]
