@@ -104,13 +104,13 @@ def make_book(folder: Path, n_tx: int, n_accounts: int, n_companies: int, years:
 def phase_load(folder: Path) -> dict[str, float]:
     from conviction.io import read_book
     from conviction.store import connect_for_writing
-    from conviction.store.loading import load_books
+    from conviction.store.loading import load_book
 
     t0, c0 = time.perf_counter(), time.process_time()
     book = read_book(folder)
     t1 = time.perf_counter()
     engine = connect_for_writing(f"sqlite:///{folder / 'bench.db'}")
-    load_books(engine, [(folder / "book.toml", book)])
+    load_book(engine, folder / "book.toml", book)
     t2, c2 = time.perf_counter(), time.process_time()
     return {
         "rows": len(book.transactions),
