@@ -82,6 +82,13 @@ class InputError(ConvictionError):
             field=self.field,
         )
 
+    def noted(self, why: str) -> InputError:
+        """The same error, same place, with why it concerns the caller: a stored row that
+        a change would make impossible says so."""
+        return type(self)(
+            f"{self.message} ({why})", file=self.file, line=self.line, field=self.field
+        )
+
 
 class FormatError(InputError):
     """Malformed input: syntax, a wrong type, a missing key, a bad date or number."""

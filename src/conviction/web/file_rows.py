@@ -150,12 +150,7 @@ def change_file_row(
         try:
             store_loaded(conn, toml, loaded)
         except InputError as exc:  # a row entered here that the new file makes impossible
-            raise type(exc)(
-                f"{exc.message} (a stored row: this change would make it impossible)",
-                file=exc.file,
-                line=exc.line,
-                field=exc.field,
-            ) from None
+            raise exc.noted("a stored row: this change would make it impossible") from None
         moved = (str(path), line, gone)
         for w in _ROWS:
             _keep_ids(conn, w, before[w], floor, moved if w == what else None)

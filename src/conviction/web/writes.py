@@ -171,12 +171,7 @@ def _validate(book: Book, new: pd.DataFrame) -> pd.DataFrame:
         if exc.file == _REQUEST and exc.line is not None:
             field = f"transactions[{exc.line}]" + (f".{exc.field}" if exc.field else "")
             raise type(exc)(exc.message, field=field) from None
-        raise type(exc)(
-            f"{exc.message} (a stored row: the new rows would make it impossible)",
-            file=exc.file,
-            line=exc.line,
-            field=exc.field,
-        ) from None
+        raise exc.noted("a stored row: the new rows would make it impossible") from None
     except DataError as exc:  # e.g. a currency with no rate to convert it
         raise LedgerError(str(exc), field="transactions") from None
     return combined
@@ -352,12 +347,7 @@ def _checked(conn: Connection, where: str) -> Book:
         if exc.file == ORIGIN:
             field = f"{where}.{exc.field}" if exc.field else where
             raise type(exc)(exc.message, field=field) from None
-        raise type(exc)(
-            f"{exc.message} (a stored row: this change would make it impossible)",
-            file=exc.file,
-            line=exc.line,
-            field=exc.field,
-        ) from None
+        raise exc.noted("a stored row: this change would make it impossible") from None
     except DataError as exc:  # e.g. a currency left with no rate to convert it
         raise LedgerError(str(exc), field=where) from None
     return book
@@ -684,12 +674,7 @@ def _plan_transactions(book: Book, name: str, frame: pd.DataFrame) -> UploadPlan
         except InputError as exc:
             if exc.file == name:
                 raise
-            raise type(exc)(
-                f"{exc.message} (a stored row: the file's rows would make it impossible)",
-                file=exc.file,
-                line=exc.line,
-                field=exc.field,
-            ) from None
+            raise exc.noted("a stored row: the file's rows would make it impossible") from None
         except DataError as exc:
             raise LedgerError(str(exc), file=name) from None
     return UploadPlan("transactions", name, len(frame), add, [], unchanged)
