@@ -22,12 +22,13 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _timing import Run, run
 
 ROOT = Path(__file__).resolve().parent.parent
 PRICES = ROOT.parent / "shared" / "data" / "prices"
@@ -65,27 +66,6 @@ cap = 0.30
 every = "month"
 """,
 }
-
-
-@dataclass(frozen=True)
-class Run:
-    wall: float
-    cpu: float
-    max_rss_mb: float
-
-
-def run(args: list[str], env: dict[str, str]) -> Run:
-    """One process; its wall time, CPU time and peak memory."""
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        started = time.perf_counter()
-        child = subprocess.Popen(args, env=env, stdout=out, stderr=err)
-        _, status, usage = os.wait4(child.pid, 0)
-        wall = time.perf_counter() - started
-        if os.waitstatus_to_exitcode(status) != 0:
-            err.seek(0)
-            text = err.read().decode(errors="replace")
-            raise SystemExit(f"{' '.join(args)} failed:\n{text}")
-    return Run(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024)
 
 
 def write_book(folder: Path) -> None:

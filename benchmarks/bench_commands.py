@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -30,25 +29,10 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _timing import run
 from bench_book import make_book
 
 CONVICTION = str(Path(sys.executable).with_name("conviction"))
-
-
-def run(argv: list[str]) -> dict[str, float]:
-    """Wall time, CPU time and peak memory of one process."""
-    started = time.perf_counter()
-    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - started
-    err = proc.stderr.read().decode() if proc.stderr else ""
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"{' '.join(argv)} failed:\n{err}")
-    return {
-        "wall_s": wall,
-        "cpu_s": usage.ru_utime + usage.ru_stime,
-        "peak_mb": usage.ru_maxrss / 1024,
-    }
 
 
 FLOOR = """
@@ -161,12 +145,12 @@ def measure(url: str, db: Path, repeat: int) -> None:
     for name, argv, bar in commands:
         best = min(
             (run([CONVICTION, "--db", url, *argv]) for _ in range(repeat)),
-            key=lambda r: r["wall_s"],
+            key=lambda r: r.wall,
         )
-        ratio = best["wall_s"] / floor
+        ratio = best.wall / floor
         verdict = f"<= {bar:.0f}x {'ok' if ratio <= bar else 'MISSED'}" if bar else ""
         print(
-            f"{name:<24} {best['wall_s']:7.2f} {best['cpu_s']:7.2f} {best['peak_mb']:8.0f} "
+            f"{name:<24} {best.wall:7.2f} {best.cpu:7.2f} {best.max_rss_mb:8.0f} "
             f"{ratio:8.2f}  {verdict}"
         )
     inner = subprocess.run(

@@ -19,12 +19,12 @@ import argparse
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
-from dataclasses import dataclass
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _timing import Run, run
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "baron"
@@ -35,29 +35,6 @@ CONVICTION = (
     if _SCRIPT.exists()
     else [sys.executable, "-c", "from conviction.cli import main; main()"]
 )
-
-
-@dataclass(frozen=True)
-class Run:
-    wall: float
-    cpu: float
-    max_rss_mb: float
-
-
-def run(args: list[str], env: dict[str, str]) -> Run:
-    """One process; its wall time, CPU time and peak memory."""
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        started = time.perf_counter()
-        child = subprocess.Popen(args, env=env, stdout=out, stderr=err)
-        _, status, usage = os.wait4(child.pid, 0)
-        wall = time.perf_counter() - started
-        child.returncode = os.waitstatus_to_exitcode(status)
-        if child.returncode != 0:
-            err.seek(0)
-            text = err.read().decode(errors="replace")
-            raise SystemExit(f"{' '.join(args)} failed ({child.returncode}):\n{text}")
-    # ru_maxrss is in KiB on Linux; the CPU of the process and of any it waited for
-    return Run(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024)
 
 
 def measure(args: list[str], env: dict[str, str], repeats: int) -> Run:
