@@ -177,9 +177,9 @@ def main() -> None:
             if log.strip():
                 print(log.decode()[-3000:], file=sys.stderr)
         with sqlite3.connect(db) as conn:
-            stored = [
-                r[0] for r in conn.execute("SELECT quantity FROM transactions WHERE source = 'api'")
-            ]
+            # amounts are stored as exact decimal text (schema 0007)
+            query = "SELECT quantity FROM transactions WHERE source = 'api'"
+            stored = [float(r[0]) for r in conn.execute(query)]
     acked = mixed.pop("acked")
     alone.pop("acked")
     assert isinstance(acked, list)
