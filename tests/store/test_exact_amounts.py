@@ -2,8 +2,11 @@
 
 Decimal texts written in the book's CSV files are loaded into a fresh database and
 exported again (``conviction export --format csv``): every amount's text is the same,
-more digits than a float holds included. A database at 0006 with float rows keeps its
-values when upgraded. A transaction's broker ``ref`` is stored and read back.
+more digits than a float holds included, and a cell left empty (a fee, an FX rate, a
+listing's quantity, a mark's grade) comes back empty (stored as NULL: migration 0008),
+while the ledger reads the default it stands for. A database at 0006 with float rows
+keeps its values when upgraded; one at 0007 keeps its values (defaults included) at
+0008. A transaction's broker ``ref`` is stored and read back.
 """
 
 from __future__ import annotations
@@ -39,6 +42,12 @@ name = "Acme"
 public = true
 currency = "EUR"
 
+[[company]]
+id = "pvt"
+name = "Private"
+public = false
+currency = "EUR"
+
 [[account]]
 id = "a"
 name = "A"
@@ -62,48 +71,71 @@ def decimals(places: int, low: str, high: str) -> st.SearchStrategy[str]:
 # below 1e15 in magnitude; up to 17 significant digits (more than a float keeps)
 AMOUNT = st.integers(0, 8).flatmap(lambda p: decimals(p, "0.00000001", "999999999"))
 FEE = st.integers(0, 6).flatmap(lambda p: decimals(p, "0", "99999"))
-ROW = st.tuples(AMOUNT, AMOUNT, FEE, AMOUNT)  # quantity, price, fees, fx_rate
+# an empty fee (no fee) and an empty fx_rate (the day's rate) are cells of their own
+ROW = st.tuples(AMOUNT, AMOUNT, FEE | st.just(""), AMOUNT | st.just(""))
+# a mark's price and grade, an empty grade (its kind's) included
+MARK = st.tuples(AMOUNT, st.sampled_from(["", "A", "B", "C"]))
 
 
-def write_book(folder: Path, rows: list[tuple[str, str, str, str]], marks: list[str]) -> None:
+def write_book(
+    folder: Path,
+    rows: list[tuple[str, str, str, str]],
+    marks: list[tuple[str, str]],
+    *,
+    listing: bool = False,
+) -> None:
+    """Rows of (quantity, price, fees, fx_rate) buying acme, marks of (price, grade), and
+    with ``listing`` a listing of pvt (its quantity, price and fees empty) at the end."""
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "book.toml").write_text(TOML, encoding="utf-8")
     tx = ["date,account,company,action,quantity,price,fees,currency,fx_rate,ref"]
     for i, (q, p, f, fx) in enumerate(rows):
         tx.append(f"2024-01-{1 + i:02d},a,acme,buy,{q},{p},{f},EUR,{fx},broker-{i}")
+    if listing:
+        tx.append("2024-03-01,,pvt,listing,,,,,,")
     (folder / "transactions.csv").write_text("\n".join(tx) + "\n", encoding="utf-8")
-    lines = ["date,company,price,kind,source"]
-    lines += [f"2024-02-{1 + i:02d},acme,{m},close,test" for i, m in enumerate(marks)]
+    lines = ["date,company,price,kind,source,grade"]
+    lines += [f"2024-02-{1 + i:02d},acme,{m},close,test,{g}" for i, (m, g) in enumerate(marks)]
     (folder / "marks.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
     fx = ["date,pair,rate,source"]
-    fx += [f"2024-01-{1 + i:02d},EURUSD,{r[3]},test" for i, r in enumerate(rows)]
+    fx += [f"2024-01-{1 + i:02d},EURUSD,{r[3] or '1.1'},test" for i, r in enumerate(rows)]
     (folder / "fx.csv").write_text("\n".join(fx) + "\n", encoding="utf-8")
 
 
 def cells(path: Path, columns: tuple[str, ...]) -> list[tuple[str, ...]]:
     with path.open(newline="", encoding="utf-8") as fh:
-        return [tuple(r[c] for c in columns) for r in csv.DictReader(fh)]
+        # a column an export leaves out is one no row fills (fx_rate when all are empty)
+        return [tuple(r.get(c, "") for c in columns) for r in csv.DictReader(fh)]
 
 
-TX_AMOUNTS = ("quantity", "price", "fees", "fx_rate", "ref")
+TX_AMOUNTS = ("action", "quantity", "price", "fees", "fx_rate", "ref")
 
 
 def round_trip(url: str, folder: Path, out: Path) -> None:
     """Load the book at ``folder`` into ``url``, export it as CSV into ``out``, and check
-    that every amount (and ref) comes back as the files wrote it."""
+    that every amount, grade (and ref) comes back as the files wrote it, an empty cell
+    empty; and that the database's book reads as the files' (the defaults filled in)."""
+    from_files = read_book(folder)
     engine = connect_for_writing(url)
     try:
-        load_book(engine, folder / "book.toml", read_book(folder))
+        load_book(engine, folder / "book.toml", from_files)
     finally:
         engine.dispose()
     result = CliRunner().invoke(cli, ["--db", url, "export", "--format", "csv", "--out", str(out)])
     assert result.exit_code == 0, (result.output, result.exception)
     tx_in = cells(folder / "transactions.csv", TX_AMOUNTS)
     assert cells(out / "transactions.csv", TX_AMOUNTS) == tx_in
-    assert cells(out / "marks.csv", ("date", "price")) == cells(
-        folder / "marks.csv", ("date", "price")
-    )
+    mark = ("date", "price", "grade")
+    assert cells(out / "marks.csv", mark) == cells(folder / "marks.csv", mark)
     assert cells(out / "fx.csv", ("date", "rate")) == cells(folder / "fx.csv", ("date", "rate"))
+    stored = read_book_at(url)
+    for name in ("quantity", "price", "fees", "fx_rate"):  # NaN only for price and fx_rate
+        assert stored.transactions[name].tolist() == pytest.approx(
+            from_files.transactions[name].tolist(), rel=1e-15, nan_ok=True
+        )
+    assert stored.transactions["fees"].notna().all()
+    assert stored.marks["grade"].tolist() == from_files.marks["grade"].tolist()
+    assert "" not in stored.marks["grade"].tolist()
 
 
 @pytest.fixture(scope="module")
@@ -115,20 +147,28 @@ def empty_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(rows=st.lists(ROW, min_size=1, max_size=4), marks=st.lists(AMOUNT, max_size=3))
+@given(
+    rows=st.lists(ROW, min_size=1, max_size=4),
+    marks=st.lists(MARK, max_size=3),
+    listing=st.booleans(),
+)
 def test_decimal_amounts_survive_load_and_export_exactly_on_sqlite(
-    empty_db: Path, tmp_path_factory: pytest.TempPathFactory, rows: Any, marks: list[str]
+    empty_db: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+    rows: Any,
+    marks: Any,
+    listing: bool,
 ) -> None:
     work = tmp_path_factory.mktemp("trip")
     shutil.copy(empty_db, work / "book.db")
-    write_book(work / "book", rows, marks)
+    write_book(work / "book", rows, marks, listing=listing)
     round_trip(f"sqlite:///{work / 'book.db'}", work / "book", work / "out")
 
 
 def test_amounts_are_stored_as_their_text_in_sqlite(empty_db: Path, tmp_path: Path) -> None:
     """SQLite keeps the decimal's text (TEXT affinity), and the readers give floats."""
-    rows = [("1.10", "123456789.123456789", "0.00", "0.9000000000000000001")]
-    write_book(tmp_path / "book", rows, ["2.50"])
+    rows = [("1.10", "123456789.123456789", "0.00", "0.9000000000000000001"), ("2", "3", "", "")]
+    write_book(tmp_path / "book", rows, [("2.50", ""), ("2.60", "C")], listing=True)
     db = tmp_path / "book.db"
     shutil.copy(empty_db, db)
     engine = connect_for_writing(f"sqlite:///{db}")
@@ -137,20 +177,30 @@ def test_amounts_are_stored_as_their_text_in_sqlite(empty_db: Path, tmp_path: Pa
     with sqlite3.connect(db) as conn:
         stored = conn.execute(
             "SELECT quantity, typeof(quantity), price, fees, fx_rate, ref FROM transactions"
+            " ORDER BY id"
         ).fetchall()
-        mark = conn.execute("SELECT price, typeof(price) FROM mark").fetchall()
+        mark = conn.execute("SELECT price, typeof(price), grade FROM mark ORDER BY id").fetchall()
     assert stored == [
-        ("1.10", "text", "123456789.123456789", "0.00", "0.9000000000000000001", "broker-0")
+        ("1.10", "text", "123456789.123456789", "0.00", "0.9000000000000000001", "broker-0"),
+        ("2", "text", "3", None, None, "broker-1"),  # the empty fee and rate: NULL
+        (None, "null", None, None, None, None),  # the listing: no quantity, no fee
     ]
-    assert mark == [("2.50", "text")]
+    assert mark == [("2.50", "text", None), ("2.60", "text", "C")]  # an empty grade: NULL
     book = read_book_at(f"sqlite:///{db}")  # the plain sqlite3 reader
-    assert book.transactions["quantity"].tolist() == [1.1]
-    assert book.transactions["price"].tolist() == [123456789.12345679]
-    assert book.transactions["fx_rate"].tolist() == [0.9]
-    assert book.marks["price"].dtype == float and book.marks["price"].tolist() == [2.5]
+    assert book.transactions["quantity"].tolist() == [1.1, 2.0, 1.0]  # a listing's ratio 1
+    assert book.transactions["price"].tolist()[:2] == [123456789.12345679, 3.0]
+    assert book.transactions["fees"].tolist() == [0.0, 0.0, 0.0]  # an empty fee: none
+    assert book.transactions["fx_rate"].tolist()[0] == 0.9
+    assert book.marks["price"].dtype == float and book.marks["price"].tolist() == [2.5, 2.6]
+    assert book.marks["grade"].tolist() == ["A", "C"]  # a close's grade: A
     from conviction.store import read_book as read_stored
 
-    assert read_stored(connect(f"sqlite:///{db}")).transactions["quantity"].tolist() == [1.1]
+    engine = connect(f"sqlite:///{db}")
+    book = read_stored(engine)  # through SQLAlchemy's connection
+    engine.dispose()
+    assert book.transactions["quantity"].tolist() == [1.1, 2.0, 1.0]
+    assert book.transactions["fees"].tolist() == [0.0, 0.0, 0.0]
+    assert book.marks["grade"].tolist() == ["A", "C"]
 
 
 def alembic(url: str, verb: str, target: str) -> None:
@@ -224,12 +274,58 @@ def test_a_database_at_0006_with_float_rows_keeps_its_values_at_0007(
         assert back.fetchall() == [(x, "real") for x in FLOATS]
 
 
+def test_a_database_at_0007_keeps_its_values_at_0008_and_a_load_stores_empty_cells(
+    empty_db: Path, tmp_path: Path
+) -> None:
+    """0007 stored an empty cell as its default (a fee 0, a listing's ratio 1, a close's
+    grade A), which 0008 cannot tell from a value the file gave: the upgrade keeps them
+    all (reads and exports as before), the next load stores the empty cells as NULL and
+    the export writes them empty. The downgrade writes the defaults back."""
+    book_dir = tmp_path / "book"
+    write_book(book_dir, [("2", "3", "", "")], [("2.50", ""), ("2.60", "C")], listing=True)
+    db = tmp_path / "book.db"
+    shutil.copy(empty_db, db)
+    url = f"sqlite:///{db}"
+    engine = connect_for_writing(url)
+    load_book(engine, book_dir / "book.toml", read_book(book_dir))
+    engine.dispose()
+    before = read_book_at(url)
+    query = "SELECT t.quantity, t.fees, m.grade FROM transactions t, mark m ORDER BY t.id, m.id"
+    alembic(url, "downgrade", "0007_exact_amounts")  # as 0007 stored the book
+    with sqlite3.connect(db) as conn:
+        at_0007 = conn.execute(query).fetchall()
+        notnull = conn.execute("SELECT sql FROM sqlite_master WHERE name = 'transactions'")
+        assert "quantity TEXT NOT NULL" in notnull.fetchone()[0]
+    assert at_0007 == [
+        ("2", "0", "A"),
+        ("2", "0", "C"),
+        ("1", "0", "A"),  # the listing
+        ("1", "0", "C"),
+    ]
+    alembic(url, "upgrade", "head")
+    with sqlite3.connect(db) as conn:
+        assert conn.execute(query).fetchall() == at_0007  # every value kept
+        nullable = conn.execute("SELECT sql FROM sqlite_master WHERE name = 'transactions'")
+        assert "quantity TEXT," in nullable.fetchone()[0]
+        indexes = conn.execute("SELECT name FROM sqlite_master WHERE tbl_name = 'transactions'")
+        assert "ix_transactions_account_date" in [r[0] for r in indexes]
+    after = read_book_at(url)
+    for table in ("transactions", "marks"):
+        assert getattr(after, table).equals(getattr(before, table))
+    out = tmp_path / "out-0007"
+    result = CliRunner().invoke(cli, ["--db", url, "export", "--format", "csv", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert cells(out / "transactions.csv", ("quantity", "fees")) == [("2", "0"), ("1", "0")]
+    assert cells(out / "marks.csv", ("grade",)) == [("A",), ("C",)]
+    round_trip(url, book_dir, tmp_path / "out")  # loaded again: the empty cells come back
+
+
 def test_a_transactions_ref_is_stored_and_listed(empty_db: Path, tmp_path: Path) -> None:
     """The broker's id of an imported row is in ``transactions.ref`` and in the web app's
     row listing; a row without one has an empty ref."""
     from conviction.store.appends import list_rows
 
-    write_book(tmp_path / "book", [("1", "2", "0", "1.1"), ("3", "4", "0", "1.2")], [])
+    write_book(tmp_path / "book", [("1", "2", "0", "1.1"), ("3", "4", "", "1.2")], [])
     text = (tmp_path / "book" / "transactions.csv").read_text().replace("broker-1", "")
     (tmp_path / "book" / "transactions.csv").write_text(text)
     db = tmp_path / "book.db"
@@ -240,7 +336,8 @@ def test_a_transactions_ref_is_stored_and_listed(empty_db: Path, tmp_path: Path)
         total, rows = list_rows(conn, "transaction")
     engine.dispose()
     assert total == 2
-    assert [(r.values["ref"], r.values["quantity"]) for r in rows] == [("", 3.0), ("broker-0", 1.0)]
+    listed = [(r.values["ref"], r.values["quantity"], r.values["fees"]) for r in rows]
+    assert listed == [("", 3.0, 0.0), ("broker-0", 1.0, 0.0)]  # an empty fee listed as 0
 
 
 def test_an_overlapping_reimport_stores_each_broker_row_once(
@@ -266,10 +363,9 @@ def test_an_overlapping_reimport_stores_each_broker_row_once(
     )
     assert code == 0, err
     columns = ("date", "quantity", "price", "fees", "ref")
-    written = cells(book / "transactions.csv", columns)  # an empty fee is stored as 0
-    assert cells(tmp_path / "out" / "transactions.csv", columns) == [
-        (d, q, p, f or "0", r) for d, q, p, f, r in written
-    ]
+    written = cells(book / "transactions.csv", columns)  # an empty fee stays empty
+    assert any(f == "" for _d, _q, _p, f, _r in written)
+    assert cells(tmp_path / "out" / "transactions.csv", columns) == written
 
 
 def test_a_float_written_through_the_store_is_kept_as_its_shortest_decimal(

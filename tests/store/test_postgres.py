@@ -242,13 +242,17 @@ def test_decimal_amounts_survive_load_and_export_exactly_on_postgres(
     import psycopg
     from hypothesis import HealthCheck, given, settings
     from hypothesis import strategies as st
-    from test_exact_amounts import AMOUNT, ROW, round_trip, write_book
+    from test_exact_amounts import MARK, ROW, round_trip, write_book
 
     @settings(max_examples=4, deadline=None, suppress_health_check=list(HealthCheck))
-    @given(rows=st.lists(ROW, min_size=1, max_size=3), marks=st.lists(AMOUNT, max_size=2))
-    def trip(rows: Any, marks: list[str]) -> None:
+    @given(
+        rows=st.lists(ROW, min_size=1, max_size=3),
+        marks=st.lists(MARK, max_size=2),
+        listing=st.booleans(),
+    )
+    def trip(rows: Any, marks: Any, listing: bool) -> None:
         work = tmp_path_factory.mktemp("pg-trip")
-        write_book(work / "book", rows, marks)
+        write_book(work / "book", rows, marks, listing=listing)
         round_trip(pg_db, work / "book", work / "out")
 
     trip()
@@ -269,3 +273,63 @@ def test_decimal_amounts_survive_load_and_export_exactly_on_postgres(
     book = read_stored(connect(pg_db))
     assert book.transactions["price"].tolist() == [123456789.12345679]
     assert book.transactions["fx_rate"].tolist() == [0.9]
+
+
+def test_the_example_exported_from_postgres_is_its_files_and_0008_keeps_0007s_values(
+    pg_db: str, example_dir: Path, tmp_path: Path
+) -> None:
+    """On NUMERIC columns too: the example's files come back byte for byte, its empty
+    cells as NULL; at 0007 (downgraded) the defaults are values in NOT NULL columns, and
+    the upgrade to 0008 keeps every one of them (the export is then 0007's), with the
+    columns nullable; a load after stores the empty cells as NULL again."""
+    import psycopg
+    from alembic import command
+    from alembic.config import Config
+
+    plain = pg_db.replace("postgresql+psycopg://", "postgresql://")
+    empty = (
+        "SELECT count(*) FILTER (WHERE fees IS NULL), count(*) FILTER (WHERE quantity IS NULL),"
+        " (SELECT count(*) FILTER (WHERE grade IS NULL) FROM mark) FROM transactions"
+    )
+    nullable = (
+        "SELECT column_name, is_nullable, data_type FROM information_schema.columns WHERE "
+        "table_name = 'transactions' AND column_name IN ('quantity', 'fees') ORDER BY 1"
+    )
+
+    def db(sql: str) -> list[Any]:
+        with psycopg.connect(plain) as conn:
+            return conn.execute(sql).fetchall()
+
+    def export(out: Path) -> None:
+        result = CliRunner().invoke(
+            cli, ["--db", pg_db, "export", "--format", "csv", "--out", str(out)]
+        )
+        assert result.exit_code == 0, (result.output, result.exception)
+
+    load(pg_db, example_dir)
+    assert db(empty) == [(2, 1, 186)]  # baron: two empty fees, a listing, 186 grades
+    assert db(nullable) == [("fees", "YES", "numeric"), ("quantity", "YES", "numeric")]
+    export(tmp_path / "head")
+    for name in ("transactions.csv", "marks.csv"):
+        assert (tmp_path / "head" / name).read_bytes() == (example_dir / name).read_bytes()
+    before = status(read_stored(connect(pg_db)), dt.date(2025, 11, 14))
+
+    engine = connect_for_writing(pg_db)
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    for verb, target in (("downgrade", "0007_exact_amounts"), ("upgrade", "head")):
+        with engine.begin() as conn:
+            config.attributes["connection"] = conn
+            getattr(command, verb)(config, target)
+        if verb == "downgrade":
+            assert db(empty) == [(0, 0, 0)]  # 0007: the defaults as values
+            assert db(nullable) == [("fees", "NO", "numeric"), ("quantity", "NO", "numeric")]
+    engine.dispose()
+    assert db(empty) == [(0, 0, 0)]  # kept by the upgrade
+    assert db(nullable) == [("fees", "YES", "numeric"), ("quantity", "YES", "numeric")]
+    assert status(read_stored(connect(pg_db)), dt.date(2025, 11, 14)) == before
+    export(tmp_path / "upgraded")
+    text = (tmp_path / "upgraded" / "transactions.csv").read_text()
+    assert "2026-06-12,,spacex,listing,1,,0," in text  # as 0007 stored it
+    load(pg_db, example_dir)
+    assert db(empty) == [(2, 1, 186)]

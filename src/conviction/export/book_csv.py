@@ -7,9 +7,19 @@ too (a database's book is all of them). Amounts are written as stored: the exact
 text a book read with ``exact=True`` keeps (``io.amounts``: from its files, or from the
 database, which stores them exactly), so ``load`` then ``export`` gives every amount's
 text back; a float with no text beside it as the shortest decimal that reads back as the
-same float (``0.1`` stays ``0.1``, never ``0.1000000000000000055``). Price files
+same float (``0.1`` stays ``0.1``, never ``0.1000000000000000055``). A cell the files left
+empty is written empty (stored as NULL: schema 0008), not as the default the ledger reads
+it as (an empty fee's 0, a rename's ratio 1, a mark's grade by its kind). Price files
 (``prices = {...}``) come out as ``close`` marks, which is what they are read as. The
 broker references of imported rows (``ref``) are kept, from the files or the database.
+
+Columns: transactions.csv always has ``date,account,company,action,quantity,price,fees``,
+then ``currency``, ``fx_rate``, ``lot``, ``into`` and ``ref`` only where a row has one;
+marks.csv ``date,company,price,kind`` then ``source`` and ``grade``, fx.csv
+``date,pair,rate`` then ``source``, likewise. A book's CSV files written in that layout
+(the examples' are) come back byte for byte (``tests/store/test_round_trip.py``);
+book.toml is written anew (no comments; every setting, defaults included; companies and
+links sorted by id; theses and projections are not part of it).
 """
 
 from __future__ import annotations
@@ -25,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from conviction.book.model import Book
-from conviction.io.amounts import TEXT_COLUMNS, float_text
+from conviction.io.amounts import GRADE_TEXT, TEXT_COLUMNS, float_text
 
 __all__ = [
     "FILES",
@@ -42,6 +52,9 @@ FILES = ("book.toml", "transactions.csv", "marks.csv", "fx.csv")
 
 _TX = ("date", "account", "company", "action", "quantity", "price", "fees")
 _TX_OPTIONAL = ("currency", "fx_rate", "lot", "into")
+#: Columns of marks.csv and fx.csv written only where a row has a value (as ``_TX_OPTIONAL``).
+_MARK_OPTIONAL = ("source", "grade")
+_FX_OPTIONAL = ("source",)
 
 
 def number_text(value: Any) -> str:
@@ -56,14 +69,27 @@ def number_texts(column: pd.Series[Any]) -> list[str]:
 
 def amount_texts(frame: pd.DataFrame, column: str) -> list[str]:
     """The amounts of ``frame[column]`` as text: the exact text kept beside them
-    (``io.amounts.TEXT_COLUMNS``) where there is one, else :func:`number_text`."""
-    floats = number_texts(frame[column])
+    (``io.amounts.TEXT_COLUMNS``: "" for a cell left empty, whatever default the column
+    holds) where there is one, else :func:`number_text`."""
     kept = TEXT_COLUMNS.get(column)
     if kept is None or kept not in frame.columns:
-        return floats
+        return number_texts(frame[column])
+    given = frame[kept].tolist()
+    if all(isinstance(t, str) for t in given):
+        return given
+    floats = number_texts(frame[column])
+    return [t if isinstance(t, str) else f for t, f in zip(given, floats, strict=True)]
+
+
+def grade_texts(marks: pd.DataFrame) -> list[str]:
+    """The marks' grades as given (``io.amounts.GRADE_TEXT``: "" for a cell left empty,
+    which the table holds as its kind's grade) where the book kept them, else the table's."""
+    grades = texts(marks["grade"])
+    if GRADE_TEXT not in marks.columns:
+        return grades
     return [
-        t if isinstance(t, str) and t else f
-        for t, f in zip(frame[kept].tolist(), floats, strict=True)
+        t if isinstance(t, str) else g
+        for t, g in zip(marks[GRADE_TEXT].tolist(), grades, strict=True)
     ]
 
 
@@ -119,45 +145,46 @@ def book_csv_files(book: Book, refs: Mapping[tuple[str, int], str] | None = None
         keys = zip(tx["file"].astype(str).tolist(), tx["line"].tolist(), strict=True)
         ref_cells = [refs.get((f, int(n)), "") for f, n in keys]
     header = [*_TX, *optional, *(["ref"] if any(ref_cells) else [])]
-    action = texts(tx["action"])
-    fees = amount_texts(tx, "fees")  # as stored: an empty cell was stored as 0
     columns = [
         day_texts(tx["date"]),
         texts(tx["account"]),
         texts(tx["company"]),
-        action,
-        amount_texts(tx, "quantity"),
+        texts(tx["action"]),
+        amount_texts(tx, "quantity"),  # as given: empty where a rename's ratio 1 was
         amount_texts(tx, "price"),
-        fees,
+        amount_texts(tx, "fees"),  # as given: empty where no fee was
         *(amount_texts(tx, c) if c == "fx_rate" else texts(tx[c]) for c in optional),
     ]
     if len(header) > len(columns):
         columns.append(ref_cells)
-    rows = zip(*columns, strict=True)
     marks = book.marks
-    mark_rows = zip(
-        day_texts(marks["date"]),
-        texts(marks["company"]),
-        amount_texts(marks, "price"),
-        texts(marks["kind"]),
-        texts(marks["source"]),
-        texts(marks["grade"]),
-        strict=True,
-    )
+    mark_cells = {
+        "date": day_texts(marks["date"]),
+        "company": texts(marks["company"]),
+        "price": amount_texts(marks, "price"),
+        "kind": texts(marks["kind"]),
+        "source": texts(marks["source"]),
+        "grade": grade_texts(marks),  # as given: empty where the kind's grade was
+    }
     fx = book.fx
-    fx_rows = zip(
-        day_texts(fx["date"]),
-        texts(fx["pair"]),
-        amount_texts(fx, "rate"),
-        texts(fx["source"]),
-        strict=True,
-    )
+    fx_cells = {
+        "date": day_texts(fx["date"]),
+        "pair": texts(fx["pair"]),
+        "rate": amount_texts(fx, "rate"),
+        "source": texts(fx["source"]),
+    }
     return {
         "book.toml": book_toml(book),
-        "transactions.csv": _csv(header, rows),
-        "marks.csv": _csv(("date", "company", "price", "kind", "source", "grade"), mark_rows),
-        "fx.csv": _csv(("date", "pair", "rate", "source"), fx_rows),
+        "transactions.csv": _csv(header, zip(*columns, strict=True)),
+        "marks.csv": _table(mark_cells, _MARK_OPTIONAL),
+        "fx.csv": _table(fx_cells, _FX_OPTIONAL),
     }
+
+
+def _table(cells: Mapping[str, list[str]], optional: Sequence[str]) -> str:
+    """A CSV of ``cells``' columns, in order, less the ``optional`` ones no row fills."""
+    kept = [c for c in cells if c not in optional or any(cells[c])]
+    return _csv(kept, zip(*(cells[c] for c in kept), strict=True))
 
 
 def _used(column: pd.Series[Any]) -> bool:

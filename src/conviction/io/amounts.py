@@ -11,6 +11,12 @@ The text is canonical: a plain decimal, no exponent, no sign on a zero, no leadi
 ``+``, no leading zeros (``1.10`` stays ``1.10``; ``1e3`` becomes ``1000``, ``.5``
 becomes ``0.5``), so that SQLite (which keeps the text) and PostgreSQL (``NUMERIC``,
 which keeps the digits and the scale) give back the same text.
+
+In a text column (``TEXT_COLUMNS``, ``GRADE_TEXT``) a text is the cell as the file gave
+it, and "" an empty cell: not given, stored as NULL (schema 0008) and exported empty,
+whatever default the table's own column holds for it (``book.defaults``). A value that
+is not a text (NaN: rows from elsewhere, a price file's) says nothing of the cell: the
+table's own value is stored.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 __all__ = [
+    "GRADE_TEXT",
     "TEXT_COLUMNS",
     "amount_text",
     "decimal_texts",
@@ -41,6 +48,9 @@ TEXT_COLUMNS = {
     "fx_rate": "fx_rate_text",
     "rate": "rate_text",
 }
+#: The column of a book read with ``exact=True`` that keeps each mark's grade as given
+#: ("" for an empty cell: the ``grade`` column holds the kind's grade, ``book.defaults``).
+GRADE_TEXT = "grade_text"
 
 # already canonical: a non-negative plain decimal without redundant zeros in front
 _PLAIN = r"(?:0|[1-9][0-9]*)(?:\.[0-9]+)?"

@@ -16,11 +16,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from conviction._typing import ACTIONS, DEFAULT_GRADE, MARK_GRADES, MARK_KINDS, BoolArray
+from conviction._typing import ACTIONS, MARK_GRADES, MARK_KINDS, BoolArray
 from conviction.book.currencies import ISO_4217
+from conviction.book.defaults import fees_filled, grades_filled, quantities_filled
 from conviction.book.model import FX_COLUMNS, MARK_COLUMNS, TRANSACTION_COLUMNS, Account
 from conviction.errors import FormatError, UnknownIdError
-from conviction.io.amounts import TEXT_COLUMNS, decimal_texts, float_text
+from conviction.io.amounts import GRADE_TEXT, TEXT_COLUMNS, decimal_texts
 from conviction.io.limits import MAX_DATE, MAX_LOT, MAX_MAGNITUDE, MAX_SPLIT, MIN_DATE
 from conviction.io.text_files import read_text_file
 
@@ -176,19 +177,13 @@ class _Table:
     def lines(self) -> np.ndarray:
         return self.line_of
 
-    def exact(self, columns: Mapping[str, pd.Series]) -> dict[str, np.ndarray]:
+    def exact(self, columns: Collection[str]) -> dict[str, np.ndarray]:
         """The exact text of each amount column (``TEXT_COLUMNS``), beside the floats it
-        was validated as: the file's decimal, canonical (``io.amounts``); a cell left
-        empty and filled with a default (fees 0, a rename's quantity 1) the default's
-        text, an empty optional number ""."""
-        out: dict[str, np.ndarray] = {}
-        for column, values in columns.items():
-            texts = decimal_texts(self.text(column))
-            floats = values.to_numpy(dtype=float)
-            for i in np.flatnonzero((texts == "") & ~np.isnan(floats)).tolist():
-                texts[i] = float_text(floats[i])
-            out[TEXT_COLUMNS[column]] = texts
-        return out
+        was validated as: the file's decimal, canonical (``io.amounts``); "" for a cell
+        left empty, also where the floats hold the default it stands for (fees 0, a
+        rename's quantity 1: ``book.defaults``), so the store keeps it as NULL and an
+        export writes it empty again."""
+        return {TEXT_COLUMNS[c]: decimal_texts(self.text(c)) for c in columns}
 
 
 _BLANK_LINE = re.compile(r"\n[ \t]*\r?\n")  # a blank line after the first
@@ -251,9 +246,12 @@ def read_transactions_csv(
     A split row's ``account`` may be empty: a split is a company event for every account,
     and so are the corporate actions ``exchange``, ``spinoff``, ``rename`` and ``listing``.
     ``public``: each company's ``public`` flag (a listing is of a private company).
+    An empty ``fees`` is 0 and the empty quantity of a rename or listing 1 in the table
+    (``book.defaults``).
     ``exact``: also the exact text of each amount (``quantity_text``, ``price_text``,
-    ``fees_text``, ``fx_rate_text``: ``io.amounts``) and the ``ref`` column, after the
-    columns of ``TRANSACTION_COLUMNS``, which the store keeps and an export writes back.
+    ``fees_text``, ``fx_rate_text``: ``io.amounts``; "" for an empty cell, defaulted or
+    not) and the ``ref`` column, after the columns of ``TRANSACTION_COLUMNS``, which the
+    store keeps (an empty cell as NULL) and an export writes back.
     """
     path = Path(path)
     t = _Table(
@@ -319,7 +317,7 @@ def read_transactions_csv(
     # a rename and a listing need no quantity (a rename's ratio is 1)
     optional_qty = is_listing | (action == "rename").to_numpy()
     quantity = t.numbers("quantity", required=~optional_qty)
-    quantity = quantity.where(~(optional_qty & quantity.isna().to_numpy()), 1.0)
+    quantity = pd.Series(quantities_filled(quantity, action), index=quantity.index)
     is_ratio = (action.isin(["exchange", "spinoff"])).to_numpy()
     t.fail(
         is_ratio & (quantity <= 0).to_numpy(),
@@ -360,7 +358,8 @@ def read_transactions_csv(
         "'sell' row of the fraction)",
     )
     t.fail(needs_price & (price <= 0).to_numpy(), "price", "price must be positive, got {value}")
-    fees = t.numbers("fees").fillna(0.0)
+    given_fees = t.numbers("fees")  # an empty fee is none (book.defaults)
+    fees = pd.Series(fees_filled(given_fees), index=given_fees.index)
     t.fail((fees < 0).to_numpy(), "fees", "fees cannot be negative, got {value}")
     t.fail(is_event & (fees > 0).to_numpy(), "fees", "a corporate action takes no fees")
     currency = t.text("currency").str.upper()
@@ -400,8 +399,7 @@ def read_transactions_csv(
         columns=list(TRANSACTION_COLUMNS),
     )
     if exact:
-        amounts = {"quantity": quantity, "price": price, "fees": fees, "fx_rate": fx_rate}
-        for name, texts in t.exact(amounts).items():
+        for name, texts in t.exact(("quantity", "price", "fees", "fx_rate")).items():
             frame[name] = texts
         frame["ref"] = t.text("ref").to_numpy(dtype=object)
     return frame
@@ -423,7 +421,9 @@ def read_marks_csv(
     Prices are as they traded on the date (before later splits); the ledger applies
     splits. A round, tender or model mark of a private company is graded A, B, C by
     default (priced round, transaction between others, model); a close is A.
-    ``exact``: also ``price_text``, the price's exact text (``io.amounts``).
+    ``exact``: also ``price_text``, the price's exact text (``io.amounts``), and
+    ``grade_text``, the grade as the file gives it ("" for an empty cell, which the store
+    keeps as NULL and an export writes empty).
     """
     path = Path(path)
     t = _Table(path, ("date", "company", "price", "kind"), ("source", "grade"))
@@ -439,8 +439,8 @@ def read_marks_csv(
         "grade",
         "grade {value!r} is not one of: A, B, C",
     )
-    default_grade = kind.map(DEFAULT_GRADE).astype(str)
-    grade = grade.where(grade != "", default_grade)
+    given = grade
+    grade = grades_filled(grade, kind)
     t.no_duplicates(["date", "company", "kind"], "mark (same date, company and kind)")
     frame = pd.DataFrame(
         {
@@ -456,7 +456,8 @@ def read_marks_csv(
         columns=list(MARK_COLUMNS),
     )
     if exact:
-        frame["price_text"] = t.exact({"price": price})["price_text"]
+        frame["price_text"] = t.exact(("price",))["price_text"]
+        frame[GRADE_TEXT] = given.to_numpy(dtype=object)  # "" where the cell is empty
     return frame
 
 
@@ -501,5 +502,5 @@ def read_fx_csv(path: str | Path, *, exact: bool = False) -> pd.DataFrame:
         columns=list(FX_COLUMNS),
     )
     if exact:
-        out["rate_text"] = t.exact({"rate": rate})["rate_text"]
+        out["rate_text"] = t.exact(("rate",))["rate_text"]
     return out

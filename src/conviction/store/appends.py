@@ -47,6 +47,8 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
+from conviction._typing import DEFAULT_GRADE
+from conviction.book.defaults import DEFAULT_FEES, DEFAULT_RATIO, RATIO_ACTIONS
 from conviction.errors import StoreError
 from conviction.store.tables import Base, FxRow, MarkRow, TransactionRow
 
@@ -362,6 +364,7 @@ def _stored(what: str, found: tuple[Any, ...]) -> StoredRow:
     mapping = _listed(what)[1]
     names = list(mapping)
     values = {n: found[1 + i] for i, n in enumerate(names)}
+    _defaults(what, values)
     for n in names:
         if n in _TEXT_NULL and values[n] is None:
             values[n] = ""
@@ -373,6 +376,18 @@ def _stored(what: str, found: tuple[Any, ...]) -> StoredRow:
         origin=str(found[1 + len(names)]),
         line=found[2 + len(names)],
     )
+
+
+def _defaults(what: str, values: dict[str, Any]) -> None:
+    """The defaults of the cells a load stored as NULL (empty in the book's files:
+    ``book.defaults``), as the book's readers give them."""
+    if what == "transaction":
+        if values["fees"] is None:
+            values["fees"] = DEFAULT_FEES
+        if values["quantity"] is None and values["action"] in RATIO_ACTIONS:
+            values["quantity"] = DEFAULT_RATIO
+    elif what == "mark" and values["grade"] is None:
+        values["grade"] = DEFAULT_GRADE.get(str(values["kind"]))
 
 
 def replace_row(

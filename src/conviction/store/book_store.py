@@ -14,7 +14,10 @@ book's load never overwrites another's name, currency or rows.
 
 Amounts are stored exactly (``tables.Amount``): the file's decimal text where the book
 was read with it (``exact=True``: ``io.amounts.TEXT_COLUMNS``), a float's shortest
-decimal otherwise; a transaction's broker reference (``ref``) where the book has one.
+decimal otherwise; a transaction's broker reference (``ref``) where the book has one. A
+cell the file left empty is stored as NULL (schema 0008), also where the book's table
+holds the default it stands for (an empty fee's 0, a rename's ratio 1, a mark's grade by
+its kind: ``book.defaults``), which the reader fills in again.
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ from conviction.book.model import (
     Book,
 )
 from conviction.errors import StoreError
-from conviction.io.amounts import TEXT_COLUMNS, float_texts
+from conviction.io.amounts import GRADE_TEXT, TEXT_COLUMNS, float_texts
 from conviction.store.reading import FLOAT_COLUMNS
 from conviction.store.tables import (
     AccountRow,
@@ -281,7 +284,7 @@ def _insert_frame(
     mapping = {src: dst for src, dst in mapping.items() if src in frame.columns}
     cols: list[list[Any]] = []
     for src, dst in mapping.items():
-        values = frame[src]
+        values = _grades(frame) if src == "grade" else frame[src]
         if src == "date":
             days = values.to_numpy().astype("datetime64[D]")
             cols.append(np.datetime_as_string(days, unit="D").tolist())
@@ -316,20 +319,32 @@ def _insert_frame(
 
 def _amounts(frame: pd.DataFrame, column: str, *, postgres: bool) -> list[Any]:
     """The exact values of an amount column as the driver takes them: the decimal text
-    kept beside the floats where there is one, else the float's shortest decimal; None
-    for a missing value; ``Decimal`` for PostgreSQL's ``NUMERIC``."""
+    kept beside the floats where there is one ("" for an empty cell: None, also where the
+    float holds its default), else the float's shortest decimal; None for a missing value;
+    ``Decimal`` for PostgreSQL's ``NUMERIC``."""
     kept = TEXT_COLUMNS[column]
     if kept in frame.columns:
-        out: list[Any] = [t if isinstance(t, str) else "" for t in frame[kept].tolist()]
-        floats = frame[column].to_numpy(dtype=float)
-        missing = [i for i, t in enumerate(out) if not t]
-        for i, text in zip(missing, float_texts(floats[missing]), strict=True):
-            out[i] = text
+        out: list[Any] = frame[kept].tolist()
+        unknown = [i for i, t in enumerate(out) if not isinstance(t, str)]  # no text: NaN
+        if unknown:
+            floats = frame[column].to_numpy(dtype=float)
+            for i, text in zip(unknown, float_texts(floats[unknown]), strict=True):
+                out[i] = text
     else:
         out = float_texts(frame[column])
     if postgres:
         return [Decimal(t) if t else None for t in out]
     return [t or None for t in out]
+
+
+def _grades(frame: pd.DataFrame) -> pd.Series:
+    """The grades to store: as given where the book kept them (``GRADE_TEXT``: "" for an
+    empty cell, stored as NULL), else the table's."""
+    grade = frame["grade"]
+    if GRADE_TEXT not in frame.columns:
+        return grade
+    given = frame[GRADE_TEXT]
+    return given.where(given.notna(), grade)  # NaN: no cell (a price file's rows)
 
 
 def _insert(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> None:

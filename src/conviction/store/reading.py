@@ -10,6 +10,11 @@ PostgreSQL) and read as float64 columns, which the ledger computes with: Arrow c
 text (or PostgreSQL's numeric text) to doubles in C; the tuple path converts a column at a
 time. ``exact=True`` (an export) also keeps each amount's exact text beside its floats
 (``io.amounts.TEXT_COLUMNS``) and each transaction's ``ref``.
+
+A NULL is a cell the book's files left empty (schema 0008): the tables get the default it
+stands for (``book.defaults``: a fee 0, a rename's or listing's ratio 1, a mark's grade
+by its kind), as the CSV readers give them, and with ``exact=True`` the text columns say
+the cell was empty ("").
 """
 
 from __future__ import annotations
@@ -145,7 +150,21 @@ def read_book_from(
         tx, marks, fx = (_read_exact(dbapi, *t) for t in (_TRANSACTIONS, _MARKS, _FX))
     else:
         tx, marks, fx = (_read_table(dbapi, columnar, *t) for t in (_TRANSACTIONS, _MARKS, _FX))
-    return Book(meta, persons, companies, accounts, tx, marks, fx)
+    return Book(meta, persons, companies, accounts, *_filled(tx, marks), fx)
+
+
+def _filled(tx: pd.DataFrame, marks: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The tables with the defaults of the cells stored as NULL (``book.defaults``): an
+    empty fee 0, the empty ratio of a rename or listing 1, an empty grade its kind's.
+    In place: the frames are the reader's own."""
+    from conviction.book.defaults import fees_filled, grades_filled, quantities_filled
+
+    if len(tx):
+        tx["fees"] = fees_filled(tx["fees"].to_numpy(dtype=float))
+        tx["quantity"] = quantities_filled(tx["quantity"].to_numpy(dtype=float), tx["action"])
+    if len(marks):
+        marks["grade"] = grades_filled(marks["grade"], marks["kind"])
+    return tx, marks
 
 
 def _rows(dbapi: Any, sql: str) -> list[tuple[Any, ...]]:
@@ -192,8 +211,9 @@ def _read_exact(
     dbapi: Any, table: str, selected: Sequence[str], columns: Sequence[str]
 ) -> pd.DataFrame:
     """A table's rows sorted by (date, id), with the exact text of each amount (and the
-    transactions' ``ref``) after its columns."""
-    from conviction.io.amounts import TEXT_COLUMNS, amount_text
+    transactions' ``ref``, the marks' grade as stored) after its columns ("" for NULL:
+    an empty cell)."""
+    from conviction.io.amounts import GRADE_TEXT, TEXT_COLUMNS, amount_text
 
     extra = ['"ref"'] if table == "transactions" else []
     sql = f'SELECT {", ".join([*selected, *extra])} FROM "{table}" ORDER BY "date", "id"'
@@ -203,6 +223,8 @@ def _read_exact(
         if c in FLOAT_COLUMNS:
             at = list(columns).index(c)
             frame[TEXT_COLUMNS[c]] = np.array([amount_text(r[at]) for r in rows], dtype=object)
+    if table == "mark":
+        frame[GRADE_TEXT] = frame["grade"].to_numpy(dtype=object)  # before the defaults
     return frame
 
 

@@ -22,6 +22,7 @@ REVISIONS = (
     "0005_corporate_actions",
     "0006_refs_and_calendar",
     "0007_exact_amounts",
+    "0008_empty_cells",
 )
 HEAD_REVISION = REVISIONS[-1]
 

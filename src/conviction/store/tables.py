@@ -5,7 +5,8 @@ Amounts (quantities, prices, fees, FX rates, mark prices) are exact decimals
 (:class:`Amount`, migration 0007): ``NUMERIC`` on PostgreSQL, the decimal's text on SQLite
 (a column of ``TEXT`` affinity: one of ``NUMERIC`` affinity would turn the text ``1.10``
 into the REAL 1.1, keeping 15 significant digits at most). docs/formats.md, "Exact
-amounts".
+amounts". A cell the book's files leave empty is NULL (0008), never the default it stands
+for (``book.defaults``): the readers fill that in, an export writes the cell empty again.
 """
 
 from __future__ import annotations
@@ -140,9 +141,11 @@ class TransactionRow(Base):
     account_id: Mapped[str | None] = mapped_column(ForeignKey("account.id"), nullable=True)
     company_id: Mapped[str | None] = mapped_column(ForeignKey("company.id"), nullable=True)
     action: Mapped[str] = mapped_column(String(12))
-    quantity: Mapped[Decimal] = mapped_column(Amount)
+    # NULL where the file's cell is empty (0008): a rename's or listing's quantity (ratio
+    # 1), a fee (none); the readers fill in the default (``book.defaults``)
+    quantity: Mapped[Decimal | None] = mapped_column(Amount, nullable=True)
     price: Mapped[Decimal | None] = mapped_column(Amount, nullable=True)
-    fees: Mapped[Decimal] = mapped_column(Amount, default=Decimal("0"))
+    fees: Mapped[Decimal | None] = mapped_column(Amount, nullable=True)
     currency: Mapped[str | None] = mapped_column(String(3), nullable=True)
     fx_rate: Mapped[Decimal | None] = mapped_column(Amount, nullable=True)
     lot: Mapped[str | None] = mapped_column(String(200), nullable=True)
@@ -163,6 +166,7 @@ class MarkRow(Base):
     price: Mapped[Decimal] = mapped_column(Amount)
     kind: Mapped[str] = mapped_column(String(10))
     source: Mapped[str] = mapped_column(Text, default="")
+    # NULL where the file's cell is empty: the readers give the kind's grade (book.defaults)
     grade: Mapped[str | None] = mapped_column(String(1), nullable=True)
     origin: Mapped[str] = mapped_column(String(300))  # file it came from, "yahoo" or "api"
     line: Mapped[int | None] = mapped_column(Integer, nullable=True)
