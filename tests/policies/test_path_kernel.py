@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from conviction.io import read_book
 from conviction.policies import Hold, LastSeller, Policy, TrimToCap
+from conviction.policies import path_kernel as pk
 from conviction.policies.engine import PolicyEngine, Setup
 from conviction.policies.path_kernel import path_kernel, stack
 from conviction.policies.simulate import (
@@ -177,7 +178,11 @@ def test_kernel_equals_the_engine(data: st.DataObject) -> None:
     run = engine.run(prices, holdings, cash, liquidity=liquidity, **kw)
     kernel = path_kernel(engine, liquidity, growth)
     assert kernel is not None
-    got = kernel.part(mult, start, holdings, cash)
+    # paths in tiles of 1, 5 or the default: tiles and the last, partial one
+    lanes = data.draw(st.sampled_from((1, 5, pk.LANES)))
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(pk, "LANES", lanes)
+        got = kernel.part(mult, start, holdings, cash)
     assert_same_parts(SummaryAccumulator.part(run), got)
     # several policies in one pass (what compare runs): each equals its own engine
     other = Policy(

@@ -1,25 +1,29 @@
-"""A policy on blocks of simulated paths, compiled: per path and step, straight to summaries.
+"""A policy on blocks of simulated paths, compiled: per step, over the paths, to summaries.
 
 :class:`~conviction.policies.engine.PolicyEngine` runs a policy vectorised over paths,
 one step at a time, in NumPy: on a block of 4,096 monthly paths that is a few dozen array
 operations of (paths, accounts, companies) per step, and about 20x the time it takes to
 make the paths. This module runs the same rules (same binding, same order, same
-arithmetic) in one numba kernel that loops over paths, then steps, then the rules, with
-each path's holdings and cash in a few registers' worth of scratch, and leaves only what
+arithmetic) in one numba kernel, a tile of :data:`LANES` paths at a time: every array of
+the working state is laid out (accounts, companies, paths) with the tile's paths as the
+last, contiguous axis, so that each rule's arithmetic is a loop over the paths that LLVM
+compiles to SIMD (branches become selects; a path that does not trade computes a zero
+trade, which changes nothing, as the engine's own arithmetic adds zeros). The pairwise
+sums run per path in NumPy's order, so trades are the engine's to the last bit; only
+vectorbt's fill order (a sort per account) runs path by path. The kernel leaves only what
 :meth:`~conviction.policies.summary.SummaryAccumulator.part` keeps of a run: per path, the
 multiple and max drawdown of each account and of the book, the costs as a fraction of the
 initial book, and the number of trades. No (paths, time, accounts) array is made, and the
-prices are formed from the block's multiples inside the kernel (no float64 copy of the
-block).
+prices are formed from the block's multiples inside the kernel, a tile at a time.
 
     kernel = path_kernel(engine, liquidity)      # None: not supported, use the engine
     part = kernel.part(multiples, start_prices, holdings, cash)
     both = stack([kernel, other])                # several policies, one pass per path
     part, other_part = both.parts(multiples, start_prices, holdings, cash)
 
-``compare`` runs its policies stacked: each path's prices and running peaks are formed
-once (from the block's float32 multiples), then every policy runs over them in turn,
-with its holdings and cash in the same small scratch arrays.
+``compare`` runs its policies stacked: each tile's prices are formed once (from the
+block's float32 multiples), then every policy runs over them in turn, with its holdings
+and cash in the same scratch arrays.
 
 Everything the NumPy engine does on simulated paths is supported: every rule type
 (trim_to_cap with band and reinvest, add_on_drawdown with cooldown, rebalance, contribute,
@@ -112,6 +116,114 @@ def _shares(amount: float, price: float, rate: float, sizing: int) -> float:
     return amount / (price * (1.0 - rate))
 
 
+# -- per lane: the tile's paths are the last axis of every array below ----------------------
+
+#: paths per tile: the tile's prices (time, companies, LANES) stay in the cache
+LANES = 128
+
+
+def _psum_lanes(x: Any, i: int, n: int, nl: int, out: Any, acc: Any) -> None:
+    """out[l] = x[i, :n, l].sum() as NumPy adds it (see :func:`_psum`), for each lane l
+    below nl; ``acc`` (9, lanes): scratch."""
+    if n <= 128:
+        _psum_lanes_block(x, i, 0, n, nl, out, acc)
+        return
+    for lane in range(nl):
+        out[lane] = 0.0
+    for b in range(0, n, 128):
+        _psum_lanes_block(x, i, b, min(128, n - b), nl, acc[8], acc)
+        for lane in range(nl):
+            out[lane] += acc[8, lane]
+
+
+def _psum_lanes_block(x: Any, i: int, first: int, n: int, nl: int, out: Any, acc: Any) -> None:
+    """out[l] = x[i, first:first + n, l].sum() for n <= 128, in NumPy's order."""
+    if n < 8:
+        for lane in range(nl):
+            out[lane] = 0.0
+        for k in range(first, first + n):
+            for lane in range(nl):
+                out[lane] += x[i, k, lane]
+        return
+    for j in range(8):
+        for lane in range(nl):
+            acc[j, lane] = x[i, first + j, lane]
+    k = 8
+    while k < n - (n % 8):
+        for j in range(8):
+            for lane in range(nl):
+                acc[j, lane] += x[i, first + k + j, lane]
+        k += 8
+    for lane in range(nl):
+        out[lane] = ((acc[0, lane] + acc[1, lane]) + (acc[2, lane] + acc[3, lane])) + (
+            (acc[4, lane] + acc[5, lane]) + (acc[6, lane] + acc[7, lane])
+        )
+    while k < n:
+        for lane in range(nl):
+            out[lane] += x[i, first + k, lane]
+        k += 1
+
+
+def _psum_column(x: Any, i: int, lane: int, n: int, col: Any) -> float:
+    """x[i, :n, lane].sum() in NumPy's order (one lane: vectorbt's fills)."""
+    for k in range(n):
+        col[0, k] = x[i, k, lane]
+    return _psum(col, 0, n)
+
+
+def _psum_values_lanes(
+    d: Any, a: int, p: Any, n: int, nl: int, positive: bool, out: Any, acc: Any
+) -> None:
+    """out[l] = x.sum() for x = d[a, :n, l] * p[:n, l] (> 0 parts only where
+    ``positive``: the buys), in NumPy's order (see :func:`_psum`), for each lane l below nl,
+    without storing x."""
+    if n <= 128:
+        _psum_values_block(d, a, p, 0, n, nl, positive, out, acc)
+        return
+    for lane in range(nl):
+        out[lane] = 0.0
+    for b in range(0, n, 128):
+        _psum_values_block(d, a, p, b, min(128, n - b), nl, positive, acc[8], acc)
+        for lane in range(nl):
+            out[lane] += acc[8, lane]
+
+
+def _psum_values_block(
+    d: Any, a: int, p: Any, first: int, n: int, nl: int, positive: bool, out: Any, acc: Any
+) -> None:
+    """:func:`_psum_values_lanes` of companies first up to first + n (n <= 128)."""
+    if n < 8:
+        for lane in range(nl):
+            out[lane] = 0.0
+        for k in range(first, first + n):
+            for lane in range(nl):
+                v = d[a, k, lane] * p[k, lane]
+                out[lane] += max(v, 0.0) if positive else v
+        return
+    for j in range(8):
+        for lane in range(nl):
+            v = d[a, first + j, lane] * p[first + j, lane]
+            acc[j, lane] = max(v, 0.0) if positive else v
+    k = 8
+    while k < n - (n % 8):
+        for j in range(8):
+            c = first + k + j
+            for lane in range(nl):
+                v = d[a, c, lane] * p[c, lane]
+                acc[j, lane] += max(v, 0.0) if positive else v
+        k += 8
+    for lane in range(nl):
+        out[lane] = ((acc[0, lane] + acc[1, lane]) + (acc[2, lane] + acc[3, lane])) + (
+            (acc[4, lane] + acc[5, lane]) + (acc[6, lane] + acc[7, lane])
+        )
+    while k < n:
+        c = first + k
+        for lane in range(nl):
+            v = d[a, c, lane] * p[c, lane]
+            out[lane] += max(v, 0.0) if positive else v
+        k += 1
+
+
 def _execute(
     h: Any,
     cash: Any,
@@ -129,100 +241,153 @@ def _execute(
     costs: Any,
     ntr: Any,
     rows: Any,
+    work: Any,
+    flags: Any,
+    acc: Any,
     order: Any,
+    col: Any,
+    some: Any,
+    nl: int,
+    last: Any,
+    r: int,
+    day: float,
 ) -> None:
-    """Trader.execute for one path: delta (accounts, companies) is changed in place.
-
-    ``insiders[q]``: the accounts under policy q's last-seller rule; ``rows``: scratch
-    rows of companies (0: buys, 1: values, 2: what vectorbt fills). The loops are written
-    without short-circuit conditions so that they compile to selects, not branches."""
-    n_acc, n_comp = h.shape
+    """Trader.execute for the lanes of a tile: delta (accounts, companies, lanes) is
+    changed in place. A lane that trades nothing computes zeros, which change nothing (the
+    engine adds them too). ``last[r]`` (accounts, companies, lanes), where r >= 0: set to
+    ``day`` where this buys (the drawdown rule's cooldown). ``rows`` (3, companies, lanes),
+    ``work`` (6, lanes), ``flags`` (2, lanes), ``some`` (accounts,): scratch."""
+    n_acc, n_comp = h.shape[0], h.shape[1]
     anything = False
+    sells_any = False
+    # the liquidity and no-short checks, and which accounts trade at all, in one pass
     for a in range(n_acc):
+        trades = False
         for c in range(n_comp):
-            anything |= delta[a, c] != 0
-    if not anything:  # no trade: nothing changes (the engine's arithmetic adds zeros)
+            if all_trad or tradable[t, c]:
+                for lane in range(nl):
+                    x = max(delta[a, c, lane], -h[a, c, lane])
+                    delta[a, c, lane] = x
+                    trades |= x != 0
+                    sells_any |= x < 0
+            else:
+                for lane in range(nl):
+                    x = max(delta[a, c, lane] * 0.0, -h[a, c, lane])
+                    delta[a, c, lane] = x
+                    trades |= x != 0
+                    sells_any |= x < 0
+        some[a] = trades
+        anything |= trades
+    if not anything:  # no lane trades: nothing changes
         return
-    if not all_trad:
-        for a in range(n_acc):
-            for c in range(n_comp):
-                if not tradable[t, c]:
-                    delta[a, c] = delta[a, c] * 0.0
-    for a in range(n_acc):
+    if has_ins and sells_any:  # (the gate only ever stops sales)
+        blocked = flags[0]
         for c in range(n_comp):
-            low = -h[a, c]
-            d = delta[a, c]
-            delta[a, c] = low if d < low else d
-    if has_ins:
-        for c in range(n_comp):
-            blocked = False
+            for lane in range(nl):
+                blocked[lane] = False
             for a in range(n_acc):
-                blocked |= (not insiders[q, a]) & (h[a, c] + delta[a, c] > DUST)
-            if blocked:
-                for a in range(n_acc):
-                    if insiders[q, a] and delta[a, c] < 0:
-                        delta[a, c] = 0.0
+                if not insiders[q, a]:
+                    for lane in range(nl):
+                        blocked[lane] |= h[a, c, lane] + delta[a, c, lane] > DUST
+            for a in range(n_acc):
+                if insiders[q, a]:
+                    for lane in range(nl):
+                        x = delta[a, c, lane]
+                        delta[a, c, lane] = 0.0 if blocked[lane] & (x < 0) else x
+    buys, tot, room, floor, need = work[0], work[1], work[2], work[3], work[4]
+    short = flags[1]
     for a in range(n_acc):
-        some = False
-        for c in range(n_comp):
-            some |= delta[a, c] != 0
-        if not some:  # this account trades nothing: adding zeros changes nothing
+        if not some[a]:  # this account trades nothing on any lane
             continue
-        for c in range(n_comp):
-            v = delta[a, c] * p[c]
-            rows[1, c] = v
-            rows[0, c] = max(v, 0.0)
-        buys = _psum(rows, 0, n_comp)
-        sells = buys - _psum(rows, 1, n_comp)
-        room = cash[a] + sells * (1.0 - rate)
-        floor = 0.0
+        _psum_values_lanes(delta, a, p, n_comp, nl, True, buys, acc)
+        if sells_any:
+            _psum_values_lanes(delta, a, p, n_comp, nl, False, tot, acc)
+            for lane in range(nl):
+                tot[lane] = buys[lane] - tot[lane]  # the sales
+        else:  # every value is its buy: the two sums are the same, the sales 0
+            for lane in range(nl):
+                tot[lane] = 0.0
+        for lane in range(nl):
+            room[lane] = cash[a, lane] + tot[lane] * (1.0 - rate)
+            floor[lane] = 0.0
         if margin > 0:
-            held = 0.0
+            held = work[5]
+            for lane in range(nl):
+                held[lane] = 0.0
             for c in range(n_comp):
-                held += h[a, c] * p[c]  # (the engine's einsum adds in its own order)
-            floor = -margin * max(cash[a] + held, 0.0)
-            room -= floor
-        need = buys * (1.0 + rate)
-        short = need > room and need > 0
-        if short and sizing == 2:
+                for lane in range(nl):
+                    held[lane] += h[a, c, lane] * p[c, lane]
+            for lane in range(nl):
+                floor[lane] = -margin * max(cash[a, lane] + held[lane], 0.0)
+                room[lane] -= floor[lane]
+        any_short = False
+        for lane in range(nl):
+            need[lane] = buys[lane] * (1.0 + rate)
+            s = (need[lane] > room[lane]) & (need[lane] > 0)
+            short[lane] = s
+            any_short |= s
+        if any_short and sizing == 2:
             # vectorbt: buys filled one by one from the smallest, each to the cash left
+            for lane in range(nl):
+                if not short[lane]:
+                    continue
+                for c in range(n_comp):
+                    order[c] = c
+                    rows[0, c, lane] = max(delta[a, c, lane] * p[c, lane], 0.0)
+                for i in range(1, n_comp):  # stable insertion sort by buy
+                    k = order[i]
+                    j = i - 1
+                    while j >= 0 and rows[0, order[j], lane] > rows[0, k, lane]:
+                        order[j + 1] = order[j]
+                        j -= 1
+                    order[j + 1] = k
+                spent = 0.0
+                for i in range(n_comp):
+                    c = order[i]
+                    ranked = rows[0, c, lane] * (1.0 + rate)
+                    spent += ranked
+                    before = spent - ranked
+                    left = max(room[lane] - before, 0.0)
+                    full = ranked <= left + _VBT_REL_TOL * max(ranked, left)
+                    got = (ranked if full else left) / (1.0 + rate)
+                    rows[2, c, lane] = got
+                    if rows[0, c, lane] > 0 and delta[a, c, lane] > 0:
+                        delta[a, c, lane] = delta[a, c, lane] * (got / rows[0, c, lane])
+                buys[lane] = _psum_column(rows, 2, lane, n_comp, col)
+        elif any_short:
+            for lane in range(nl):
+                scale = min(max(room[lane] / need[lane], 0.0), 1.0)
+                work[5, lane] = scale if short[lane] else 1.0
             for c in range(n_comp):
-                order[c] = c
-            for i in range(1, n_comp):  # stable insertion sort by buy
-                k = order[i]
-                j = i - 1
-                while j >= 0 and rows[0, order[j]] > rows[0, k]:
-                    order[j + 1] = order[j]
-                    j -= 1
-                order[j + 1] = k
-            spent = 0.0
-            for i in range(n_comp):
-                c = order[i]
-                ranked = rows[0, c] * (1.0 + rate)
-                spent += ranked
-                before = spent - ranked
-                left = max(room - before, 0.0)
-                full = ranked <= left + _VBT_REL_TOL * max(ranked, left)
-                got = (ranked if full else left) / (1.0 + rate)
-                rows[2, c] = got
-                if rows[0, c] > 0 and delta[a, c] > 0:
-                    delta[a, c] = delta[a, c] * (got / rows[0, c])
-            buys = _psum(rows, 2, n_comp)
-        elif short:
-            scale = min(max(room / need, 0.0), 1.0)
+                for lane in range(nl):
+                    x = delta[a, c, lane]
+                    delta[a, c, lane] = x * work[5, lane] if short[lane] & (x > 0) else x
+            for lane in range(nl):
+                b = buys[lane]
+                buys[lane] = b * work[5, lane] if short[lane] else b
+        if r >= 0:
             for c in range(n_comp):
-                if delta[a, c] > 0:
-                    delta[a, c] = delta[a, c] * scale
-            buys = buys * scale
-        traded = buys + sells
-        cost = rate * traded
-        for c in range(n_comp):
-            h[a, c] += delta[a, c]
-            ntr[a] += delta[a, c] != 0
-        cash[a] += sells - buys - cost
-        if short:
-            cash[a] = max(cash[a], floor)
-        costs[a] += cost
+                for lane in range(nl):
+                    x = delta[a, c, lane]
+                    h[a, c, lane] += x
+                    ntr[a, lane] += x != 0
+                    was = last[r, a, c, lane]
+                    last[r, a, c, lane] = day if x > 0 else was
+        else:
+            for c in range(n_comp):
+                for lane in range(nl):
+                    x = delta[a, c, lane]
+                    h[a, c, lane] += x
+                    ntr[a, lane] += x != 0
+        for lane in range(nl):
+            sells = tot[lane]
+            cost = rate * (buys[lane] + sells)
+            money = cash[a, lane] + (sells - buys[lane] - cost)
+            if any_short:
+                kept = max(money, floor[lane])
+                money = kept if short[lane] else money
+            cash[a, lane] = money
+            costs[a, lane] += cost
 
 
 def _block(
@@ -256,96 +421,127 @@ def _block(
     out_bdd: Any,
     out_cost: Any,
     out_trades: Any,
+    lanes: int,
 ) -> None:
     """Every path of a block through each policy's rules (policy q: rules rfirst[q] up to
-    rfirst[q + 1]); writes the six per-path parts of each policy. A path's prices and
-    running peaks are formed once, for all the policies."""
+    rfirst[q + 1]), a tile of ``lanes`` paths at a time; writes the six per-path parts of
+    each policy. A tile's prices are formed once, for all the policies."""
     n_paths, n_time, n_sim = mult.shape
     n_acc, n_comp = h0.shape
     n_rules = kind.shape[0]
     n_pol = rfirst.shape[0] - 1
-    prices = np.empty((n_time, n_comp))
-    peaks = np.empty((n_time, n_comp))
-    p = np.empty(n_comp)
-    peak = np.empty(n_comp)
-    h = np.empty((n_acc, n_comp))
-    hp = np.empty((n_acc, n_comp))
-    delta = np.empty((n_acc, n_comp))
-    over = np.zeros((n_acc, n_comp), dtype=np.bool_)
-    cash = np.empty(n_acc)
-    value = np.empty(n_acc)
-    initial = np.empty(n_acc)
-    inflow = np.empty(n_acc)
-    outflow = np.empty(n_acc)
-    costs = np.empty(n_acc)
-    ntr = np.zeros(n_acc, dtype=np.int64)
-    acc_peak = np.empty(n_acc)
-    acc_dd = np.empty(n_acc)
-    go = np.zeros(n_acc, dtype=np.bool_)
-    low = np.zeros(n_comp, dtype=np.bool_)
-    rows = np.zeros((4, n_comp))  # 0-2: the trade step's; 3: the trim's
+    L = lanes
+    prices = np.empty((n_time, n_comp, L))
+    peak = np.empty((n_comp, L))
+    h = np.empty((n_acc, n_comp, L))
+    hp = np.empty((n_acc, n_comp, L))
+    delta = np.empty((n_acc, n_comp, L))
+    over = np.zeros((n_acc, n_comp, L), dtype=np.bool_)
+    low = np.zeros((n_comp, L), dtype=np.bool_)
+    cash = np.empty((n_acc, L))
+    value = np.empty((n_acc, L))
+    initial = np.empty((n_acc, L))
+    inflow = np.empty((n_acc, L))
+    outflow = np.empty((n_acc, L))
+    costs = np.empty((n_acc, L))
+    ntr = np.zeros((n_acc, L), dtype=np.int64)
+    acc_peak = np.empty((n_acc, L))
+    acc_dd = np.empty((n_acc, L))
+    go = np.zeros((n_acc, L), dtype=np.bool_)
+    book_peak = np.empty(L)
+    book_dd = np.empty(L)
+    rows = np.zeros((4, n_comp, L))  # 0-2: the trade step's; 3: the trim's
+    work = np.zeros((6, L))  # the trade step's per-lane scratch
+    flags = np.zeros((2, L), dtype=np.bool_)
+    tmp = np.zeros((6, L))  # the rules' per-lane scratch
+    sums = np.zeros((9, L))  # the pairwise sums' accumulators
     order = np.empty(n_comp, dtype=np.int64)
-    last = np.empty((n_rules, n_acc, n_comp))
-    targets = np.empty((n_rules, n_acc, n_comp))
-    for path in range(n_paths):
+    col = np.empty((1, n_comp))
+    some = np.zeros(n_acc, dtype=np.bool_)
+    last = np.empty((n_rules, n_acc, n_comp, L))
+    targets = np.empty((n_rules, n_acc, n_comp, L))
+    for first in range(0, n_paths, L):
+        nl = min(L, n_paths - first)
         for t in range(n_time):
             for c in range(n_comp):
-                v = np.float64(mult[path, t, c]) * start[c] if c < n_sim else start[c]
-                prices[t, c] = v
-                if t == 0:
-                    peaks[t, c] = v
+                x = start[c]
+                if c < n_sim:
+                    for lane in range(nl):
+                        prices[t, c, lane] = np.float64(mult[first + lane, t, c]) * x
                 else:
-                    before = peaks[t - 1, c]
-                    peaks[t, c] = v if v > before else before
+                    for lane in range(nl):
+                        prices[t, c, lane] = x
         for q in range(n_pol):
             rate, margin, sizing, gate = rates[q], margins[q], sizings[q], has_ins[q]
             r_lo, r_hi = rfirst[q], rfirst[q + 1]
+            p = prices[0]
             for a in range(n_acc):
-                cash[a] = cash0[a]
-                inflow[a] = 0.0
-                outflow[a] = 0.0
-                costs[a] = 0.0
-                ntr[a] = 0
-                acc_peak[a] = -np.inf
-                acc_dd[a] = 0.0
+                for lane in range(nl):
+                    cash[a, lane] = cash0[a]
+                    inflow[a, lane] = 0.0
+                    outflow[a, lane] = 0.0
+                    costs[a, lane] = 0.0
+                    ntr[a, lane] = 0
+                    acc_peak[a, lane] = -np.inf
+                    acc_dd[a, lane] = 0.0
+                    value[a, lane] = 0.0
                 for c in range(n_comp):
-                    h[a, c] = h0[a, c]
+                    for lane in range(nl):
+                        h[a, c, lane] = h0[a, c]
             for c in range(n_comp):
-                p[c] = prices[0, c]
+                for lane in range(nl):
+                    peak[c, lane] = p[c, lane]
             for a in range(n_acc):
-                held = 0.0
+                for lane in range(nl):
+                    initial[a, lane] = 0.0
                 for c in range(n_comp):
-                    held += h[a, c] * p[c]
-                initial[a] = cash[a] + held
+                    for lane in range(nl):
+                        initial[a, lane] += h[a, c, lane] * p[c, lane]
+                for lane in range(nl):
+                    initial[a, lane] = cash[a, lane] + initial[a, lane]
+            for lane in range(nl):
+                book_peak[lane] = -np.inf
+                book_dd[lane] = 0.0
             for r in range(r_lo, r_hi):
                 if kind[r] == _DRAWDOWN:
                     last[r] = -np.inf
                 elif kind[r] == _REBALANCE:
+                    count = tmp[0]
+                    total = tmp[1]
                     for a in range(n_acc):
-                        count = 0
+                        for lane in range(nl):
+                            count[lane] = 0.0
                         for c in range(n_comp):
-                            hp[a, c] = h[a, c] * p[c]
-                            if hp[a, c] > 0:
-                                count += 1
-                        total = cash[a] + _psum(hp, a, n_comp)
+                            for lane in range(nl):
+                                v = h[a, c, lane] * p[c, lane]
+                                hp[a, c, lane] = v
+                                count[lane] += 1.0 if v > 0 else 0.0
+                        _psum_lanes(hp, a, n_comp, nl, total, sums)
+                        for lane in range(nl):
+                            total[lane] = cash[a, lane] + total[lane]
                         for c in range(n_comp):
-                            if ipar[r, 0] == _FIXED:
-                                targets[r, a, c] = fixed[r, c]
-                            elif ipar[r, 0] == _EQUAL:
-                                targets[r, a, c] = (
-                                    (1.0 if hp[a, c] > 0 else 0.0) / count if count > 0 else 0.0
-                                )
-                            else:
-                                targets[r, a, c] = hp[a, c] / total if total > 0 else 0.0
-            book_peak = -np.inf
-            book_dd = 0.0
+                            for lane in range(nl):
+                                if ipar[r, 0] == _FIXED:
+                                    w = fixed[r, c]
+                                elif ipar[r, 0] == _EQUAL:
+                                    n = count[lane]
+                                    w = (1.0 if hp[a, c, lane] > 0 else 0.0) / n if n > 0 else 0.0
+                                else:
+                                    s = total[lane]
+                                    w = hp[a, c, lane] / s if s > 0 else 0.0
+                                targets[r, a, c, lane] = w
             for t in range(n_time):
+                p = prices[t]
                 if grows and t > 0:  # interest on the cash over the step, first
+                    gr = growth[t]
                     for a in range(n_acc):
-                        cash[a] *= growth[t]
+                        for lane in range(nl):
+                            cash[a, lane] *= gr
                 for c in range(n_comp):
-                    p[c] = prices[t, c]
-                    peak[c] = peaks[t, c]
+                    for lane in range(nl):
+                        v = p[c, lane]
+                        before = peak[c, lane]
+                        peak[c, lane] = v if v > before else before
                 for r in range(r_lo, r_hi):
                     k = kind[r]
                     trade = False  # (one call of the trade step below: numba compiles it once)
@@ -354,39 +550,50 @@ def _block(
                             amount = fpar[r, 0]
                             for a in range(n_acc):
                                 if acc[r, a]:
-                                    cash[a] += amount
-                                    inflow[a] += amount
+                                    for lane in range(nl):
+                                        cash[a, lane] += amount
+                                        inflow[a, lane] += amount
                         continue
                     if k == _WITHDRAW:
                         if not due[r, t]:
                             continue
                         any_short = False
+                        held = tmp[0]
                         for a in range(n_acc):
-                            held = 0.0
+                            for lane in range(nl):
+                                held[lane] = 0.0
                             for c in range(n_comp):
-                                held += h[a, c] * p[c]
-                            want = (
-                                fpar[r, 0] + fpar[r, 1] * max(cash[a] + held, 0.0)
-                                if acc[r, a]
-                                else 0.0
-                            )
-                            value[a] = want
-                            if want - max(cash[a], 0.0) > 0:
-                                any_short = True
+                                for lane in range(nl):
+                                    held[lane] += h[a, c, lane] * p[c, lane]
+                            f0, f1, on = fpar[r, 0], fpar[r, 1], acc[r, a]
+                            for lane in range(nl):
+                                m = cash[a, lane]
+                                want = f0 + f1 * max(m + held[lane], 0.0) if on else 0.0
+                                value[a, lane] = want
+                                any_short |= want - max(m, 0.0) > 0
                         if any_short:
+                            sellable = tmp[1]
                             for a in range(n_acc):
-                                sellable = 0.0
+                                for lane in range(nl):
+                                    sellable[lane] = 0.0
                                 for c in range(n_comp):
-                                    sell = comp[r, c] and tradable[t, c]
-                                    hp[a, c] = h[a, c] * p[c] * (1.0 if sell else 0.0)
-                                    sellable += hp[a, c]
-                                if sizing != 2:
-                                    sellable = sellable * (1.0 - rate)
-                                short = value[a] - max(cash[a], 0.0)
-                                part = short / sellable if sellable > 0 else 0.0
-                                part = min(max(part, 0.0), 1.0)
+                                    sell = 1.0 if comp[r, c] and tradable[t, c] else 0.0
+                                    for lane in range(nl):
+                                        v = h[a, c, lane] * p[c, lane] * sell
+                                        hp[a, c, lane] = v
+                                        sellable[lane] += v
+                                for lane in range(nl):
+                                    s = sellable[lane]
+                                    if sizing != 2:
+                                        s = s * (1.0 - rate)
+                                    short = value[a, lane] - max(cash[a, lane], 0.0)
+                                    part = short / s if s > 0 else 0.0
+                                    tmp[2, lane] = min(max(part, 0.0), 1.0)
                                 for c in range(n_comp):
-                                    delta[a, c] = -(hp[a, c] / p[c]) * part
+                                    for lane in range(nl):
+                                        delta[a, c, lane] = (
+                                            -(hp[a, c, lane] / p[c, lane]) * tmp[2, lane]
+                                        )
                             trade = True
                     elif not acts_any[r, t]:
                         continue
@@ -396,76 +603,114 @@ def _block(
                         anything = False
                         for a in range(n_acc):
                             for c in range(n_comp):
-                                hp[a, c] = h[a, c] * p[c]
-                            value[a] = cash[a] + _psum(hp, a, n_comp)
-                            ok = acc[r, a] & (value[a] > 0)
+                                for lane in range(nl):
+                                    hp[a, c, lane] = h[a, c, lane] * p[c, lane]
+                            _psum_lanes(hp, a, n_comp, nl, value[a], sums)
+                            on = acc[r, a]
+                            for lane in range(nl):
+                                value[a, lane] = cash[a, lane] + value[a, lane]
                             for c in range(n_comp):
-                                o = ok & (hp[a, c] > limit * value[a]) & acts[r, t, c]
-                                over[a, c] = o
-                                anything |= o
+                                here = on & acts[r, t, c]
+                                for lane in range(nl):
+                                    v = value[a, lane]
+                                    o = here & (v > 0) & (hp[a, c, lane] > limit * v)
+                                    over[a, c, lane] = o
+                                    anything |= o
                         if not anything:
                             continue
+                        spend = tmp[0]
                         for a in range(n_acc):
                             if sizing == 0:
-                                n = 0
+                                n_over = tmp[1]
+                                total = tmp[2]
+                                for lane in range(nl):
+                                    n_over[lane] = 0.0
                                 for c in range(n_comp):
-                                    rows[3, c] = hp[a, c] if over[a, c] else 0.0
-                                    n += over[a, c]
-                                total = _psum(rows, 3, n_comp)
-                                sold = (total - n * cap * value[a]) / (1.0 - n * cap * rate)
-                                keep = cap * (value[a] - rate * sold)
+                                    for lane in range(nl):
+                                        o = over[a, c, lane]
+                                        rows[3, c, lane] = hp[a, c, lane] if o else 0.0
+                                        n_over[lane] += 1.0 if o else 0.0
+                                _psum_lanes(rows, 3, n_comp, nl, total, sums)
+                                for lane in range(nl):
+                                    n = n_over[lane]
+                                    v = value[a, lane]
+                                    sold = (total[lane] - n * cap * v) / (1.0 - n * cap * rate)
+                                    tmp[3, lane] = cap * (v - rate * sold)  # keep
+                                    spend[lane] = sold * (1.0 - rate) / (1.0 + rate)
                                 for c in range(n_comp):
-                                    delta[a, c] = -(hp[a, c] - keep) / p[c] if over[a, c] else 0.0
-                                spend = sold * (1.0 - rate) / (1.0 + rate)
+                                    for lane in range(nl):
+                                        d = -(hp[a, c, lane] - tmp[3, lane]) / p[c, lane]
+                                        delta[a, c, lane] = d if over[a, c, lane] else 0.0
                             else:
                                 for c in range(n_comp):
-                                    gap = cap * value[a] - hp[a, c] if over[a, c] else 0.0
-                                    delta[a, c] = _shares(gap, p[c], rate, sizing)
-                                    rows[3, c] = delta[a, c] * p[c]
-                                spend = -_psum(rows, 3, n_comp) * (1.0 - rate)
+                                    for lane in range(nl):
+                                        x = p[c, lane]
+                                        o = over[a, c, lane]
+                                        gap = cap * value[a, lane] - hp[a, c, lane] if o else 0.0
+                                        d = _shares(gap, x, rate, sizing)
+                                        delta[a, c, lane] = d
+                                        rows[3, c, lane] = d * x
+                                _psum_lanes(rows, 3, n_comp, nl, spend, sums)
+                                for lane in range(nl):
+                                    spend[lane] = -spend[lane] * (1.0 - rate)
                             if ipar[r, 0]:  # reinvest into the other holdings
+                                base = tmp[4]
                                 for c in range(n_comp):
-                                    others = (not over[a, c]) & (hp[a, c] > 0) & tradable[t, c]
-                                    rows[3, c] = hp[a, c] if others else 0.0
-                                base_sum = _psum(rows, 3, n_comp)
+                                    free = tradable[t, c]
+                                    for lane in range(nl):
+                                        v = hp[a, c, lane]
+                                        others = free & (not over[a, c, lane]) & (v > 0)
+                                        rows[3, c, lane] = v if others else 0.0
+                                _psum_lanes(rows, 3, n_comp, nl, base, sums)
                                 for c in range(n_comp):
-                                    share = rows[3, c] / base_sum if base_sum > 0 else 0.0
-                                    amount = share * spend
-                                    if sizing == 0:
-                                        delta[a, c] += amount / p[c]
-                                    else:
-                                        delta[a, c] += _shares(amount, p[c], rate, sizing)
+                                    for lane in range(nl):
+                                        b = base[lane]
+                                        share = rows[3, c, lane] / b if b > 0 else 0.0
+                                        amount = share * spend[lane]
+                                        x = p[c, lane]
+                                        if sizing == 0:
+                                            delta[a, c, lane] += amount / x
+                                        else:
+                                            delta[a, c, lane] += _shares(amount, x, rate, sizing)
                         trade = True
                     elif k == _DRAWDOWN:
                         fall = 1.0 - fpar[r, 0]
                         anything = False
                         for c in range(n_comp):
-                            lo = (p[c] <= peak[c] * fall) & acts[r, t, c]
-                            low[c] = lo
-                            anything |= lo
+                            here = acts[r, t, c]
+                            for lane in range(nl):
+                                lo = here & (p[c, lane] <= peak[c, lane] * fall)
+                                low[c, lane] = lo
+                                anything |= lo
                         if not anything:
                             continue
                         cooldown = ipar[r, 0]
                         named = ipar[r, 1] != 0
                         day = days[t]
                         buying = False
+                        n_ok = tmp[0]
+                        budget = tmp[1]
+                        frac = fpar[r, 1]
                         for a in range(n_acc):
-                            n = 0
-                            ok_acc = acc[r, a]
+                            on = acc[r, a]
+                            for lane in range(nl):
+                                n_ok[lane] = 0.0
                             for c in range(n_comp):
-                                ok = low[c] & ok_acc & (named | (h[a, c] > 0))
-                                if cooldown != 0:
-                                    ok = ok & ((day - last[r, a, c]) >= cooldown)
-                                over[a, c] = ok
-                                n += ok
-                            budget = fpar[r, 1] * max(cash[a], 0.0) / max(n, 1)
+                                for lane in range(nl):
+                                    ok = on & low[c, lane] & (named | (h[a, c, lane] > 0))
+                                    if cooldown != 0:
+                                        ok = ok & ((day - last[r, a, c, lane]) >= cooldown)
+                                    over[a, c, lane] = ok
+                                    n_ok[lane] += 1.0 if ok else 0.0
+                            for lane in range(nl):
+                                budget[lane] = frac * max(cash[a, lane], 0.0) / max(n_ok[lane], 1.0)
                             for c in range(n_comp):
-                                if over[a, c]:  # (few are: no division for the others)
-                                    per_share = p[c] if sizing == 2 else p[c] * (1.0 + rate)
-                                    delta[a, c] = budget / per_share
-                                    buying |= delta[a, c] != 0
-                                else:
-                                    delta[a, c] = 0.0
+                                for lane in range(nl):
+                                    x = p[c, lane]
+                                    per_share = x if sizing == 2 else x * (1.0 + rate)
+                                    d = budget[lane] / per_share if over[a, c, lane] else 0.0
+                                    delta[a, c, lane] = d
+                                    buying |= d != 0
                         if not buying:  # the trade step would return at once
                             continue
                         trade = True
@@ -475,82 +720,98 @@ def _block(
                         anything = False
                         for a in range(n_acc):
                             for c in range(n_comp):
-                                hp[a, c] = h[a, c] * p[c]
-                            value[a] = cash[a] + _psum(hp, a, n_comp)
-                            g = (value[a] > 0) & acc[r, a]
-                            if g and banded:
-                                off = False
+                                for lane in range(nl):
+                                    hp[a, c, lane] = h[a, c, lane] * p[c, lane]
+                            _psum_lanes(hp, a, n_comp, nl, value[a], sums)
+                            on = acc[r, a]
+                            off = flags[0]
+                            for lane in range(nl):
+                                v = cash[a, lane] + value[a, lane]
+                                value[a, lane] = v
+                                off[lane] = False
+                            if banded:
                                 for c in range(n_comp):
-                                    w = hp[a, c] / value[a]
-                                    off |= (abs(w - targets[r, a, c]) > band) & acts[r, t, c]
-                                g = off
-                            go[a] = g
-                            anything |= g
+                                    here = acts[r, t, c]
+                                    for lane in range(nl):
+                                        w = hp[a, c, lane] / value[a, lane]
+                                        off[lane] |= (abs(w - targets[r, a, c, lane]) > band) & here
+                            for lane in range(nl):
+                                g = on & (value[a, lane] > 0) & (off[lane] | (not banded))
+                                go[a, lane] = g
+                                anything |= g
                         if not anything:
                             continue
                         for a in range(n_acc):
                             for c in range(n_comp):
-                                gap = targets[r, a, c] * value[a] - hp[a, c]
-                                keep = go[a] & acts[r, t, c]
-                                if not keep or abs(gap) <= 1e-9 * abs(value[a]):
-                                    gap = 0.0
-                                delta[a, c] = _shares(gap, p[c], rate, sizing)
+                                here = acts[r, t, c]
+                                for lane in range(nl):
+                                    v = value[a, lane]
+                                    gap = targets[r, a, c, lane] * v - hp[a, c, lane]
+                                    keep = go[a, lane] & here & (abs(gap) > 1e-9 * abs(v))
+                                    gap = gap if keep else 0.0
+                                    delta[a, c, lane] = _shares(gap, p[c, lane], rate, sizing)
                         trade = True
                     if trade:
                         _execute(
-                            h, cash, p, delta, tradable, t, all_trad[t], insiders, q,
-                            gate, rate, margin, sizing, costs, ntr, rows, order,
+                            h, cash, p, delta, tradable, t, all_trad[t], insiders, q, gate,
+                            rate, margin, sizing, costs, ntr, rows, work, flags, sums, order,
+                            col, some, nl, last, r if k == _DRAWDOWN else -1, days[t],
                         )  # fmt: skip
                     if k == _WITHDRAW:
                         for a in range(n_acc):
-                            take = min(value[a], max(cash[a], 0.0))
-                            cash[a] -= take
-                            outflow[a] += take
-                    elif k == _DRAWDOWN:
-                        for a in range(n_acc):
-                            for c in range(n_comp):
-                                if delta[a, c] > 0:
-                                    last[r, a, c] = days[t]
+                            for lane in range(nl):
+                                m = cash[a, lane]
+                                take = min(value[a, lane], max(m, 0.0))
+                                cash[a, lane] = m - take
+                                outflow[a, lane] += take
                 # the values after this step's trades: drawdowns of each account and the book
-                book = 0.0
+                book = tmp[5]
+                for lane in range(nl):
+                    book[lane] = 0.0
                 for a in range(n_acc):
-                    held = 0.0
+                    now = value[a]
+                    for lane in range(nl):
+                        now[lane] = 0.0
                     for c in range(n_comp):
-                        held += h[a, c] * p[c]
-                    now = cash[a] + held
-                    value[a] = now
-                    book += now
-                    if now > acc_peak[a]:
-                        acc_peak[a] = now
-                    elif now < acc_peak[a]:  # (at its peak the drawdown is 0: no division)
-                        loss = now / acc_peak[a] if acc_peak[a] > 0 else 1.0
-                        if 1.0 - loss > acc_dd[a]:
-                            acc_dd[a] = 1.0 - loss
-                if book > book_peak:
-                    book_peak = book
-                elif book < book_peak:
-                    loss = book / book_peak if book_peak > 0 else 1.0
-                    if 1.0 - loss > book_dd:
-                        book_dd = 1.0 - loss
-            end_sum = 0.0
-            start_sum = 0.0
-            initial_sum = 0.0
-            cost_sum = 0.0
-            trades = 0
-            for a in range(n_acc):
-                end = value[a] + outflow[a]
-                begin = initial[a] + inflow[a]
-                out_m[q, path, a] = end / begin if begin > 0 else np.nan
-                out_dd[q, path, a] = acc_dd[a]
-                end_sum += end
-                start_sum += begin
-                initial_sum += initial[a]
-                cost_sum += costs[a]
-                trades += ntr[a]
-            out_bm[q, path] = end_sum / start_sum if start_sum > 0 else np.nan
-            out_bdd[q, path] = book_dd
-            out_cost[q, path] = cost_sum / initial_sum if initial_sum > 0 else 0.0
-            out_trades[q, path] = trades
+                        for lane in range(nl):
+                            now[lane] += h[a, c, lane] * p[c, lane]
+                    for lane in range(nl):
+                        v = cash[a, lane] + now[lane]
+                        now[lane] = v
+                        book[lane] += v
+                        top = acc_peak[a, lane]
+                        loss = v / top if top > 0 else 1.0
+                        worse = (v < top) & (1.0 - loss > acc_dd[a, lane])
+                        acc_dd[a, lane] = 1.0 - loss if worse else acc_dd[a, lane]
+                        acc_peak[a, lane] = v if v > top else top
+                for lane in range(nl):
+                    v = book[lane]
+                    top = book_peak[lane]
+                    loss = v / top if top > 0 else 1.0
+                    worse = (v < top) & (1.0 - loss > book_dd[lane])
+                    book_dd[lane] = 1.0 - loss if worse else book_dd[lane]
+                    book_peak[lane] = v if v > top else top
+            for lane in range(nl):
+                path = first + lane
+                end_sum = 0.0
+                start_sum = 0.0
+                initial_sum = 0.0
+                cost_sum = 0.0
+                trades = 0
+                for a in range(n_acc):
+                    end = value[a, lane] + outflow[a, lane]
+                    begin = initial[a, lane] + inflow[a, lane]
+                    out_m[q, path, a] = end / begin if begin > 0 else np.nan
+                    out_dd[q, path, a] = acc_dd[a, lane]
+                    end_sum += end
+                    start_sum += begin
+                    initial_sum += initial[a, lane]
+                    cost_sum += costs[a, lane]
+                    trades += ntr[a, lane]
+                out_bm[q, path] = end_sum / start_sum if start_sum > 0 else np.nan
+                out_bdd[q, path] = book_dd[lane]
+                out_cost[q, path] = cost_sum / initial_sum if initial_sum > 0 else 0.0
+                out_trades[q, path] = trades
 
 
 # numba compiles at the first call per argument types (a few seconds) and, with
@@ -559,6 +820,11 @@ if HAVE_NUMBA:
     _psum_block = numba.njit(cache=True, error_model="numpy")(_psum_block)
     _psum = numba.njit(cache=True, error_model="numpy")(_psum)
     _shares = numba.njit(cache=True, error_model="numpy")(_shares)
+    _psum_lanes_block = numba.njit(cache=True, error_model="numpy")(_psum_lanes_block)
+    _psum_lanes = numba.njit(cache=True, error_model="numpy")(_psum_lanes)
+    _psum_column = numba.njit(cache=True, error_model="numpy")(_psum_column)
+    _psum_values_block = numba.njit(cache=True, error_model="numpy")(_psum_values_block)
+    _psum_values_lanes = numba.njit(cache=True, error_model="numpy")(_psum_values_lanes)
     _execute = numba.njit(cache=True, error_model="numpy")(_execute)
     _block = numba.njit(cache=True, error_model="numpy")(_block)
 
@@ -658,6 +924,7 @@ class PathKernel:
             out_bdd,
             out_cost,
             out_trades,
+            LANES,
         )
         return [
             (out_m[q], out_dd[q], out_bm[q], out_bdd[q], out_cost[q], out_trades[q])
