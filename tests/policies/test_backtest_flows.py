@@ -121,7 +121,9 @@ def test_the_as_traded_line_is_conviction_history(small: tuple[str, Path]) -> No
                      "--freq", "D", "--json")  # fmt: skip
     by_day = {r["date"]: r for r in history["series"]}
     rows = payload["traded_series"]
-    assert len(rows) == 6
+    # every day conviction history values (the XNYS sessions), not only the 6 steps
+    assert [r["date"] for r in rows] == [r["date"] for r in history["series"]]
+    assert len(rows) == payload["sessions"] == 106 and payload["steps"] == 6
     for row in rows:
         assert row["c1"] == by_day[row["date"]]["c1"]  # the same answer, not a recomputation
         assert row["total"] == pytest.approx(sum(by_day[row["date"]][a] for a in ("c1", "me")))
@@ -151,9 +153,14 @@ def test_no_flows_keeps_the_old_backtest(small: tuple[str, Path]) -> None:
     c1 = account(payload, "c1")
     assert c1["net_flows"] == 0.0 and c1["end_value_as_traded"] is None
     assert c1["end_value_if_held"] == pytest.approx(50 * 20 + 500, rel=1e-12)
-    assert [r["date"] for r in payload["series"]] == [
-        "2024-01-02", "2024-02-01", "2024-03-01", "2024-04-01", "2024-05-01", "2024-06-03",
-    ]  # fmt: skip
+    assert payload["steps"] == 6  # the marks: the days the policy decides on
+    history = invoke(url, "history", "--start", "2024-01-02", "--end", "2024-06-03",
+                     "--freq", "D", "--json")  # fmt: skip
+    # valued on the days conviction history values: the XNYS sessions
+    assert [r["date"] for r in payload["series"]] == [r["date"] for r in history["series"]]
+    by_day = {r["date"]: r["c1"] for r in payload["hold_series"]}
+    # hold between two marks: its shares at the last mark, the cash
+    assert by_day["2024-02-15"] == pytest.approx(50 * 12 + 500, rel=1e-12)
 
 
 def test_a_flow_in_a_currency_without_a_rate_names_its_row(

@@ -34,6 +34,18 @@ def baron(tmp_path: Path) -> str:
     return url
 
 
+def xnys(start: str, end: str) -> list[str]:
+    """The New York stock exchange's sessions, from exchange_calendars itself."""
+    import warnings
+
+    with warnings.catch_warnings():  # the package's own pandas deprecations
+        warnings.simplefilter("ignore")
+        import exchange_calendars as xcals
+
+        days = xcals.get_calendar("XNYS", start=start, end=end).sessions_in_range(start, end)
+    return [str(d.date()) for d in days]
+
+
 def by_account(payload: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {row["account"]: row for row in payload["accounts"]}
 
@@ -120,9 +132,11 @@ def test_gaps_are_filled_only_up_to_the_limit(write_book: Callable[..., Path]) -
         invoke(url, "backtest", "--policy", hold, "--start", "2024-01-02", "--max-gap", "5")
     payload = invoke(url, "backtest", "--policy", hold, "--start", "2024-01-02", "--end",
                      "2024-01-23", "--max-gap", "6", "--json")  # fmt: skip
-    assert [s["date"] for s in payload["series"]] == [
-        "2024-01-02", "2024-01-03", "2024-01-04", "2024-01-10", "2024-01-22", "2024-01-23"
-    ]  # fmt: skip
+    # the policy decides on 6 steps (the marks and the round); the runs are valued on the
+    # XNYS sessions, as conviction history values the book (no 2024-01-15: a holiday)
+    assert payload["steps"] == 6 and payload["calendar"] == "XNYS"
+    assert [s["date"] for s in payload["series"]] == xnys("2024-01-02", "2024-01-23")
+    assert "2024-01-15" not in xnys("2024-01-02", "2024-01-23")
     me = by_account(payload)["me"]
     assert me["end_value"] == pytest.approx(1000 - 1000 - 100 + 100 * 14 + 100)
     with pytest.raises(DataError, match="no account holds anything on 2023-12-29"):
@@ -218,14 +232,34 @@ def test_daily_backtest_statistics_agree_with_quantstats(
     invoke(url, "load", str(toml.parent))
     payload = invoke(url, "backtest", "--policy", str(POLICIES / "hold.toml"), "--start",
                      "2024-01-02", "--end", str(days[-1].date()), "--json")  # fmt: skip
+    # marked on 80 weekdays, three of them NYSE holidays (2024-01-15, 2024-02-19, Good
+    # Friday 2024-03-29): the policy decides on the 80 steps, the runs are valued on the 77
+    # XNYS sessions, a holiday's
+    # mark counting on the next session (as conviction history values the book)
+    sessions = xnys(str(days[0].date()), str(days[-1].date()))
+    assert len(sessions) == 77 and "2024-03-29" not in sessions
     assert payload["daily"] and payload["steps"] == days.size
-    values = pd.Series([s["c1"] for s in payload["series"]], index=days)
+    assert payload["sessions"] == 77 and payload["sessions_per_year"] == 252
+    assert [s["date"] for s in payload["series"]] == sessions
+    close = pd.Series(closes, index=days).reindex(pd.DatetimeIndex(sessions), method="ffill")
+    cash = 10000 - 300 * float(f"{closes[0]:.6f}")
+    expected = 300 * close.round(6) + cash  # the value by hand: 300 shares and the cash
+    values = pd.Series([s["c1"] for s in payload["series"]], index=close.index)
+    assert values.to_numpy() == pytest.approx(expected.to_numpy(), rel=1e-12)
     returns = values.pct_change().dropna()
     c1 = by_account(payload)["c1"]
-    assert c1["sharpe_252"] == pytest.approx(qs.stats.sharpe(returns), rel=1e-9)
-    assert c1["cagr_252"] == pytest.approx(qs.stats.cagr(returns), rel=1e-9)
-    assert c1["volatility_252"] == pytest.approx(qs.stats.volatility(returns), rel=1e-9)
+    assert c1["sharpe_sessions"] == pytest.approx(qs.stats.sharpe(returns), rel=1e-9)
+    assert c1["cagr_sessions"] == pytest.approx(qs.stats.cagr(returns), rel=1e-9)
+    assert c1["volatility_sessions"] == pytest.approx(qs.stats.volatility(returns), rel=1e-9)
     assert c1["max_drawdown"] == pytest.approx(qs.stats.max_drawdown(returns), rel=1e-9)
+    # calendar time beside it: the same TWR over act/365.25
+    growth = float(values.iloc[-1] / values.iloc[0])
+    span = (days[-1] - days[0]).days
+    assert c1["cagr_calendar"] == pytest.approx(growth ** (365.25 / span) - 1, rel=1e-12)
+    assert "252 sessions a year (XNYS)" in invoke(
+        url, "backtest", "--policy", str(POLICIES / "hold.toml"), "--start", "2024-01-02",
+        "--end", str(days[-1].date()), "--no-flows",
+    )  # fmt: skip
 
 
 MONTHLY = """date,company,price,kind,source

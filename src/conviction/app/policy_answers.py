@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from conviction.app.runs import Comparison
     from conviction.book.model import Book
-    from conviction.policies.history import Backtest
+    from conviction.policies.history import Backtest, SessionValues
     from conviction.policies.spec import Policy
     from conviction.policies.summary import Outcome
 
@@ -33,8 +33,17 @@ __all__ = [
 ]
 
 BACKTEST_CONVENTIONS = {
+    "valuation": "on the sessions of the book's calendar (calendar, XNYS by default) from "
+    "start to end, as conviction history values the book: each session's value is the "
+    "holdings and cash after the policy's last step on or before it, at the session's "
+    "marks; the policy decides on its steps (the days with a mark, a flow or a liquidity "
+    "event), a step on a day that is no session counting on the next session",
+    "cagr_sessions": "time-weighted, (1 + TWR) ** (sessions_per_year / sessions valued "
+    "after the start) - 1: a year is sessions_per_year sessions of the calendar",
     "cagr_calendar": "time-weighted, (1 + TWR) ** (365.25 / calendar days) - 1",
-    "cagr_252": "quantstats 0.0.86: 252 observations a year, rf = 0 (daily steps only)",
+    "volatility_sessions": "of the daily time-weighted returns on the sessions, "
+    "sqrt(sessions_per_year) a year; sharpe_sessions the same, rf = 0 (quantstats' "
+    "definitions); daily marks only (daily true), none otherwise",
 }
 FLOW_CONVENTIONS = {
     "flows": "the book's deposits, withdrawals (in the book's currency at the book's rate "
@@ -73,15 +82,16 @@ class BacktestAccount:
     twr: float
     cagr_calendar: float | None
     max_drawdown: float
-    cagr_252: float | None = None  # the three: daily steps only
-    volatility_252: float | None = None
-    sharpe_252: float | None = None
+    cagr_sessions: float | None = None  # a year of sessions_per_year sessions
+    volatility_sessions: float | None = None  # the two: daily marks only
+    sharpe_sessions: float | None = None
     # the book as actually traded (flows replayed only): conviction history's figures
     end_value_as_traded: float | None = None
     vs_as_traded: float | None = None  # the policy's end value less the book's
     net_flows_as_traded: float | None = None
     twr_as_traded: float | None = None
     cagr_calendar_as_traded: float | None = None
+    cagr_sessions_as_traded: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,8 +110,9 @@ class TradeLine:
 @dataclass(frozen=True)
 class BacktestReport:
     """``series`` rows are ``{"date": "YYYY-MM-DD", "<account>": value, ..., "total": ...}``:
-    the policy's values on each step; ``hold_series`` holding's, ``traded_series`` the
-    book's as actually traded (empty unless ``flows``: the flows were replayed)."""
+    the policy's values on each session of ``calendar`` (``sessions`` of them; ``steps``
+    counts the days the policy decided on); ``hold_series`` holding's, ``traded_series``
+    the book's as actually traded (empty unless ``flows``: the flows were replayed)."""
 
     policy: str
     start: dt.date
@@ -116,20 +127,24 @@ class BacktestReport:
     flows: bool = False
     hold_series: tuple[dict[str, str | float], ...] = ()
     traded_series: tuple[dict[str, str | float], ...] = ()
+    calendar: str = "XNYS"  # the trading calendar whose sessions are valued
+    sessions_per_year: int = 252  # a year of cagr_sessions, volatility_sessions
+    sessions: int = 0  # days valued (the series' rows)
 
 
-def _rows(frame: Any) -> tuple[dict[str, str | float], ...]:
-    """A dates x accounts (+ total) frame as the answer's series rows."""
+def _rows(values: SessionValues, accounts: tuple[str, ...]) -> tuple[dict[str, str | float], ...]:
+    """A run's values on the sessions as the answer's series rows, with a total."""
     series: list[dict[str, str | float]] = []
-    for day, row in zip(frame.index, frame.to_dict("records"), strict=True):
-        line: dict[str, str | float] = {"date": day.date().isoformat()}
-        line.update((str(k), float(v)) for k, v in row.items())
+    for day, row in zip(values.days.tolist(), values.values.tolist(), strict=True):
+        line: dict[str, str | float] = {"date": day.isoformat()}
+        line.update(zip(accounts, row, strict=True))
+        line["total"] = float(sum(row))
         series.append(line)
     return tuple(series)
 
 
 def _traded_rows(result: Backtest) -> tuple[dict[str, str | float], ...]:
-    """The ledger's history (``conviction history``) on the steps, with a total."""
+    """The ledger's history (``conviction history``) on the sessions, with a total."""
     if result.traded is None:
         return ()
     names = result.inputs.setup.accounts
@@ -141,25 +156,42 @@ def _traded_rows(result: Backtest) -> tuple[dict[str, str | float], ...]:
     return tuple(rows)
 
 
-def _stats(result: Backtest, column: str) -> dict[str, float | None]:
-    """Return statistics of one account (or the total) from its time-weighted returns."""
+def _finite(x: float) -> float | None:
+    import math
+
+    return x if math.isfinite(x) else None
+
+
+def _stats(result: Backtest, column: int) -> dict[str, float | None]:
+    """Return statistics of one account (or the total, ``column`` -1) from its
+    time-weighted returns on the sessions."""
     import numpy as np
+    import pandas as pd
 
     from conviction.analytics import cagr, max_drawdown, sharpe, volatility
 
-    returns = result.run.returns()[column].dropna()
+    values = _values(result.policy_values)
+    r = values.returns()[:, column]
+    returns = pd.Series(r, index=pd.DatetimeIndex(values.days[1:])).dropna()
     days = (result.inputs.end - result.inputs.start).days
     growth = float(np.prod(1.0 + returns.to_numpy()))
+    per_year = result.sessions_per_year
     stats: dict[str, float | None] = {
         "twr": growth - 1.0,
         "cagr_calendar": growth ** (365.25 / days) - 1.0 if days > 0 and growth > 0 else None,
+        "cagr_sessions": _finite(float(cagr(returns, per_year))) if len(returns) else None,
         "max_drawdown": float(max_drawdown(returns)) if len(returns) else 0.0,
     }
-    if result.daily:  # quantstats' conventions: 252 observations a year, rf = 0
-        stats["cagr_252"] = float(cagr(returns))
-        stats["volatility_252"] = float(volatility(returns))
-        stats["sharpe_252"] = float(sharpe(returns))
+    if result.daily:  # quantstats' definitions, a year of the calendar's sessions, rf = 0
+        stats["volatility_sessions"] = _finite(float(volatility(returns, per_year)))
+        stats["sharpe_sessions"] = _finite(float(sharpe(returns, periods=per_year)))
     return stats
+
+
+def _values(values: SessionValues | None) -> SessionValues:
+    if values is None:
+        raise ValueError("a backtest is valued on the sessions (policies.history.backtest)")
+    return values
 
 
 def backtest_report(result: Backtest) -> BacktestReport:
@@ -181,7 +213,7 @@ def backtest_report(result: Backtest) -> BacktestReport:
             held = hold.final_values[0, j]
             trades, costs = run.n_trades[0, j], run.costs[0, j]
             flows = run.inflows[0, j] - run.outflows[0, j]
-        stats = _stats(result, name)
+        stats = _stats(result, -1 if name == "total" else j)
         book: dict[str, float | None] = {}
         if traded:
             book["end_value_as_traded"] = float(traded[-1][name])
@@ -196,6 +228,7 @@ def backtest_report(result: Backtest) -> BacktestReport:
                 book["cagr_calendar_as_traded"] = (
                     growth ** (365.25 / days) - 1.0 if days > 0 and growth > 0 else None
                 )
+                book["cagr_sessions_as_traded"] = _finite(x.cagr_sessions)
         accounts.append(
             BacktestAccount(
                 account=name,
@@ -210,9 +243,9 @@ def backtest_report(result: Backtest) -> BacktestReport:
                 twr=float(stats["twr"] or 0.0),
                 cagr_calendar=stats["cagr_calendar"],
                 max_drawdown=float(stats["max_drawdown"] or 0.0),
-                cagr_252=stats.get("cagr_252"),
-                volatility_252=stats.get("volatility_252"),
-                sharpe_252=stats.get("sharpe_252"),
+                cagr_sessions=stats["cagr_sessions"],
+                volatility_sessions=stats.get("volatility_sessions"),
+                sharpe_sessions=stats.get("sharpe_sessions"),
                 **book,
             )
         )
@@ -243,10 +276,13 @@ def backtest_report(result: Backtest) -> BacktestReport:
         conventions=conventions,
         accounts=tuple(accounts),
         trades=trades,
-        series=_rows(run.value_frame()),
+        series=_rows(_values(result.policy_values), run.accounts),
         flows=inputs.flows,
-        hold_series=_rows(hold.value_frame()),
+        hold_series=_rows(_values(result.hold_values), hold.accounts),
         traded_series=traded,
+        calendar=result.calendar,
+        sessions_per_year=result.sessions_per_year,
+        sessions=int(_values(result.policy_values).days.size),
     )
 
 

@@ -111,6 +111,16 @@ def _print_backtest(payload: dict[str, Any]) -> None:
     _print_trades(payload["trades"])
 
 
+def _year_note(payload: dict[str, Any]) -> str:
+    """Which days are valued, and which year each annualised figure counts (as in
+    conviction history)."""
+    return (
+        f"valued on {payload['sessions']:,} {payload['calendar']} sessions, as conviction "
+        f"history values the book\nCAGR: the TWR a year; ¹ {payload['sessions_per_year']} "
+        f"sessions a year ({payload['calendar']}), ² calendar time, 365.25 days"
+    )
+
+
 def _print_three_lines(payload: dict[str, Any], title: str) -> None:
     """The policy, hold and the book as traded, the same flows in each."""
     from rich import box
@@ -120,7 +130,7 @@ def _print_three_lines(payload: dict[str, Any], title: str) -> None:
 
     table = Table(title=title, box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
     columns = ["account", "start", "flows", "policy", "hold", "as traded", "vs hold"]
-    columns += ["vs traded", "CAGR¹", "traded¹", "max DD", "trades", "costs"]
+    columns += ["vs traded", "CAGR¹", "CAGR²", "traded¹", "max DD", "trades", "costs"]
     for i, name in enumerate(columns):
         table.add_column(name, justify="left" if i == 0 else "right")
     for row in payload["accounts"]:
@@ -133,18 +143,19 @@ def _print_three_lines(payload: dict[str, Any], title: str) -> None:
             _money(row["end_value_as_traded"]),
             _money(row["vs_hold"], sign=True),
             _money(row["vs_as_traded"], sign=True),
+            _pct(row["cagr_sessions"]),
             _pct(row["cagr_calendar"]),
-            _pct(row["cagr_calendar_as_traded"]),
+            _pct(row["cagr_sessions_as_traded"]),
             _pct(row["max_drawdown"]),
             str(row["trades"]),
             _money(row["costs"]),
         )
-    drop = ("costs", "trades", "traded¹", "max DD", "vs traded", "flows")
+    drop = ("costs", "trades", "traded¹", "CAGR²", "max DD", "vs traded", "flows")
     out.print(fit(table, drop=drop))
     out.print("policy, hold, as traded: end values, with the book's deposits, withdrawals")
     out.print("and dividends replayed in each; hold keeps every deposit in cash; as traded")
-    out.print("is conviction history's value. ¹ time-weighted, act/365.25 (traded¹: the")
-    out.print("book's, per account)")
+    out.print("is conviction history's value (traded¹: the book's, per account).")
+    out.print(_year_note(payload), highlight=False)
 
 
 def _print_from_positions(payload: dict[str, Any], title: str, daily: bool) -> None:
@@ -154,8 +165,8 @@ def _print_from_positions(payload: dict[str, Any], title: str, daily: bool) -> N
     from conviction.cli.tables import fit
 
     table = Table(title=title, box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
-    columns = ["account", "start", "end", "if held", "vs hold", "CAGR¹"]
-    columns += ["CAGR²", "Sharpe²"] if daily else []
+    columns = ["account", "start", "end", "if held", "vs hold", "CAGR¹", "CAGR²"]
+    columns += ["Sharpe¹"] if daily else []
     columns += ["max DD", "trades", "costs"]
     for i, name in enumerate(columns):
         table.add_column(name, justify="left" if i == 0 else "right")
@@ -166,15 +177,19 @@ def _print_from_positions(payload: dict[str, Any], title: str, daily: bool) -> N
             _money(row["end_value"]),
             _money(row["end_value_if_held"]),
             _money(row["vs_hold"], sign=True),
+            _pct(row["cagr_sessions"]),
             _pct(row["cagr_calendar"]),
         ]
         if daily:
-            cells += [_pct(row["cagr_252"]), f"{row['sharpe_252']:.2f}"]
+            sharpe = row["sharpe_sessions"]
+            cells += ["n/a" if sharpe is None else f"{sharpe:.2f}"]
         cells += [_pct(row["max_drawdown"]), str(row["trades"]), _money(row["costs"])]
         table.add_row(*cells)
-    out.print(fit(table, drop=("costs", "trades", "Sharpe²", "CAGR²")))
-    note = "¹ time-weighted, act/365.25"
-    out.print(note + ("; ² 252 observations a year, rf = 0 (quantstats)" if daily else ""))
+    out.print(fit(table, drop=("costs", "trades", "Sharpe¹", "CAGR²")))
+    note = _year_note(payload)
+    if daily:
+        note += "; Sharpe¹ of the daily returns, rf = 0 (quantstats)"
+    out.print(note, highlight=False)
 
 
 def _print_trades(trades: list[dict[str, Any]]) -> None:

@@ -37,7 +37,16 @@ from conviction.policies.engine import PolicyEngine, Progress, Setup
 from conviction.policies.results import PolicyRun
 from conviction.policies.spec import Hold, Policy, Rebalance
 
-__all__ = ["DEFAULT_MAX_GAP_DAYS", "Backtest", "BacktestInputs", "backtest", "backtest_inputs"]
+__all__ = [
+    "DEFAULT_MAX_GAP_DAYS",
+    "Backtest",
+    "BacktestInputs",
+    "SessionValues",
+    "backtest",
+    "backtest_days",
+    "backtest_inputs",
+    "on_sessions",
+]
 
 #: How old (calendar days) a public company's last close may be on a backtest date.
 DEFAULT_MAX_GAP_DAYS = 7
@@ -65,15 +74,47 @@ class BacktestInputs:
 
 
 @dataclass(frozen=True, eq=False)
+class SessionValues:
+    """A run's value on the valuation grid (the sessions of the book's calendar, and
+    ``start``/``end`` where they are none): each account's value on each day, and the
+    net contributions that came in on it (a step on a day that is no session counts on
+    the next day of the grid, as in ``conviction history``)."""
+
+    days: DateArray  # datetime64[D]
+    values: Float64Array  # (days, accounts)
+    flows: Float64Array  # (days, accounts)
+
+    def returns(self) -> Float64Array:
+        """Time-weighted returns between the days of the grid, of each account and the
+        total (last column): r_t = (V_t - F_t) / V_{t-1} - 1; NaN after a zero value."""
+        v = np.concatenate([self.values, self.values.sum(axis=1, keepdims=True)], axis=1)
+        f = np.concatenate([self.flows, self.flows.sum(axis=1, keepdims=True)], axis=1)
+        prior = v[:-1]
+        out = np.full(prior.shape, np.nan)
+        np.divide(v[1:] - f[1:], prior, out=out, where=prior > 0)
+        r: Float64Array = out - 1.0
+        return r
+
+
+@dataclass(frozen=True, eq=False)
 class Backtest:
     """A policy's run on history next to simply holding the same start (and the same
     flows), and (with flows) the book as it was actually traded: the ledger's history
-    answer on the same dates."""
+    answer on the same dates.
+
+    The policy decides on its steps (the days with news: marks, flows, liquidity
+    events); the runs are valued on the sessions of the book's ``calendar``
+    (``policy_values``, ``hold_values``), as ``conviction history`` values the book, and
+    ``sessions_per_year`` of them make a year of the annualised figures."""
 
     inputs: BacktestInputs
     run: PolicyRun
     hold: PolicyRun
     traded: HistoryReport | None = None
+    calendar: str = "XNYS"
+    sessions_per_year: int = 252
+    policy_values: SessionValues | None = None
+    hold_values: SessionValues | None = None
 
     @property
     def daily(self) -> bool:
@@ -324,7 +365,60 @@ def backtest(
             dividends=inputs.dividends,
         )
 
+    from conviction.ledger.sessions import sessions_per_year
+
+    grid = backtest_days(inputs.start, inputs.end, book.meta.calendar)
+    prices = price_history(book, grid)[list(inputs.setup.companies)].to_numpy(np.float64)
+    run, hold = once(policy, progress), once(Policy("hold", (Hold(),)), None)
     traded = None
     if flows:
-        traded = history_report(book, inputs.setup.dates, freq="D")
-    return Backtest(inputs, once(policy, progress), once(Policy("hold", (Hold(),)), None), traded)
+        traded = history_report(book, grid, freq="D")
+    return Backtest(
+        inputs,
+        run,
+        hold,
+        traded,
+        calendar=book.meta.calendar,
+        sessions_per_year=sessions_per_year(book.meta.calendar),
+        policy_values=on_sessions(run, inputs, grid, prices),
+        hold_values=on_sessions(hold, inputs, grid, prices),
+    )
+
+
+def backtest_days(start: dt.date, end: dt.date, calendar: str) -> DateArray:
+    """The valuation grid of a backtest: the sessions of ``calendar`` from ``start`` to
+    ``end``, with ``start`` and ``end`` themselves where they are no session (the
+    backtest starts from the positions on ``start`` and ends on ``end``)."""
+    from conviction.ledger.sessions import valuation_days
+
+    days = valuation_days(start, end, calendar)
+    first = np.datetime64(start, "D")
+    if not days.size or days[0] != first:
+        days = np.concatenate([[first], days])
+    out: DateArray = days.astype("datetime64[D]")
+    return out
+
+
+def on_sessions(
+    run: PolicyRun, inputs: BacktestInputs, grid: DateArray, prices: Float64Array
+) -> SessionValues:
+    """``run`` (a history run, on the steps of ``inputs``) valued on the days ``grid``,
+    at ``prices`` (grid, companies) in the steps' share count: on each day, the holdings
+    and cash after the last step on or before it, at the day's prices. On a day that is
+    a step this is the run's own value. The holdings after each step are the start's
+    plus the trade log's quantities; the cash is the run's value less them."""
+    if run.values is None or run.flows is None or run.trades is None:
+        raise ValueError("a backtest run keeps its values, flows and trades")
+    steps = inputs.setup.dates.astype("datetime64[D]")
+    n_steps, n_acc = steps.size, len(inputs.setup.accounts)
+    change = np.zeros((n_steps, n_acc, len(inputs.setup.companies)))
+    log = run.trades
+    np.add.at(change, (log.step, log.account, log.company), log.quantity)
+    held = inputs.holdings[None] + np.cumsum(change, axis=0)  # (steps, accounts, companies)
+    cash = run.values[0] - np.einsum("tac,tc->ta", held, inputs.prices[0])
+    at = np.searchsorted(steps, grid, side="right") - 1  # the last step on or before
+    values = np.einsum("tac,tc->ta", held[at], prices) + cash[at]
+    flows = np.zeros((grid.size, n_acc))
+    np.add.at(flows, np.searchsorted(grid, steps, side="left"), run.flows[0])  # next day
+    flows[0] = 0.0  # before the first value: nothing to return on
+    return SessionValues(grid, values, flows)
