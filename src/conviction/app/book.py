@@ -34,6 +34,7 @@ __all__ = [
     "check_accounts",
     "history_period",
     "last_recorded_day",
+    "only_accounts",
     "open_book",
     "report_date",
 ]
@@ -222,3 +223,17 @@ def book_reference(opened: OpenBook) -> BookReference:
         accounts=tuple(book.accounts.values()),
         rows=dict(rows),
     )
+
+
+def only_accounts(book: Book, accounts: Sequence[str] | None) -> Book:
+    """The book of ``accounts`` alone (the whole book with ``None`` or none): their
+    transactions and the book-wide ones (splits name no account), every company and mark.
+    The dashboard's, the tear sheet's and the statistics' view of some accounts."""
+    from dataclasses import replace
+
+    if not accounts:
+        return book
+    tx = book.transactions
+    of = tx["account"]
+    keep = of.isin(list(accounts)) | ~of.isin(list(book.accounts))
+    return replace(book, accounts={a: book.accounts[a] for a in accounts}, transactions=tx[keep])

@@ -104,14 +104,14 @@ def book_stats(
     sparse for (a period with no change of its value: the dates are in the message).
     """
     from conviction.analytics.frequency import frequency_gaps, marks_frequency, too_sparse
-    from conviction.app.book import report_date
+    from conviction.app.book import only_accounts, report_date
     from conviction.ledger.sessions import sessions_per_year
     from conviction.report.data import HORIZONS
     from conviction.report.data import _history as book_history
 
     asked = stats_frequency(frequency, field=field)
     on = report_date(book, as_of)
-    history = book_history(_only(book, accounts), on, benchmark)
+    history = book_history(only_accounts(book, accounts), on, benchmark)
     index = _series(history.index, history.days, "book")
     bench = None
     if history.benchmark_index is not None:
@@ -136,17 +136,3 @@ def _series(values: object, days: object, name: str | None) -> pd.Series:
     import pandas as pd
 
     return pd.Series(values, index=pd.DatetimeIndex(days), name=name)  # type: ignore[arg-type]
-
-
-def _only(book: Book, accounts: Sequence[str] | None) -> Book:
-    """The book of ``accounts`` alone (all with ``None`` or none): their transactions and
-    the book-wide ones (splits name no account), every company and mark, as the
-    dashboard's view of some accounts."""
-    from dataclasses import replace
-
-    if not accounts:
-        return book
-    tx = book.transactions
-    of = tx["account"]
-    keep = of.isin(list(accounts)) | ~of.isin(list(book.accounts))
-    return replace(book, accounts={a: book.accounts[a] for a in accounts}, transactions=tx[keep])

@@ -20,6 +20,7 @@ from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, PackageLoader
 from markupsafe import Markup, escape
 
+from conviction.app.book import only_accounts
 from conviction.report import figures
 from conviction.report.data import PolicyLine, ReportData
 from conviction.report.render import environment, figure_html, plotly_js, report_figures
@@ -29,7 +30,6 @@ from conviction.web.views import (
     PageError,
     View,
     book_on,
-    only_accounts,
     range_start,
     read_view,
     windowed,

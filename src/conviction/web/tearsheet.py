@@ -13,10 +13,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Query
 
 from conviction.app.answers import answer, answer_model
+from conviction.app.book import only_accounts
 from conviction.app.tearsheet import TearSheet
 from conviction.web.context import AppContext, context
 from conviction.web.schemas import ErrorResponse
-from conviction.web.views import PageError, View, only_accounts, range_start, read_view, windowed
+from conviction.web.views import PageError, View, range_start, read_view, windowed
 
 __all__ = ["api", "pages", "view_tearsheet"]
 

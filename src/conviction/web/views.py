@@ -150,17 +150,6 @@ def book_on(book: Book, day: dt.date) -> Book:
     )
 
 
-def only_accounts(book: Book, accounts: tuple[str, ...]) -> Book:
-    """The book of ``accounts`` alone: their transactions and the book-wide ones (splits
-    name no account), every company and mark."""
-    if not accounts:
-        return book
-    tx = book.transactions
-    of = tx["account"]
-    keep = of.isin(accounts) | ~of.isin(list(book.accounts))
-    return replace(book, accounts={a: book.accounts[a] for a in accounts}, transactions=tx[keep])
-
-
 def range_start(span: str, end: dt.date) -> dt.date | None:
     """The first day of the range ``span`` ending on ``end`` (``None``: the whole history)."""
     years = RANGES[span]
