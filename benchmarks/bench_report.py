@@ -39,9 +39,9 @@ def timed(fn: Callable[[], Any], repeat: int) -> tuple[dict[str, float], Any]:
 def load(url: str, folder: Path) -> None:
     from conviction.io.book_reader import find_book_toml, read_book
     from conviction.store import connect_for_writing
-    from conviction.store.loading import load_books
+    from conviction.store.loading import load_book
 
-    load_books(connect_for_writing(url), [(find_book_toml(folder), read_book(folder))])
+    load_book(connect_for_writing(url), find_book_toml(folder), read_book(folder))
 
 
 def bench_example(tmp: Path, repeat: int) -> dict[str, Any]:
