@@ -217,6 +217,9 @@ def test_the_report_and_web_line_show_the_three_lines(small: tuple[str, Path]) -
     assert line.end_if_held == pytest.approx(1700.0, rel=1e-12)
     assert line.end_as_traded == pytest.approx(1800.0, rel=1e-12)
     assert line.traded is not None and line.traded[0] == line.total[0] == line.hold[0] == 1000.0
+    # one max drawdown: the report's is the CLI's (time-weighted, on the sessions)
+    cli = account(invoke(url, "backtest", "--policy", str(policy), "--json"), "total")
+    assert line.max_drawdown == cli["max_drawdown"]
     html = (
         environment()
         .from_string('{% import "_tables.html.j2" as t %}{{ t.policies_table(lines) }}')

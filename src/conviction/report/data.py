@@ -479,7 +479,7 @@ def policy_line(name: str, description: str, result: Backtest | str) -> PolicyLi
         end_if_held=whole.end_value_if_held,
         trades=whole.trades,
         costs=whole.costs,
-        max_drawdown=float(result.run.book_max_drawdown[0]),
+        max_drawdown=whole.max_drawdown,  # of the time-weighted returns on the sessions, as the CLI
         traded=totals(answer.traded_series) if answer.flows else None,
         end_as_traded=whole.end_value_as_traded,
     )
