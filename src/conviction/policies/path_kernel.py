@@ -266,13 +266,13 @@ def _execute(
         for c in range(n_comp):
             if all_trad or tradable[t, c]:
                 for lane in range(nl):
-                    x = max(delta[a, c, lane], -h[a, c, lane])
+                    x = np.fmax(delta[a, c, lane], -h[a, c, lane])
                     delta[a, c, lane] = x
                     trades |= x != 0
                     sells_any |= x < 0
             else:
                 for lane in range(nl):
-                    x = max(delta[a, c, lane] * 0.0, -h[a, c, lane])
+                    x = np.fmax(delta[a, c, lane] * 0.0, -h[a, c, lane])
                     delta[a, c, lane] = x
                     trades |= x != 0
                     sells_any |= x < 0
@@ -293,7 +293,7 @@ def _execute(
                 if insiders[q, a]:
                     for lane in range(nl):
                         x = delta[a, c, lane]
-                        delta[a, c, lane] = 0.0 if blocked[lane] & (x < 0) else x
+                        delta[a, c, lane] = x * (0.0 if blocked[lane] & (x < 0) else 1.0)
     buys, tot, room, floor, need = work[0], work[1], work[2], work[3], work[4]
     short = flags[1]
     for a in range(n_acc):
@@ -361,18 +361,18 @@ def _execute(
             for c in range(n_comp):
                 for lane in range(nl):
                     x = delta[a, c, lane]
-                    delta[a, c, lane] = x * work[5, lane] if short[lane] & (x > 0) else x
+                    delta[a, c, lane] = x * (work[5, lane] if x > 0 else 1.0)
             for lane in range(nl):
                 b = buys[lane]
-                buys[lane] = b * work[5, lane] if short[lane] else b
+                buys[lane] = b * work[5, lane]
         if r >= 0:
             for c in range(n_comp):
                 for lane in range(nl):
                     x = delta[a, c, lane]
                     h[a, c, lane] += x
                     ntr[a, lane] += x != 0
-                    was = last[r, a, c, lane]
-                    last[r, a, c, lane] = day if x > 0 else was
+                    # (a stamp is never after today: the later of the two is today's)
+                    last[r, a, c, lane] = np.fmax(last[r, a, c, lane], day if x > 0 else -np.inf)
         else:
             for c in range(n_comp):
                 for lane in range(nl):
@@ -488,9 +488,13 @@ def _block(
                 for c in range(n_comp):
                     for lane in range(nl):
                         h[a, c, lane] = h0[a, c]
-            for c in range(n_comp):
-                for lane in range(nl):
-                    peak[c, lane] = p[c, lane]
+            track = False  # running peaks: only the drawdown rule reads them
+            for r in range(r_lo, r_hi):
+                track |= kind[r] == _DRAWDOWN
+            if track:
+                for c in range(n_comp):
+                    for lane in range(nl):
+                        peak[c, lane] = p[c, lane]
             for a in range(n_acc):
                 for lane in range(nl):
                     initial[a, lane] = 0.0
@@ -537,11 +541,12 @@ def _block(
                     for a in range(n_acc):
                         for lane in range(nl):
                             cash[a, lane] *= gr
-                for c in range(n_comp):
-                    for lane in range(nl):
-                        v = p[c, lane]
-                        before = peak[c, lane]
-                        peak[c, lane] = v if v > before else before
+                if track:
+                    for c in range(n_comp):
+                        for lane in range(nl):
+                            v = p[c, lane]
+                            before = peak[c, lane]
+                            peak[c, lane] = np.fmax(before, v)
                 for r in range(r_lo, r_hi):
                     k = kind[r]
                     trade = False  # (one call of the trade step below: numba compiles it once)
@@ -696,19 +701,29 @@ def _block(
                             for lane in range(nl):
                                 n_ok[lane] = 0.0
                             for c in range(n_comp):
-                                for lane in range(nl):
-                                    ok = on & low[c, lane] & (named | (h[a, c, lane] > 0))
-                                    if cooldown != 0:
+                                if not on:
+                                    for lane in range(nl):
+                                        over[a, c, lane] = False
+                                elif cooldown != 0:
+                                    for lane in range(nl):
+                                        ok = low[c, lane] & (named | (h[a, c, lane] > 0))
                                         ok = ok & ((day - last[r, a, c, lane]) >= cooldown)
-                                    over[a, c, lane] = ok
-                                    n_ok[lane] += 1.0 if ok else 0.0
+                                        over[a, c, lane] = ok
+                                        n_ok[lane] += 1.0 if ok else 0.0
+                                else:
+                                    for lane in range(nl):
+                                        ok = low[c, lane] & (named | (h[a, c, lane] > 0))
+                                        over[a, c, lane] = ok
+                                        n_ok[lane] += 1.0 if ok else 0.0
                             for lane in range(nl):
                                 budget[lane] = frac * max(cash[a, lane], 0.0) / max(n_ok[lane], 1.0)
+                            # conviction and bt spend the budget, costs included; vectorbt buys
+                            # its value (x * 1.0 is x)
+                            per = 1.0 if sizing == 2 else 1.0 + rate
                             for c in range(n_comp):
                                 for lane in range(nl):
-                                    x = p[c, lane]
-                                    per_share = x if sizing == 2 else x * (1.0 + rate)
-                                    d = budget[lane] / per_share if over[a, c, lane] else 0.0
+                                    d = budget[lane] / (p[c, lane] * per)
+                                    d = d if over[a, c, lane] else 0.0
                                     delta[a, c, lane] = d
                                     buying |= d != 0
                         if not buying:  # the trade step would return at once
@@ -741,6 +756,7 @@ def _block(
                                 anything |= g
                         if not anything:
                             continue
+                        plain = sizing != 1 or rate == 0.0  # _shares is gap / price
                         for a in range(n_acc):
                             for c in range(n_comp):
                                 here = acts[r, t, c]
@@ -749,7 +765,11 @@ def _block(
                                     gap = targets[r, a, c, lane] * v - hp[a, c, lane]
                                     keep = go[a, lane] & here & (abs(gap) > 1e-9 * abs(v))
                                     gap = gap if keep else 0.0
-                                    delta[a, c, lane] = _shares(gap, p[c, lane], rate, sizing)
+                                    x = p[c, lane]
+                                    if plain:
+                                        delta[a, c, lane] = gap / x
+                                    else:
+                                        delta[a, c, lane] = _shares(gap, x, rate, sizing)
                         trade = True
                     if trade:
                         _execute(
@@ -782,15 +802,15 @@ def _block(
                         top = acc_peak[a, lane]
                         loss = v / top if top > 0 else 1.0
                         worse = (v < top) & (1.0 - loss > acc_dd[a, lane])
-                        acc_dd[a, lane] = 1.0 - loss if worse else acc_dd[a, lane]
-                        acc_peak[a, lane] = v if v > top else top
+                        acc_dd[a, lane] = np.fmax(acc_dd[a, lane], 1.0 - loss if worse else 0.0)
+                        acc_peak[a, lane] = np.fmax(top, v)
                 for lane in range(nl):
                     v = book[lane]
                     top = book_peak[lane]
                     loss = v / top if top > 0 else 1.0
                     worse = (v < top) & (1.0 - loss > book_dd[lane])
-                    book_dd[lane] = 1.0 - loss if worse else book_dd[lane]
-                    book_peak[lane] = v if v > top else top
+                    book_dd[lane] = np.fmax(book_dd[lane], 1.0 - loss if worse else 0.0)
+                    book_peak[lane] = np.fmax(top, v)
             for lane in range(nl):
                 path = first + lane
                 end_sum = 0.0
