@@ -4,6 +4,7 @@ identical requests reuse the job; file parameters stay inside the workspace."""
 from __future__ import annotations
 
 import os
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -16,6 +17,7 @@ from conviction.errors import InputError
 from conviction.io.projection_toml import read_projection
 from conviction.store import connect_for_writing, read_book
 from conviction.web import create_app
+from conviction.web.jobs import JobRunner
 
 ROOT = Path(__file__).resolve().parents[2]
 SPEC = "examples/baron/projection.toml"
@@ -162,3 +164,30 @@ def test_bad_projection_requests_are_422(
 ) -> None:
     assert client.post("/api/v1/projections", json=body, headers=auth).status_code == 422
     assert client.get("/api/v1/projections").json() == []
+
+
+def test_a_job_read_while_running_stays_as_it_was_read() -> None:
+    """A page reads the job once and renders that state: a copy that a finishing job does
+    not change under it (the page said "done" with no result drawn, and never reloaded)."""
+    runner = JobRunner()
+    release = threading.Event()
+
+    def work(progress: Callable[[int, int], None]) -> str:
+        progress(1, 2)
+        release.wait(10)
+        return "the result"
+
+    runner.submit("k", {"kind": "test"}, work)
+    deadline = time.monotonic() + 10
+    while (seen := runner.get("k")) is not None and seen.status != "running":
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    assert seen is not None
+    release.set()
+    while (now := runner.get("k")) is not None and now.status != "done":
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    assert now is not None and now.result == "the result"
+    assert (seen.status, seen.result) == ("running", None)  # as it was read
+    assert [j.status for j in runner.jobs()] == ["done"]
+    runner.shutdown()

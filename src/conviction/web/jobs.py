@@ -20,7 +20,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from conviction.errors import ConvictionError, InputError
@@ -82,12 +82,17 @@ class JobRunner:
         return job, False
 
     def get(self, key: str) -> Job | None:
+        """The job as it is now: a copy, so that a page or an answer shows one state of it
+        (a page that read "running" and then rendered "done" showed a finished job with
+        no result, and nothing told the browser to reload it)."""
         with self._lock:
-            return self._jobs.get(key)
+            job = self._jobs.get(key)
+            return None if job is None else replace(job)
 
     def jobs(self) -> list[Job]:
+        """Every job kept, each as it is now (copies, as ``get``)."""
         with self._lock:
-            return list(self._jobs.values())
+            return [replace(job) for job in self._jobs.values()]
 
     def shutdown(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
