@@ -13,6 +13,7 @@ import subprocess
 import sys
 import types
 from importlib.metadata import version
+from pathlib import Path
 
 import pytest
 import typer
@@ -144,6 +145,28 @@ def test_warm_up_calls_each_kernel_module(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setitem(sys.modules, fake.__name__, fake)
     assert list(warmup.warm([fake.__name__])) == [fake.__name__]
     assert calls == ["warm"]
+
+
+def test_the_warm_up_command_shares_the_modules_out_over_processes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each module's warm() runs in a spawned process of its own (they write their own
+    cache files): both ran, each in another process than this one."""
+    import os
+
+    from conviction.warmup import warm_in_processes
+
+    for name in ("fake_kernels_a", "fake_kernels_b"):
+        (tmp_path / f"{name}.py").write_text(
+            "import os, pathlib\n"
+            "def warm():\n"
+            f"    pathlib.Path({str(tmp_path)!r}, {name!r}).write_text(str(os.getpid()))\n"
+        )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    took = warm_in_processes(["fake_kernels_a", "fake_kernels_b"], workers=2)
+    assert sorted(took) == ["fake_kernels_a", "fake_kernels_b"]
+    pids = {(tmp_path / n).read_text() for n in took}
+    assert str(os.getpid()) not in pids and len(pids) >= 1
 
 
 def test_kernels_load_on_a_background_thread() -> None:
