@@ -86,7 +86,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     modules = args or KERNEL_MODULES
     started = time.perf_counter()
-    workers = min(len(modules), len(os.sched_getaffinity(0)))
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    workers = min(len(modules), cores or 1)  # sched_getaffinity: Linux only
     for name, seconds in warm_in_processes(modules, workers).items():
         sys.stderr.write(f"warm-up: {name} compiled or loaded in {seconds:.1f} s\n")
     took = time.perf_counter() - started
