@@ -12,10 +12,7 @@ from conviction.cli.app import app, err, out, print_json, styled
 from conviction.errors import InputError
 
 if TYPE_CHECKING:
-    from typing import Literal
-
     from conviction.analytics import StatsResult
-    from conviction.analytics.frequency import Frequency
     from conviction.analytics.stale import DesmoothMethod
 
 
@@ -53,18 +50,14 @@ def stats_command(
         raise InputError(f"must be at least 1, got {lags}", field="--lags")
     if not periods > 0:
         raise InputError(f"must be positive, got {periods}", field="--periods")
-    from conviction.analytics.frequency import FREQUENCIES
+    from conviction.app.stats import stats_frequency
 
-    if freq != "auto" and freq not in FREQUENCIES:
-        raise InputError(
-            f"expected auto or one of {', '.join(FREQUENCIES)}, got {freq!r}", field="--freq"
-        )
+    asked = stats_frequency(freq, field="--freq")
     method: DesmoothMethod | None = desmooth  # checked against DESMOOTH_METHODS above
     series = read_price_csv(prices)
     bench = read_price_csv(benchmark) if benchmark is not None else None
     if series.name is None:
         series = series.rename(prices.stem)
-    asked: Frequency | Literal["auto"] = freq  # type: ignore[assignment]  # checked above
     result = summarize(
         series,
         bench,
