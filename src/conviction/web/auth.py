@@ -70,10 +70,11 @@ def new_token() -> str:
 _bearer = HTTPBearer(auto_error=False, description="The write token (CONVICTION_TOKEN).")
 
 
-def require_token(
+async def require_token(
     request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)
 ) -> None:
-    """Dependency of every write: 401 unless the bearer token matches."""
+    """Dependency of every write: 401 unless the bearer token matches (a coroutine, run
+    on the event loop: see ``web.context.context``)."""
     token: Token = request.app.state.ctx.token
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise HTTPException(

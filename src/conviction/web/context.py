@@ -391,7 +391,9 @@ def _state_query(theses: bool) -> Any:
     return select(*parts)
 
 
-def context(request: Request) -> AppContext:
-    """FastAPI dependency: the app's context."""
+async def context(request: Request) -> AppContext:
+    """FastAPI dependency: the app's context. A coroutine, so that FastAPI runs it on the
+    event loop: a plain function is run in a worker thread, and under load every hop to
+    a thread and back waits its turn for the interpreter lock."""
     ctx: AppContext = request.app.state.ctx
     return ctx
