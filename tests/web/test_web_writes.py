@@ -449,6 +449,52 @@ def test_the_book_kept_after_a_write_is_the_one_stored(
     assert api["line"].tolist() == [2, 1]  # sorted by date: the buy (line 2) first
 
 
+def test_cash_rows_joined_when_read_are_the_rows_stored(
+    client: TestClient, auth: dict[str, str], db_url: str
+) -> None:
+    """Deposits and withdrawals are joined to the book's frame when it is next read, all
+    the writes since at once (``web.writes.Appended``): the book joined must be exactly
+    what reading the database gives, whatever came between (a buy, which is checked
+    against the whole book, joins what was waiting first)."""
+    import pandas as pd
+
+    from conviction.store import connect, read_book
+    from conviction.web.writes import Appended
+
+    ctx = client.app.state.ctx  # type: ignore[attr-defined]
+    before = client.get("/api/v1/status").json()["cash"]
+
+    def cash(day: str, action: str, quantity: float) -> dict[str, Any]:
+        return {"date": day, "account": "ron", "action": action, "quantity": quantity}
+
+    buy = {"date": "2024-03-01", "account": "ron", "company": "tesla", "action": "buy",
+           "quantity": 2.0, "price": 190.0}  # fmt: skip
+    requests = [
+        [cash("2025-11-14", "deposit", 10.0), cash("2025-11-14", "withdraw", 3.0)],
+        [cash("2019-01-02", "deposit", 7.5)],  # before most rows: joined in date order
+        [buy],
+        [cash("2026-01-05", "deposit", 1.25)],
+        [cash("2025-11-14", "deposit", 2.0), cash("2020-02-03", "deposit", 4.0)],
+    ]
+    for rows in requests:
+        r = client.post("/api/v1/transactions", json={"transactions": rows}, headers=auth)
+        assert r.status_code == 201, r.text
+    waiting = ctx._cache[("book", ctx.fingerprint(theses=False))]
+    assert isinstance(waiting, Appended) and len(waiting.requests) == 2  # since the buy
+    checks = ctx.book_for_checks()
+    assert checks is waiting.book  # ids and settings, without joining
+    kept = ctx.book()
+    stored = read_book(connect(db_url))
+    pd.testing.assert_frame_equal(
+        kept.transactions.astype(object), stored.transactions.astype(object), check_dtype=False
+    )
+    api = stored.transactions[stored.transactions["file"] == "api"]
+    assert sorted(api["line"].tolist()) == [1, 1, 1, 1, 1, 2, 2]
+    # on the book's date (2025-11-14): every row but the deposit of 2026, the buy's 380 out
+    after = client.get("/api/v1/status").json()["cash"]
+    assert after == pytest.approx(before + 10 - 3 + 7.5 + 2 + 4 - 380, abs=1e-6)
+
+
 def test_a_milestone_update_leaves_the_book_answers_cached(
     client: TestClient, auth: dict[str, str]
 ) -> None:

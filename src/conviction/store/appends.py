@@ -27,6 +27,7 @@ the count and highest id of each table, changes with every change.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
@@ -210,15 +211,22 @@ def _next_ids(conn: Connection, what: str, n: int) -> list[int] | None:
     the id of a deleted last row); ``None`` where the database's sequence never reuses."""
     if conn.dialect.name != "sqlite":
         return None
-    table = _table(what)[0]
-    stored = conn.execute(select(func.max(table.id))).scalar() or 0
-    recorded = conn.execute(
-        select(func.max(BookChangeRow.row_id), func.max(BookChangeRow.old_id)).where(
-            BookChangeRow.what == what
-        )
-    ).one()
-    start = max(int(stored), *(int(x or 0) for x in recorded)) + 1
+    highest = conn.execute(_highest_ids(what)).one()
+    start = max(int(x or 0) for x in highest) + 1
     return list(range(start, start + n))
+
+
+@functools.cache
+def _highest_ids(what: str) -> Any:
+    """The highest id of ``what``'s table and of its recorded changes, in one statement
+    (a write under load waits for the interpreter lock after each), built once."""
+    table = _table(what)[0]
+    of_what = BookChangeRow.what == what
+    return select(
+        select(func.max(table.id)).scalar_subquery(),
+        select(func.max(BookChangeRow.row_id)).where(of_what).scalar_subquery(),
+        select(func.max(BookChangeRow.old_id)).where(of_what).scalar_subquery(),
+    )
 
 
 def _db_row(what: str, values: Mapping[str, Any]) -> dict[str, Any]:

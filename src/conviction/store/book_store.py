@@ -22,7 +22,7 @@ its kind: ``book.defaults``), which the reader fills in again.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -231,19 +231,29 @@ _FX_MAP = {
 
 def count_rows(conn: Connection) -> dict[str, int]:
     """Row counts of the book's tables (used to show that a failed load changed nothing)."""
-    tables = {
-        "transactions": TransactionRow,
-        "marks": MarkRow,
-        "fx": FxRow,
-        "companies": CompanyRow,
-        "accounts": AccountRow,
-    }
-    # one statement: a write under load waits for the interpreter lock after each one
-    counts = select(
-        *(select(func.count()).select_from(t).scalar_subquery() for t in tables.values())
-    )
-    row = conn.execute(counts).one()
-    return {name: int(n) for name, n in zip(tables, row, strict=True)}
+    row = conn.execute(select(*count_columns())).one()
+    return counts_of(row)
+
+
+#: The tables ``count_rows`` counts, by the name it gives their count.
+COUNTED: dict[str, Any] = {
+    "transactions": TransactionRow,
+    "marks": MarkRow,
+    "fx": FxRow,
+    "companies": CompanyRow,
+    "accounts": AccountRow,
+}
+
+
+def count_columns() -> list[Any]:
+    """The counts of ``count_rows`` as columns of one statement (a write under load waits
+    for the interpreter lock after each statement, so a caller can add them to its own)."""
+    return [select(func.count()).select_from(t).scalar_subquery() for t in COUNTED.values()]
+
+
+def counts_of(row: Sequence[Any]) -> dict[str, int]:
+    """``count_rows``'s answer from the values of ``count_columns``."""
+    return {name: int(n) for name, n in zip(COUNTED, row, strict=True)}
 
 
 def read_book(source: Engine | Connection, *, exact: bool = False) -> Book:

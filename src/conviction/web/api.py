@@ -116,13 +116,13 @@ def get_status(
     currency: Annotated[str | None, Query(max_length=3)] = None,
 ) -> Any:
     """Value, gains, attribution and concentration on a date (``conviction status``)."""
-    book = ctx.book()
-    accounts = _accounts(book, account)
-    on = _date_of(book, as_of)
+    checks = ctx.book_for_checks()
+    accounts = _accounts(checks, account)
+    on = _date_of(checks, as_of)
     return _json(
         ctx,
         f"status:{on}:{accounts}:{currency and currency.upper()}",
-        lambda: book_status(book, on, currency=currency, accounts=accounts),
+        lambda: book_status(ctx.book(), on, currency=currency, accounts=accounts),
     )
 
 
@@ -136,14 +136,13 @@ def get_history(
     currency: Annotated[str | None, Query(max_length=3)] = None,
 ) -> Any:
     """Value of each account by day or month end, with TWR and IRR (``conviction history``)."""
-    book = ctx.book()
-    accounts = _accounts(book, account)
+    accounts = _accounts(ctx.book_for_checks(), account)
     key = f"history:{accounts}:{start}:{end}:{freq}:{currency}"
     return _json(
         ctx,
         key,
         lambda: book_history(
-            book, start=start, end=end, freq=freq, currency=currency, accounts=accounts
+            ctx.book(), start=start, end=end, freq=freq, currency=currency, accounts=accounts
         ),
     )
 

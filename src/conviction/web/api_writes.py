@@ -162,7 +162,7 @@ def post_transactions(ctx: Ctx, body: TransactionsIn) -> WriteOut:
     from conviction.web.writes import add_transactions
 
     counts, state = ctx.write_rows(
-        lambda conn, book: add_transactions(conn, book, body.transactions)
+        lambda conn, book: add_transactions(conn, book, body.transactions), appends=True
     )
     return WriteOut(added=len(body.transactions), database=counts, book_state=state)
 

@@ -27,6 +27,7 @@ import asyncio
 import contextlib
 import hashlib
 import html
+import inspect
 import json
 import secrets
 import time
@@ -67,6 +68,16 @@ CSP = (
     "style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self'; "
     "font-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
     "form-action 'self'"
+)
+
+
+#: FastAPI's own OpenTelemetry (newer releases) looks for configured providers, through
+#: ``os.environ``, on every request when none is configured: 7% of the server's time under
+#: ``benchmarks/bench_web_load.py`` (py-spy). conviction configures none: it is turned off.
+_NO_TELEMETRY: dict[str, Any] = (
+    {"telemetry": {"tracing": False, "metrics": False, "logs": False}}
+    if "telemetry" in inspect.signature(FastAPI.__init__).parameters
+    else {}
 )
 
 
@@ -113,6 +124,7 @@ def create_app(
         ctx.jobs.shutdown()
 
     app = FastAPI(
+        **_NO_TELEMETRY,
         title="conviction",
         summary="Long-horizon, concentrated, founder-centric investing: the book over HTTP.",
         version="1",

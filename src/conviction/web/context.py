@@ -82,7 +82,10 @@ def answered_state() -> str | None:
 class _Write:
     """One request's write, waiting to be stored (``AppContext.write_rows``)."""
 
-    change: Callable[[Connection, Book], Book]
+    change: Callable[[Connection, Any], Any]
+    #: whether ``change`` takes (and may return) an ``Appended`` book (``web.writes``):
+    #: rows joined to the book's frame when it is read, not per write
+    appends: bool = False
     done: bool = False
     result: tuple[dict[str, int], str] | None = None
     error: Exception | None = None
@@ -103,6 +106,14 @@ class _Answer:
 #: a seventh of the interpreter, the rest goes to the reads and writes themselves (2, 3, 4
 #: and 6 were measured with bench_web_load.py: 6 kept the most reads with writes).
 REST = 6.0
+
+
+#: Under a stream of writes (the last batch stored less than ``GATHER_AFTER`` seconds ago),
+#: the thread that stores the next batch first waits ``GATHER`` seconds for more writes to
+#: join it: fewer, larger batches, so fewer book states for the reads to catch up with
+#: (``benchmarks/bench_web_load.py``). A write on its own never waits.
+GATHER = 0.02
+GATHER_AFTER = 0.05
 
 
 @dataclass
@@ -130,6 +141,8 @@ class AppContext:
     _last: dict[str, _Answer] = field(default_factory=dict)
     #: batches of writes stored by this app (``_resting`` compares them)
     _writes: int = 0
+    #: when the last batch of writes was stored (monotonic)
+    _stored_at: float = float("-inf")
     #: no recomputation for a read that has an older answer before this (monotonic) time
     _rest_until: float = 0.0
     _sequence: Iterator[int] = field(default_factory=itertools.count)
@@ -149,7 +162,9 @@ class AppContext:
             request.states[theses] = state
         return state
 
-    def write_rows(self, change: Callable[[Connection, Book], Book]) -> tuple[dict[str, int], str]:
+    def write_rows(
+        self, change: Callable[[Connection, Any], Any], *, appends: bool = False
+    ) -> tuple[dict[str, int], str]:
         """Run ``change(conn, book)`` (a write of the book's rows, which returns the book as
         stored after it, or raises and writes nothing) in a transaction that holds the
         database's write lock; returns the row counts after and the tag of the new state
@@ -162,27 +177,36 @@ class AppContext:
 
         ``book`` is the cached one when it is the stored state (no re-read per write), and
         the book the last ``change`` returns becomes the cached book of the new state, so
-        the reads after a write do not read the database again either.
+        the reads after a write do not read the database again either. With ``appends``,
+        ``change`` takes and may return an ``Appended`` book (``web.writes``), whose rows
+        are joined when the book is next read.
         """
-        mine = _Write(change)
+        mine = _Write(change, appends=appends)
         with self._queue_lock:
             self._queue.append(mine)
         with self.write_lock:
             if not mine.done:  # nobody took it along: this thread stores what is waiting
+                if time.monotonic() - self._stored_at < GATHER_AFTER:
+                    time.sleep(GATHER)  # writes keep coming: let the next ones join
                 with self._queue_lock:
                     batch, self._queue = self._queue, []
                 self._store(batch)
+                self._stored_at = time.monotonic()
         if mine.error is not None:
             raise mine.error
         assert mine.result is not None
         return mine.result
 
     def _store(self, batch: list[_Write]) -> None:
-        """Store ``batch`` in one transaction, each write in its own savepoint."""
-        from conviction.store import count_rows, read_book
-        from conviction.store.book_store import bump_revision
+        """Store ``batch`` in one transaction, each write in its own savepoint (a batch of
+        one needs none: a refused write takes the transaction with it)."""
+        from conviction.store import read_book
+        from conviction.store.book_store import bump_revision, counts_of
         from conviction.store.engine import lock_for_writing
+        from conviction.web.writes import joined
 
+        alone = len(batch) == 1
+        after: str | None = None
         try:
             with self.engine.connect() as conn:
                 lock_for_writing(conn)  # no other writer (a load, another server) until commit
@@ -192,21 +216,36 @@ class AppContext:
                 book = cached if cached is not None else read_book(conn)
                 stored = []
                 for i, write in enumerate(batch):
-                    conn.exec_driver_sql(f"SAVEPOINT write_{i}")
+                    if not alone:
+                        conn.exec_driver_sql(f"SAVEPOINT write_{i}")
                     try:
-                        book = write.change(conn, book)
+                        book = write.change(conn, book if write.appends else joined(book))
                     except Exception as exc:  # this write's rows go, the others stay
-                        conn.exec_driver_sql(f"ROLLBACK TO SAVEPOINT write_{i}")
+                        if not alone:
+                            conn.exec_driver_sql(f"ROLLBACK TO SAVEPOINT write_{i}")
                         write.error = exc
                     else:
                         stored.append(write)
-                    conn.exec_driver_sql(f"RELEASE SAVEPOINT write_{i}")
-                if stored:
-                    bump_revision(conn)  # an edit can leave counts and highest ids as they were
-                after = _state(conn, theses=False)
-                counts = count_rows(conn)
+                    if not alone:
+                        conn.exec_driver_sql(f"RELEASE SAVEPOINT write_{i}")
+                if not stored:  # every write was refused: nothing to keep
+                    conn.rollback()
+                    for write in batch:
+                        write.done = True
+                    return
+                bump_revision(conn)  # an edit can leave counts and highest ids as they were
+                row = tuple(conn.execute(_after_query()).one())
+                after, counts = _state_of(row, theses=False), counts_of(row[_STATE_COLUMNS:])
+                # cached before the commit: a read that sees the new state finds its book
+                # (no reader sees the state before the commit; after it, in the moment
+                # before the cache knew it, readers read the whole book from the database)
+                with self._cache_lock:
+                    self._cache[("book", after)] = book
                 conn.commit()
         except BaseException as exc:  # nothing of the batch was stored
+            with self._cache_lock:
+                if after is not None:
+                    self._cache.pop(("book", after), None)
             failed = exc if isinstance(exc, Exception) else RuntimeError("the write was stopped")
             for write in batch:
                 write.error = write.error or failed
@@ -214,7 +253,6 @@ class AppContext:
             raise
         with self._cache_lock:
             self._cache = {k: v for k, v in self._cache.items() if _same_book(k, ("book", after))}
-            self._cache[("book", after)] = book
             self._writes += 1
         for write in stored:
             write.result = (counts, state_tag(after))
@@ -227,17 +265,42 @@ class AppContext:
 
         key = ("book", self.fingerprint(theses=False))
         with self._cache_lock:
-            kept: Book | None = self._cache.get(key)
-        if kept is not None:
-            return kept
-        # A miss: this request's state may be one that a write has replaced since it began
-        # (the write cached the book it stored): read the state again, not the database.
+            kept = self._cache.get(key)
         request = _REQUEST.get()
-        if request is not None:
-            request.states.clear()
+        for _ in range(3 if request is not None and kept is None else 0):
+            # A miss: this request's state may be one that writes have replaced since it
+            # began (each write caches the book it stored): read the state again, not the
+            # database (a read of the database caches its book and lets the others go).
+            request.states.clear()  # type: ignore[union-attr]
             key = ("book", self.fingerprint(theses=False))
-        book: Book = self._once(key, lambda: open_book(self.engine).book)
+            with self._cache_lock:
+                kept = self._cache.get(key)
+            if kept is not None:
+                break
+        if kept is None:
+            kept = self._once(key, lambda: open_book(self.engine).book)
+        if isinstance(kept, Book):
+            return kept
+        # rows that writes appended (``web.writes.Appended``): joined once for this state
+        book: Book = self._once(("joined", key[1]), kept.joined)
+        with self._cache_lock:
+            if self._cache.get(key) is kept:
+                self._cache[key] = book
         return book
+
+    def book_for_checks(self) -> Book:
+        """The book to check a request against (its ids, the book's settings and dates,
+        marks and rates): ``book()``, except that transactions appended by writes since
+        the book was last joined (``web.writes.Appended``) may be missing from its frame.
+        They change no id, setting, mark or rate, and a read that is answered with an
+        answer already computed then joins nothing: under a stream of writes, joining
+        each state's rows for reads that only check their ids took a quarter of the
+        interpreter (measured with py-spy under ``benchmarks/bench_web_load.py``)."""
+        from conviction.web.writes import Appended
+
+        with self._cache_lock:
+            kept = self._cache.get(("book", self.fingerprint(theses=False)))
+        return kept.book if isinstance(kept, Appended) else self.book()
 
     def cached(self, name: str, make: Any, *, theses: bool = True) -> Any:
         """A value derived from the current book, computed once per book state; with
@@ -361,11 +424,28 @@ def _state(conn: Connection, *, theses: bool) -> str:
     """The book's state as ``AppContext.fingerprint`` describes it, read on ``conn`` in one
     statement (every request asks; under load each statement costs a wait for the
     interpreter lock, so one instead of seven)."""
-    row = tuple(conn.execute(_state_query(theses)).one())
+    return _state_of(tuple(conn.execute(_state_query(theses)).one()), theses=theses)
+
+
+def _state_of(row: tuple[Any, ...], *, theses: bool) -> str:
+    """The state from the first values of a row of ``_state_query``."""
     groups = [row[0:2], row[2:4], row[4:6], row[6:9]]
     if theses:
         groups += [row[9:11], row[11:13], row[13:14]]
     return repr(groups)
+
+
+#: How many values of ``_state_query(theses=False)`` the state is made of.
+_STATE_COLUMNS = 9
+
+
+@functools.cache
+def _after_query() -> Any:
+    """The state (without theses) and ``count_rows``'s counts in one statement: what a
+    write answers with, read in one wait for the interpreter lock instead of two."""
+    from conviction.store.book_store import count_columns
+
+    return _state_query(False).add_columns(*count_columns())
 
 
 @functools.cache

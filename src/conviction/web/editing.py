@@ -359,11 +359,11 @@ def post_form(ctx: Ctx, kind: Kind, body: FormRowIn) -> WriteOut:
     """Add one row from a page's form: its fields' text read as a row of the book's file
     by ``conviction load``'s reader (so a refusal is load's message, naming the field),
     then stored as ``POST /transactions``, ``/marks`` or ``/fx`` stores it."""
-    from conviction.web.writes import add_fx, add_marks, add_transactions
+    from conviction.web.writes import Appended, add_fx, add_marks, add_transactions
 
     ids: list[int] = []
 
-    def change(conn: Connection, book: Book) -> Book:
+    def change(conn: Connection, book: Book) -> Book | Appended:
         row = _form_model(kind, body, book)
         if kind == "transactions":
             return add_transactions(conn, book, [row])

@@ -50,8 +50,9 @@ def _view(
     benchmark: Annotated[str | None, Query(max_length=400)] = None,
 ) -> View:
     """The page's date, accounts, chart range and benchmark (``?as_of=&account=&range=
-    &benchmark=``), checked; kept on the request for the date picker of ``base.html.j2``."""
-    book = ctx.book()
+    &benchmark=``), checked; kept on the request for the date picker of ``base.html.j2``
+    (against ``book_for_checks``: the rows of the latest writes may not be joined yet)."""
+    book = ctx.book_for_checks()
     try:
         view = read_view(book, as_of, account, range_, benchmark, benchmarks=_benchmarks(ctx))
     except PageError:
@@ -169,14 +170,14 @@ def _benchmarks(ctx: AppContext) -> dict[str, str]:
     split-adjusted), with the names the picker shows."""
     choices = {ctx.benchmark: ctx.benchmark} if ctx.benchmark else {}
 
-    def marked() -> dict[str, str]:
-        book = ctx.book()
+    book = ctx.book_for_checks()  # its marks and companies are the book's
+    companies: dict[str, str] | None = book.memo.get("benchmarks")
+    if companies is None:  # once per book (not per state: writes of transactions keep it)
         counts = book.marks["company"].value_counts()
-        return {
+        marked = {
             c.id: f"{c.name} (marks)" for c in book.companies.values() if counts.get(c.id, 0) > 1
         }
-
-    companies: dict[str, str] = ctx.cached("benchmarks", marked, theses=False)
+        companies = book.memo.setdefault("benchmarks", marked)
     return {**choices, **{k: v for k, v in companies.items() if k not in choices}}
 
 

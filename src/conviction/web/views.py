@@ -92,8 +92,7 @@ def read_view(
     """The view a query asks for, checked against ``book`` (a :class:`PageError` if not);
     ``benchmarks``: the series a ``benchmark`` may name (``none`` always may)."""
     today = today or dt.date.today()
-    tx_days = book.transactions["date"].to_numpy().astype("datetime64[D]")
-    first = dt.date.fromisoformat(str(tx_days.min())) if tx_days.size else None
+    first, default = _days(book)
     day = None
     if as_of:
         try:
@@ -127,10 +126,21 @@ def read_view(
     if against is not None and against != "none" and against not in benchmarks:
         names = ", ".join(["none", *benchmarks])
         raise PageError(f"unknown benchmark {against!r} (known: {names})", "benchmark")
-    from conviction.app.book import report_date
-
-    default = report_date(book) if first is not None or len(book.marks) else None
     return View(day, ids, span, first, today, default, against)
+
+
+def _days(book: Book) -> tuple[dt.date | None, dt.date | None]:
+    """The book's first transaction day and the date its pages default to, computed once
+    per book (``Book.memo``: every page read asks)."""
+    known = book.memo.get("view_days")
+    if known is None:
+        from conviction.app.book import report_date
+
+        tx_days = book.transactions["date"].to_numpy().astype("datetime64[D]")
+        first = dt.date.fromisoformat(str(tx_days.min())) if tx_days.size else None
+        default = report_date(book) if first is not None or len(book.marks) else None
+        known = book.memo.setdefault("view_days", (first, default))
+    return known  # type: ignore[no-any-return]
 
 
 def book_on(book: Book, day: dt.date) -> Book:
