@@ -10,12 +10,17 @@ $(BIN)/activate:
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 
+# compileall: an editable install compiles none of src/, and where PYTHONDONTWRITEBYTECODE
+# is set nothing ever writes the bytecode: every command then compiled its modules again
+# (about 0.15 s of `conviction status`). A changed module is compiled again in memory.
 $(VENV)/.installed: $(BIN)/activate pyproject.toml
 	$(BIN)/pip install -q -e .
+	$(BIN)/python -m compileall -q src
 	touch $@
 
 $(VENV)/.installed-test: $(BIN)/activate pyproject.toml
 	$(BIN)/pip install -q -e '.[test]'
+	$(BIN)/python -m compileall -q src
 	touch $(VENV)/.installed $@
 
 DEMO_DB := sqlite:///$(CURDIR)/out/baron.db

@@ -1,5 +1,6 @@
 """User text is printed as it is, never read as rich markup: ids like ``[/]`` and
-``[/red]`` neither crash a command nor vanish, and bracketed words stay in messages."""
+``[/red]`` neither crash a command nor vanish, bracketed words stay in messages, and emoji
+codes (``:rocket:``) stay as written."""
 
 from __future__ import annotations
 
@@ -23,14 +24,14 @@ transactions = "transactions.csv"
 marks = "marks.csv"
 
 [[person]]
-id = "[p]"
+id = "[p]:rocket:"
 name = "[i]Ann"
 
 [[company]]
 id = "[/red]"
 name = "[red]Red Corp"
 ticker = "RED"
-key_people = ["[p]"]
+key_people = ["[p]:rocket:"]
 
 [[account]]
 id = "[/]"
@@ -68,7 +69,8 @@ def test_bracketed_ids_load_and_print_literally(
     code, out, err = conviction_main(["--db", db_url, "status"])
     assert code == 0, err
     assert out.startswith("[bold]fund on 2024-12-31 (USD)")
-    assert "│ [/red] " in out and "│ [/] " in out and "│ [p] " in out
+    assert "│ [/red] " in out and "│ [/] " in out
+    assert "│ [p]:rocket: " in out  # not rich's emoji either
 
     code, out, err = conviction_main(["--db", db_url, "gains"])
     assert code == 0, err

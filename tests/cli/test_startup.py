@@ -180,3 +180,33 @@ def test_kernels_load_on_a_background_thread() -> None:
     assert not thread.is_alive()
     if holdings.HAVE_NUMBA:
         assert holdings._kernel() is holdings._kernel()  # one dispatcher, made once
+
+
+def test_short_reads_run_without_the_cyclic_collector(db_url: str) -> None:
+    """``main`` pauses the collector; a short read keeps it paused while it runs, any
+    other command resumes it as it is looked up, and ``main`` leaves it as it found it."""
+    example = Path(__file__).resolve().parents[2] / "examples" / "baron"
+    assert CliRunner().invoke(app, ["--db", db_url, "load", str(example)]).exit_code == 0
+    probe = (
+        "import gc, json, sys\n"
+        "import conviction.app.reads, conviction.store.engine\n"
+        "from conviction.cli import main\n"
+        "seen = []\n"
+        "def spy(*args, **kwargs):\n"
+        "    seen.append(gc.isenabled())\n"
+        "    raise SystemExit(0)\n"
+        "conviction.app.reads.book_status = spy  # what status computes with\n"
+        "conviction.store.engine.writing = spy  # what init opens\n"
+        "for argv in (['status'], ['init']):\n"
+        f"    sys.argv = ['conviction', '--db', {db_url!r}, *argv]\n"
+        "    try:\n"
+        "        main()\n"
+        "    except SystemExit:\n"
+        "        pass\n"
+        "    seen.append(gc.isenabled())\n"
+        "print(json.dumps(seen))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    # status: paused while it ran, on again after; init: on while it ran, and after
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == [False, True, True, True]

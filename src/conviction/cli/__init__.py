@@ -43,8 +43,10 @@ def _fail(prefix: str, exc: ConvictionError, code: int) -> None:
 
 
 def main() -> None:
+    from conviction.cli.app import pause_gc, resume_gc
     from conviction.errors import DataError, StoreError
 
+    pause_gc()  # until the command is known: see conviction.cli.app.WITHOUT_GC
     try:
         app()  # usage errors exit 2 from inside; our own errors come out here
     except InputError as exc:
@@ -55,3 +57,5 @@ def main() -> None:
         _fail("database error:", exc, EXIT_STORE)
     except ConvictionError as exc:
         _fail("error:", exc, 1)
+    finally:
+        resume_gc()  # (main called in a longer process: leave it as it was)

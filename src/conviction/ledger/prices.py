@@ -42,14 +42,31 @@ Splits = dict[str, tuple[np.ndarray, Float64Array]]
 
 
 def splits_of(book: Book) -> Splits:
-    """Each company's split days and the cumulative ratio from each of them on."""
+    """Each company's split days and the cumulative ratio from each of them on (a split
+    given twice on one day counts once). Once per book (``Book.memo``): several answers
+    ask, and on a small book a frame's filter and group-by cost milliseconds each."""
+    known: Splits | None = book.memo.get("splits")
+    if known is not None:
+        return known
     tx = book.transactions
-    rows = tx[(tx["action"] == "split").to_numpy()].drop_duplicates(["date", "company"])
-    out: Splits = {}
-    for company, group in rows.groupby("company", sort=False):
-        when = group["date"].to_numpy().astype("datetime64[D]")
-        out[str(company)] = (when, np.cumprod(group["quantity"].to_numpy(float)))
-    return out
+    rows = np.flatnonzero(objects(tx["action"]) == "split") if len(tx) else np.empty(0, int)
+    days: dict[str, list[np.datetime64]] = {}
+    ratios: dict[str, list[float]] = {}
+    if rows.size:  # a few rows at most: the loop is over them only
+        when = tx["date"].to_numpy().astype("datetime64[D]")[rows]
+        company = objects(tx["company"])[rows]
+        ratio = tx["quantity"].to_numpy(float)[rows]
+        seen: set[tuple[np.datetime64, str]] = set()
+        for d, c, r in zip(when, company, ratio, strict=True):
+            if (d, c) not in seen:  # rows are in date order: each company's days ascend
+                seen.add((d, c))
+                days.setdefault(str(c), []).append(d)
+                ratios.setdefault(str(c), []).append(float(r))
+    out: Splits = {
+        c: (np.array(days[c], dtype="datetime64[D]"), np.cumprod(np.array(ratios[c], dtype=float)))
+        for c in days
+    }
+    return book.memo.setdefault("splits", out)  # type: ignore[no-any-return]
 
 
 def split_factors(
