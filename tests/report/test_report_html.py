@@ -298,3 +298,19 @@ def test_the_database_is_only_read(baron_url: str, data: ReportData) -> None:
         assert list(conn.iterdump()) == before
     finally:
         conn.close()
+
+
+def test_long_figure_titles_are_split_for_a_phone(data: ReportData) -> None:
+    """Plotly does not wrap a title: a long one becomes a title and a subtitle below it,
+    each short enough for a 390 px screen; a short one stays whole."""
+    from conviction.report.figures import policies_figure
+
+    days = np.array(["2024-01-02", "2024-01-03"], dtype="datetime64[D]")
+    fig = policies_figure([("hold", days, np.array([1.0, 2.0]))], currency="USD")
+    assert fig.layout.title.text == "Policies side by side"
+    assert fig.layout.title.subtitle.text == "the book's value under each, on history"
+    assert fig.layout.margin.t == 80  # room for both lines
+    for name, f in report_figures(data).items():  # every line fits a phone's width
+        title = f.layout.title
+        assert len(title.text) <= 36, (name, title.text)
+        assert len(title.subtitle.text or "") <= 48, (name, title.subtitle.text)

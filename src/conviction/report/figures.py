@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import plotly.graph_objects as go  # type: ignore[import-untyped]
@@ -82,14 +82,33 @@ _WHITE = {
 }
 
 
+def _title(title: str) -> dict[str, Any]:
+    """Plotly's title of ``title``: a long one is split at its first ": ", " (" or ", " into a
+    title and a subtitle below it, in a smaller font. Plotly does not wrap a title, and on
+    a phone (390 px) a line of 60 characters ran off the figure's edge."""
+    text: dict[str, Any] = {"text": title}
+    if len(title) > _ONE_LINE:
+        for mark, keep in ((": ", ""), (" (", "("), (", ", "")):
+            head, found, rest = title.partition(mark)
+            if found and rest:
+                text = {"text": head, "subtitle": {"text": keep + rest}}
+                break
+    return {**text, "x": 0.01, "xanchor": "left"}
+
+
+#: The longest title kept on one line (about a phone's width at plotly's title size).
+_ONE_LINE = 36
+
+
 def _layout(fig: go.Figure, title: str, *, height: int = _HEIGHT) -> go.Figure:
     fig.update_layout(_WHITE)
     fig.update_xaxes(_WHITE_AXIS)
     fig.update_yaxes(_WHITE_AXIS)
+    heading = _title(title)
     fig.update_layout(
-        title={"text": title, "x": 0.01, "xanchor": "left"},
+        title=heading,
         height=height,
-        margin={"l": 60, "r": 20, "t": 60, "b": 40},
+        margin={"l": 60, "r": 20, "t": 80 if "subtitle" in heading else 60, "b": 40},
         legend={"orientation": "h", "y": -0.15},
         hovermode="x unified",
     )
