@@ -495,6 +495,34 @@ def test_cash_rows_joined_when_read_are_the_rows_stored(
     assert after == pytest.approx(before + 10 - 3 + 7.5 + 2 + 4 - 380, abs=1e-6)
 
 
+def test_writes_nobody_reads_are_joined_now_and_then(
+    client: TestClient, auth: dict[str, str], db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past ``MAX_WAITING`` requests the waiting rows are joined at a write, so a stream of
+    writes that nobody reads keeps no ever longer list; the book stays the one stored."""
+    import pandas as pd
+
+    from conviction.store import connect, read_book
+    from conviction.web import writes
+
+    monkeypatch.setattr(writes, "MAX_WAITING", 2)
+    ctx = client.app.state.ctx  # type: ignore[attr-defined]
+    client.get("/api/v1/status")
+    for i in range(5):
+        row = {"date": "2025-11-14", "account": "ron", "action": "deposit", "quantity": 1.0 + i}
+        r = client.post("/api/v1/transactions", json={"transactions": [row]}, headers=auth)
+        assert r.status_code == 201, r.text
+        waiting = ctx._cache[("book", ctx.fingerprint(theses=False))]
+        assert isinstance(waiting, writes.Appended) and len(waiting.requests) <= 2
+    assert len(waiting.requests) == 1  # waiting 1, 2, joined at the 3rd: 1, 2, joined: 1
+    stored = read_book(connect(db_url))
+    pd.testing.assert_frame_equal(
+        ctx.book().transactions.astype(object),
+        stored.transactions.astype(object),
+        check_dtype=False,
+    )
+
+
 def test_a_milestone_update_leaves_the_book_answers_cached(
     client: TestClient, auth: dict[str, str]
 ) -> None:

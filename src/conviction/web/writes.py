@@ -136,8 +136,16 @@ def add_transactions(
         append_transactions(conn, [_as_new(r) for r in rows], origin=ORIGIN)
         return replace(whole, transactions=combined)
     append_transactions(conn, [_as_new(r) for r in rows], origin=ORIGIN)
-    earlier = book.requests if isinstance(book, Appended) else ()
-    return Appended(base, (*earlier, tuple(rows)))
+    if not isinstance(book, Appended):
+        return Appended(book, (tuple(rows),))
+    if len(book.requests) >= MAX_WAITING:  # writes that nobody reads: join them now and then
+        return Appended(book.joined(), (tuple(rows),))
+    return Appended(base, (*book.requests, tuple(rows)))
+
+
+#: The most requests whose rows wait to be joined (``Appended``): a stream of writes that
+#: nobody reads then keeps no ever longer list.
+MAX_WAITING = 256
 
 
 def _as_stored(frame: pd.DataFrame) -> pd.DataFrame:
