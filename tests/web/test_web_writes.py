@@ -523,6 +523,38 @@ def test_writes_nobody_reads_are_joined_now_and_then(
     )
 
 
+def test_a_fee_not_given_is_stored_empty_and_exported_empty(
+    client: TestClient, auth: dict[str, str], db_url: str, tmp_path: Path
+) -> None:
+    """As a load stores an empty cell: a row posted without a fee is stored with none
+    (NULL), counts as no fee, and an export writes the cell empty; a fee given is kept."""
+    import csv
+    import sqlite3
+
+    deposit = {"date": "2025-11-14", "account": "ron", "action": "deposit", "quantity": 12.5}
+    buy = {**BUY, "quantity": 3, "fees": 1.5}
+    r = client.post("/api/v1/transactions", json={"transactions": [deposit, buy]}, headers=auth)
+    assert r.status_code == 201, r.text
+    with sqlite3.connect(db_url.removeprefix("sqlite:///")) as conn:
+        fees = conn.execute(
+            "SELECT action, fees FROM transactions WHERE source = 'api' ORDER BY id"
+        ).fetchall()
+    assert fees == [("deposit", None), ("buy", "1.5")]
+    out = tmp_path / "export"
+    result = CliRunner().invoke(
+        cli, ["--db", db_url, "export", "--format", "csv", "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    with (out / "transactions.csv").open(encoding="utf-8") as f:
+        rows = [
+            row
+            for row in csv.DictReader(f)
+            if (row["date"], row["account"], row["quantity"])
+            in (("2025-11-14", "ron", "12.5"), ("2025-11-14", "ron", "3"))
+        ]
+    assert [(row["action"], row["fees"]) for row in rows] == [("deposit", ""), ("buy", "1.5")]
+
+
 def test_a_milestone_update_leaves_the_book_answers_cached(
     client: TestClient, auth: dict[str, str]
 ) -> None:

@@ -100,7 +100,7 @@ class NewTransaction:
     action: str
     quantity: float
     price: float | None
-    fees: float
+    fees: float | None  # None: empty (no fee), as a load stores an empty cell
     currency: str
     fx_rate: float | None
     lot: str

@@ -134,7 +134,7 @@ class TransactionIn(_In):
     action: Literal[ACTIONS]  # type: ignore[valid-type]
     quantity: Positive
     price: Positive | None = None
-    fees: NonNegative = 0.0
+    fees: NonNegative | None = None  # none given: stored empty, read as no fee (0)
     currency: Annotated[
         Text, BeforeValidator(lambda v: _currency(v) if isinstance(v, str) else v)
     ] = ""

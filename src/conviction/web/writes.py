@@ -21,6 +21,7 @@ import pandas as pd
 from sqlalchemy import Connection, select
 
 from conviction._typing import ACTIONS, DEFAULT_GRADE
+from conviction.book.defaults import DEFAULT_FEES
 from conviction.book.model import MARK_COLUMNS, TRANSACTION_COLUMNS, Book
 from conviction.errors import (
     ConvictionError,
@@ -177,7 +178,7 @@ def _transaction_frame(
         "action": [r.action for r in rows],
         "quantity": np.array([r.quantity for r in rows], dtype=float),
         "price": np.array([nan if r.price is None else r.price for r in rows], dtype=float),
-        "fees": np.array([r.fees for r in rows], dtype=float),
+        "fees": np.array([DEFAULT_FEES if r.fees is None else r.fees for r in rows]),
         "currency": [r.currency for r in rows],
         "fx_rate": np.array([nan if r.fx_rate is None else r.fx_rate for r in rows]),
         "lot": [r.lot for r in rows],
