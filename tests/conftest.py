@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from needs_data import need
+
 #: ``conviction ARGV`` as the installed script runs it: (exit code, stdout, stderr).
 ConvictionMain = Callable[[list[str]], tuple[int, str, str]]
 
@@ -18,9 +20,7 @@ EXAMPLE = ROOT / "examples" / "baron"
 
 @pytest.fixture
 def shared_data() -> Path:
-    if not SHARED_DATA.is_dir():
-        pytest.skip("../shared/data is not beside the project")
-    return SHARED_DATA
+    return need(SHARED_DATA)
 
 
 @pytest.fixture

@@ -17,6 +17,8 @@ from typing import Any
 
 import pytest
 
+from needs_data import need
+
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "baron"
 PRICES = ROOT.parent / "shared" / "data" / "prices"
@@ -166,8 +168,7 @@ def test_thesis_list_counts_in_one_column_when_narrow(
 
 
 def test_stats_tables_fit_80_columns(printed: dict[tuple[str, ...], str]) -> None:
-    if not PRICES.is_dir():
-        pytest.skip("../shared/data is not beside the project")
+    need(PRICES)
     payload = json.loads(printed[("80", *STATS, "--json")])
     _check(printed[("80", *STATS)], _shown(payload, set()))
 

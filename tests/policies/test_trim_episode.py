@@ -21,6 +21,7 @@ import pytest
 from conviction.io.policy_toml import read_policy
 from conviction.io.prices import read_price_csv
 from conviction.policies import Hold, LastSeller, Policy, PolicyRun, TrimToCap, run_policy
+from needs_data import need
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT.parent / "shared" / "data"
@@ -70,9 +71,7 @@ def load(data: Path) -> Episode:
 
 @pytest.fixture(scope="module")
 def episode() -> Episode:
-    if not DATA.is_dir():
-        pytest.skip("../shared/data is not beside the project")
-    return load(DATA)
+    return load(need(DATA))
 
 
 def closed_form(e: Episode) -> dict[str, float]:

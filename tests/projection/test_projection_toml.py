@@ -14,6 +14,7 @@ from conviction.book.model import Book, BookMeta, Company, Person
 from conviction.errors import FormatError, InputError, SpecError, UnknownIdError
 from conviction.io.projection_toml import Overrides, read_projection
 from conviction.projection import Projection
+from needs_data import need
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "baron" / "projection.toml"
@@ -120,8 +121,7 @@ def test_the_baron_example_runs() -> None:
 
 @pytest.mark.parametrize(("steps", "rule"), [(12, "ME"), (252, None), (4, "QE")])
 def test_bootstrap_histories_from_real_prices(tmp_path: Path, steps: int, rule: str | None) -> None:
-    if not PRICES.is_dir():
-        pytest.skip("../shared/data is not beside the project")
+    need(PRICES)
     text = f"""
 [projection]
 steps_per_year = {steps}

@@ -19,6 +19,7 @@ from conviction.cli import app as cli
 from conviction.report import ReportData, render_report, report_figures
 from conviction.report.render import money
 from conviction.store import connect
+from needs_data import need
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "baron"
@@ -58,9 +59,7 @@ def baron_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 @pytest.fixture(scope="module")
 def gspc() -> Path:
     path = ROOT.parent / "shared" / "data" / "prices" / "GSPC.csv"
-    if not path.is_file():
-        pytest.skip("../shared/data is not beside the project")
-    return path
+    return need(path)
 
 
 @pytest.fixture(scope="module")

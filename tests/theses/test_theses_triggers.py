@@ -28,6 +28,7 @@ from conviction.theses import (
     slipped_milestones,
     stale_private_marks,
 )
+from needs_data import need
 
 D = dt.date
 DAY = dt.timedelta(days=1)
@@ -153,12 +154,12 @@ def test_drawdown_ignores_prices_after_the_date_and_weekend_dates_use_last_price
     assert drawdowns(frame, D(2024, 12, 31), 0.0) == []
 
 
-@pytest.mark.skipif(not DATA.is_dir(), reason="../shared/data is absent")
 def test_drawdown_agrees_with_quantstats_on_real_tsla() -> None:
+    import quantstats
+
     from conviction.io.prices import read_price_csv
 
-    quantstats = pytest.importorskip("quantstats")
-    close = read_price_csv(DATA / "prices" / "TSLA.csv")
+    close = read_price_csv(need(DATA / "prices" / "TSLA.csv"))
     close = close.loc["2019-01-01":"2023-12-31"]
     returns = close.pct_change().iloc[1:]
     # quantstats rebuilds prices from returns with a phantom base of 1 = the first close.

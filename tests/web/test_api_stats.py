@@ -14,10 +14,15 @@ from typer.testing import CliRunner
 from conviction.app.report import ReportRequest, gather
 from conviction.report.data import ReportData
 from conviction.store import connect
+from needs_data import need
 
 ROOT = Path(__file__).resolve().parents[2]
 GSPC = ROOT.parent / "shared" / "data" / "prices" / "GSPC.csv"
-pytestmark = pytest.mark.skipif(not GSPC.is_file(), reason="../shared/data is not here")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _gspc() -> None:
+    need(GSPC)  # first of the module's fixtures: they read it
 
 
 @pytest.fixture(scope="module")
