@@ -267,16 +267,17 @@ class AppContext:
         with self._cache_lock:
             kept = self._cache.get(key)
         request = _REQUEST.get()
-        for _ in range(3 if request is not None and kept is None else 0):
+        if kept is None and request is not None:
             # A miss: this request's state may be one that writes have replaced since it
             # began (each write caches the book it stored): read the state again, not the
             # database (a read of the database caches its book and lets the others go).
-            request.states.clear()  # type: ignore[union-attr]
-            key = ("book", self.fingerprint(theses=False))
-            with self._cache_lock:
-                kept = self._cache.get(key)
-            if kept is not None:
-                break
+            for _ in range(3):
+                request.states.clear()
+                key = ("book", self.fingerprint(theses=False))
+                with self._cache_lock:
+                    kept = self._cache.get(key)
+                if kept is not None:
+                    break
         if kept is None:
             kept = self._once(key, lambda: open_book(self.engine).book)
         if isinstance(kept, Book):
